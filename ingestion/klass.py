@@ -1,0 +1,139 @@
+"""Client for SSB KLASS (https://data.ssb.no/api/klass/v1), classification 131 (kommuner).
+
+KLASS answers XML unless asked for JSON. The `changes` endpoint lists every
+renumbering, merger and split; chained transitively it tells, for any
+municipality code that once existed, which of today's codes it became
+(0220 Asker, 0627 Røyken, 0628 Hurum → 3025 → 3203).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from ingestion.transport import Response, Transport
+
+KLASS_BASE_URL = "https://data.ssb.no/api/klass/v1"
+MUNICIPALITY_CLASSIFICATION = "131"
+
+
+class KlassError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class CodeChange:
+    old_code: str
+    old_name: str
+    new_code: str
+    new_name: str
+    change_occurred: dt.date
+
+
+@dataclass(frozen=True)
+class LineageRow:
+    """`from_code` flowed into today's `to_code`; `successor_count` > 1 means a split."""
+
+    from_code: str
+    from_name: str
+    to_code: str
+    to_name: str
+    changed_on: dt.date
+    successor_count: int
+
+
+class KlassClient:
+    def __init__(self, transport: Transport, base_url: str = KLASS_BASE_URL) -> None:
+        self.transport = transport
+        self.base_url = base_url.rstrip("/")
+
+    def changes_request(self, from_date: dt.date, to_date: dt.date | None = None) -> tuple[str, list[tuple[str, str]]]:
+        params = [("from", from_date.isoformat())]
+        if to_date is not None:
+            params.append(("to", to_date.isoformat()))
+        params.append(("includeFuture", "true"))
+        return f"{self.base_url}/classifications/{MUNICIPALITY_CLASSIFICATION}/changes", params
+
+    def fetch_changes(self, from_date: dt.date, to_date: dt.date | None = None) -> Response:
+        url, params = self.changes_request(from_date, to_date)
+        return self.transport.get(url, params, headers={"Accept": "application/json"})
+
+
+def parse_changes(body: bytes, source: str = "KLASS changes") -> list[CodeChange]:
+    import json
+
+    if body.lstrip().startswith(b"<"):
+        raise KlassError(f"{source}: got XML/HTML, expected JSON (send Accept: application/json)")
+    try:
+        document: Any = json.loads(body)
+    except ValueError as exc:
+        raise KlassError(f"{source}: not valid JSON ({exc})") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("codeChanges"), list):
+        raise KlassError(f"{source}: expected an object with a 'codeChanges' list")
+    changes = []
+    for i, row in enumerate(document["codeChanges"]):
+        try:
+            changes.append(
+                CodeChange(
+                    old_code=(row.get("oldCode") or "").strip(),
+                    old_name=(row.get("oldName") or "").strip(),
+                    new_code=(row.get("newCode") or "").strip(),
+                    new_name=(row.get("newName") or "").strip(),
+                    change_occurred=dt.date.fromisoformat(row["changeOccurred"]),
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise KlassError(f"{source}: codeChanges[{i}] is malformed ({exc!r}): {row!r}") from exc
+    return changes
+
+
+def build_lineage(changes: Iterable[CodeChange]) -> list[LineageRow]:
+    """Chain changes transitively to today's codes.
+
+    A change that keeps the number (Stavanger 1103 → 1103 in 2020, when it
+    absorbed Finnøy and Rennesøy) is kept: KLASS lists such rows because the
+    territory changed, so pre-change data covers a smaller area. An empty new code
+    means the code ceased without successor; an empty old code is a creation.
+    """
+    edges: dict[str, list[CodeChange]] = defaultdict(list)
+    for change in changes:
+        if not change.old_code or not change.new_code:
+            continue
+        edges[change.old_code].append(change)
+
+    def successors(code: str, after: dt.date, seen: frozenset[str]) -> set[tuple[str, str]]:
+        later = [c for c in edges.get(code, []) if c.change_occurred > after]
+        if not later:
+            return set()
+        first_date = min(c.change_occurred for c in later)
+        result: set[tuple[str, str]] = set()
+        for change in (c for c in later if c.change_occurred == first_date):
+            if change.new_code in seen and change.new_code != code:
+                raise KlassError(f"KLASS changes form a cycle through {change.new_code}")
+            onward = successors(change.new_code, first_date, seen | {change.new_code})
+            result |= onward or {(change.new_code, change.new_name)}
+        return result
+
+    rows = []
+    for code, outgoing in sorted(edges.items()):
+        first = min(outgoing, key=lambda c: c.change_occurred)
+        targets = successors(code, dt.date.min, frozenset({code}))
+        for to_code, to_name in sorted(targets):
+            rows.append(
+                LineageRow(
+                    from_code=code,
+                    from_name=first.old_name,
+                    to_code=to_code,
+                    to_name=to_name,
+                    changed_on=first.change_occurred,
+                    successor_count=len(targets),
+                )
+            )
+    return rows
+
+
+def today_codes(lineage: Iterable[LineageRow], code: str) -> list[str]:
+    mapped = sorted({row.to_code for row in lineage if row.from_code == code})
+    return mapped or [code]

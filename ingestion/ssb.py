@@ -1,0 +1,415 @@
+"""Client for SSB's statistikkbank, PxWebApi v2 (https://data.ssb.no/api/pxwebapi/v2).
+
+It reads table info (`updated`), metadata (JSON-stat2 with `value: []`) and
+data, and turns a wished-for selection into the fewest data requests SSB will
+answer: under 800 000 cells each, by GET while the URL is short and by POST
+when it would pass ~2 000 characters (longer GET URLs answer 404).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from ingestion.landing import LandingZone, Payload, safe_name, utc_now, vintage_from_updated
+from ingestion.transport import Request, Response, Transport
+
+SSB_BASE_URL = "https://data.ssb.no/api/pxwebapi/v2"
+MAX_CELLS = 800_000
+MAX_GET_URL_LENGTH = 2_000
+
+
+class SsbError(ValueError):
+    """A selection SSB would reject, or an answer we cannot use; names table, variable and code."""
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    table_id: str
+    label: str
+    updated: str
+    first_period: str | None
+    last_period: str | None
+    raw: bytes = field(repr=False, default=b"")
+
+
+@dataclass(frozen=True)
+class Variable:
+    code: str
+    label: str
+    values: tuple[str, ...]
+    elimination: bool
+    is_time: bool
+
+
+@dataclass(frozen=True)
+class TableMetadata:
+    table_id: str
+    updated: str | None
+    variables: tuple[Variable, ...]
+    raw: bytes = field(repr=False, default=b"")
+
+    def variable(self, code: str) -> Variable:
+        for variable in self.variables:
+            if variable.code == code:
+                return variable
+        known = ", ".join(v.code for v in self.variables)
+        raise SsbError(f"table {self.table_id}: variable {code!r} does not exist (the table has: {known})")
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    table_id: str
+    selection: tuple[tuple[str, tuple[str, ...]], ...]  # in the table's variable order
+    method: str  # GET or POST
+
+    @property
+    def cells(self) -> int:
+        return math.prod(len(codes) for _, codes in self.selection)
+
+
+def dedupe(codes: Sequence[str]) -> tuple[str, ...]:
+    # SSB answers a duplicated code with HTTP 500 and an empty body.
+    return tuple(dict.fromkeys(codes))
+
+
+def _ordered_categories(variable_code: str, category: Mapping[str, Any], table_id: str) -> tuple[str, ...]:
+    index = category.get("index")
+    if isinstance(index, list):
+        return tuple(index)
+    if isinstance(index, dict):
+        return tuple(code for code, _ in sorted(index.items(), key=lambda item: item[1]))
+    if index is None and isinstance(category.get("label"), dict):
+        return tuple(category["label"])
+    raise SsbError(f"table {table_id}: metadata for variable {variable_code!r} has no category index")
+
+
+def parse_metadata(table_id: str, document: Mapping[str, Any], raw: bytes = b"") -> TableMetadata:
+    try:
+        ids = document["id"]
+        dimensions = document["dimension"]
+    except (KeyError, TypeError) as exc:
+        raise SsbError(f"table {table_id}: metadata is not JSON-stat2 (missing {exc})") from exc
+    time_vars = set((document.get("role") or {}).get("time") or [])
+    variables = []
+    for code in ids:
+        if code not in dimensions:
+            raise SsbError(f"table {table_id}: metadata lists dimension {code!r} in id but not in dimension")
+        dim = dimensions[code]
+        extension = dim.get("extension") or {}
+        variables.append(
+            Variable(
+                code=code,
+                label=dim.get("label", code),
+                values=_ordered_categories(code, dim.get("category") or {}, table_id),
+                elimination=bool(extension.get("elimination", False)),
+                is_time=code in time_vars,
+            )
+        )
+    return TableMetadata(table_id=table_id, updated=document.get("updated"), variables=tuple(variables), raw=raw)
+
+
+class SsbClient:
+    def __init__(
+        self,
+        transport: Transport,
+        base_url: str = SSB_BASE_URL,
+        *,
+        lang: str = "no",
+        max_cells: int = MAX_CELLS,
+        max_get_url_length: int = MAX_GET_URL_LENGTH,
+    ) -> None:
+        self.transport = transport
+        self.base_url = base_url.rstrip("/")
+        self.lang = lang
+        self.max_cells = max_cells
+        self.max_get_url_length = max_get_url_length
+
+    # -- metadata ---------------------------------------------------------
+    def table_info(self, table_id: str) -> TableInfo:
+        response = self.transport.get(f"{self.base_url}/tables/{table_id}", [("lang", self.lang)])
+        body = _json(response, f"table {table_id} info")
+        if "updated" not in body:
+            raise SsbError(f"table {table_id}: table info has no 'updated' field ({response.url})")
+        return TableInfo(
+            table_id=table_id,
+            label=body.get("label", ""),
+            updated=body["updated"],
+            first_period=body.get("firstPeriod"),
+            last_period=body.get("lastPeriod"),
+            raw=response.body,
+        )
+
+    def metadata(self, table_id: str) -> TableMetadata:
+        response = self.transport.get(f"{self.base_url}/tables/{table_id}/metadata", [("lang", self.lang)])
+        return parse_metadata(table_id, _json(response, f"table {table_id} metadata"), response.body)
+
+    # -- planning ---------------------------------------------------------
+    def resolve_selection(
+        self,
+        metadata: TableMetadata,
+        strict: Mapping[str, Sequence[str]],
+        lenient: Mapping[str, Sequence[str]] | None = None,
+    ) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], dict[str, tuple[str, ...]]]:
+        """Check a wished-for selection against the table's metadata.
+
+        `strict` codes must all exist (a series code SSB retired is an error).
+        `lenient` codes are kept where the table has them: not every table
+        carries every historical municipality code or the newest year.
+        Returns the selection in table order and, per variable, the lenient
+        codes that were dropped.
+        """
+        lenient = lenient or {}
+        known_vars = {v.code for v in metadata.variables}
+        for var in [*strict, *lenient]:
+            if var not in known_vars:
+                metadata.variable(var)  # raises with the list of variables
+        selection: list[tuple[str, tuple[str, ...]]] = []
+        dropped: dict[str, tuple[str, ...]] = {}
+        for variable in metadata.variables:
+            available = set(variable.values)
+            if variable.code in strict:
+                codes = dedupe(strict[variable.code])
+                missing = [c for c in codes if c not in available]
+                if missing:
+                    raise SsbError(
+                        f"table {metadata.table_id}, variable {variable.code}: code {missing[0]!r} does not exist "
+                        f"in the table's metadata" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                    )
+            elif variable.code in lenient:
+                wished = dedupe(lenient[variable.code])
+                codes = tuple(c for c in wished if c in available)
+                gone = tuple(c for c in wished if c not in available)
+                if gone:
+                    dropped[variable.code] = gone
+                if not codes:
+                    raise SsbError(
+                        f"table {metadata.table_id}, variable {variable.code}: none of the requested codes exist "
+                        f"({', '.join(wished[:5])}{'…' if len(wished) > 5 else ''})"
+                    )
+            elif variable.elimination:
+                continue
+            else:
+                raise SsbError(
+                    f"table {metadata.table_id}: variable {variable.code} cannot be eliminated and no codes were "
+                    "selected for it"
+                )
+            selection.append((variable.code, codes))
+        return tuple(selection), dropped
+
+    def plan(self, table_id: str, selection: Sequence[tuple[str, Sequence[str]]]) -> list[DataRequest]:
+        """Split a selection into the fewest requests under the cell limit."""
+        normalised = tuple((var, dedupe(codes)) for var, codes in selection)
+        chunks = split_selection(normalised, self.max_cells)
+        return [DataRequest(table_id, chunk, self._method_for(table_id, chunk)) for chunk in chunks]
+
+    def _method_for(self, table_id: str, selection: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+        url = f"{self.base_url}/tables/{table_id}/data"
+        get = Request("GET", url, tuple(self._get_params(selection)))
+        return "GET" if len(get.full_url()) <= self.max_get_url_length else "POST"
+
+    def _get_params(self, selection: Sequence[tuple[str, Sequence[str]]]) -> list[tuple[str, str]]:
+        params = [("lang", self.lang), ("outputFormat", "json-stat2")]
+        params += [(f"valueCodes[{var}]", ",".join(codes)) for var, codes in selection]
+        return params
+
+    # -- data -------------------------------------------------------------
+    def fetch(self, request: DataRequest) -> Response:
+        url = f"{self.base_url}/tables/{request.table_id}/data"
+        if request.method == "GET":
+            return self.transport.get(url, self._get_params(request.selection))
+        body = {"selection": [{"variableCode": var, "valueCodes": list(codes)} for var, codes in request.selection]}
+        return self.transport.post(url, body, [("lang", self.lang), ("outputFormat", "json-stat2")])
+
+
+def split_selection(
+    selection: tuple[tuple[str, tuple[str, ...]], ...], max_cells: int
+) -> list[tuple[tuple[str, tuple[str, ...]], ...]]:
+    """Fewest chunks of `selection` with at most `max_cells` cells each.
+
+    Splitting one variable into k nearly equal parts gives chunks of
+    cells/n * ceil(n/k) cells; we pick the variable and k that need the fewest
+    requests. When no single variable can be cut fine enough, the biggest
+    variable is cut into single codes and the rest is split recursively.
+    """
+    cells = math.prod(len(codes) for _, codes in selection)
+    if cells <= max_cells:
+        return [selection]
+    if cells == 0:
+        return [selection]
+    best: tuple[int, int] | None = None  # (requests, variable index)
+    for i, (_, codes) in enumerate(selection):
+        n = len(codes)
+        rest = cells // n
+        if rest > max_cells or n < 2:
+            continue
+        per_chunk = max_cells // rest  # codes of this variable per request
+        k = math.ceil(n / per_chunk)
+        if best is None or k < best[0]:
+            best = (k, i)
+    if best is not None:
+        k, i = best
+        var, codes = selection[i]
+        size = math.ceil(len(codes) / k)
+        return [
+            selection[:i] + ((var, codes[start:start + size]),) + selection[i + 1:]
+            for start in range(0, len(codes), size)
+        ]
+    i = max(range(len(selection)), key=lambda j: len(selection[j][1]))
+    var, codes = selection[i]
+    out = []
+    for code in codes:
+        out += split_selection(selection[:i] + ((var, (code,)),) + selection[i + 1:], max_cells)
+    return out
+
+
+def minimum_requests(selection: Sequence[tuple[str, Sequence[str]]], max_cells: int = MAX_CELLS) -> int:
+    return max(1, math.ceil(math.prod(len(c) for _, c in selection) / max_cells))
+
+
+def _json(response: Response, what: str) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise SsbError(f"{what}: {response.url} did not answer JSON ({exc}); first bytes {response.body[:80]!r}") from exc
+    if not isinstance(body, dict):
+        raise SsbError(f"{what}: {response.url} answered a JSON {type(body).__name__}, expected an object")
+    return body
+
+
+# -- table specs and refresh ---------------------------------------------------
+
+TABLE_SPECS_PATH = Path(__file__).with_name("ssb_tables.yaml")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    table_id: str
+    name: str
+    title: str
+    kind: str  # "kostra" or "statbank"
+    region_variable: str
+    select: Mapping[str, tuple[str, ...]]
+    time: str = "yearly"
+    verified: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpecs:
+    tables: tuple[TableSpec, ...]
+    municipalities: tuple[str, ...]
+    kostra_aggregates: tuple[str, ...]
+    statbank_aggregates: tuple[str, ...]
+    first_year: int
+    last_year: int
+
+    def table(self, table_id: str) -> TableSpec:
+        for spec in self.tables:
+            if spec.table_id == table_id:
+                return spec
+        raise KeyError(f"no SSB table {table_id!r} in {TABLE_SPECS_PATH.name}")
+
+    def regions_for(self, spec: TableSpec) -> tuple[str, ...]:
+        aggregates = self.kostra_aggregates if spec.kind == "kostra" else self.statbank_aggregates
+        return self.municipalities + aggregates
+
+    def periods_for(self, spec: TableSpec) -> tuple[str, ...]:
+        years = range(self.first_year, self.last_year + 1)
+        if spec.time == "quarterly":
+            return tuple(f"{y}K{q}" for y in years for q in range(1, 5))
+        return tuple(str(y) for y in years)
+
+
+def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSpecs:
+    import yaml
+
+    document = yaml.safe_load(open(path, encoding="utf-8"))
+    tables = []
+    for i, entry in enumerate(document["tables"]):
+        try:
+            spec = TableSpec(
+                table_id=safe_name(str(entry["id"]), "SSB table id"),
+                name=safe_name(entry["name"], "table name"),
+                title=entry.get("title", ""),
+                kind=entry["kind"],
+                region_variable=entry["region_variable"],
+                select={var: tuple(str(c) for c in codes) for var, codes in entry["select"].items()},
+                time=entry.get("time", "yearly"),
+                verified=entry.get("verified", ""),
+            )
+        except KeyError as exc:
+            raise SsbError(f"{path}: tables[{i}] lacks field {exc}") from exc
+        if spec.kind not in ("kostra", "statbank"):
+            raise SsbError(f"{path}: table {spec.table_id}: kind must be kostra or statbank, got {spec.kind!r}")
+        tables.append(spec)
+    regions = document["regions"]
+    return TableSpecs(
+        tables=tuple(tables),
+        municipalities=tuple(str(c) for c in regions["asss_municipalities"]),
+        kostra_aggregates=tuple(str(c) for c in regions["kostra_aggregates"]),
+        statbank_aggregates=tuple(str(c) for c in regions["statbank_aggregates"]),
+        first_year=int(document["years"]["first"]),
+        last_year=int(document["years"]["last"]),
+    )
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    table_id: str
+    vintage: str
+    source_updated: str
+    changed: bool  # False: SSB's `updated` matched a vintage we already hold
+    data_requests: int
+    cells_requested: int
+    landing_path: Path
+    dropped_codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, spec: TableSpec) -> RefreshResult:
+    """Fetch a new vintage of one table, or nothing if SSB's `updated` is unchanged.
+
+    An unchanged table costs exactly one call (table info).
+    """
+    info = client.table_info(spec.table_id)
+    vintage = vintage_from_updated(info.updated)
+    if landing.has_vintage("ssb", spec.table_id, vintage):
+        return RefreshResult(spec.table_id, vintage, info.updated, False, 0, 0,
+                             landing.vintage_dir("ssb", spec.table_id, vintage))
+    fetched_at = utc_now()
+    metadata = client.metadata(spec.table_id)
+    time_variable = next((v.code for v in metadata.variables if v.is_time), "Tid")
+    selection, dropped = client.resolve_selection(
+        metadata,
+        strict=spec.select,
+        lenient={spec.region_variable: specs.regions_for(spec), time_variable: specs.periods_for(spec)},
+    )
+    requests = client.plan(spec.table_id, selection)
+    base = client.base_url
+    payloads = [
+        Payload("table.json", f"{base}/tables/{spec.table_id}", "GET", (("lang", client.lang),), None, info.raw, fetched_at),
+        Payload("metadata.json", f"{base}/tables/{spec.table_id}/metadata", "GET", (("lang", client.lang),), None,
+                metadata.raw, fetched_at),
+    ]
+    for n, request in enumerate(requests, start=1):
+        response = client.fetch(request)
+        payloads.append(
+            Payload(
+                f"data-{n:03d}.json",
+                f"{base}/tables/{spec.table_id}/data",
+                request.method,
+                (("lang", client.lang), ("outputFormat", "json-stat2")),
+                {"selection": [{"variableCode": v, "valueCodes": list(c)} for v, c in request.selection]},
+                response.body,
+                utc_now(),
+            )
+        )
+    path = landing.write_vintage(
+        "ssb", spec.table_id, vintage, payloads, source_updated=info.updated,
+        extra={"label": info.label, "first_period": info.first_period, "last_period": info.last_period,
+               "dropped_codes": {k: list(v) for k, v in dropped.items()}},
+    )
+    return RefreshResult(spec.table_id, vintage, info.updated, True, len(requests),
+                         sum(r.cells for r in requests), path, dropped)
