@@ -9,10 +9,14 @@ municipality code that once existed, which of today's codes it became
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable
 
+from ingestion.landing import LandingZone, Payload, utc_now
 from ingestion.transport import Response, Transport
 
 KLASS_BASE_URL = "https://data.ssb.no/api/klass/v1"
@@ -62,8 +66,6 @@ class KlassClient:
 
 
 def parse_changes(body: bytes, source: str = "KLASS changes") -> list[CodeChange]:
-    import json
-
     if body.lstrip().startswith(b"<"):
         raise KlassError(f"{source}: got XML/HTML, expected JSON (send Accept: application/json)")
     try:
@@ -137,3 +139,32 @@ def build_lineage(changes: Iterable[CodeChange]) -> list[LineageRow]:
 def today_codes(lineage: Iterable[LineageRow], code: str) -> list[str]:
     mapped = sorted({row.to_code for row in lineage if row.from_code == code})
     return mapped or [code]
+
+
+@dataclass(frozen=True)
+class KlassRefresh:
+    vintage: str
+    changed: bool
+    landing_path: Path
+    changes: int
+
+
+def refresh_changes(client: KlassClient, landing: LandingZone, from_date: dt.date) -> KlassRefresh:
+    """Fetch classification 131 changes; a new vintage only when the answer differs.
+
+    KLASS has no `updated` stamp, so the payload's hash decides: the vintage
+    name starts with the fetch time (so vintages sort) and ends with the hash.
+    """
+    response = client.fetch_changes(from_date)
+    changes = parse_changes(response.body, source=response.url)
+    digest = hashlib.sha256(response.body).hexdigest()
+    table = f"{MUNICIPALITY_CLASSIFICATION}-changes"
+    latest = landing.latest_vintage("klass", table)
+    if latest is not None and latest.endswith(digest[:12]):
+        return KlassRefresh(latest, False, landing.vintage_dir("klass", table, latest), len(changes))
+    fetched_at = utc_now()
+    vintage = f"{fetched_at.replace(':', '').replace('-', '')}-{digest[:12]}"
+    url, params = client.changes_request(from_date)
+    payload = Payload("changes.json", url, "GET", tuple(params), None, response.body, fetched_at)
+    path = landing.write_vintage("klass", table, vintage, [payload], source_updated=None)
+    return KlassRefresh(vintage, True, path, len(changes))

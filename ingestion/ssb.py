@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import os
+
+import yaml
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
@@ -324,8 +326,6 @@ class TableSpecs:
 
 
 def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSpecs:
-    import yaml
-
     document = yaml.safe_load(open(path, encoding="utf-8"))
     tables = []
     for i, entry in enumerate(document["tables"]):

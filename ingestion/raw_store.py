@@ -1,0 +1,218 @@
+"""Load landed vintages into the `raw` schema of the DuckDB work file.
+
+Every row carries its provenance (vintage, the source's `updated`, fetch time,
+landing path). Loading a vintage that is already there adds nothing; a vintage
+is loaded in one transaction, so a crash leaves it either absent or whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import duckdb
+import pyarrow as pa
+
+from ingestion import jsonstat
+from ingestion.klass import CodeChange, LineageRow, build_lineage, parse_changes
+from ingestion.landing import read_manifest, safe_name
+
+RAW = "raw"
+IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+PROVENANCE_COLUMNS = ("_vintage", "_source_updated", "_fetched_at", "_landing_path")
+
+
+class RawLoadError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    table: str
+    vintage: str
+    rows: int
+    already_loaded: bool
+
+
+def identifier(name: str, what: str) -> str:
+    """Dimension codes from a source become column names: only plain identifiers pass."""
+    if not IDENTIFIER.match(name) or name.lower() in {c.lower() for c in ("value", "status", *PROVENANCE_COLUMNS)}:
+        raise RawLoadError(f"{what} {name!r} cannot be used as a column name (letters, digits and _ only)")
+    return name
+
+
+def _timestamp(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {RAW}")
+    con.execute(
+        f"""create table if not exists {RAW}.ssb_tables (
+            table_id varchar, _vintage varchar, label varchar, source_updated timestamp,
+            first_period varchar, last_period varchar, _fetched_at timestamp, _landing_path varchar,
+            rows bigint, data_requests integer)"""
+    )
+    con.execute(
+        f"""create table if not exists {RAW}.ssb_categories (
+            table_id varchar, _vintage varchar, dimension varchar, code varchar, label varchar,
+            position integer, unit_base varchar, unit_decimals integer)"""
+    )
+    con.execute(
+        f"""create table if not exists {RAW}.klass_municipality_changes (
+            old_code varchar, old_name varchar, new_code varchar, new_name varchar, change_occurred date,
+            _vintage varchar, _fetched_at timestamp, _landing_path varchar)"""
+    )
+    con.execute(
+        f"""create table if not exists {RAW}.klass_municipality_lineage (
+            from_code varchar, from_name varchar, to_code varchar, to_name varchar, changed_on date,
+            successor_count integer, _vintage varchar, _fetched_at timestamp)"""
+    )
+
+
+def loaded_ssb_vintages(con: duckdb.DuckDBPyConnection, table_id: str) -> set[str]:
+    ensure_schema(con)
+    rows = con.execute(f"select _vintage from {RAW}.ssb_tables where table_id = ?", [table_id]).fetchall()
+    return {r[0] for r in rows}
+
+
+def _category_rows(table_id: str, vintage: str, metadata: dict[str, Any]) -> list[tuple]:
+    rows = []
+    for dim_code in metadata["id"]:
+        category = metadata["dimension"][dim_code]["category"]
+        index = category.get("index")
+        codes = index if isinstance(index, list) else sorted(index, key=index.__getitem__)
+        labels = category.get("label") or {}
+        units = category.get("unit") or {}
+        for position, code in enumerate(codes):
+            unit = units.get(code) or {}
+            rows.append((table_id, vintage, dim_code, code, labels.get(code, code), position,
+                         unit.get("base") or unit.get("label"), unit.get("decimals")))
+    return rows
+
+
+def _decode_data(vintage_dir: Path, files: Iterable[str]) -> tuple[list[str], pa.Table]:
+    tables: list[pa.Table] = []
+    dims: list[str] | None = None
+    for name in files:
+        path = vintage_dir / name
+        dataset = jsonstat.decode(path.read_bytes(), source=str(path))
+        these = [d.code for d in dataset.dimensions]
+        if dims is None:
+            dims = these
+        elif these != dims:
+            raise RawLoadError(f"{path}: dimensions {these} differ from {dims} in the same vintage")
+        table = dataset.to_arrow()
+        # Dictionary-encoded code columns are cheap to build; DuckDB wants plain strings to append.
+        table = pa.table({c: (table[c].cast(pa.string()) if c in these else table[c]) for c in table.column_names})
+        tables.append(table)
+    if dims is None:
+        raise RawLoadError(f"{vintage_dir}: the manifest lists no data payloads")
+    return dims, pa.concat_tables(tables)
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, table: str, dims: list[str], source: Path) -> None:
+    existing = [r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+        "order by ordinal_position", [RAW, table]).fetchall()]
+    if not existing:
+        return
+    expected = [*dims, "value", "status", *PROVENANCE_COLUMNS]
+    if [c.lower() for c in existing] != [c.lower() for c in expected]:
+        new = [d for d in dims if d.lower() not in {c.lower() for c in existing}]
+        gone = [c for c in existing if c.lower() not in {e.lower() for e in expected}]
+        raise RawLoadError(
+            f"{source}: {RAW}.{table} has columns {existing} but this vintage has dimensions {dims}"
+            + (f"; new dimension(s) {new}" if new else "") + (f"; missing {gone}" if gone else "")
+            + ". The source changed shape: review ingestion/ssb_tables.yaml and the staging model before loading."
+        )
+
+
+def load_ssb_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadResult:
+    vintage_dir = Path(vintage_dir)
+    manifest = read_manifest(vintage_dir)
+    table_id = safe_name(manifest["table"], "SSB table id")
+    vintage = manifest["vintage"]
+    raw_table = f"ssb_{table_id}"
+    if vintage in loaded_ssb_vintages(con, table_id):
+        return LoadResult(raw_table, vintage, 0, True)
+    data_files = [p["file"] for p in manifest["payloads"] if p["file"].startswith("data-")]
+    dims, cells = _decode_data(vintage_dir, data_files)
+    for dim in dims:
+        identifier(dim, f"table {table_id} dimension")
+    metadata = json.loads((vintage_dir / "metadata.json").read_bytes())
+    _check_columns(con, raw_table, dims, vintage_dir)
+    source_updated = _timestamp(manifest.get("source_updated"))
+    fetched_at = _timestamp(manifest.get("fetched_at"))
+    columns = ", ".join(f'"{d}" varchar' for d in dims)
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            f"""create table if not exists {RAW}.{raw_table} ({columns}, value double, status varchar,
+                _vintage varchar, _source_updated timestamp, _fetched_at timestamp, _landing_path varchar)"""
+        )
+        con.execute(f"delete from {RAW}.{raw_table} where _vintage = ?", [vintage])
+        con.register("incoming_cells", cells)
+        selected = ", ".join(f'"{d}"' for d in dims)
+        con.execute(
+            f"""insert into {RAW}.{raw_table}
+                select {selected}, value, status, ?, ?, ?, ? from incoming_cells""",
+            [vintage, source_updated, fetched_at, str(vintage_dir)],
+        )
+        con.unregister("incoming_cells")
+        con.execute(f"delete from {RAW}.ssb_categories where table_id = ? and _vintage = ?", [table_id, vintage])
+        con.executemany(f"insert into {RAW}.ssb_categories values (?, ?, ?, ?, ?, ?, ?, ?)",
+                        _category_rows(table_id, vintage, metadata))
+        con.execute(
+            f"insert into {RAW}.ssb_tables values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [table_id, vintage, manifest.get("label"), source_updated, manifest.get("first_period"),
+             manifest.get("last_period"), fetched_at, str(vintage_dir), cells.num_rows, len(data_files)],
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return LoadResult(raw_table, vintage, cells.num_rows, False)
+
+
+def load_klass_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadResult:
+    vintage_dir = Path(vintage_dir)
+    manifest = read_manifest(vintage_dir)
+    vintage = manifest["vintage"]
+    ensure_schema(con)
+    present = con.execute(
+        f"select count(*) from {RAW}.klass_municipality_changes where _vintage = ?", [vintage]).fetchone()[0]
+    if present:
+        return LoadResult("klass_municipality_changes", vintage, 0, True)
+    path = vintage_dir / manifest["payloads"][0]["file"]
+    changes: list[CodeChange] = parse_changes(path.read_bytes(), source=str(path))
+    lineage: list[LineageRow] = build_lineage(changes)
+    fetched_at = _timestamp(manifest.get("fetched_at"))
+    con.execute("begin transaction")
+    try:
+        con.executemany(
+            f"insert into {RAW}.klass_municipality_changes values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(c.old_code or None, c.old_name or None, c.new_code or None, c.new_name or None, c.change_occurred,
+              vintage, fetched_at, str(vintage_dir)) for c in changes],
+        )
+        con.execute(f"delete from {RAW}.klass_municipality_lineage where _vintage = ?", [vintage])
+        if lineage:
+            con.executemany(
+                f"insert into {RAW}.klass_municipality_lineage values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r.from_code, r.from_name, r.to_code, r.to_name, r.changed_on, r.successor_count, vintage, fetched_at)
+                 for r in lineage],
+            )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return LoadResult("klass_municipality_changes", vintage, len(changes), False)

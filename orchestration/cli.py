@@ -1,0 +1,100 @@
+"""`styringsdata`: run the pipeline from a shell.
+
+    styringsdata run            offline, from the bundled snapshots
+    styringsdata run --live     against SSB and KLASS (fails fast without network)
+    styringsdata run --record   live, and save every answer as a snapshot
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from typing import Sequence
+
+LIVE_HOSTS = ("data.ssb.no",)
+
+
+def check_reachable(hosts: Sequence[str], timeout: float = 5.0) -> str | None:
+    """None when every host answers on 443, else a message naming the first that does not."""
+    for host in hosts:
+        try:
+            with socket.create_connection((host, 443), timeout=timeout):
+                pass
+        except OSError as exc:
+            return (
+                f"cannot reach {host}:443 ({exc.__class__.__name__}: {exc}). Live mode needs network access to "
+                f"{', '.join(hosts)}. To run offline from the bundled snapshots: `styringsdata run` "
+                "(or `make run`)."
+            )
+    return None
+
+
+def _run(args: argparse.Namespace) -> int:
+    mode = "live" if args.live else "record" if args.record else os.environ.get("STYRINGSDATA_SOURCE_MODE", "replay")
+    os.environ["STYRINGSDATA_SOURCE_MODE"] = mode
+    if mode in ("live", "record"):
+        problem = check_reachable(LIVE_HOSTS)
+        if problem:
+            print(f"styringsdata: {problem}", file=sys.stderr)
+            return 3
+
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.settings import Settings
+
+    settings = Settings.from_env()
+    print(f"styringsdata: source mode {mode}; work file {settings.work_db}")
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    result = defs.get_job_def("full_refresh").execute_in_process(instance=instance, raise_on_error=False)
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure and event.step_failure_data:
+                error = event.step_failure_data.error
+                print(f"styringsdata: step {event.step_key} failed: {error.message.strip() if error else ''}",
+                      file=sys.stderr)
+        print("styringsdata: run failed; the published warehouse was not changed.", file=sys.stderr)
+        return 1
+    summarise(result, settings)
+    return 0
+
+
+def summarise(result, settings) -> None:
+    data_requests = 0
+    new_vintages = 0
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        if "data_requests" in metadata:
+            data_requests += metadata["data_requests"].value
+        if "new_vintage" in metadata and metadata["new_vintage"].value:
+            new_vintages += 1
+    import duckdb
+
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        tables = con.execute("select table_name, row_count from _publication order by table_name").fetchall()
+    finally:
+        con.close()
+    print(f"styringsdata: {new_vintages} new source vintage(s), {data_requests} data request(s)")
+    print(f"styringsdata: published {settings.warehouse}")
+    for name, rows in tables:
+        print(f"  {name}: {rows} rows  (parquet: {settings.parquet_dir / (name + '.parquet')})")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="styringsdata", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run every source, dbt build and publish")
+    live = run.add_mutually_exclusive_group()
+    live.add_argument("--live", action="store_true", help="call the real sources instead of the snapshots")
+    live.add_argument("--record", action="store_true", help="call the real sources and record snapshots")
+    run.set_defaults(handler=_run)
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

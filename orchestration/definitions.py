@@ -1,0 +1,33 @@
+"""The Dagster code location: `dagster dev -w workspace.yaml` or `styringsdata run`."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.defs.dbt import dbt_project, styringsdata_dbt_models
+from orchestration.defs.klass import klass_municipality_changes
+from orchestration.defs.publish import published_warehouse
+from orchestration.defs.resources import PipelineResource
+from orchestration.defs.ssb import build_ssb_assets
+
+ssb_assets = build_ssb_assets()
+
+full_refresh = dg.define_asset_job(
+    "full_refresh",
+    selection=dg.AssetSelection.all(),
+    description="Every source, dbt build and publish; offline on the bundled snapshots unless "
+    "STYRINGSDATA_SOURCE_MODE says otherwise.",
+)
+
+defs = dg.Definitions(
+    assets=[*ssb_assets, klass_municipality_changes, styringsdata_dbt_models, published_warehouse],
+    jobs=[full_refresh],
+    resources={
+        "pipeline": PipelineResource(),
+        "dbt": DbtCliResource(project_dir=dbt_project),
+    },
+    # One process per run: SSB's rate limit is counted by one limiter, and the
+    # DuckDB work file has one writer.
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,70 @@
+"""The dbt project as Dagster assets: staging, intermediate and marts on the work file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.defs.resources import DUCKDB_WRITER_POOL
+from orchestration.settings import PROJECT_ROOT, Settings
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def export_dbt_environment(settings: Settings) -> None:
+    """dbt runs as a subprocess and reads its DuckDB path from the environment (profiles.yml)."""
+    os.environ["STYRINGSDATA_WORK_DB"] = str(settings.work_db)
+    os.environ.setdefault("DBT_TARGET", "dev")
+
+
+def ensure_manifest() -> None:
+    """Parse the dbt project when no manifest exists yet (fresh clone, CI, the CLI).
+
+    `dagster dev` does this through prepare_if_dev(); plain Python entry points
+    need it too, before @dbt_assets reads the manifest at import time.
+    """
+    dbt_project.prepare_if_dev()
+    if not dbt_project.manifest_path.exists():
+        DbtCliResource(project_dir=dbt_project).cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+
+
+class LayeredTranslator(DagsterDbtTranslator):
+    """Models keyed and grouped by layer (staging / intermediate / marts); sources keep their meta asset keys."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            return dg.AssetKey([self._layer(dbt_resource_props), dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            return f"dbt_{self._layer(dbt_resource_props)}"
+        return super().get_group_name(dbt_resource_props)
+
+    @staticmethod
+    def _layer(props: Mapping[str, Any]) -> str:
+        if props["resource_type"] == "seed":
+            return "seeds"
+        fqn = props["fqn"]
+        return fqn[1] if len(fqn) > 2 else "models"
+
+
+export_dbt_environment(Settings.from_env())
+ensure_manifest()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=LayeredTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    pool=DUCKDB_WRITER_POOL,
+)
+def styringsdata_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """dbt build: models, seeds, data tests and unit tests, in DAG order, on the work file."""
+    yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,37 @@
+"""Publish: copy the marts that passed `dbt build` into a fresh warehouse file and Parquet."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs.dbt import dbt_project
+from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
+from orchestration.lib.publish import marts_from_manifest, publish
+
+MARTS = marts_from_manifest(dbt_project.manifest_path)
+
+
+@dg.asset(
+    key=dg.AssetKey(["published", "warehouse"]),
+    group_name="publish",
+    kinds={"duckdb", "parquet"},
+    deps=[dg.AssetKey(["marts", mart.name]) for mart in MARTS],
+    pool=DUCKDB_WRITER_POOL,
+    description=(
+        "The published warehouse BI tools read: every mart copied into a new DuckDB file that replaces "
+        "data/warehouse.duckdb by an atomic rename (the previous one kept as warehouse.previous.duckdb), "
+        "plus one Parquet file per mart in data/parquet/."
+    ),
+)
+def published_warehouse(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
+    settings = pipeline.settings
+    publication = publish(settings.work_db, settings.warehouse, settings.parquet_dir, MARTS)
+    context.log.info(f"published {len(publication.tables)} marts to {publication.path}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(publication.path)),
+            "parquet_dir": dg.MetadataValue.path(str(publication.parquet_dir)),
+            "published_at": publication.published_at,
+            "tables": dg.MetadataValue.json(publication.tables),
+        }
+    )

@@ -1,0 +1,66 @@
+"""Resources: where things live and how sources are reached (offline by default)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import dagster as dg
+import duckdb
+
+from ingestion.klass import KlassClient
+from ingestion.landing import LandingZone
+from ingestion.raw_store import ensure_schema
+from ingestion.ssb import SsbClient
+from ingestion.transport import Transport
+from orchestration.settings import Settings
+
+# Everything that writes the DuckDB work file runs in this pool, limited to 1
+# (dagster_home/dagster.yaml): DuckDB allows a single writing process.
+DUCKDB_WRITER_POOL = "duckdb_writer"
+
+
+class PipelineResource(dg.ConfigurableResource):
+    """Settings from the environment (see orchestration/settings.py), and the clients built from them.
+
+    One transport per run, so SSB's rate limit is counted across all SSB assets
+    of the run (the job runs in one process).
+    """
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._settings = Settings.from_env()
+        s = self._settings
+        self._transport = Transport(
+            s.source_mode,
+            s.snapshot_dir,
+            rate_limits={"data.ssb.no": (s.ssb_requests_per_minute, 60.0)},
+            timeout=s.http_timeout,
+        )
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def transport(self) -> Transport:
+        return self._transport
+
+    def ssb(self) -> SsbClient:
+        return SsbClient(self._transport)
+
+    def klass(self) -> KlassClient:
+        return KlassClient(self._transport)
+
+    def landing(self) -> LandingZone:
+        return LandingZone(self._settings.landing_dir)
+
+    @contextmanager
+    def work_db(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self._settings.work_db.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(self._settings.work_db))
+        try:
+            ensure_schema(con)
+            yield con
+        finally:
+            # Closed before dbt starts: dbt is another process and DuckDB lets one writer in.
+            con.close()

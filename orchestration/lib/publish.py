@@ -1,0 +1,139 @@
+"""Publish audited marts: a new DuckDB file renamed over the old one, plus Parquet.
+
+BI users read `warehouse.duckdb` (read-only) while the pipeline runs. We never
+open that file for writing: a complete new file is built next to it and moved
+into place with one atomic rename, so a reader sees the old publication or the
+new one, never a mix. The previous file is kept as `warehouse.previous.duckdb`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import duckdb
+
+from ingestion.raw_store import identifier
+
+
+@dataclass(frozen=True)
+class MartSpec:
+    name: str  # table name in the publication
+    relation: str  # schema-qualified relation in the work file
+    description: str
+    columns: dict[str, str]  # column -> description
+
+
+@dataclass(frozen=True)
+class Publication:
+    path: Path
+    parquet_dir: Path
+    tables: dict[str, int]  # table -> rows
+    published_at: str
+
+
+def marts_from_manifest(manifest_path: Path) -> list[MartSpec]:
+    """The models under models/marts/, with their YAML descriptions."""
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    marts = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or "marts" not in node["fqn"][1:-1]:
+            continue
+        name = identifier(node["alias"] or node["name"], "mart name")
+        marts.append(
+            MartSpec(
+                name=name,
+                relation=f'"{node["schema"]}"."{name}"',
+                description=node.get("description") or "",
+                columns={c: (meta.get("description") or "") for c, meta in node.get("columns", {}).items()},
+            )
+        )
+    return sorted(marts, key=lambda m: m.name)
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def build_publication(work_db: Path, target: Path, marts: Iterable[MartSpec], published_at: str) -> dict[str, int]:
+    if target.exists():
+        target.unlink()
+    rows: dict[str, int] = {}
+    con = duckdb.connect(str(target))
+    try:
+        con.execute(f"attach {_sql_string(str(work_db))} as work (read_only)")
+        for mart in marts:
+            con.execute(f"create table main.{mart.name} as select * from work.{mart.relation}")
+            if mart.description:
+                con.execute(f"comment on table main.{mart.name} is {_sql_string(mart.description)}")
+            existing = {r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_schema='main' and table_name=?",
+                [mart.name]).fetchall()}
+            for column, description in mart.columns.items():
+                if column in existing and description:
+                    con.execute(f'comment on column main.{mart.name}."{column}" is {_sql_string(description)}')
+            rows[mart.name] = con.execute(f"select count(*) from main.{mart.name}").fetchone()[0]
+        con.execute("detach work")
+        con.execute("create table main._publication (published_at timestamp, table_name varchar, row_count bigint)")
+        con.executemany("insert into main._publication values (?, ?, ?)",
+                        [(published_at, name, n) for name, n in rows.items()])
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    _fsync(target)
+    return rows
+
+
+def export_parquet(warehouse_file: Path, parquet_dir: Path, tables: Iterable[str]) -> None:
+    staging = parquet_dir.with_name(parquet_dir.name + ".incoming")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    con = duckdb.connect(str(warehouse_file), read_only=True)
+    try:
+        for table in tables:
+            con.execute(f"copy main.{table} to {_sql_string(str(staging / (table + '.parquet')))} (format parquet)")
+    finally:
+        con.close()
+    previous = parquet_dir.with_name(parquet_dir.name + ".previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if parquet_dir.exists():
+        parquet_dir.rename(previous)
+    staging.rename(parquet_dir)
+
+
+def publish(work_db: Path, warehouse: Path, parquet_dir: Path, marts: list[MartSpec]) -> Publication:
+    if not marts:
+        raise ValueError("nothing to publish: the dbt manifest lists no models under models/marts")
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    published_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+    incoming = warehouse.with_name(f".{warehouse.name}.incoming-{os.getpid()}")
+    try:
+        rows = build_publication(work_db, incoming, marts, published_at)
+        if warehouse.exists():
+            backup = warehouse.with_name(warehouse.stem + ".previous" + warehouse.suffix)
+            # A hard link keeps the previous publication without copying it and
+            # without ever removing the live name.
+            tmp_link = backup.with_name(backup.name + ".tmp")
+            if tmp_link.exists():
+                tmp_link.unlink()
+            os.link(warehouse, tmp_link)
+            os.replace(tmp_link, backup)
+        os.replace(incoming, warehouse)
+    finally:
+        if incoming.exists():
+            incoming.unlink()
+    export_parquet(warehouse, parquet_dir, rows)
+    return Publication(warehouse, parquet_dir, rows, published_at)

@@ -1,0 +1,84 @@
+"""Every setting in one place, read from environment variables with defaults.
+
+The README's configuration table mirrors `SETTINGS`; change both together.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingestion.transport import SourceMode
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# (variable, default, meaning) -- the README table is generated from the same words.
+SETTINGS: tuple[tuple[str, str, str], ...] = (
+    ("STYRINGSDATA_DATA_DIR", "data", "Root of landing, work file, publication and reports (relative to the repo)."),
+    ("STYRINGSDATA_SOURCE_MODE", "replay",
+     "replay: answer every request from the bundled snapshots (offline); live: call the sources; "
+     "record: call the sources and save the answers as snapshots."),
+    ("STYRINGSDATA_SNAPSHOT_DIR", "snapshots", "Where replay reads and record writes recorded responses."),
+    ("STYRINGSDATA_WORK_DB", "<data>/work.duckdb", "The DuckDB file the pipeline writes (raw, staging, marts)."),
+    ("STYRINGSDATA_WAREHOUSE", "<data>/warehouse.duckdb",
+     "The published DuckDB file BI tools read; only the publish step writes it, by rename."),
+    ("STYRINGSDATA_HOME_MUNICIPALITY", "3203", "The municipality the scorecard is for (today's code)."),
+    ("STYRINGSDATA_SSB_REQUESTS_PER_MINUTE", "30", "Client-side limit for data.ssb.no (SSB allows 30 per minute per IP)."),
+    ("STYRINGSDATA_HTTP_TIMEOUT", "60", "Seconds before an HTTP request is given up and retried."),
+)
+
+
+def _resolve(path: str, base: Path) -> Path:
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() else (base / candidate)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    source_mode: SourceMode
+    snapshot_dir: Path
+    work_db: Path
+    warehouse: Path
+    home_municipality: str
+    ssb_requests_per_minute: int
+    http_timeout: float
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "landing"
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.data_dir / "parquet"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return PROJECT_ROOT / "dbt_project"
+
+    @classmethod
+    def from_env(cls, environ: "os._Environ[str] | dict[str, str] | None" = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        data_dir = _resolve(env.get("STYRINGSDATA_DATA_DIR", "data"), PROJECT_ROOT)
+        mode = env.get("STYRINGSDATA_SOURCE_MODE", "replay")
+        try:
+            source_mode = SourceMode(mode)
+        except ValueError:
+            raise ValueError(f"STYRINGSDATA_SOURCE_MODE={mode!r}: expected replay, live or record") from None
+        rate = env.get("STYRINGSDATA_SSB_REQUESTS_PER_MINUTE", "30")
+        if not rate.isdigit() or int(rate) < 1:
+            raise ValueError(f"STYRINGSDATA_SSB_REQUESTS_PER_MINUTE={rate!r}: expected a whole number >= 1")
+        home = env.get("STYRINGSDATA_HOME_MUNICIPALITY", "3203")
+        if not (home.isdigit() and len(home) == 4):
+            raise ValueError(f"STYRINGSDATA_HOME_MUNICIPALITY={home!r}: expected a four-digit municipality code")
+        return cls(
+            data_dir=data_dir,
+            source_mode=source_mode,
+            snapshot_dir=_resolve(env.get("STYRINGSDATA_SNAPSHOT_DIR", "snapshots"), PROJECT_ROOT),
+            work_db=_resolve(env.get("STYRINGSDATA_WORK_DB", str(data_dir / "work.duckdb")), PROJECT_ROOT),
+            warehouse=_resolve(env.get("STYRINGSDATA_WAREHOUSE", str(data_dir / "warehouse.duckdb")), PROJECT_ROOT),
+            home_municipality=home,
+            ssb_requests_per_minute=int(rate),
+            http_timeout=float(env.get("STYRINGSDATA_HTTP_TIMEOUT", "60")),
+        )

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from ingestion.fake_ssb import FakeSsb
+from ingestion.ssb import (
+    DataRequest,
+    SsbClient,
+    SsbError,
+    dedupe,
+    minimum_requests,
+    split_selection,
+)
+from ingestion.transport import HttpError, SourceMode, Transport
+from tests.ingestion.fakes import FakeClock, small_table
+
+
+def client_for(*tables, **kwargs) -> tuple[SsbClient, FakeSsb]:
+    fake = FakeSsb(list(tables))
+    transport = Transport(SourceMode.LIVE, sender=fake, clock=FakeClock())
+    return SsbClient(transport, **kwargs), fake
+
+
+def selection(*sizes: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((f"V{i}", tuple(f"c{j}" for j in range(n))) for i, n in enumerate(sizes))
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [(10, 10), (400, 2, 1000), (357, 30, 1, 20), (800_001,), (1000, 1000), (357, 3, 5, 25), (7, 11, 13, 17, 19)],
+)
+def test_split_uses_the_minimum_number_of_requests_and_covers_every_cell(sizes):
+    sel = selection(*sizes)
+    chunks = split_selection(sel, 800_000)
+    assert len(chunks) == minimum_requests(sel)
+    assert all(math.prod(len(c) for _, c in chunk) <= 800_000 for chunk in chunks)
+    covered = sum(math.prod(len(c) for _, c in chunk) for chunk in chunks)
+    assert covered == math.prod(sizes)
+
+
+def test_split_with_small_limit_matches_minimum():
+    sel = selection(6, 5, 4)  # 120 cells, limit 25 -> at least 5 requests
+    assert len(split_selection(sel, 25)) == 5 == minimum_requests(sel, 25)
+
+
+def test_dedupe_keeps_order():
+    assert dedupe(["3203", "0301", "3203"]) == ("3203", "0301")
+
+
+def test_table_info_and_metadata_order_categories_by_index():
+    client, _ = client_for(small_table())
+    assert client.table_info("99999").updated == "2026-03-15T07:00:00Z"
+    metadata = client.metadata("99999")
+    assert [v.code for v in metadata.variables] == ["Region", "Alder", "ContentsCode", "Tid"]
+    assert metadata.variable("Region").values == ("0001", "0002", "0003")  # shuffled object index, sorted by position
+    assert metadata.variable("Tid").is_time
+
+
+def test_unknown_code_is_an_error_naming_table_variable_and_code():
+    client, fake = client_for(small_table())
+    metadata = client.metadata("99999")
+    with pytest.raises(SsbError, match=r"table 99999, variable ContentsCode: code 'Personer2' does not exist"):
+        client.resolve_selection(metadata, strict={"ContentsCode": ["Personer2"]})
+    assert fake.data_requests() == []
+
+
+def test_unknown_variable_is_an_error_listing_the_known_ones():
+    client, _ = client_for(small_table())
+    with pytest.raises(SsbError, match=r"variable 'Kjonn' does not exist \(the table has: Region, Alder"):
+        client.resolve_selection(client.metadata("99999"), strict={"Kjonn": ["0"]})
+
+
+def test_lenient_codes_missing_from_the_table_are_dropped_and_reported():
+    client, _ = client_for(small_table())
+    sel, dropped = client.resolve_selection(
+        client.metadata("99999"),
+        strict={"ContentsCode": ["Personer"]},
+        lenient={"Region": ["0001", "0220"], "Tid": ["2021", "2030"]},
+    )
+    assert dict(sel)["Region"] == ("0001",)
+    assert dropped == {"Region": ("0220",), "Tid": ("2030",)}
+
+
+def test_mandatory_variable_without_selection_is_an_error():
+    client, _ = client_for(small_table())
+    with pytest.raises(SsbError, match="variable Tid cannot be eliminated"):
+        client.resolve_selection(client.metadata("99999"), strict={"ContentsCode": ["Personer"]})
+
+
+def test_plus_codes_reach_the_server_intact():
+    client, fake = client_for(small_table())
+    request = client.plan("99999", [("Alder", ["105+"]), ("ContentsCode", ["Personer"]), ("Tid", ["2020"])])[0]
+    assert request.method == "GET"
+    body = client.fetch(request).json()
+    assert list(body["dimension"]["Alder"]["category"]["index"]) == ["105+"]
+    assert "105%2B" in fake.data_requests()[0].full_url()
+
+
+def test_literal_plus_would_be_rejected_by_ssb():
+    # What happens without %2B: the server reads a space and answers "Non-existent value".
+    client, fake = client_for(small_table())
+    from ingestion.transport import Request
+
+    raw = Request("GET", f"{client.base_url}/tables/99999/data", (("valueCodes[Alder]", "105 "),
+                  ("valueCodes[ContentsCode]", "Personer"), ("valueCodes[Tid]", "2020")))
+    assert fake(raw, 1).status == 400
+
+
+def test_long_selection_goes_by_post_and_short_by_get():
+    table = small_table(regions=400)
+    client, fake = client_for(table)
+    codes = [f"{i:04d}" for i in range(1, 401)]
+    short = client.plan("99999", [("Region", codes[:5]), ("ContentsCode", ["Personer"]), ("Tid", ["2020"])])
+    long = client.plan("99999", [("Region", codes), ("ContentsCode", ["Personer"]), ("Tid", ["2020"])])
+    assert [r.method for r in short] == ["GET"]
+    assert [r.method for r in long] == ["POST"]
+    body = client.fetch(long[0]).json()
+    assert body["size"] == [400, 1, 1, 1]  # Alder eliminated: its total
+    # The fake, like SSB, answers a GET that long with 404.
+    as_get = DataRequest("99999", long[0].selection, "GET")
+    with pytest.raises(HttpError, match="HTTP 404"):
+        client.fetch(as_get)
+
+
+def test_split_requests_respect_the_server_cell_limit():
+    table = small_table(regions=50, years=4)
+    fake = FakeSsb([table], max_cells=60)
+    client = SsbClient(Transport(SourceMode.LIVE, sender=fake, clock=FakeClock()), max_cells=60)
+    plan = client.plan("99999", [("Region", [f"{i:04d}" for i in range(1, 51)]), ("ContentsCode", ["Personer"]),
+                                 ("Tid", ["2020", "2021", "2022", "2023"])])
+    assert len(plan) == minimum_requests([("Region", range(50)), ("Tid", range(4))], 60) == 4
+    for request in plan:
+        assert client.fetch(request).status == 200
+
+
+def test_duplicate_codes_would_give_ssb_500_so_the_plan_removes_them():
+    client, fake = client_for(small_table())
+    request = client.plan("99999", [("Region", ["0001", "0001"]), ("ContentsCode", ["Personer"]), ("Tid", ["2020"])])[0]
+    assert dict(request.selection)["Region"] == ("0001",)
+    assert client.fetch(request).status == 200
