@@ -29,7 +29,7 @@ snapshots: install
 	$(BIN)/python snapshots/build.py
 
 dev: install
-	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} $(BIN)/dagster dev -h 127.0.0.1 -w workspace.yaml
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/dagster_home} $(BIN)/dagster dev -h 127.0.0.1 -w workspace.yaml
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import hashlib
+import json
+
+import duckdb
+import pytest
+
+from ingestion.ssb import load_table_specs
+from tests.pipeline.conftest import run_cli
+
+SPECS = load_table_specs()
+
+
+def published(run) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(run.data_dir / "warehouse.duckdb"), read_only=True)
+
+
+def fingerprint(run) -> dict[str, str]:
+    """Contents of every published table and of the landing zone, hashed."""
+    con = published(run)
+    try:
+        tables = [r[0] for r in con.execute("select table_name from information_schema.tables "
+                                            "where table_schema = 'main' and table_name <> '_publication'").fetchall()]
+        out = {t: hashlib.sha256(repr(con.execute(f"select * from {t} order by all").fetchall()).encode()).hexdigest()
+               for t in tables}
+    finally:
+        con.close()
+    for path in sorted((run.data_dir / "landing").rglob("*")):
+        if path.is_file():
+            out[str(path.relative_to(run.data_dir))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def test_offline_run_publishes_warehouse_and_parquet(offline_run):
+    con = published(offline_run)
+    try:
+        tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        assert {"fct_indicator_values", "_publication"} <= tables
+        n = con.execute("select count(*) from fct_indicator_values").fetchone()[0]
+        indicators = con.execute("select count(distinct indicator_id) from fct_indicator_values").fetchone()[0]
+        comments = con.execute("select count(*) from duckdb_columns() where table_name = 'fct_indicator_values' "
+                               "and comment is not null").fetchone()[0]
+    finally:
+        con.close()
+    assert indicators == 22
+    assert n > 22 * 12 * 4
+    assert comments > 5  # column descriptions from the dbt YAML travel with the publication
+    assert (offline_run.data_dir / "parquet" / "fct_indicator_values.parquet").is_file()
+    assert duckdb.sql(f"select count(*) from '{offline_run.data_dir / 'parquet' / 'fct_indicator_values.parquet'}'"
+                      ).fetchone()[0] == n
+
+
+def test_one_vintage_per_table_with_manifest(offline_run):
+    for spec in SPECS.tables:
+        vintages = [p for p in (offline_run.data_dir / "landing" / "ssb" / spec.table_id).iterdir()]
+        assert len(vintages) == 1, spec.table_id
+        manifest = json.loads((vintages[0] / "manifest.json").read_text())
+        assert manifest["source_updated"] and manifest["payloads"]
+    assert len(list((offline_run.data_dir / "landing" / "klass" / "131-changes").iterdir())) == 1
+
+
+def test_raw_tables_carry_provenance(offline_run):
+    con = duckdb.connect(str(offline_run.data_dir / "work.duckdb"), read_only=True)
+    try:
+        for spec in SPECS.tables:
+            row = con.execute(f"select count(*), count(distinct _vintage), min(_source_updated), "
+                              f"min(_landing_path) from raw.ssb_{spec.table_id}").fetchone()
+            assert row[0] > 0 and row[1] == 1 and row[2] is not None and row[3].endswith(row[3][-18:])
+    finally:
+        con.close()
+
+
+def test_second_run_makes_no_data_requests_and_changes_nothing(offline_run):
+    before = fingerprint(offline_run)
+    second = run_cli(offline_run.env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "0 new source vintage(s), 0 data request(s)" in second.stdout
+    assert fingerprint(offline_run) == before
+    assert (offline_run.data_dir / "warehouse.previous.duckdb").is_file()
+
+
+def test_live_mode_without_network_fails_fast_naming_the_host(monkeypatch, capsys):
+    from orchestration import cli
+
+    # ".invalid" never resolves (RFC 2606), so this fails the way a machine without network does.
+    monkeypatch.setattr(cli, "LIVE_HOSTS", ("data.ssb.invalid",))
+    monkeypatch.setenv("STYRINGSDATA_SOURCE_MODE", "replay")
+    assert cli.main(["run", "--live"]) == 3
+    err = capsys.readouterr().err
+    assert "cannot reach data.ssb.invalid:443" in err and "styringsdata run" in err
