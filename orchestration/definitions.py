@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
-
-from orchestration.defs.dbt import dbt_project, styringsdata_dbt_models
+from orchestration.defs.dbt import dbt_resource, styringsdata_dbt_models
 from orchestration.defs.klass import klass_municipality_changes
 from orchestration.defs.publish import published_warehouse
 from orchestration.defs.resources import PipelineResource
@@ -25,7 +23,7 @@ defs = dg.Definitions(
     jobs=[full_refresh],
     resources={
         "pipeline": PipelineResource(),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": dbt_resource(),
     },
     # One process per run: SSB's rate limit is counted by one limiter, and the
     # DuckDB work file has one writer.

@@ -1,9 +1,11 @@
 """The dbt project as Dagster assets: staging, intermediate and marts on the work file."""
 
-from __future__ import annotations
 
 import os
+import shutil
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -15,6 +17,13 @@ from orchestration.settings import PROJECT_ROOT, Settings
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# The dbt installed next to this Python, so an unactivated virtualenv (`.venv/bin/styringsdata`) works.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt")) if Path(sys.executable).with_name("dbt").exists() \
+    else (shutil.which("dbt") or "dbt")
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
 def export_dbt_environment(settings: Settings) -> None:
@@ -31,7 +40,7 @@ def ensure_manifest() -> None:
     """
     dbt_project.prepare_if_dev()
     if not dbt_project.manifest_path.exists():
-        DbtCliResource(project_dir=dbt_project).cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+        dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
 
 
 class LayeredTranslator(DagsterDbtTranslator):

@@ -1,6 +1,5 @@
 """SSB KLASS classification 131 changes: the municipality lineage every series is harmonised with."""
 
-from __future__ import annotations
 
 import datetime as dt
 

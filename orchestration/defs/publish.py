@@ -1,6 +1,5 @@
 """Publish: copy the marts that passed `dbt build` into a fresh warehouse file and Parquet."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Resources: where things live and how sources are reached (offline by default)."""
 
-from __future__ import annotations
 
 from contextlib import contextmanager
 from typing import Iterator

@@ -1,6 +1,5 @@
 """One asset per SSB table: fetch a new vintage when SSB's `updated` moved, land it, load it into raw."""
 
-from __future__ import annotations
 
 import dagster as dg
 

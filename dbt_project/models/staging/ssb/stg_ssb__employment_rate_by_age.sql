@@ -1,0 +1,24 @@
+with source as (
+
+    select * from {{ source('ssb', 'ssb_06445') }}
+
+),
+
+renamed as (
+
+    select
+        "Region" as region_code,
+        "Kjonn" as sex_code,
+        "Alder" as age_group,
+        "ContentsCode" as contents_code,
+        cast("Tid" as integer) as year,
+        value,
+        status as status_symbol,
+        _vintage as vintage,
+        _source_updated as source_updated,
+        _fetched_at as fetched_at
+    from source
+
+)
+
+select * from renamed
