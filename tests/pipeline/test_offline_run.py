@@ -47,8 +47,8 @@ def test_offline_run_publishes_warehouse_and_parquet(offline_run):
     assert n > 22 * 12 * 4
     assert comments > 5  # column descriptions from the dbt YAML travel with the publication
     assert (offline_run.data_dir / "parquet" / "fct_indicator_values.parquet").is_file()
-    assert duckdb.sql(f"select count(*) from '{offline_run.data_dir / 'parquet' / 'fct_indicator_values.parquet'}'"
-                      ).fetchone()[0] == n
+    parquet = offline_run.data_dir / "parquet" / "fct_indicator_values.parquet"
+    assert duckdb.connect().execute(f"select count(*) from '{parquet}'").fetchall()[0][0] == n
 
 
 def test_one_vintage_per_table_with_manifest(offline_run):
