@@ -90,7 +90,9 @@ def _parse(payload: bytes | str | Mapping[str, Any], source: str) -> Mapping[str
     try:
         document = json.loads(payload)
     except json.JSONDecodeError as exc:
-        kind = "truncated JSON" if exc.pos >= len(payload) - 1 else "invalid JSON"
+        # A body cut off in transit no longer ends with its closing bracket.
+        tail = payload.rstrip()[-1:] if payload else ""
+        kind = "invalid JSON" if tail in ("}", "]", b"}", b"]") else "truncated JSON"
         raise _fail(source, f"{kind}: {exc.msg} at line {exc.lineno} column {exc.colno} (char {exc.pos})") from exc
     except UnicodeDecodeError as exc:
         raise _fail(source, f"not UTF-8 text: {exc}") from exc
