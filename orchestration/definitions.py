@@ -11,6 +11,14 @@ from orchestration.defs.ssb import build_ssb_assets
 
 ssb_assets = build_ssb_assets()
 
+# Bookkeeping tables every SSB asset appends to; declared so they sit in the ssb group, not "default".
+ssb_bookkeeping = [
+    dg.AssetSpec(["raw", "ssb_categories"], group_name="ssb", kinds={"duckdb"},
+                 description="Category labels, order and units of every loaded SSB table vintage."),
+    dg.AssetSpec(["raw", "ssb_tables"], group_name="ssb", kinds={"duckdb"},
+                 description="One row per loaded SSB table vintage: label, SSB's updated, periods, rows."),
+]
+
 full_refresh = dg.define_asset_job(
     "full_refresh",
     selection=dg.AssetSelection.all(),
@@ -19,7 +27,7 @@ full_refresh = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*ssb_assets, klass_municipality_changes, styringsdata_dbt_models, published_warehouse],
+    assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, styringsdata_dbt_models, published_warehouse],
     jobs=[full_refresh],
     resources={
         "pipeline": PipelineResource(),

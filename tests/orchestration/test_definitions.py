@@ -1,0 +1,45 @@
+"""The code location `dagster dev` loads: groups, keys, pools and lineage."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ingestion.ssb import load_table_specs
+from orchestration.definitions import defs
+
+
+def graph():
+    return defs.resolve_asset_graph()
+
+
+def test_one_asset_per_ssb_table_in_group_ssb_and_pool():
+    g = graph()
+    for spec in load_table_specs().tables:
+        node = g.get(dg.AssetKey(["raw", f"ssb_{spec.table_id}"]))
+        assert node.group_name == "ssb"
+        assert node.pools == {"duckdb_writer"}
+
+
+def test_groups_are_per_source_and_layer():
+    g = graph()
+    groups = {g.get(k).group_name for k in g.get_all_asset_keys()}
+    assert groups == {"ssb", "klass", "dbt_staging", "dbt_intermediate", "dbt_marts", "dbt_seeds", "publish"}
+
+
+def test_dbt_sources_join_the_ingestion_assets_and_publish_follows_the_marts():
+    g = graph()
+    staging = g.get(dg.AssetKey(["staging", "stg_ssb__kostra_financial_key_figures"]))
+    assert dg.AssetKey(["raw", "ssb_12143"]) in staging.parent_keys
+    lineage = g.get(dg.AssetKey(["staging", "stg_klass__municipality_lineage"]))
+    assert dg.AssetKey(["raw", "klass_municipality_changes"]) in lineage.parent_keys
+    publish = g.get(dg.AssetKey(["published", "warehouse"]))
+    assert dg.AssetKey(["marts", "fct_indicator_values"]) in publish.parent_keys
+    assert publish.pools == {"duckdb_writer"}
+
+
+def test_every_writer_shares_the_pool():
+    g = graph()
+    for key in g.get_all_asset_keys():
+        node = g.get(key)
+        if node.is_materializable and key.path[0] in ("raw", "staging", "intermediate", "marts", "published"):
+            assert node.pools == {"duckdb_writer"}, key
