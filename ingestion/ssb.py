@@ -325,6 +325,20 @@ class TableSpecs:
         return tuple(str(y) for y in years)
 
 
+KEY_FIGURE_CATALOGUE = Path(__file__).resolve().parents[1] / "snapshots" / "kostra_published.csv"
+
+
+def _codes(variable: str, codes: object, path: object) -> tuple[str, ...]:
+    if codes == "from_key_figure_catalogue":
+        import csv
+
+        with KEY_FIGURE_CATALOGUE.open(encoding="utf-8") as f:
+            return tuple(row["key_figure_id"] for row in csv.DictReader(f))
+    if not isinstance(codes, list):
+        raise SsbError(f"{path}: select.{variable} must be a list of codes, got {codes!r}")
+    return tuple(str(c) for c in codes)
+
+
 def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSpecs:
     document = yaml.safe_load(open(path, encoding="utf-8"))
     tables = []
@@ -336,7 +350,7 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
                 title=entry.get("title", ""),
                 kind=entry["kind"],
                 region_variable=entry["region_variable"],
-                select={var: tuple(str(c) for c in codes) for var, codes in entry["select"].items()},
+                select={var: _codes(var, codes, path) for var, codes in entry["select"].items()},
                 time=entry.get("time", "yearly"),
                 verified=entry.get("verified", ""),
             )

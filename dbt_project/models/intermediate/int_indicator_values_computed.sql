@@ -43,7 +43,7 @@ parts as (
         inputs.municipality_code,
         inputs.year,
         count(*) as measures_found,
-        sum(inputs.value) as total,
+        list_sum(list(inputs.value order by inputs.measure)) as total,
         bool_or(inputs.value is null) as has_null,
         -- ':' (suppressed) outranks '..' (missing) when both occur
         case when bool_or(inputs.status_symbol = ':') then ':' else max(inputs.status_symbol) end as status_symbol,

@@ -40,12 +40,13 @@
         "case contents_code when 'KOSandel80hjemme0000' then 'over80_at_home_pct' end"),
     ('13470', 'stg_ssb__employment_by_workplace_industry', 'count',
         "case when contents_code = 'SysselsatteArb' then case industry_code when '00-99' then 'jobs_all' when '58-63' then 'jobs_ict' end end"),
+    ('kostra_nokkeltall', 'stg_ssb__kostra_key_figures', 'rate', "'kostra:' || key_figure_id"),
 ] -%}
 
 with
 
 {% for table_id, model, kind, measure in measures %}
-measures_{{ table_id }} as (
+measures_{{ loop.index }} as (
 
     select
         '{{ table_id }}' as table_id,
@@ -66,7 +67,7 @@ measures_{{ table_id }} as (
 unioned as (
 
     {% for table_id, model, kind, measure in measures %}
-    select * from measures_{{ table_id }}
+    select * from measures_{{ loop.index }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

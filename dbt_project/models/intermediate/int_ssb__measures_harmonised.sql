@@ -51,7 +51,8 @@ counts as (
         bool_or(is_aggregate) as is_aggregate,
         case
             when bool_or(value is null) filter (where not is_split) then null
-            else sum(value) filter (where not is_split)
+            -- summed in a fixed order so reruns give bit-identical doubles
+            else list_sum(list(value order by region_code) filter (where not is_split))
         end as value,
         max(status_symbol) filter (where not is_split) as status_symbol,
         bool_or(has_split_contributor) as is_series_break,

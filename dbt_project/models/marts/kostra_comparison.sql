@@ -1,0 +1,115 @@
+{#-
+    The Handlingsprogram's KOSTRA tables, long: every key figure x year x comparison region, with an
+    index where the ASSS average is 100. The ASSS average is ours: the unweighted mean over the 11
+    ASSS members without Oslo (fixed membership, today's codes, all years), computed only when all 11
+    have a figure. The KOSTRA group and the country figures are SSB's own (weighted, imputed).
+-#}
+{%- set asss_without_oslo = var('asss_municipalities') | reject('equalto', '0301') | list -%}
+
+with
+
+key_figures as (
+
+    select * from {{ ref('kostra_key_figures') }}
+
+),
+
+measures as (
+
+    select
+        substr(measure, 8) as key_figure_id,
+        municipality_code as region_code,
+        year,
+        value,
+        status_symbol,
+        is_series_break,
+        note,
+        vintage,
+        source_updated
+    from {{ ref('int_ssb__measures_harmonised') }}
+    where measure like 'kostra:%'
+
+),
+
+regions as (
+
+    select
+        measures.*,
+        case
+            when region_code = 'EAK' then 'country'
+            when region_code = 'EAKUO' then 'country_without_oslo'
+            when region_code like 'EKG%' then 'kostra_group'
+            else 'municipality'
+        end as region_kind
+    from measures
+    where region_code in (
+        {%- for code in var('asss_municipalities') + ['EAK', 'EAKUO', 'EKG12'] %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+    )
+
+),
+
+asss_average as (
+
+    select
+        key_figure_id,
+        'ASSS_UTEN_OSLO' as region_code,
+        year,
+        case when count(value) = {{ asss_without_oslo | length }} then list_avg(list(value order by region_code)) end as value,
+        case when count(value) < {{ asss_without_oslo | length }} then '..' end as status_symbol,
+        bool_or(is_series_break) as is_series_break,
+        'unweighted mean of the ' || count(value) || ' of {{ asss_without_oslo | length }} ASSS members without Oslo that have a figure'
+            as note,
+        max(vintage) as vintage,
+        max(source_updated) as source_updated,
+        'asss_average' as region_kind
+    from regions
+    where region_code in (
+        {%- for code in asss_without_oslo %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+    )
+    group by key_figure_id, year
+
+),
+
+combined as (
+
+    select * from regions
+    union all by name
+    select * from asss_average
+
+),
+
+final as (
+
+    select
+        key_figures.key_figure_id,
+        key_figures.service_area,
+        key_figures.section,
+        key_figures.display_order,
+        key_figures.key_figure_name,
+        key_figures.unit,
+        combined.year,
+        combined.region_code,
+        combined.region_kind,
+        combined.region_code = '{{ var("home_municipality") }}' as is_home_municipality,
+        combined.value,
+        round(combined.value, key_figures.decimals) as value_rounded,
+        case
+            when combined.value is not null then 'measured'
+            when combined.status_symbol = ':' then 'suppressed'
+            else 'not_measured'
+        end as status,
+        combined.status_symbol,
+        round(100 * combined.value / nullif(asss.value, 0), 1) as index_asss_100,
+        combined.is_series_break,
+        combined.note,
+        combined.vintage,
+        combined.source_updated
+    from combined
+    inner join key_figures using (key_figure_id)
+    left join asss_average as asss
+        on asss.key_figure_id = combined.key_figure_id
+        and asss.year = combined.year
+
+)
+
+select * from final
