@@ -118,6 +118,9 @@ def publish(work_db: Path, warehouse: Path, parquet_dir: Path, marts: list[MartS
     if not marts:
         raise ValueError("nothing to publish: the dbt manifest lists no models under models/marts")
     warehouse.parent.mkdir(parents=True, exist_ok=True)
+    # Files left by a publish that was killed midway: never the live name, safe to remove.
+    for leftover in warehouse.parent.glob(f".{warehouse.name}.incoming-*"):
+        leftover.unlink()
     published_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
     incoming = warehouse.with_name(f".{warehouse.name}.incoming-{os.getpid()}")
     try:
