@@ -8,13 +8,14 @@ when it would pass ~2 000 characters (longer GET URLs answer 404).
 
 from __future__ import annotations
 
+import csv
 import math
 import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import yaml
-from pathlib import Path
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
 
 from ingestion.landing import LandingZone, Payload, safe_name, utc_now, vintage_from_updated
 from ingestion.transport import Request, Response, Transport
@@ -330,8 +331,6 @@ KEY_FIGURE_CATALOGUE = Path(__file__).resolve().parents[1] / "snapshots" / "kost
 
 def _codes(variable: str, codes: object, path: object) -> tuple[str, ...]:
     if codes == "from_key_figure_catalogue":
-        import csv
-
         with KEY_FIGURE_CATALOGUE.open(encoding="utf-8") as f:
             return tuple(row["key_figure_id"] for row in csv.DictReader(f))
     if not isinstance(codes, list):

@@ -97,7 +97,6 @@ def test_transport_applies_the_limit_per_host():
 
 
 def test_record_then_replay_round_trip(tmp_path):
-    recorder, _, _ = live([OK])
     recorder = Transport(SourceMode.RECORD, tmp_path, sender=ScriptedSender([OK]), clock=FakeClock())
     recorder.get(URL, [("lang", "no")])
     replay = Transport(SourceMode.REPLAY, tmp_path)

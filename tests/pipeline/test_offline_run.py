@@ -4,7 +4,6 @@ import hashlib
 import json
 
 import duckdb
-import pytest
 
 from ingestion.ssb import load_table_specs
 from tests.pipeline.conftest import run_cli
