@@ -216,3 +216,38 @@ def load_klass_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> Loa
         con.execute("rollback")
         raise
     return LoadResult("klass_municipality_changes", vintage, len(changes), False)
+
+
+def ensure_registry_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {RAW}")
+    con.execute(
+        f"""create table if not exists {RAW}.registry_values (
+            indicator_id varchar, municipality_code varchar, period integer, value double, unit varchar,
+            status varchar, source varchar, comment varchar, _file varchar, _row integer,
+            _vintage varchar, _received_at timestamp, _landing_path varchar)"""
+    )
+
+
+def load_registry_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, rows: list, manifest: dict) -> LoadResult:
+    """Rows were validated by ingestion.registry before they reach here; a vintage loads whole or not at all."""
+    ensure_registry_schema(con)
+    vintage = manifest["vintage"]
+    table = manifest["table"]
+    present = con.execute(f"select count(*) from {RAW}.registry_values where _vintage = ? and _file = ?",
+                          [vintage, manifest.get("original_name")]).fetchone()[0]
+    if present:
+        return LoadResult(f"registry/{table}", vintage, 0, True)
+    received = _timestamp(manifest.get("fetched_at"))
+    con.execute("begin transaction")
+    try:
+        con.executemany(
+            f"insert into {RAW}.registry_values values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r.indicator_id, r.municipality_code, r.period, r.value, r.unit, r.status, r.source or None,
+              r.comment or None, manifest.get("original_name"), r.row, vintage, received, str(vintage_dir))
+             for r in rows],
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return LoadResult(f"registry/{table}", vintage, len(rows), False)

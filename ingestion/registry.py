@@ -183,8 +183,8 @@ def unit_range(unit: str, max_rank: int) -> tuple[float | None, float | None, st
         return -100.0, 100.0, "a change between -100 and 100 percentage points"
     if unit == "rank":
         return 1.0, float(max_rank), f"a rank between 1 and {max_rank}"
-    if unit == "index":
-        return None, None, "a number"
+    if unit in ("index", "percent change", "ratio percent") or unit.startswith("percent of "):
+        return None, None, "a number"  # ratios and changes can be negative or pass 100
     return 0.0, None, "a number of 0 or more"
 
 

@@ -6,6 +6,7 @@ import dagster as dg
 from orchestration.defs.dbt import dbt_resource, styringsdata_dbt_models
 from orchestration.defs.klass import klass_municipality_changes
 from orchestration.defs.publish import published_warehouse
+from orchestration.defs.registry import registry_values
 from orchestration.defs.resources import PipelineResource
 from orchestration.defs.ssb import build_ssb_assets
 
@@ -27,7 +28,7 @@ full_refresh = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, styringsdata_dbt_models, published_warehouse],
+    assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, registry_values, styringsdata_dbt_models, published_warehouse],
     jobs=[full_refresh],
     resources={
         "pipeline": PipelineResource(),

@@ -26,6 +26,11 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("STYRINGSDATA_HOME_MUNICIPALITY", "3203", "The municipality the scorecard is for (today's code)."),
     ("STYRINGSDATA_SSB_REQUESTS_PER_MINUTE", "30", "Client-side limit for data.ssb.no (SSB allows 30 per minute per IP)."),
     ("STYRINGSDATA_HTTP_TIMEOUT", "60", "Seconds before an HTTP request is given up and retried."),
+    ("STYRINGSDATA_REGISTRY_INBOX", "<data>/inbox/registry", "Drop zone for the municipality's register extracts."),
+    ("STYRINGSDATA_QUARANTINE", "<data>/quarantine", "Where rejected registry files go, with an .errors.txt report."),
+    ("STYRINGSDATA_REGISTRY_SEED", "snapshots/registry",
+     "Bundled registry files landed once (the Handlingsprogram's published 2019-2022 values)."),
+    ("STYRINGSDATA_REGISTRY_MAX_BYTES", "20971520", "Registry files larger than this are refused."),
 )
 
 
@@ -44,6 +49,10 @@ class Settings:
     home_municipality: str
     ssb_requests_per_minute: int
     http_timeout: float
+    registry_inbox: Path
+    quarantine: Path
+    registry_seed: Path
+    registry_max_bytes: int
 
     @property
     def landing_dir(self) -> Path:
@@ -81,4 +90,9 @@ class Settings:
             home_municipality=home,
             ssb_requests_per_minute=int(rate),
             http_timeout=float(env.get("STYRINGSDATA_HTTP_TIMEOUT", "60")),
+            registry_inbox=_resolve(env.get("STYRINGSDATA_REGISTRY_INBOX", str(data_dir / "inbox" / "registry")),
+                                    PROJECT_ROOT),
+            quarantine=_resolve(env.get("STYRINGSDATA_QUARANTINE", str(data_dir / "quarantine")), PROJECT_ROOT),
+            registry_seed=_resolve(env.get("STYRINGSDATA_REGISTRY_SEED", "snapshots/registry"), PROJECT_ROOT),
+            registry_max_bytes=int(env.get("STYRINGSDATA_REGISTRY_MAX_BYTES", str(20 * 1024 * 1024))),
         )

@@ -33,14 +33,24 @@ def export_dbt_environment(settings: Settings) -> None:
 
 
 def ensure_manifest() -> None:
-    """Parse the dbt project when no manifest exists yet (fresh clone, CI, the CLI).
+    """Parse the dbt project when the manifest is missing or older than a project file (fresh clone, CI, the CLI).
 
     `dagster dev` does this through prepare_if_dev(); plain Python entry points
     need it too, before @dbt_assets reads the manifest at import time.
     """
     dbt_project.prepare_if_dev()
-    if not dbt_project.manifest_path.exists():
+    if _manifest_is_stale():
         dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+
+
+def _manifest_is_stale() -> bool:
+    manifest = dbt_project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [p for folder in ("models", "seeds", "macros", "tests") for p in (DBT_PROJECT_DIR / folder).rglob("*")]
+    sources += [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    return any(p.is_file() and p.stat().st_mtime > built for p in sources)
 
 
 class LayeredTranslator(DagsterDbtTranslator):

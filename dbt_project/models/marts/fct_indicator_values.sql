@@ -1,6 +1,7 @@
 {#-
-    The SSB-sourced indicators of Asker's Handlingsprogram for the 12 ASSS municipalities (today's
-    codes) and SSB's aggregates, one row per indicator x municipality x year.
+    Indicator values of Asker's Handlingsprogram, one row per indicator x municipality x year: the
+    SSB-sourced indicators for the 12 ASSS municipalities (today's codes) and SSB's aggregates, and
+    the figures delivered through the registry drop zone.
 -#}
 with
 
@@ -10,9 +11,21 @@ computed as (
 
 ),
 
+catalogue as (
+
+    select * from {{ ref('indicator_catalogue') }}
+
+),
+
 routes as (
 
     select * from {{ ref('ssb_indicator_routes') }}
+
+),
+
+registry as (
+
+    select * from {{ ref('int_registry__values_latest') }}
 
 ),
 
@@ -28,7 +41,7 @@ names as (
 
 ),
 
-final as (
+ssb_values as (
 
     select
         computed.indicator_id,
@@ -37,8 +50,6 @@ final as (
         computed.year,
         computed.is_aggregate,
         computed.value,
-        round(computed.value, routes.decimals) as value_rounded,
-        routes.unit,
         computed.status,
         computed.status_symbol,
         computed.is_series_break,
@@ -55,6 +66,64 @@ final as (
         and computed.municipality_code in (
             {%- for code in var('asss_municipalities') + var('aggregate_regions') %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
         )
+
+),
+
+registry_values as (
+
+    select
+        registry.indicator_id,
+        registry.municipality_code,
+        names.municipality_name,
+        registry.year,
+        false as is_aggregate,
+        registry.value,
+        registry.status,
+        cast(null as varchar) as status_symbol,
+        false as is_series_break,
+        registry.comment as note,
+        coalesce(registry.reported_source, catalogue.source_published) as source,
+        registry.file_name as source_table,
+        cast(null as timestamp) as source_updated,
+        registry.vintage,
+        registry.received_at as fetched_at
+    from registry
+    inner join catalogue using (indicator_id)
+    left join names using (municipality_code)
+
+),
+
+combined as (
+
+    select * from ssb_values
+    union all
+    select * from registry_values
+
+),
+
+final as (
+
+    select
+        combined.indicator_id,
+        combined.municipality_code,
+        combined.municipality_name,
+        combined.year,
+        combined.is_aggregate,
+        combined.value,
+        round(combined.value, cast(catalogue.decimals as integer)) as value_rounded,
+        catalogue.unit,
+        combined.status,
+        combined.status_symbol,
+        combined.is_series_break,
+        combined.note,
+        catalogue.route,
+        combined.source,
+        combined.source_table,
+        combined.source_updated,
+        combined.vintage,
+        combined.fetched_at
+    from combined
+    inner join catalogue using (indicator_id)
 
 )
 
