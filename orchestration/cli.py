@@ -3,6 +3,7 @@
     styringsdata run            offline, from the bundled snapshots
     styringsdata run --live     against SSB and KLASS (fails fast without network)
     styringsdata run --record   live, and save every answer as a snapshot
+    styringsdata registry check FILE   validate a registry file; exit 1 when it would be rejected
 """
 
 from __future__ import annotations
@@ -83,6 +84,34 @@ def summarise(result, settings) -> None:
         print(f"  {name}: {rows} rows  (parquet: {settings.parquet_dir / (name + '.parquet')})")
 
 
+def _registry_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import duckdb
+
+    from ingestion.catalogue import registry_reference
+    from ingestion.registry import validate
+    from orchestration.settings import Settings
+
+    settings = Settings.from_env()
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"styringsdata: {path}: no such file", file=sys.stderr)
+        return 2
+    if not settings.work_db.exists():
+        print(f"styringsdata: {settings.work_db} does not exist; run `styringsdata run` once so municipality "
+              "codes from SSB and KLASS are known", file=sys.stderr)
+        return 2
+    con = duckdb.connect(str(settings.work_db), read_only=True)
+    try:
+        reference = registry_reference(con, max_bytes=settings.registry_max_bytes)
+    finally:
+        con.close()
+    report = validate(path.read_bytes(), path.name, reference)
+    sys.stdout.write(report.text())
+    return 0 if report.ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="styringsdata", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -92,6 +121,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     live.add_argument("--live", action="store_true", help="call the real sources instead of the snapshots")
     live.add_argument("--record", action="store_true", help="call the real sources and record snapshots")
     run.set_defaults(handler=_run)
+    registry = commands.add_parser("registry", help="the municipal registry drop zone")
+    registry_commands = registry.add_subparsers(dest="registry_command", required=True)
+    check = registry_commands.add_parser("check", help="validate a registry file without loading it")
+    check.add_argument("file")
+    check.set_defaults(handler=_registry_check)
     args = parser.parse_args(argv)
     return args.handler(args)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+REGISTRY_HEADER = "indicator_id;municipality_code;period;value;unit;status;source;comment\n"
 
 
 @dataclass
@@ -31,6 +32,12 @@ def offline_run(tmp_path_factory) -> PipelineRun:
     data_dir = tmp_path_factory.mktemp("pipeline") / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STYRINGSDATA_", "DAGSTER_HOME"))}
     env.update({"STYRINGSDATA_DATA_DIR": str(data_dir), "STYRINGSDATA_SOURCE_MODE": "replay"})
+    inbox = data_dir / "inbox" / "registry"
+    inbox.mkdir(parents=True)
+    # One good extract and one malformed file dropped before the run.
+    (inbox / "sykefravaer_2023.csv").write_text(REGISTRY_HEADER + "MED01;3203;2023;8,9;percent;measured;HR;\n")
+    (inbox / "bad_extract.csv").write_text(REGISTRY_HEADER + "MED01;3203;2023;8,9;percent;measured;HR;\n"
+                                           "OKO01;3025;2023;abc;percent;measured;;\n")
     first = run_cli(env)
     assert first.returncode == 0, f"offline run failed:\n{first.stdout}\n{first.stderr[-5000:]}"
     return PipelineRun(data_dir, env, first)
