@@ -251,3 +251,41 @@ def load_registry_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, row
         con.execute("rollback")
         raise
     return LoadResult(f"registry/{table}", vintage, len(rows), False)
+
+
+FHI_DIMENSIONS = ["GEO", "AAR", "KJONN", "ALDER", "MEASURE_TYPE"]
+
+
+def load_fhi_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadResult:
+    """FHI tables of the municipal public-health source share one shape; they load into one raw table."""
+    vintage_dir = Path(vintage_dir)
+    manifest = read_manifest(vintage_dir)
+    table_id = safe_name(manifest["table"], "FHI table id")
+    vintage = manifest["vintage"]
+    con.execute(f"create schema if not exists {RAW}")
+    columns = ", ".join(f'"{d}" varchar' for d in FHI_DIMENSIONS)
+    con.execute(f"""create table if not exists {RAW}.fhi_nokkel (table_id varchar, indicator_id varchar, {columns},
+                    value double, status varchar, _vintage varchar, _source_updated timestamp,
+                    _fetched_at timestamp, _landing_path varchar)""")
+    present = con.execute(f"select count(*) from {RAW}.fhi_nokkel where table_id = ? and _vintage = ?",
+                          [table_id, vintage]).fetchone()[0]
+    if present:
+        return LoadResult("fhi_nokkel", vintage, 0, True)
+    dims, cells = _decode_data(vintage_dir, [p["file"] for p in manifest["payloads"]])
+    if dims != FHI_DIMENSIONS:
+        raise RawLoadError(f"{vintage_dir}: FHI table {table_id} has dimensions {dims}, expected {FHI_DIMENSIONS}; "
+                           "a new dimension needs a decision on how to filter it (ingestion/fhi_tables.yaml)")
+    con.execute("begin transaction")
+    try:
+        con.register("incoming_cells", cells)
+        con.execute(
+            f"""insert into {RAW}.fhi_nokkel select ?, ?, {", ".join(f'"{d}"' for d in dims)}, value, status,
+                ?, ?, ?, ? from incoming_cells""",
+            [table_id, manifest.get("indicator_id"), vintage, _timestamp(manifest.get("source_updated")),
+             _timestamp(manifest.get("fetched_at")), str(vintage_dir)])
+        con.unregister("incoming_cells")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return LoadResult("fhi_nokkel", vintage, cells.num_rows, False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 from orchestration.defs.dbt import dbt_resource, styringsdata_dbt_models
+from orchestration.defs.fhi import fhi_nokkel
 from orchestration.defs.klass import klass_municipality_changes
 from orchestration.defs.publish import published_warehouse
 from orchestration.defs.registry import registry_values
@@ -28,7 +29,7 @@ full_refresh = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, registry_values, styringsdata_dbt_models, published_warehouse],
+    assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, fhi_nokkel, registry_values, styringsdata_dbt_models, published_warehouse],
     jobs=[full_refresh],
     resources={
         "pipeline": PipelineResource(),

@@ -29,7 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from ingestion.fake_fhi import FakeFhi, FakeFhiTable  # noqa: E402
 from ingestion.fake_ssb import Cell, FakeDimension, FakeSsb, FakeTable  # noqa: E402
+from ingestion.fhi import FhiClient, load_fhi_specs  # noqa: E402
+from ingestion.fhi import modified_since, refresh_table as refresh_fhi_table  # noqa: E402
 from ingestion.klass import KlassClient  # noqa: E402
 from ingestion.landing import LandingZone  # noqa: E402
 from ingestion.ssb import SsbClient, TableSpec, load_table_specs, refresh_table  # noqa: E402
@@ -422,18 +425,80 @@ def fake_ssb(specs=None) -> FakeSsb:
     return FakeSsb(tables, klass_changes=changes)
 
 
+# -- FHI (Kommunehelsa) ---------------------------------------------------------
+# Asker's figures as the Handlingsprogram published them (2019-2022; "Tall kommer" there is filled
+# with illustrative figures here, as are all other years and municipalities).
+FHI_ASKER = {
+    "BYS06": {2019: 99.9, 2020: 94.1, 2021: 99.9, 2022: 99.9},
+    "BYS16": {2019: 4.7, 2020: 4.6, 2021: 5.6},
+    "HEL01": {2019: 96.1, 2020: 97.0, 2021: 97.3, 2022: 96.2},
+    "HEL02": {2019: 12.0},
+    "HEL03": {2019: 307, 2020: 301},
+    "HEL07": {2019: 146, 2020: 148},
+    "HEL09": {},
+    "UTD10": {2019: 83, 2020: 83, 2021: 84},
+    "UTD16": {2019: 8.2, 2020: 8.1, 2021: 7.3},
+}
+FHI_LEVELS = {"BYS06": (99.0, 1.0), "BYS16": (5.5, 1.5), "HEL01": (95.5, 2.0), "HEL02": (14.0, 3.0),
+              "HEL03": (300.0, 30.0), "HEL07": (150.0, 20.0), "HEL09": (9.0, 2.0), "UTD10": (80.0, 4.0),
+              "UTD16": (9.0, 2.0)}
+FHI_GEO_NAMES = {"3203": "Asker", "3201": "Bærum", "3301": "Drammen", "3205": "Lillestrøm", "0301": "Oslo",
+                 "4601": "Bergen", "5001": "Trondheim", "1103": "Stavanger", "4204": "Kristiansand",
+                 "3107": "Fredrikstad", "1108": "Sandnes", "5501": "Tromsø", "0": "Hele landet"}
+
+
+def fake_fhi() -> FakeFhi:
+    specs = load_fhi_specs()
+    tables = []
+    for table in specs.tables:
+        def cells(geo: str, year: int, measure: str, indicator: str = table.indicator_id) -> float | None:
+            if geo == "3203" and year in FHI_ASKER[indicator]:
+                return float(FHI_ASKER[indicator][year])
+            if year == specs.last_year and indicator in ("HEL02", "HEL03", "HEL07", "HEL09"):
+                return None  # not yet published: FHI lags a year for register-based figures
+            base, spread = FHI_LEVELS[indicator]
+            return round(base + spread * noise("fhi", indicator, geo, year), 1)
+
+        tables.append(FakeFhiTable(table.table_id, table.title, "2026-05-04", "2026-05-04T10:15:31.4470513+00:00",
+                                   [(g, FHI_GEO_NAMES[g]) for g in specs.geo],
+                                   list(range(2015, specs.last_year + 1)), [(table.measure, table.measure.lower())],
+                                   cells))
+    return FakeFhi(specs.source_id, tables)
+
+
+class HostSender:
+    """Route each request to the fake for its host."""
+
+    def __init__(self, senders: dict) -> None:
+        self.senders = senders
+
+    def __call__(self, request, timeout):
+        import urllib.parse
+
+        return self.senders[urllib.parse.urlsplit(request.url).netloc](request, timeout)
+
+
 def build(snapshot_dir: Path = SNAPSHOT_DIR) -> None:
     specs = load_table_specs()
-    for host in ("data.ssb.no",):
+    for host in ("data.ssb.no", "statistikk-data.fhi.no"):
         shutil.rmtree(snapshot_dir / host, ignore_errors=True)
-    transport = Transport(SourceMode.RECORD, snapshot_dir, sender=fake_ssb(specs))
+    sender = HostSender({"data.ssb.no": fake_ssb(specs), "statistikk-data.fhi.no": fake_fhi()})
+    transport = Transport(SourceMode.RECORD, snapshot_dir, sender=sender)
     client = SsbClient(transport)
     with tempfile.TemporaryDirectory() as tmp:
         landing = LandingZone(Path(tmp))
         for spec in specs.tables:
             result = refresh_table(client, landing, specs, spec)
             print(f"{spec.table_id}: {result.data_requests} data request(s), {result.cells_requested} cells")
-    KlassClient(transport).fetch_changes(KLASS_FROM)
+        KlassClient(transport).fetch_changes(KLASS_FROM)
+        fhi_specs = load_fhi_specs()
+        fhi = FhiClient(transport)
+        # The pipeline's first run lists every table (no modifiedAfter), later runs ask since their last fetch.
+        modified, _ = fhi.modified_tables(fhi_specs.source_id, None)
+        for table in fhi_specs.tables:
+            result = refresh_fhi_table(fhi, landing, fhi_specs, table, modified)
+            print(f"FHI {table.table_id} ({table.indicator_id}): {result.vintage}")
+        fhi.modified_tables(fhi_specs.source_id, modified_since(landing, fhi_specs))  # what the next run asks
     print(f"recorded {transport.stats.requests} responses under {snapshot_dir}")
 
 

@@ -29,6 +29,12 @@ registry as (
 
 ),
 
+fhi as (
+
+    select * from {{ ref('int_fhi__values_latest') }}
+
+),
+
 names as (
 
     -- Today's name of each code, from the latest labels SSB gave it.
@@ -93,11 +99,37 @@ registry_values as (
 
 ),
 
+fhi_values as (
+
+    select
+        fhi.indicator_id,
+        fhi.municipality_code,
+        names.municipality_name,
+        fhi.year,
+        fhi.municipality_code = '0' as is_aggregate,
+        fhi.value,
+        fhi.status,
+        fhi.status_symbol,
+        false as is_series_break,
+        case when fhi.period <> fhi.year || '_' || fhi.year then 'FHI period ' || fhi.period end as note,
+        'FHI' as source,
+        fhi.table_id as source_table,
+        fhi.source_updated,
+        fhi.vintage,
+        fhi.fetched_at
+    from fhi
+    left join names using (municipality_code)
+    where fhi.year >= {{ var('first_year') }}
+
+),
+
 combined as (
 
     select * from ssb_values
     union all
     select * from registry_values
+    union all
+    select * from fhi_values
 
 ),
 
