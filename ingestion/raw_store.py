@@ -289,3 +289,54 @@ def load_fhi_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadR
         con.execute("rollback")
         raise
     return LoadResult("fhi_nokkel", vintage, cells.num_rows, False)
+
+
+def load_emissions_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, rows: list) -> LoadResult:
+    manifest = read_manifest(vintage_dir)
+    vintage = manifest["vintage"]
+    con.execute(f"create schema if not exists {RAW}")
+    con.execute(f"""create table if not exists {RAW}.miljodirektoratet_emissions (
+        county varchar, municipality_code varchar, municipality_name varchar, year integer, sector varchar,
+        emission_source varchar, gas varchar, tonnes_co2e double, _row integer, _vintage varchar,
+        _fetched_at timestamp, _landing_path varchar)""")
+    if con.execute(f"select count(*) from {RAW}.miljodirektoratet_emissions where _vintage = ?", [vintage]).fetchone()[0]:
+        return LoadResult("miljodirektoratet_emissions", vintage, 0, True)
+    fetched = _timestamp(manifest.get("fetched_at"))
+    con.execute("begin transaction")
+    try:
+        con.executemany(
+            f"insert into {RAW}.miljodirektoratet_emissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r.county, r.municipality_code, r.municipality_name, r.year, r.sector, r.emission_source, r.gas,
+              r.tonnes_co2e, r.row, vintage, fetched, str(vintage_dir)) for r in rows])
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return LoadResult("miljodirektoratet_emissions", vintage, len(rows), False)
+
+
+def load_kommune_nm_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, rows: list) -> LoadResult:
+    manifest = read_manifest(vintage_dir)
+    vintage = manifest["vintage"]
+    con.execute(f"create schema if not exists {RAW}")
+    con.execute(f"""create table if not exists {RAW}.kommune_nm_ranks (
+        municipality_code varchar, municipality_name varchar, year integer, county varchar, total_rank integer,
+        county_rank integer, naeringsliv_rank integer, arbeidsmarked_rank integer, demografi_rank integer,
+        kompetanse_rank integer, kommuneokonomi_rank integer, fagprove_rank integer, _file varchar, _row integer,
+        _vintage varchar, _received_at timestamp, _landing_path varchar)""")
+    if con.execute(f"select count(*) from {RAW}.kommune_nm_ranks where _vintage = ?", [vintage]).fetchone()[0]:
+        return LoadResult("kommune_nm_ranks", vintage, 0, True)
+    received = _timestamp(manifest.get("fetched_at"))
+    order = ("total_rank", "county_rank", "naeringsliv_rank", "arbeidsmarked_rank", "demografi_rank",
+             "kompetanse_rank", "kommuneokonomi_rank", "fagprove_rank")
+    con.execute("begin transaction")
+    try:
+        con.executemany(
+            f"insert into {RAW}.kommune_nm_ranks values ({', '.join(['?'] * 17)})",
+            [(r.municipality_code, r.municipality_name, r.year, r.county, *[r.ranks[c] for c in order],
+              manifest.get("original_name"), r.row, vintage, received, str(vintage_dir)) for r in rows])
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return LoadResult("kommune_nm_ranks", vintage, len(rows), False)

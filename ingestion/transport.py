@@ -16,6 +16,7 @@ status, the headers we use, and the body as text.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -232,7 +233,9 @@ class SnapshotStore:
             )
         stored = json.loads(path.read_text(encoding="utf-8"))
         response = stored["response"]
-        return Response(status=response["status"], body=response["body"].encode("utf-8"),
+        body = (base64.b64decode(response["body_base64"]) if "body_base64" in response
+                else response["body"].encode("utf-8"))
+        return Response(status=response["status"], body=body,
                         headers=response.get("headers", {}), url=request.full_url(), from_snapshot=True)
 
     def save(self, request: Request, response: Response) -> Path:
@@ -248,13 +251,21 @@ class SnapshotStore:
             "response": {
                 "status": response.status,
                 "headers": {k: v for k, v in response.headers.items() if k.lower() in KEPT_HEADERS},
-                "body": response.body.decode("utf-8"),
+                **_body_field(response.body),
             },
         }
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
         tmp.replace(path)
         return path
+
+
+def _body_field(body: bytes) -> dict[str, str]:
+    # Text stays readable in the snapshot; binary files (xlsx) are kept as base64.
+    try:
+        return {"body": body.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"body_base64": base64.b64encode(body).decode("ascii")}
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from orchestration.defs.dbt import dbt_resource, styringsdata_dbt_models
 from orchestration.defs.fhi import fhi_nokkel
+from orchestration.defs.files import kommune_nm_ranks, miljodirektoratet_emissions
 from orchestration.defs.klass import klass_municipality_changes
 from orchestration.defs.publish import published_warehouse
 from orchestration.defs.registry import registry_values
@@ -29,7 +30,8 @@ full_refresh = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, fhi_nokkel, registry_values, styringsdata_dbt_models, published_warehouse],
+    assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, fhi_nokkel, miljodirektoratet_emissions,
+            kommune_nm_ranks, registry_values, styringsdata_dbt_models, published_warehouse],
     jobs=[full_refresh],
     resources={
         "pipeline": PipelineResource(),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 import shutil
 import sys
 import tempfile
@@ -466,6 +467,110 @@ def fake_fhi() -> FakeFhi:
     return FakeFhi(specs.source_id, tables)
 
 
+# -- Miljødirektoratet ------------------------------------------------------------
+# Asker's totals are the Handlingsprogram's (the re-computed series, 2019-2022); the sector split is
+# illustrative but follows the climate budget: each sector's 2021 change against 2009 is the
+# document's "Utslipp i 2021" column (e.g. Veitrafikk -32 %, Energiforsyning -100 %).
+ASKER_EMISSIONS_TOTAL = {2019: 232_966, 2020: 219_333, 2021: 214_899, 2022: 212_196}
+SECTOR_2009_BASE = {"Veitrafikk": 170.0, "Annen mobil forbrenning": 12.0, "Avfall og avløp": 8.0,
+                    "Energiforsyning": 2.0, "Industri, olje og gass": 1.5, "Jordbruk": 5.0, "Oppvarming": 30.0,
+                    "Sjøfart": 15.0}
+SECTOR_CHANGE_2021 = {"Veitrafikk": -0.32, "Annen mobil forbrenning": 0.45, "Avfall og avløp": -0.42,
+                      "Energiforsyning": -1.0, "Industri, olje og gass": -1.0, "Jordbruk": 0.12, "Oppvarming": -0.62,
+                      "Sjøfart": -0.37}
+SECTOR_SOURCES = {"Veitrafikk": [("Personbiler", "CO2", 0.6), ("Tunge kjøretøy", "CO2", 0.4)],
+                  "Annen mobil forbrenning": [("Bygg og anlegg  ", "CO2", 1.0)],
+                  "Avfall og avløp": [("Avløp", "CH4", 0.7), ("Avløp", "N2O", 0.3)],
+                  "Energiforsyning": [("Fjernvarme unntatt avfallsforbrenning", "CO2", 1.0)],
+                  "Industri, olje og gass": [("Industri, olje og gass", "CO2", 1.0)],
+                  "Jordbruk": [("Fordøyelsesprosesser husdyr ", "CH4", 1.0)],
+                  "Oppvarming": [("Fossil olje", "CO2", 0.8), ("Vedfyring", "CH4", 0.2)],
+                  "Sjøfart": [("Fritidsbåter ", "CO2", 1.0)]}
+EMISSION_YEARS = [2009, 2011, 2013] + list(range(2015, 2024))
+
+
+def asker_sector_emissions() -> dict[int, dict[str, float]]:
+    raw_2021 = {s: b * (1 + SECTOR_CHANGE_2021[s]) for s, b in SECTOR_2009_BASE.items()}
+    scale = ASKER_EMISSIONS_TOTAL[2021] / sum(raw_2021.values())
+    base = {s: b * scale for s, b in SECTOR_2009_BASE.items()}
+    out: dict[int, dict[str, float]] = {}
+    for year in EMISSION_YEARS:
+        t = min(1.0, (year - 2009) / 12)  # move from the 2009 mix to the 2021 mix
+        mix = {s: base[s] * (1 + SECTOR_CHANGE_2021[s] * t) for s in base}
+        total = ASKER_EMISSIONS_TOTAL.get(year) or sum(mix.values()) * (1 - 0.01 * max(0, year - 2021))
+        factor = total / sum(mix.values())
+        sectors = {s: round(v * factor, 2) for s, v in mix.items()}
+        largest = max(sectors, key=sectors.get)
+        sectors[largest] = round(sectors[largest] + total - sum(sectors.values()), 2)
+        out[year] = sectors
+    return out
+
+
+def emissions_workbook() -> bytes:
+    import io
+
+    import openpyxl
+
+    import datetime
+
+    workbook = openpyxl.Workbook()
+    # Fixed document times so rebuilding the snapshot gives the same bytes.
+    workbook.properties.created = workbook.properties.modified = datetime.datetime(2026, 2, 1, 8, 0)
+    workbook.active.title = "Forside"
+    workbook.active.append(["Klimagassutslipp fra kommuner (illustrativt uttrekk, se snapshots/README.md)"])
+    sheet = workbook.create_sheet("Oversikt - detaljert")
+    sheet.append(["Fylke", "Kommunenummer", "Kommune", "År", "Sektor", "Utslippskilde", "Klimagass",
+                  "Utslipp (tonn CO2-ekvivalenter)"])
+    asker = asker_sector_emissions()
+    municipalities = [("Akershus", "3203", "Asker", 1.0), ("Akershus", "3201", "Bærum", 1.45),
+                      ("Buskerud", "3301", "Drammen", 1.2), ("Akershus", "3205", "Lillestrøm", 1.1),
+                      ("Oslo", "0301", "Oslo", 6.0)]
+    for county, code, name, size in municipalities:
+        for year in EMISSION_YEARS:
+            for sector, tonnes in asker[year].items():
+                if code != "3203":
+                    tonnes = round(tonnes * size * (1 + 0.1 * noise("mdir", code, year, sector)), 2)
+                parts = SECTOR_SOURCES[sector]
+                amounts = [round(tonnes * share, 2) for _, _, share in parts]
+                amounts[-1] = round(tonnes - sum(amounts[:-1]), 2)
+                for (source, gas, _), amount in zip(parts, amounts):
+                    sheet.append([county, int(code), name, year, sector, source, gas, amount])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return _fixed_zip_times(buffer.getvalue())
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    """openpyxl stamps zip entries with the current time; fix them so rebuilds are byte-identical."""
+    import io
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl sets "modified" to the time of saving
+                content = re.sub(rb"<dcterms:modified([^>]*)>[^<]*<", rb"<dcterms:modified\1>2026-02-01T08:00:00Z<", content)
+            target.writestr(zipfile.ZipInfo(info.filename, date_time=(2026, 2, 1, 8, 0, 0)), content,
+                            compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+class FileHost:
+    """Serves fixed bytes for one URL, as a web server serving a download does."""
+
+    def __init__(self, url: str, body: bytes, content_type: str) -> None:
+        self.url, self.body, self.content_type = url, body, content_type
+
+    def __call__(self, request, timeout):
+        from ingestion.transport import Response
+
+        if request.full_url() != self.url:
+            return Response(404, b"<html>Side for feilmelding</html>", {"content-type": "text/html"})
+        return Response(200, self.body, {"content-type": self.content_type})
+
+
 class HostSender:
     """Route each request to the fake for its host."""
 
@@ -480,9 +585,13 @@ class HostSender:
 
 def build(snapshot_dir: Path = SNAPSHOT_DIR) -> None:
     specs = load_table_specs()
-    for host in ("data.ssb.no", "statistikk-data.fhi.no"):
+    from ingestion import miljodirektoratet
+
+    for host in ("data.ssb.no", "statistikk-data.fhi.no", "www.miljodirektoratet.no"):
         shutil.rmtree(snapshot_dir / host, ignore_errors=True)
-    sender = HostSender({"data.ssb.no": fake_ssb(specs), "statistikk-data.fhi.no": fake_fhi()})
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sender = HostSender({"data.ssb.no": fake_ssb(specs), "statistikk-data.fhi.no": fake_fhi(),
+                         "www.miljodirektoratet.no": FileHost(miljodirektoratet.DOWNLOAD_URL, emissions_workbook(), xlsx)})
     transport = Transport(SourceMode.RECORD, snapshot_dir, sender=sender)
     client = SsbClient(transport)
     with tempfile.TemporaryDirectory() as tmp:
@@ -499,6 +608,8 @@ def build(snapshot_dir: Path = SNAPSHOT_DIR) -> None:
             result = refresh_fhi_table(fhi, landing, fhi_specs, table, modified)
             print(f"FHI {table.table_id} ({table.indicator_id}): {result.vintage}")
         fhi.modified_tables(fhi_specs.source_id, modified_since(landing, fhi_specs))  # what the next run asks
+        emissions = miljodirektoratet.refresh(transport, landing)
+        print(f"Miljødirektoratet: {emissions.rows} rows")
     print(f"recorded {transport.stats.requests} responses under {snapshot_dir}")
 
 

@@ -23,7 +23,8 @@ def test_one_asset_per_ssb_table_in_group_ssb_and_pool():
 def test_groups_are_per_source_and_layer():
     g = graph()
     groups = {g.get(k).group_name for k in g.get_all_asset_keys()}
-    assert groups == {"ssb", "klass", "registry", "dbt_staging", "dbt_intermediate", "dbt_marts", "dbt_seeds", "publish"}
+    assert groups == {"ssb", "klass", "fhi", "miljodirektoratet", "kommune_nm", "registry", "dbt_staging",
+                      "dbt_intermediate", "dbt_marts", "dbt_seeds", "publish"}
 
 
 def test_dbt_sources_join_the_ingestion_assets_and_publish_follows_the_marts():

@@ -35,6 +35,12 @@ fhi as (
 
 ),
 
+files as (
+
+    select * from {{ ref('int_file_sources__indicator_values') }}
+
+),
+
 names as (
 
     -- Today's name of each code, from the latest labels SSB gave it.
@@ -123,9 +129,35 @@ fhi_values as (
 
 ),
 
+file_values as (
+
+    select
+        files.indicator_id,
+        files.municipality_code,
+        names.municipality_name,
+        files.year,
+        false as is_aggregate,
+        files.value,
+        case when files.value is not null then 'measured' else 'not_measured' end as status,
+        cast(null as varchar) as status_symbol,
+        false as is_series_break,
+        cast(null as varchar) as note,
+        files.source,
+        files.source_table,
+        cast(null as timestamp) as source_updated,
+        files.vintage,
+        files.fetched_at
+    from files
+    left join names using (municipality_code)
+    where files.year >= {{ var('first_year') }}
+
+),
+
 combined as (
 
     select * from ssb_values
+    union all
+    select * from file_values
     union all
     select * from registry_values
     union all

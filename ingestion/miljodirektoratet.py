@@ -1,0 +1,125 @@
+"""Miljødirektoratet, "Klimagassutslipp fra kommuner": one xlsx for all municipalities and years.
+
+There is no API. The file is downloaded whole; the old download URL now answers an HTML error page
+with status 200, so the bytes are checked to be a zip (xlsx) before parsing. Sheet
+"Oversikt - detaljert": Fylke, Kommunenummer, Kommune, År, Sektor, Utslippskilde, Klimagass,
+"Utslipp (tonn CO2-ekvivalenter)". Labels may carry trailing spaces; rows repeat per Klimagass,
+which therefore stays in the key. Miljødirektoratet recomputes the whole series each year: every
+download is a vintage of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingestion.landing import LandingZone, Payload, utc_now
+from ingestion.transport import Transport
+
+DOWNLOAD_URL = "https://www.miljodirektoratet.no/sharepoint/downloaditem/?id=01FM3LD2WOT7QL4D6Y5FC3JYADXGI6A3FA"
+SHEET = "Oversikt - detaljert"
+COLUMNS = ("Fylke", "Kommunenummer", "Kommune", "År", "Sektor", "Utslippskilde", "Klimagass",
+           "Utslipp (tonn CO2-ekvivalenter)")
+ZIP_SIGNATURE = b"PK\x03\x04"
+
+
+class MiljodirektoratetError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class EmissionRow:
+    county: str
+    municipality_code: str
+    municipality_name: str
+    year: int
+    sector: str
+    emission_source: str
+    gas: str
+    tonnes_co2e: float | None
+    row: int
+
+
+def check_is_xlsx(data: bytes, source: str) -> None:
+    if not data.startswith(ZIP_SIGNATURE):
+        looks_like = "an HTML page" if data.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")) else "not a zip file"
+        raise MiljodirektoratetError(
+            f"{source}: expected the xlsx workbook (a zip file) but got {looks_like}; first bytes {data[:60]!r}. "
+            "The download URL may have moved: find the current link on "
+            "https://www.miljodirektoratet.no/tjenester/klimagassutslipp-kommuner/")
+
+
+def parse_workbook(data: bytes, source: str) -> list[EmissionRow]:
+    import openpyxl
+
+    check_is_xlsx(data, source)
+    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        if SHEET not in workbook.sheetnames:
+            raise MiljodirektoratetError(f"{source}: no sheet {SHEET!r} (sheets: {workbook.sheetnames})")
+        rows = workbook[SHEET].iter_rows(values_only=True)
+        header = tuple((str(c).strip() if c is not None else "") for c in next(rows, ()))
+        if header[:len(COLUMNS)] != COLUMNS:
+            raise MiljodirektoratetError(f"{source}, sheet {SHEET!r}, row 1: columns {list(header)}; expected {list(COLUMNS)}")
+        out = []
+        for number, cells in enumerate(rows, start=2):
+            if not cells or all(c is None for c in cells):
+                continue
+            out.append(_row(source, number, cells))
+        return out
+    finally:
+        workbook.close()
+
+
+def _row(source: str, number: int, cells: tuple) -> EmissionRow:
+    def text(i: int) -> str:
+        return "" if cells[i] is None else str(cells[i]).strip()  # labels carry trailing spaces
+
+    code = text(1)
+    if code.endswith(".0"):
+        code = code[:-2]
+    code = code.zfill(4)
+    if not code.isdigit() or len(code) != 4:
+        raise MiljodirektoratetError(f"{source}, row {number}, column Kommunenummer: got {cells[1]!r}; expected four digits")
+    try:
+        year = int(float(cells[3]))
+    except (TypeError, ValueError):
+        raise MiljodirektoratetError(f"{source}, row {number}, column År: got {cells[3]!r}; expected a year") from None
+    raw = cells[7]
+    if raw in (None, ""):
+        tonnes = None
+    elif isinstance(raw, (int, float)):
+        tonnes = float(raw)
+    else:
+        try:
+            tonnes = float(str(raw).replace(" ", "").replace(",", "."))
+        except ValueError:
+            raise MiljodirektoratetError(
+                f"{source}, row {number}, column Utslipp (tonn CO2-ekvivalenter): got {raw!r}; expected a number") from None
+    return EmissionRow(text(0), code, text(2), year, text(4), text(5), text(6), tonnes, number)
+
+
+@dataclass(frozen=True)
+class EmissionsRefresh:
+    vintage: str
+    changed: bool
+    landing_path: Path
+    rows: int
+
+
+def refresh(transport: Transport, landing: LandingZone, url: str = DOWNLOAD_URL) -> EmissionsRefresh:
+    response = transport.get(url)
+    rows = parse_workbook(response.body, url)
+    digest = hashlib.sha256(response.body).hexdigest()[:12]
+    table = "klimagassutslipp-kommuner"
+    latest = landing.latest_vintage("miljodirektoratet", table)
+    if latest is not None and latest.endswith(digest):
+        return EmissionsRefresh(latest, False, landing.vintage_dir("miljodirektoratet", table, latest), len(rows))
+    fetched_at = utc_now()
+    vintage = f"{fetched_at.replace(':', '').replace('-', '')}-{digest}"
+    path = landing.write_vintage("miljodirektoratet", table, vintage,
+                                 [Payload("utslippsstatistikk_alle_kommuner.xlsx", url, "GET", (), None,
+                                          response.body, fetched_at)], source_updated=None)
+    return EmissionsRefresh(vintage, True, path, len(rows))

@@ -1,0 +1,44 @@
+"""Every number the Handlingsprogram published for Asker 2019-2022, whatever its route, is in the warehouse.
+
+SSB values are computed (tests/pipeline/test_golden_handlingsprogram.py shows the table); FHI,
+Miljødirektoratet and Kommune-NM values come through their clients and files; registry values are
+loaded as published. "Ikke målt" / "Tall kommer" must arrive as statuses, never as numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[2]
+PUBLISHED = list(csv.DictReader((ROOT / "catalogue" / "published_values.csv").open(encoding="utf-8")))
+ROUTES = {r["indicator_id"]: r["route"] for r in csv.DictReader(
+    (ROOT / "dbt_project" / "seeds" / "indicator_catalogue.csv").open(encoding="utf-8"))}
+
+
+def test_published_numbers_and_statuses_arrive(offline_run):
+    con = duckdb.connect(str(offline_run.data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        got = {(r[0], r[1]): (r[2], r[3]) for r in con.execute(
+            "select indicator_id, year, value, status from fct_indicator_values where municipality_code = '3203'"
+        ).fetchall()}
+    finally:
+        con.close()
+    checked, failures = {}, []
+    for row in PUBLISHED:
+        key = (row["indicator_id"], int(row["year"]))
+        value, status = got.get(key, (None, "absent"))
+        route = ROUTES[row["indicator_id"]]
+        if row["status"] == "measured":
+            expected = float(row["value"])
+            decimals = len(row["value"].partition(".")[2])
+            if value is None or abs(value - expected) > 0.5 * 10 ** -decimals + 1e-9:
+                failures.append((key, route, expected, value, status))
+            checked[route] = checked.get(route, 0) + 1
+        elif route == "registry" and (value is not None or status != row["status"]):
+            failures.append((key, route, row["status"], value, status))
+    print(f"\npublished numbers checked per route: {checked}")
+    assert not failures, failures[:10]
+    assert checked == {"ssb": 78, "registry": 122, "fhi": 22, "miljodirektoratet": 4, "kommune_nm": 12}
