@@ -1,6 +1,6 @@
 """Build the indicator catalogue seed from the appendix extract and the curated attributes.
 
-    python catalogue/build_catalogue.py     # writes dbt_project/seeds/indicator_catalogue.csv
+    python catalogue/build_catalogue.py     # writes dbt_project/seeds/catalogue_indicators.csv
 
 appendix_indicators.csv is what the document says (name, source, frequency, notes, as published);
 attributes.csv is what we decided per indicator (unit, decimals, direction, route, source table).
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SEED = HERE.parent / "dbt_project" / "seeds" / "indicator_catalogue.csv"
+SEED = HERE.parent / "dbt_project" / "seeds" / "catalogue_indicators.csv"
 
 FREQUENCIES = {"Årlig": "yearly", "Hvert andre år": "every_2_years", "Hvert tredje år": "every_3_years",
                "Hvert fjerde år": "every_4_years", "Sporadisk": "sporadic", "Ukjent": "unknown"}
@@ -50,9 +50,37 @@ def target_rule(name: str) -> str:
     return re.sub(r"\s+", " ", match.group(1)).replace("/ m", "/m") if match else ""
 
 
+def formulas() -> dict[str, tuple[str, str]]:
+    """indicator_id -> (formula, how the series was verified), from the route configuration files."""
+    import yaml
+
+    root = HERE.parent
+    out: dict[str, tuple[str, str]] = {}
+    ssb_tables = {t["id"]: t for t in yaml.safe_load((root / "ingestion" / "ssb_tables.yaml").read_text())["tables"]}
+    for route in csv.DictReader((root / "dbt_project" / "seeds" / "ssb_indicator_routes.csv").open(encoding="utf-8")):
+        numerator = " + ".join(route["numerator_measures"].split("|"))
+        formula = f"{route['multiplier']} * ({numerator})"
+        if route["denominator_measures"]:
+            formula += f" / ({' + '.join(route['denominator_measures'].split('|'))})"
+        formula += " on today's municipality codes (measures: int_ssb__measures)"
+        verified = "; ".join(f"SSB {t}: {ssb_tables[t]['verified']}" for t in route["source_table"].split("+"))
+        out[route["indicator_id"]] = (formula, verified)
+    fhi = yaml.safe_load((root / "ingestion" / "fhi_tables.yaml").read_text())
+    for table in fhi["tables"]:
+        out[table["indicator_id"]] = (
+            f"as published by FHI: table {table['table_id']}, measure {table['measure']}, both sexes",
+            "not verified: table id and measure chosen for the snapshot (ingestion/fhi_tables.yaml)")
+    out["KLI01"] = ("sum of tonnes CO2-equivalents over every sector, source and gas (sheet 'Oversikt - detaljert')",
+                    "sheet and columns as in public code using the file (reference/sources.md §5)")
+    for indicator, column in (("INN08", "total_rank"), ("INN09", "county_rank"), ("UTD17", "fagprove_rank")):
+        out[indicator] = (f"Kommune-NM {column} as published", "file contract defined here; no public format exists")
+    return out
+
+
 def build() -> list[dict[str, str]]:
     appendix = list(csv.DictReader((HERE / "appendix_indicators.csv").open(encoding="utf-8")))
     attributes = {r["indicator_id"]: r for r in csv.DictReader((HERE / "attributes.csv").open(encoding="utf-8"))}
+    computed = formulas()
     rows = []
     for entry in appendix:
         attr = attributes.get(entry["indicator_id"])
@@ -74,6 +102,8 @@ def build() -> list[dict[str, str]]:
             "decimals": attr["decimals"],
             "direction": attr["direction"],
             "target_rule": target_rule(entry["indicator_name"]),
+            "formula": computed.get(entry["indicator_id"], ("as reported through the registry drop zone", ""))[0],
+            "series_verified": computed.get(entry["indicator_id"], ("", "not applicable: delivered as a file"))[1],
         })
     extra = set(attributes) - {r["indicator_id"] for r in rows}
     if extra:

@@ -86,7 +86,7 @@ def match(name: str, catalogue: dict[str, str]) -> tuple[str, str, float]:
 
 def main(argv: list[str]) -> int:
     catalogue = {r["indicator_id"]: r for r in csv.DictReader(
-        (ROOT / "dbt_project" / "seeds" / "indicator_catalogue.csv").open(encoding="utf-8"))}
+        (ROOT / "dbt_project" / "seeds" / "catalogue_indicators.csv").open(encoding="utf-8"))}
     names = {i: r["indicator_name"] for i, r in catalogue.items()}
     values, reconciliation, seen = [], [], {}
     for line, name, cells in table_rows(Path(argv[0])):

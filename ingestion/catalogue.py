@@ -1,4 +1,4 @@
-"""The indicator catalogue (dbt_project/seeds/indicator_catalogue.csv) as Python sees it."""
+"""The indicator catalogue (dbt_project/seeds/catalogue_indicators.csv) as Python sees it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import duckdb
 
 from ingestion.registry import IndicatorRule, Reference, load_reference
 
-CATALOGUE_PATH = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "indicator_catalogue.csv"
+CATALOGUE_PATH = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "catalogue_indicators.csv"
 ROUTES = ("ssb", "fhi", "miljodirektoratet", "kommune_nm", "registry")
 
 

@@ -11,7 +11,7 @@ from ingestion.fhi import load_fhi_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 APPENDIX = list(csv.DictReader((ROOT / "catalogue" / "appendix_indicators.csv").open(encoding="utf-8")))
-SEED = list(csv.DictReader((ROOT / "dbt_project" / "seeds" / "indicator_catalogue.csv").open(encoding="utf-8")))
+SEED = list(csv.DictReader((ROOT / "dbt_project" / "seeds" / "catalogue_indicators.csv").open(encoding="utf-8")))
 SSB_ROUTES = {r["indicator_id"] for r in csv.DictReader(
     (ROOT / "dbt_project" / "seeds" / "ssb_indicator_routes.csv").open(encoding="utf-8"))}
 FILE_ROUTES = {"miljodirektoratet": {"KLI01"}, "kommune_nm": {"INN08", "INN09", "UTD17"}}

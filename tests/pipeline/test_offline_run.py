@@ -57,6 +57,13 @@ def test_one_vintage_per_table_with_manifest(offline_run):
         manifest = json.loads((vintages[0] / "manifest.json").read_text())
         assert manifest["source_updated"] and manifest["payloads"]
     assert len(list((offline_run.data_dir / "landing" / "klass" / "131-changes").iterdir())) == 1
+    landing = offline_run.data_dir / "landing"
+    for source, tables in (("fhi", 9), ("miljodirektoratet", 1), ("kommune_nm", 1), ("registry", 2)):
+        found = [t for t in (landing / source).iterdir()]
+        assert len(found) == tables, (source, found)
+        for table in found:
+            vintages = list(table.iterdir())
+            assert len(vintages) == 1 and (vintages[0] / "manifest.json").is_file(), (source, table)
 
 
 def test_raw_tables_carry_provenance(offline_run):

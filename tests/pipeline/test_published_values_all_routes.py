@@ -15,7 +15,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED = list(csv.DictReader((ROOT / "catalogue" / "published_values.csv").open(encoding="utf-8")))
 ROUTES = {r["indicator_id"]: r["route"] for r in csv.DictReader(
-    (ROOT / "dbt_project" / "seeds" / "indicator_catalogue.csv").open(encoding="utf-8"))}
+    (ROOT / "dbt_project" / "seeds" / "catalogue_indicators.csv").open(encoding="utf-8"))}
 
 
 def test_published_numbers_and_statuses_arrive(offline_run):

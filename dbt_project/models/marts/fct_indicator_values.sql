@@ -13,7 +13,7 @@ computed as (
 
 catalogue as (
 
-    select * from {{ ref('indicator_catalogue') }}
+    select * from {{ ref('catalogue_indicators') }}
 
 ),
 
@@ -165,28 +165,67 @@ combined as (
 
 ),
 
+home_grid as (
+
+    -- Every indicator for every year for the home municipality, so a figure that never arrived is a
+    -- row with a status (never a silent gap, never 0).
+    select
+        catalogue.indicator_id,
+        '{{ var("home_municipality") }}' as municipality_code,
+        (select max(municipality_name) from names where names.municipality_code = '{{ var("home_municipality") }}')
+            as municipality_name,
+        years.year,
+        false as is_aggregate,
+        cast(null as double) as value,
+        case when catalogue.source_published = 'Under utvikling' then 'under_development' else 'not_measured' end
+            as status,
+        cast(null as varchar) as status_symbol,
+        false as is_series_break,
+        'no figure received for this year' as note,
+        catalogue.source_published as source,
+        cast(null as varchar) as source_table,
+        cast(null as timestamp) as source_updated,
+        cast(null as varchar) as vintage,
+        cast(null as timestamp) as fetched_at
+    from catalogue
+    cross join (select unnest(range({{ var('first_year') }}, year({{ as_of_date() }}))) as year) as years
+    anti join combined
+        on combined.indicator_id = catalogue.indicator_id
+        and combined.municipality_code = '{{ var("home_municipality") }}'
+        and combined.year = years.year
+
+),
+
+completed as (
+
+    select * from combined
+    union all
+    select * from home_grid
+
+),
+
 final as (
 
     select
-        combined.indicator_id,
-        combined.municipality_code,
-        combined.municipality_name,
-        combined.year,
-        combined.is_aggregate,
-        combined.value,
-        round(combined.value, cast(catalogue.decimals as integer)) as value_rounded,
+        completed.indicator_id,
+        completed.municipality_code,
+        completed.municipality_name,
+        completed.year,
+        completed.is_aggregate,
+        completed.value,
+        round(completed.value, cast(catalogue.decimals as integer)) as value_rounded,
         catalogue.unit,
-        combined.status,
-        combined.status_symbol,
-        combined.is_series_break,
-        combined.note,
+        completed.status,
+        completed.status_symbol,
+        completed.is_series_break,
+        completed.note,
         catalogue.route,
-        combined.source,
-        combined.source_table,
-        combined.source_updated,
-        combined.vintage,
-        combined.fetched_at
-    from combined
+        completed.source,
+        completed.source_table,
+        completed.source_updated,
+        completed.vintage,
+        completed.fetched_at
+    from completed
     inner join catalogue using (indicator_id)
 
 )

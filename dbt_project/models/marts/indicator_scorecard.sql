@@ -1,0 +1,97 @@
+{#-
+    The home municipality's scorecard: per indicator the latest measured value, the one before, the
+    change, whether the target in the name is met, a direction-aware trend, and whether the figure is
+    late for its frequency (judged against as_of_date; a yearly figure is expected for last year, or
+    the year before when the appendix notes a lag: "Etterslep").
+-#}
+with
+
+catalogue as (
+
+    select * from {{ ref('indicator_catalogue') }}
+
+),
+
+measured as (
+
+    select
+        indicator_id,
+        year,
+        value,
+        row_number() over (partition by indicator_id order by year desc) as recency
+    from {{ ref('fct_indicator_values') }}
+    where municipality_code = '{{ var("home_municipality") }}' and status = 'measured'
+
+),
+
+latest as (
+
+    select
+        catalogue.indicator_id,
+        max(measured.year) filter (where measured.recency = 1) as latest_year,
+        max(measured.value) filter (where measured.recency = 1) as latest_value,
+        max(measured.year) filter (where measured.recency = 2) as previous_year,
+        max(measured.value) filter (where measured.recency = 2) as previous_value
+    from catalogue
+    left join measured using (indicator_id)
+    group by catalogue.indicator_id
+
+),
+
+target as (
+
+    select
+        indicator_id,
+        case when target_rule like '>%' then '>' when target_rule like '<%' then '<' end as target_operator,
+        cast(replace(nullif(regexp_extract(target_rule, '[<>]\s*([\d,]+)', 1), ''), ',', '.') as double)
+            as target_threshold
+    from catalogue
+
+),
+
+final as (
+
+    select
+        catalogue.indicator_id,
+        catalogue.focus_area,
+        catalogue.sub_goal,
+        catalogue.indicator_name,
+        catalogue.unit,
+        catalogue.direction,
+        catalogue.frequency,
+        nullif(catalogue.target_rule, '') as target_rule,
+        latest.latest_year,
+        latest.latest_value,
+        latest.previous_year,
+        latest.previous_value,
+        latest.latest_value - latest.previous_value as change,
+        case
+            when target.target_operator is null or latest.latest_value is null then null
+            when target.target_operator = '>' then latest.latest_value > target.target_threshold
+            else latest.latest_value < target.target_threshold
+        end as target_met,
+        case
+            when latest.previous_value is null then 'no_previous_value'
+            when catalogue.direction = 'neutral' then 'no_direction'
+            when latest.latest_value = latest.previous_value then 'unchanged'
+            when (latest.latest_value > latest.previous_value) = (catalogue.direction = 'higher') then 'improving'
+            else 'worsening'
+        end as trend,
+        case catalogue.frequency
+            when 'yearly' then 1 when 'every_2_years' then 2 when 'every_3_years' then 3
+            when 'every_4_years' then 4
+        end
+            + case when lower(catalogue.notes) like '%etterslep%' then 1 else 0 end as expected_lag_years,
+        year({{ as_of_date() }}) - expected_lag_years as expected_latest_year,
+        case
+            when expected_lag_years is null then null  -- sporadic or unknown frequency: never late
+            when latest.latest_year is null then true
+            else latest.latest_year < expected_latest_year
+        end as is_late
+    from catalogue
+    inner join latest using (indicator_id)
+    inner join target using (indicator_id)
+
+)
+
+select * from final

@@ -1,0 +1,84 @@
+{#-
+    Figures that changed between two vintages of the same source: old and new value and both vintages.
+    SSB at measure level (before harmonisation), FHI per table cell, Miljødirektoratet per sector total,
+    registry figures per indicator, Kommune-NM per rank. A first vintage has nothing to compare with.
+-#}
+with
+
+ssb as (
+
+    select 'SSB' as source, table_id as source_table, measure as series, region_code, year,
+           vintage, value, status_symbol as status
+    from {{ ref('int_ssb__measures_all_vintages') }}
+
+),
+
+fhi as (
+
+    select 'FHI', table_id, measure_code, municipality_code, year, vintage, value, status_symbol
+    from {{ ref('stg_fhi__nokkel_values') }}
+    where sex_code = '0'
+
+),
+
+emissions as (
+
+    select 'Miljødirektoratet', 'Klimagassutslipp fra kommuner', sector, municipality_code, year, vintage,
+           list_sum(list(tonnes_co2e order by emission_source, gas)), null
+    from {{ ref('stg_miljodirektoratet__emissions') }}
+    group by sector, municipality_code, year, vintage
+
+),
+
+registry as (
+
+    select 'registry', 'registry', indicator_id, municipality_code, year, vintage, value, status
+    from {{ ref('stg_registry__values') }}
+
+),
+
+kommune_nm as (
+
+    select 'NHO Kommune-NM', 'kommune_nm', 'total_rank', municipality_code, year, vintage, cast(total_rank as double), null
+    from {{ ref('stg_kommune_nm__ranks') }}
+
+),
+
+unioned as (
+
+    select * from ssb
+    union all select * from fhi
+    union all select * from emissions
+    union all select * from registry
+    union all select * from kommune_nm
+
+),
+
+compared as (
+
+    select
+        *,
+        lag(vintage) over w as old_vintage,
+        lag(value) over w as old_value,
+        lag(status) over w as old_status
+    from unioned
+    window w as (partition by source, source_table, series, region_code, year order by vintage)
+
+)
+
+select
+    source,
+    source_table,
+    series,
+    region_code,
+    year,
+    old_vintage,
+    vintage as new_vintage,
+    old_value,
+    value as new_value,
+    value - old_value as difference,
+    old_status,
+    status as new_status
+from compared
+where old_vintage is not null
+    and (value is distinct from old_value or status is distinct from old_status)

@@ -1,0 +1,86 @@
+{#-
+    Per source table: the source's last "updated", our last fetch, the next publication expected from
+    the indicators' frequency, and whether it is late (as_of_date past the expected date plus 30 days).
+-#}
+with
+
+catalogue as (
+
+    select * from {{ ref('indicator_catalogue') }}
+
+),
+
+frequency_years as (
+
+    select
+        route,
+        source_table,
+        min(case frequency when 'yearly' then 1 when 'every_2_years' then 2 when 'every_3_years' then 3
+                           when 'every_4_years' then 4 end) as cadence_years
+    from catalogue
+    group by route, source_table
+
+),
+
+ssb as (
+
+    select
+        'SSB' as source,
+        table_id as source_table,
+        max(source_updated) as last_source_updated,
+        max(fetched_at) as last_fetched_at,
+        max(vintage) as latest_vintage,
+        -- the KOSTRA key figures follow KOSTRA's yearly cycle; other tables take their indicators' cadence
+        coalesce(
+            (select min(f.cadence_years) from frequency_years as f
+             where f.route = 'ssb' and list_contains(string_split(f.source_table, '+'), table_id)),
+            case when table_id = 'kostra_nokkeltall' then 1 end
+        ) as cadence_years
+    from {{ ref('stg_ssb__table_vintages') }}
+    group by table_id
+
+),
+
+fhi as (
+
+    select 'FHI', table_id, max(source_updated), max(fetched_at), max(vintage), 1
+    from {{ ref('stg_fhi__nokkel_values') }}
+    group by table_id
+
+),
+
+emissions as (
+
+    select 'Miljødirektoratet', 'Klimagassutslipp fra kommuner', cast(null as timestamp), max(fetched_at), max(vintage), 1
+    from {{ ref('stg_miljodirektoratet__emissions') }}
+
+),
+
+kommune_nm as (
+
+    select 'NHO Kommune-NM', 'kommune_nm', cast(null as timestamp), max(received_at), max(vintage), 1
+    from {{ ref('stg_kommune_nm__ranks') }}
+
+),
+
+unioned as (
+
+    select * from ssb
+    union all select * from fhi
+    union all select * from emissions
+    union all select * from kommune_nm
+
+)
+
+select
+    source,
+    source_table,
+    last_source_updated,
+    last_fetched_at,
+    latest_vintage,
+    cadence_years,
+    cast(coalesce(last_source_updated, last_fetched_at) + to_years(cast(cadence_years as integer)) as date)
+        as expected_next_publication,
+    {{ as_of_date() }} > cast(coalesce(last_source_updated, last_fetched_at) + to_years(cast(cadence_years as integer))
+        + interval 30 days as date) as is_late
+from unioned
