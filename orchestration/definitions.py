@@ -8,6 +8,7 @@ from orchestration.defs.fhi import fhi_nokkel
 from orchestration.defs.files import kommune_nm_ranks, miljodirektoratet_emissions
 from orchestration.defs.klass import klass_municipality_changes
 from orchestration.defs.publish import published_warehouse
+from orchestration.defs.quality import quality_gate
 from orchestration.defs.registry import registry_values
 from orchestration.defs.resources import PipelineResource
 from orchestration.defs.ssb import build_ssb_assets
@@ -24,7 +25,7 @@ ssb_bookkeeping = [
 
 full_refresh = dg.define_asset_job(
     "full_refresh",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() | dg.AssetSelection.all_asset_checks(),
     description="Every source, dbt build and publish; offline on the bundled snapshots unless "
     "STYRINGSDATA_SOURCE_MODE says otherwise.",
 )
@@ -32,6 +33,7 @@ full_refresh = dg.define_asset_job(
 defs = dg.Definitions(
     assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, fhi_nokkel, miljodirektoratet_emissions,
             kommune_nm_ranks, registry_values, styringsdata_dbt_models, published_warehouse],
+    asset_checks=[quality_gate],
     jobs=[full_refresh],
     resources={
         "pipeline": PipelineResource(),

@@ -59,6 +59,10 @@ class Settings:
         return self.data_dir / "landing"
 
     @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
     def parquet_dir(self) -> Path:
         return self.data_dir / "parquet"
 

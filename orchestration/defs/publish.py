@@ -4,6 +4,7 @@
 import dagster as dg
 
 from orchestration.defs.dbt import dbt_project
+from orchestration.defs.quality import read_gate_result
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from orchestration.lib.publish import marts_from_manifest, publish
 
@@ -24,6 +25,13 @@ MARTS = marts_from_manifest(dbt_project.manifest_path)
 )
 def published_warehouse(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
     settings = pipeline.settings
+    # The explicit dependency on the gate: dbt tests alone do not stop a Python asset downstream.
+    gate = read_gate_result(settings.reports_dir, context.run_id)
+    if gate is None:
+        raise dg.Failure("the quality gate did not run in this run; refusing to publish unaudited marts")
+    if not gate.passed:
+        names = ", ".join(c.name for c in gate.errors)
+        raise dg.Failure(f"the quality gate failed ({names}); data/warehouse.duckdb was left as it was")
     publication = publish(settings.work_db, settings.warehouse, settings.parquet_dir, MARTS)
     context.log.info(f"published {len(publication.tables)} marts to {publication.path}")
     return dg.MaterializeResult(

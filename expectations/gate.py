@@ -1,0 +1,264 @@
+"""The quality gate: Great Expectations 1.x suites, kept as code, run on the DuckDB work file.
+
+GX's SQL datasource returns empty results on duckdb-engine, so every check pulls its frame out of
+DuckDB (`con.sql(...).df()`) and validates it with GX's pandas datasource. Two suites, one per layer
+(`raw` and `marts`); severities and thresholds live in expectations/gate.yaml. Errors block the
+publication, warnings are reported. Data Docs are built to <reports>/gx/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import duckdb
+import pandas as pd
+import yaml
+
+CONFIG_PATH = Path(__file__).with_name("gate.yaml")
+SEVERITIES = ("error", "warning")
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CheckResult:
+    name: str
+    suite: str
+    table: str
+    severity: str
+    description: str
+    passed: bool
+    rows_checked: int
+    failing_rows: int
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class GateResult:
+    checked_at: str
+    checks: list[CheckResult]
+    data_docs: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed or c.severity != "error" for c in self.checks)
+
+    @property
+    def errors(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed and c.severity == "error"]
+
+    @property
+    def warnings(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed and c.severity == "warning"]
+
+    def to_json(self) -> str:
+        return json.dumps({"checked_at": self.checked_at, "passed": self.passed, "data_docs": self.data_docs,
+                           "checks": [asdict(c) for c in self.checks]}, ensure_ascii=False, indent=1, default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> "GateResult":
+        document = json.loads(text)
+        return cls(document["checked_at"], [CheckResult(**c) for c in document["checks"]], document.get("data_docs"))
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    severities: dict[str, str]
+    thresholds: dict[str, float]
+    examples_per_check: int
+
+    @classmethod
+    def load(cls, path: Path = CONFIG_PATH) -> "GateConfig":
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        severities = document["checks"]
+        bad = {k: v for k, v in severities.items() if v not in SEVERITIES}
+        if bad:
+            raise ValueError(f"{path}: severities must be error or warning, got {bad}")
+        return cls(severities, document["thresholds"], int(document.get("examples_per_check", 5)))
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    suite: str
+    table: str
+    description: str
+    sql: str
+    expectations: Callable[[Any], list]  # gxe module -> expectations on the frame
+    whole_frame_is_failures: bool = False  # the query returns violations; examples are its rows
+
+
+def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
+    return {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()}
+
+
+def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) -> list[Check]:
+    t = config.thresholds
+    checks: list[Check] = []
+    raw_ssb = sorted(n for n in _tables(con, "raw") if n.startswith("ssb_") and n not in ("ssb_tables", "ssb_categories"))
+    for table in raw_ssb:
+        columns = [r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ? "
+            "order by ordinal_position", [table]).fetchall()]
+        region = next(c for c in columns if c in ("KOKkommuneregion0000", "Region", "Gjerningssted"))
+        checks.append(Check(
+            f"raw_keys_not_null", "raw", f"raw.{table}", "region, period and provenance filled",
+            f'select "{region}" as region, "Tid" as period, _vintage, _fetched_at from raw.{table}',
+            lambda gxe: [gxe.ExpectColumnValuesToNotBeNull(column=c, result_format="COMPLETE")
+                         for c in ("region", "period", "_vintage", "_fetched_at")]))
+        checks.append(Check(
+            "raw_periods_well_formed", "raw", f"raw.{table}", "periods are YYYY or YYYYKn",
+            f'select distinct "Tid" as period from raw.{table}',
+            lambda gxe: [gxe.ExpectColumnValuesToMatchRegex(column="period", regex=r"^(19|20)\d\d(K[1-4])?$",
+                                                            result_format="COMPLETE")]))
+    checks.append(Check(
+        "raw_municipality_codes_valid", "raw", "raw.registry_values", "registry figures use today's codes",
+        """select r.indicator_id, r.municipality_code, r.period, l.to_code as should_be
+           from raw.registry_values r join raw.klass_municipality_lineage l
+             on l.from_code = r.municipality_code and l.from_code <> l.to_code""",
+        lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
+    checks.append(Check(
+        "raw_units_known", "raw", "raw.ssb_categories", "every SSB series has a unit",
+        "select table_id, code, unit_base from raw.ssb_categories where dimension = 'ContentsCode'",
+        lambda gxe: [gxe.ExpectColumnValuesToNotBeNull(column="unit_base", result_format="COMPLETE")]))
+    checks.append(Check(
+        "catalogue_complete", "marts", "marts.indicator_catalogue", "the target set has 88 indicators",
+        "select indicator_id from marts.indicator_catalogue",
+        lambda gxe: [gxe.ExpectTableRowCountToEqual(value=88), gxe.ExpectColumnValuesToBeUnique(column="indicator_id")]))
+    checks.append(Check(
+        "fct_covers_catalogue", "marts", "marts.fct_indicator_values", "every catalogue indicator has rows",
+        """select c.indicator_id, c.indicator_name from marts.indicator_catalogue c
+           anti join marts.fct_indicator_values f using (indicator_id)""",
+        lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
+    fct = "select * from marts.fct_indicator_values"
+    checks.append(Check(
+        "fct_unique_grain", "marts", "marts.fct_indicator_values", "one row per indicator, municipality, year",
+        "select indicator_id, municipality_code, year, value, status from marts.fct_indicator_values",
+        lambda gxe: [gxe.ExpectCompoundColumnsToBeUnique(column_list=["indicator_id", "municipality_code", "year"],
+                                                         result_format="COMPLETE")]))
+    checks.append(Check(
+        "fct_status_allowed", "marts", "marts.fct_indicator_values", "statuses from the allowed set",
+        fct,
+        lambda gxe: [gxe.ExpectColumnValuesToBeInSet(
+            column="status", value_set=["measured", "not_measured", "pending", "under_development", "suppressed",
+                                        "not_computable", "series_break"], result_format="COMPLETE")]))
+    checks.append(Check(
+        "fct_missing_is_never_a_number", "marts", "marts.fct_indicator_values",
+        "suppressed, missing or pending rows carry no value (never 0)",
+        "select indicator_id, municipality_code, year, status, value from marts.fct_indicator_values "
+        "where status <> 'measured'",
+        lambda gxe: [gxe.ExpectColumnValuesToBeNull(column="value", result_format="COMPLETE")]))
+    checks.append(Check(
+        "fct_shares_within_0_100", "marts", "marts.fct_indicator_values", "shares between 0 and 100",
+        "select indicator_id, municipality_code, year, value from marts.fct_indicator_values "
+        "where unit = 'percent' and value is not null",
+        lambda gxe: [gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0, max_value=100,
+                                                       result_format="COMPLETE")]))
+    checks.append(Check(
+        "fct_ranks_within_range", "marts", "marts.fct_indicator_values", f"ranks between 1 and {int(t['max_rank'])}",
+        "select indicator_id, municipality_code, year, value from marts.fct_indicator_values "
+        "where unit = 'rank' and value is not null",
+        lambda gxe: [gxe.ExpectColumnValuesToBeBetween(column="value", min_value=1, max_value=t["max_rank"],
+                                                       result_format="COMPLETE")]))
+    checks.append(Check(
+        "fct_scores_within_scale", "marts", "marts.fct_indicator_values", "scale scores within their scale",
+        """select indicator_id, municipality_code, year, value, unit,
+                  value between cast(regexp_extract(unit, 'scale (\\d+)-(\\d+)', 1) as double)
+                            and cast(regexp_extract(unit, 'scale (\\d+)-(\\d+)', 2) as double) as within_scale
+           from marts.fct_indicator_values where unit like 'scale %' and value is not null""",
+        lambda gxe: [gxe.ExpectColumnValuesToBeInSet(column="within_scale", value_set=[True],
+                                                     result_format="COMPLETE")]))
+    checks.append(Check(
+        "kostra_home_present", "marts", "marts.kostra_comparison",
+        f"the home municipality ({home}) in every key figure and year",
+        f"""select key_figure_id, year from marts.kostra_comparison group by key_figure_id, year
+            having count(*) filter (where region_code = '{home}') = 0""",
+        lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
+    checks.append(Check(
+        "fct_year_on_year_jumps", "marts", "marts.fct_indicator_values",
+        f"changes beyond {t['year_on_year_jump_pct']} % from one year to the next",
+        f"""select cur.indicator_id, cur.municipality_code, cur.year, prev.value as previous_value, cur.value,
+                   round(100 * (cur.value / prev.value - 1), 1) as change_pct
+            from marts.fct_indicator_values cur
+            join marts.fct_indicator_values prev
+              on prev.indicator_id = cur.indicator_id and prev.municipality_code = cur.municipality_code
+             and prev.year = cur.year - 1
+            where cur.status = 'measured' and prev.status = 'measured'
+              and abs(prev.value) >= {t['year_on_year_min_base']}
+              and abs(cur.value / prev.value - 1) * 100 > {t['year_on_year_jump_pct']}""",
+        lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
+    return checks
+
+
+def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | None = None,
+             data_docs_dir: Path | None = None) -> GateResult:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage reporting from a closed network
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    config = config or GateConfig.load()
+    context = gx.get_context(mode="ephemeral")
+    if data_docs_dir is not None:
+        context.add_data_docs_site(site_name="styringsdata", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+    source = context.data_sources.add_pandas("duckdb_frames")
+    results: list[CheckResult] = []
+    for n, check in enumerate(build_checks(con, config, home)):
+        frame = con.sql(check.sql).df()
+        asset = source.add_dataframe_asset(f"{check.suite}__{n:03d}")
+        batch = asset.add_batch_definition_whole_dataframe("whole")
+        suite = context.suites.add(gx.ExpectationSuite(f"{check.suite}__{check.name}__{n:03d}"))
+        for expectation in check.expectations(gxe):
+            suite.add_expectation(expectation)
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{check.name}__{n:03d}", data=batch, suite=suite))
+        checkpoint = context.checkpoints.add(gx.Checkpoint(name=f"cp_{n:03d}", validation_definitions=[definition],
+                                                           actions=[], result_format="COMPLETE"))
+        outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+        validation = next(iter(outcome.run_results.values()))
+        results.append(_result(check, config, frame, validation))
+    docs = None
+    if data_docs_dir is not None:
+        context.build_data_docs()  # once, from the stored results of every checkpoint above
+        docs = str(data_docs_dir / "index.html")
+    return GateResult(dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), _merge(results), docs)
+
+
+def _result(check: Check, config: GateConfig, frame: pd.DataFrame, validation: Any) -> CheckResult:
+    failing: list[int] = []
+    for item in validation.results:
+        if not item.success:
+            failing += list(item.result.get("unexpected_index_list") or [])
+    if check.whole_frame_is_failures:
+        failing = list(range(len(frame))) if not validation.success else []
+    examples = frame.iloc[sorted(set(failing))[: config.examples_per_check]] if failing else frame.iloc[0:0]
+    return CheckResult(
+        name=check.name, suite=check.suite, table=check.table, severity=config.severities[check.name],
+        description=check.description, passed=bool(validation.success), rows_checked=len(frame),
+        failing_rows=len(set(failing)) if failing else (0 if validation.success else 1),
+        examples=json.loads(examples.to_json(orient="records", date_format="iso")))
+
+
+def _merge(results: list[CheckResult]) -> list[CheckResult]:
+    """Per-table checks of the same name (raw tables) become one line per name, keeping every failing table."""
+    merged: dict[str, CheckResult] = {}
+    for r in results:
+        if r.name not in merged:
+            merged[r.name] = r
+            continue
+        m = merged[r.name]
+        tables = m.table if r.passed else (f"{m.table}, {r.table}" if not m.passed else r.table)
+        merged[r.name] = CheckResult(m.name, m.suite, tables if not (m.passed and r.passed) else "raw.ssb_*",
+                                     m.severity, m.description, m.passed and r.passed,
+                                     m.rows_checked + r.rows_checked, m.failing_rows + r.failing_rows,
+                                     (m.examples + r.examples)[:5])
+    return list(merged.values())
