@@ -36,6 +36,7 @@ class CheckResult:
     rows_checked: int
     failing_rows: int
     examples: list[dict[str, Any]] = field(default_factory=list)
+    failing_sample: list[dict[str, Any]] = field(default_factory=list)  # for the report's CSV attachment
 
 
 @dataclass
@@ -71,6 +72,7 @@ class GateConfig:
     severities: dict[str, str]
     thresholds: dict[str, float]
     examples_per_check: int
+    failing_rows_kept: int
 
     @classmethod
     def load(cls, path: Path = CONFIG_PATH) -> "GateConfig":
@@ -79,7 +81,8 @@ class GateConfig:
         bad = {k: v for k, v in severities.items() if v not in SEVERITIES}
         if bad:
             raise ValueError(f"{path}: severities must be error or warning, got {bad}")
-        return cls(severities, document["thresholds"], int(document.get("examples_per_check", 5)))
+        return cls(severities, document["thresholds"], int(document["examples_per_check"]),
+                   int(document["failing_rows_kept"]))
 
 
 @dataclass(frozen=True)
@@ -182,14 +185,14 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
         lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
     checks.append(Check(
         "fct_year_on_year_jumps", "marts", "marts.fct_indicator_values",
-        f"changes beyond {t['year_on_year_jump_pct']} % from one year to the next",
+        f"changes beyond {t['year_on_year_jump_pct']} % from one year to the next (ranks excluded)",
         f"""select cur.indicator_id, cur.municipality_code, cur.year, prev.value as previous_value, cur.value,
                    round(100 * (cur.value / prev.value - 1), 1) as change_pct
             from marts.fct_indicator_values cur
             join marts.fct_indicator_values prev
               on prev.indicator_id = cur.indicator_id and prev.municipality_code = cur.municipality_code
              and prev.year = cur.year - 1
-            where cur.status = 'measured' and prev.status = 'measured'
+            where cur.status = 'measured' and prev.status = 'measured' and cur.unit <> 'rank'
               and abs(prev.value) >= {t['year_on_year_min_base']}
               and abs(cur.value / prev.value - 1) * 100 > {t['year_on_year_jump_pct']}""",
         lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
@@ -203,7 +206,11 @@ def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | 
     import great_expectations.expectations as gxe
 
     config = config or GateConfig.load()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    # tqdm bars per expectation flood the run log of a scheduled job
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     if data_docs_dir is not None:
         context.add_data_docs_site(site_name="styringsdata", site_config={
             "class_name": "SiteBuilder",
@@ -240,12 +247,13 @@ def _result(check: Check, config: GateConfig, frame: pd.DataFrame, validation: A
             failing += list(item.result.get("unexpected_index_list") or [])
     if check.whole_frame_is_failures:
         failing = list(range(len(frame))) if not validation.success else []
-    examples = frame.iloc[sorted(set(failing))[: config.examples_per_check]] if failing else frame.iloc[0:0]
+    rows = sorted(set(failing))
+    sample = json.loads(frame.iloc[rows[: config.failing_rows_kept]].to_json(orient="records", date_format="iso"))
     return CheckResult(
         name=check.name, suite=check.suite, table=check.table, severity=config.severities[check.name],
         description=check.description, passed=bool(validation.success), rows_checked=len(frame),
         failing_rows=len(set(failing)) if failing else (0 if validation.success else 1),
-        examples=json.loads(examples.to_json(orient="records", date_format="iso")))
+        examples=sample[: config.examples_per_check], failing_sample=sample)
 
 
 def _merge(results: list[CheckResult]) -> list[CheckResult]:
@@ -260,5 +268,6 @@ def _merge(results: list[CheckResult]) -> list[CheckResult]:
         merged[r.name] = CheckResult(m.name, m.suite, tables if not (m.passed and r.passed) else "raw.ssb_*",
                                      m.severity, m.description, m.passed and r.passed,
                                      m.rows_checked + r.rows_checked, m.failing_rows + r.failing_rows,
-                                     (m.examples + r.examples)[:5])
+                                     (m.examples + r.examples)[:len(m.examples) or len(r.examples)],
+                                     m.failing_sample + r.failing_sample)
     return list(merged.values())

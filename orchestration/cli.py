@@ -4,6 +4,7 @@
     styringsdata run --live     against SSB and KLASS (fails fast without network)
     styringsdata run --record   live, and save every answer as a snapshot
     styringsdata registry check FILE   validate a registry file; exit 1 when it would be rejected
+    styringsdata report         rebuild the newest quality report from the work file (--send to e-mail it)
 """
 
 from __future__ import annotations
@@ -51,15 +52,60 @@ def _run(args: argparse.Namespace) -> int:
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     result = defs.get_job_def("full_refresh").execute_in_process(instance=instance, raise_on_error=False)
     if not result.success:
+        failures = []
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data:
                 error = event.step_failure_data.error
-                print(f"styringsdata: step {event.step_key} failed: {error.message.strip() if error else ''}",
-                      file=sys.stderr)
+                failures.append(f"step {event.step_key} failed: {error.message.strip() if error else ''}")
+        for line in failures:
+            print(f"styringsdata: {line}", file=sys.stderr)
         print("styringsdata: run failed; the published warehouse was not changed.", file=sys.stderr)
+        report_failed_run(result.run_id, instance, settings, "; ".join(failures) or "the run failed")
         return 1
     summarise(result, settings)
     return 0
+
+
+def report_failed_run(run_id: str, instance, settings, reason: str) -> None:
+    """A run that failed before the gate still leaves a held-back report (the gate writes its own)."""
+    import datetime as dt
+
+    from orchestration.lib.report import RunInfo, report_exists
+    from orchestration.lib.report_delivery import deliver
+    from orchestration.defs.quality import read_gate_result
+
+    if report_exists(settings.reports_dir, run_id):
+        return
+    stats = instance.get_run_stats(run_id)
+    run = RunInfo(run_id=run_id, started_at=dt.datetime.fromtimestamp(stats.start_time, dt.timezone.utc)
+                  .isoformat(timespec="seconds"), outcome="held_back", reason=reason,
+                  home_municipality=settings.home_municipality)
+    try:
+        delivery = deliver(settings.work_db, settings.reports_dir, run,
+                           read_gate_result(settings.reports_dir, run_id), settings.mail)
+    except Exception as exc:  # the marts may not exist yet (first run failed before dbt)
+        print(f"styringsdata: no quality report for this run: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return
+    for line in delivery.log_lines:
+        print(f"styringsdata: {line}", file=sys.stderr)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from orchestration.defs.quality import read_gate_result
+    from orchestration.lib.report import latest_context
+    from orchestration.lib.report_delivery import deliver
+    from orchestration.settings import Settings
+
+    settings = Settings.from_env()
+    run = latest_context(settings.reports_dir)
+    if run is None:
+        print(f"styringsdata: no report in {settings.reports_dir} yet; run `styringsdata run` first", file=sys.stderr)
+        return 2
+    delivery = deliver(settings.work_db, settings.reports_dir, run, read_gate_result(settings.reports_dir, run.run_id),
+                       settings.mail if args.send else None)
+    for line in delivery.log_lines:
+        print(f"styringsdata: {line}")
+    return 0 if not delivery.mail_failed else 1
 
 
 def summarise(result, settings) -> None:
@@ -82,6 +128,8 @@ def summarise(result, settings) -> None:
     print(f"styringsdata: published {settings.warehouse}")
     for name, rows in tables:
         print(f"  {name}: {rows} rows  (parquet: {settings.parquet_dir / (name + '.parquet')})")
+    for report in sorted(settings.reports_dir.glob(f"quality-report_*_{result.run_id[:8]}.html")):
+        print(f"styringsdata: quality report {report}")
 
 
 def _registry_check(args: argparse.Namespace) -> int:
@@ -126,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = registry_commands.add_parser("check", help="validate a registry file without loading it")
     check.add_argument("file")
     check.set_defaults(handler=_registry_check)
+    report = commands.add_parser("report", help="rebuild the newest quality report without rerunning the pipeline")
+    report.add_argument("--send", action="store_true", help="also e-mail it (needs the SMTP settings)")
+    report.set_defaults(handler=_report)
     args = parser.parse_args(argv)
     return args.handler(args)
 

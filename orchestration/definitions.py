@@ -10,6 +10,7 @@ from orchestration.defs.klass import klass_municipality_changes
 from orchestration.defs.publish import published_warehouse
 from orchestration.defs.quality import quality_gate
 from orchestration.defs.registry import registry_values
+from orchestration.defs.report import quality_report
 from orchestration.defs.resources import PipelineResource
 from orchestration.defs.ssb import build_ssb_assets
 
@@ -30,11 +31,20 @@ full_refresh = dg.define_asset_job(
     "STYRINGSDATA_SOURCE_MODE says otherwise.",
 )
 
+# For when only the gate's configuration changed (expectations/gate.yaml): audit the marts already in the
+# work file again and publish them if they pass, without fetching or rebuilding anything.
+audit_and_publish = dg.define_asset_job(
+    "audit_and_publish",
+    selection=dg.AssetSelection.assets(published_warehouse, quality_report)
+    | dg.AssetSelection.checks(quality_gate),
+    description="Re-run the quality gate on the work file's marts and publish them if it passes.",
+)
+
 defs = dg.Definitions(
     assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, fhi_nokkel, miljodirektoratet_emissions,
-            kommune_nm_ranks, registry_values, styringsdata_dbt_models, published_warehouse],
+            kommune_nm_ranks, registry_values, styringsdata_dbt_models, published_warehouse, quality_report],
     asset_checks=[quality_gate],
-    jobs=[full_refresh],
+    jobs=[full_refresh, audit_and_publish],
     resources={
         "pipeline": PipelineResource(),
         "dbt": dbt_resource(),

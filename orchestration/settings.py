@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.transport import SourceMode
+from orchestration.lib.mail import MailSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,6 +32,13 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("STYRINGSDATA_REGISTRY_SEED", "snapshots/registry",
      "Bundled registry files landed once (the Handlingsprogram's published 2019-2022 values)."),
     ("STYRINGSDATA_REGISTRY_MAX_BYTES", "20971520", "Registry files larger than this are refused."),
+    ("STYRINGSDATA_SMTP_HOST", "(unset)", "SMTP server for the macro group's report; unset = no mail (logged)."),
+    ("STYRINGSDATA_SMTP_PORT", "587 / 465 / 25", "SMTP port (default by security mode)."),
+    ("STYRINGSDATA_SMTP_SECURITY", "starttls", "starttls, ssl or none."),
+    ("STYRINGSDATA_SMTP_USER", "(unset)", "SMTP login; no login when unset."),
+    ("STYRINGSDATA_SMTP_PASSWORD", "(unset)", "SMTP password; read from the environment only, never logged."),
+    ("STYRINGSDATA_MAIL_FROM", "<user>", "Sender address."),
+    ("STYRINGSDATA_MAIL_TO", "(unset)", "Comma-separated recipients (required when the host is set)."),
 )
 
 
@@ -53,6 +61,7 @@ class Settings:
     quarantine: Path
     registry_seed: Path
     registry_max_bytes: int
+    mail: MailSettings | None = None
 
     @property
     def landing_dir(self) -> Path:
@@ -99,4 +108,5 @@ class Settings:
             quarantine=_resolve(env.get("STYRINGSDATA_QUARANTINE", str(data_dir / "quarantine")), PROJECT_ROOT),
             registry_seed=_resolve(env.get("STYRINGSDATA_REGISTRY_SEED", "snapshots/registry"), PROJECT_ROOT),
             registry_max_bytes=int(env.get("STYRINGSDATA_REGISTRY_MAX_BYTES", str(20 * 1024 * 1024))),
+            mail=MailSettings.from_env(env),
         )

@@ -5,13 +5,14 @@ of the checked marts runs in that run, and the publish step also refuses on its 
 run's gate result), so a failed gate never touches data/warehouse.duckdb.
 """
 
-import json
 from pathlib import Path
 
 import dagster as dg
 
 from expectations.gate import GateConfig, GateResult, run_gate
-from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
+from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource, run_started_at
+from orchestration.lib.report import RunInfo
+from orchestration.lib.report_delivery import deliver
 
 CONFIG = GateConfig.load()
 # Which mart each check guards. Raw-layer checks hang on fct_indicator_values too: they run after
@@ -59,6 +60,12 @@ def quality_gate(context: dg.AssetCheckExecutionContext, pipeline: PipelineResou
     path = gate_result_path(settings.reports_dir, context.run.run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(result.to_json(), encoding="utf-8")
+    if not result.passed:
+        # Blocking checks skip the publish and the report asset, so the held-back report is written here.
+        names = ", ".join(c.name for c in result.errors)
+        run = RunInfo(run_id=context.run_id, started_at=run_started_at(context), outcome="held_back",
+                      reason=f"the quality gate failed: {names}", home_municipality=settings.home_municipality)
+        deliver(settings.work_db, settings.reports_dir, run, result, settings.mail, context.log)
     for check in result.checks:
         yield dg.AssetCheckResult(
             check_name=check.name,

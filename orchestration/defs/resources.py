@@ -1,6 +1,6 @@
 """Resources: where things live and how sources are reached (offline by default)."""
 
-
+import datetime as dt
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -63,3 +63,10 @@ class PipelineResource(dg.ConfigurableResource):
         finally:
             # Closed before dbt starts: dbt is another process and DuckDB lets one writer in.
             con.close()
+
+
+def run_started_at(context: dg.OpExecutionContext | dg.AssetCheckExecutionContext) -> str:
+    stats = context.instance.get_run_stats(context.run_id)
+    if stats.start_time is None:
+        raise dg.Failure(f"run {context.run_id} has no start time in the Dagster instance")
+    return dt.datetime.fromtimestamp(stats.start_time, dt.timezone.utc).isoformat(timespec="seconds")

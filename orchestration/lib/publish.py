@@ -8,10 +8,13 @@ new one, never a mix. The previous file is kept as `warehouse.previous.duckdb`.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import errno
 import json
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -19,6 +22,7 @@ from typing import Iterable
 import duckdb
 
 from ingestion.raw_store import identifier
+from orchestration.lib.lock import exclusive_lock
 
 
 @dataclass(frozen=True)
@@ -109,31 +113,68 @@ def export_parquet(warehouse_file: Path, parquet_dir: Path, tables: Iterable[str
         con.close()
     previous = parquet_dir.with_name(parquet_dir.name + ".previous")
     shutil.rmtree(previous, ignore_errors=True)
+    if parquet_dir.exists() and _exchange(staging, parquet_dir):
+        # One atomic step: `parquet` never goes missing, not even if the process is killed here.
+        staging.rename(previous)
+        return
     if parquet_dir.exists():
         parquet_dir.rename(previous)
     staging.rename(parquet_dir)
 
 
-def publish(work_db: Path, warehouse: Path, parquet_dir: Path, marts: list[MartSpec]) -> Publication:
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories atomically (Linux renameat2 RENAME_EXCHANGE). False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
+def publish_lock_path(warehouse: Path) -> Path:
+    return Path(warehouse).with_name(f".{Path(warehouse).name}.lock")
+
+
+def publish(work_db: Path, warehouse: Path, parquet_dir: Path, marts: list[MartSpec], *,
+            lock_wait: float = 600.0) -> Publication:
+    """Publish the marts. A second publish of the same warehouse waits up to `lock_wait` seconds for the
+    first to finish, then fails with LockHeld naming it."""
     if not marts:
         raise ValueError("nothing to publish: the dbt manifest lists no models under models/marts")
+    warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    # Files left by a publish that was killed midway: never the live name, safe to remove.
-    for leftover in warehouse.parent.glob(f".{warehouse.name}.incoming-*"):
-        leftover.unlink()
+    with exclusive_lock(publish_lock_path(warehouse), f"publishing {warehouse}", wait=lock_wait):
+        return _publish_locked(Path(work_db), warehouse, Path(parquet_dir), marts)
+
+
+def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: list[MartSpec]) -> Publication:
+    # Files left by a publish that was killed midway: never the live name, and no other publish is
+    # running (we hold the lock), so they are safe to remove.
+    backup = warehouse.with_name(warehouse.stem + ".previous" + warehouse.suffix)
+    tmp_link = backup.with_name(backup.name + ".tmp")
+    for leftover in [*warehouse.parent.glob(f".{warehouse.name}.incoming-*"), tmp_link]:
+        if leftover.exists() or leftover.is_symlink():
+            leftover.unlink()
     published_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
     incoming = warehouse.with_name(f".{warehouse.name}.incoming-{os.getpid()}")
     try:
         rows = build_publication(work_db, incoming, marts, published_at)
         if warehouse.exists():
-            backup = warehouse.with_name(warehouse.stem + ".previous" + warehouse.suffix)
             # A hard link keeps the previous publication without copying it and
             # without ever removing the live name.
-            tmp_link = backup.with_name(backup.name + ".tmp")
-            if tmp_link.exists():
-                tmp_link.unlink()
             os.link(warehouse, tmp_link)
             os.replace(tmp_link, backup)
+            if tmp_link.exists():  # rename(2) does nothing when both names are already the same file
+                tmp_link.unlink()
         os.replace(incoming, warehouse)
     finally:
         if incoming.exists():

@@ -1,0 +1,39 @@
+"""The macro group's quality report as the last asset of a published run.
+
+A run the gate holds back never reaches this asset (blocking checks skip everything downstream), so
+the gate writes that report itself (orchestration/defs/quality.py), and the CLI writes one for runs
+that failed before the gate.
+"""
+
+import dagster as dg
+
+from orchestration.defs.quality import read_gate_result
+from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource, run_started_at
+from orchestration.lib.report import RunInfo
+from orchestration.lib.report_delivery import deliver
+
+
+@dg.asset(
+    key=dg.AssetKey(["reports", "quality_report"]),
+    group_name="publish",
+    kinds={"html", "markdown"},
+    deps=[dg.AssetKey(["published", "warehouse"])],
+    pool=DUCKDB_WRITER_POOL,
+    description=(
+        "The quality report for the ASSS macro group: what was fetched, what changed, checks with failing "
+        "examples, coverage of the 88 indicators, late indicators and the home municipality's scorecard. "
+        "HTML (charts embedded) and Markdown in data/reports/; e-mailed when STYRINGSDATA_SMTP_HOST is set."
+    ),
+)
+def quality_report(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
+    settings = pipeline.settings
+    run = RunInfo(run_id=context.run_id, started_at=run_started_at(context), outcome="published",
+                  published_path=str(settings.warehouse), home_municipality=settings.home_municipality)
+    delivery = deliver(settings.work_db, settings.reports_dir, run,
+                       read_gate_result(settings.reports_dir, context.run_id), settings.mail, context.log)
+    return dg.MaterializeResult(metadata={
+        "html": dg.MetadataValue.path(str(delivery.files.html)),
+        "markdown": dg.MetadataValue.path(str(delivery.files.markdown)),
+        "mail": "skipped (no SMTP settings)" if delivery.mail_skipped else
+                f"sent {len(delivery.mail_sent)}, failed {len(delivery.mail_failed)}",
+    })
