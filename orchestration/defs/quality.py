@@ -63,7 +63,8 @@ def quality_gate(context: dg.AssetCheckExecutionContext, pipeline: PipelineResou
     if not result.passed:
         # Blocking checks skip the publish and the report asset, so the held-back report is written here.
         names = ", ".join(c.name for c in result.errors)
-        run = RunInfo(run_id=context.run_id, started_at=run_started_at(context), outcome="held_back",
+        run_id = context.run.run_id
+        run = RunInfo(run_id=run_id, started_at=run_started_at(context.instance, run_id), outcome="held_back",
                       reason=f"the quality gate failed: {names}", home_municipality=settings.home_municipality)
         deliver(settings.work_db, settings.reports_dir, run, result, settings.mail, context.log)
     for check in result.checks:

@@ -27,8 +27,8 @@ from orchestration.lib.report_delivery import deliver
 )
 def quality_report(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
     settings = pipeline.settings
-    run = RunInfo(run_id=context.run_id, started_at=run_started_at(context), outcome="published",
-                  published_path=str(settings.warehouse), home_municipality=settings.home_municipality)
+    run = RunInfo(run_id=context.run_id, started_at=run_started_at(context.instance, context.run_id),
+                  outcome="published", published_path=str(settings.warehouse), home_municipality=settings.home_municipality)
     delivery = deliver(settings.work_db, settings.reports_dir, run,
                        read_gate_result(settings.reports_dir, context.run_id), settings.mail, context.log)
     return dg.MaterializeResult(metadata={

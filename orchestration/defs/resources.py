@@ -65,8 +65,8 @@ class PipelineResource(dg.ConfigurableResource):
             con.close()
 
 
-def run_started_at(context: dg.OpExecutionContext | dg.AssetCheckExecutionContext) -> str:
-    stats = context.instance.get_run_stats(context.run_id)
+def run_started_at(instance: dg.DagsterInstance, run_id: str) -> str:
+    stats = instance.get_run_stats(run_id)
     if stats.start_time is None:
-        raise dg.Failure(f"run {context.run_id} has no start time in the Dagster instance")
+        raise dg.Failure(f"run {run_id} has no start time in the Dagster instance")
     return dt.datetime.fromtimestamp(stats.start_time, dt.timezone.utc).isoformat(timespec="seconds")
