@@ -25,6 +25,10 @@ from ingestion.raw_store import identifier
 from orchestration.lib.lock import exclusive_lock
 
 
+class PublishError(RuntimeError):
+    pass
+
+
 @dataclass(frozen=True)
 class MartSpec:
     name: str  # table name in the publication
@@ -78,7 +82,12 @@ def build_publication(work_db: Path, target: Path, marts: Iterable[MartSpec], pu
     rows: dict[str, int] = {}
     con = duckdb.connect(str(target))
     try:
-        con.execute(f"attach {_sql_string(str(work_db))} as work (read_only)")
+        try:
+            con.execute(f"attach {_sql_string(str(work_db))} as work (read_only)")
+        except duckdb.IOException as exc:
+            # Typically another process has the work file open for writing (DuckDB allows one writer).
+            raise PublishError(f"cannot publish: the work file {work_db} cannot be opened for reading: {exc}; "
+                               "the published warehouse was left as it was") from exc
         for mart in marts:
             con.execute(f"create table main.{mart.name} as select * from work.{mart.relation}")
             if mart.description:
@@ -101,16 +110,21 @@ def build_publication(work_db: Path, target: Path, marts: Iterable[MartSpec], pu
     return rows
 
 
-def export_parquet(warehouse_file: Path, parquet_dir: Path, tables: Iterable[str]) -> None:
+def stage_parquet(db_file: Path, parquet_dir: Path, tables: Iterable[str]) -> Path:
+    """Write every table of `db_file` as Parquet into `<parquet_dir>.incoming`, ready to be swapped in."""
     staging = parquet_dir.with_name(parquet_dir.name + ".incoming")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    con = duckdb.connect(str(warehouse_file), read_only=True)
+    con = duckdb.connect(str(db_file), read_only=True)
     try:
         for table in tables:
             con.execute(f"copy main.{table} to {_sql_string(str(staging / (table + '.parquet')))} (format parquet)")
     finally:
         con.close()
+    return staging
+
+
+def swap_in_parquet(staging: Path, parquet_dir: Path) -> None:
     previous = parquet_dir.with_name(parquet_dir.name + ".previous")
     shutil.rmtree(previous, ignore_errors=True)
     if parquet_dir.exists() and _exchange(staging, parquet_dir):
@@ -120,6 +134,10 @@ def export_parquet(warehouse_file: Path, parquet_dir: Path, tables: Iterable[str
     if parquet_dir.exists():
         parquet_dir.rename(previous)
     staging.rename(parquet_dir)
+
+
+def export_parquet(warehouse_file: Path, parquet_dir: Path, tables: Iterable[str]) -> None:
+    swap_in_parquet(stage_parquet(warehouse_file, parquet_dir, tables), parquet_dir)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -166,8 +184,12 @@ def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: li
             leftover.unlink()
     published_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
     incoming = warehouse.with_name(f".{warehouse.name}.incoming-{os.getpid()}")
+    staging = None
     try:
         rows = build_publication(work_db, incoming, marts, published_at)
+        # Parquet is written before anything is renamed, so the DuckDB file and the Parquet copy
+        # change places one right after the other.
+        staging = stage_parquet(incoming, parquet_dir, rows)
         if warehouse.exists():
             # A hard link keeps the previous publication without copying it and
             # without ever removing the live name.
@@ -176,8 +198,12 @@ def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: li
             if tmp_link.exists():  # rename(2) does nothing when both names are already the same file
                 tmp_link.unlink()
         os.replace(incoming, warehouse)
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
     finally:
         if incoming.exists():
             incoming.unlink()
-    export_parquet(warehouse, parquet_dir, rows)
+    swap_in_parquet(staging, parquet_dir)
     return Publication(warehouse, parquet_dir, rows, published_at)
