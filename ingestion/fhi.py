@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from ingestion.jsonstat import decode
+from ingestion.jsonstat import JsonStatError, decode
 from ingestion.landing import LandingZone, Payload, safe_name, utc_now
 from ingestion.transport import Response, Transport
 
@@ -111,15 +111,21 @@ def refresh_table(client: FhiClient, landing: LandingZone, specs: FhiSpecs, tabl
     query = client.query(specs.source_id, table.table_id)
     body = build_request(query, specs, table)
     response = client.data(specs.source_id, table.table_id, body)
-    dataset = decode(response.body, source=response.url)
-    for dim in ("GEO", "AAR", "MEASURE_TYPE"):
-        dataset.dimension(dim)  # raises naming the dimensions FHI did send
+    url = f"{client.base_url}/{specs.source_id}/Table/{table.table_id}/data"
+    try:
+        dataset = decode(response.body, source=response.url or url)
+        for dim in ("GEO", "AAR", "MEASURE_TYPE"):
+            dataset.dimension(dim)  # raises naming the dimensions FHI did send
+    except JsonStatError as exc:
+        kept = landing.write_rejected("fhi", table.table_id, [Payload("data-001.json", url, "POST", (), body,
+                                                                       response.body, fetched_at)], reason=str(exc))
+        raise FhiError(f"FHI table {table.table_id} ({table.indicator_id}): the data answer cannot be used: {exc}. "
+                       f"Nothing was landed or loaded; the answer is kept in {kept}; the next run fetches again.") from exc
     digest = hashlib.sha256(response.body).hexdigest()[:12]
     if latest is not None and latest.endswith(digest):
         return FhiRefresh(table.table_id, latest, False, landing.vintage_dir("fhi", table.table_id, latest))
     stamp = (dataset.updated or fetched_at)[:19].replace(":", "").replace("-", "")
     vintage = f"{stamp}-{digest}"
-    url = f"{client.base_url}/{specs.source_id}/Table/{table.table_id}/data"
     path = landing.write_vintage("fhi", table.table_id, vintage,
                                  [Payload("data-001.json", url, "POST", (), body, response.body, fetched_at)],
                                  source_updated=dataset.updated, extra={"indicator_id": table.indicator_id,

@@ -90,9 +90,16 @@ def _parse(payload: bytes | str | Mapping[str, Any], source: str) -> Mapping[str
     try:
         document = json.loads(payload)
     except json.JSONDecodeError as exc:
-        # A body cut off in transit no longer ends with its closing bracket.
-        tail = payload.rstrip()[-1:] if payload else ""
-        kind = "invalid JSON" if tail in ("}", "]", b"}", b"]") else "truncated JSON"
+        # A body cut off in transit no longer ends with its closing bracket; an error page is markup.
+        stripped = payload.strip() if payload else payload
+        if not stripped:
+            kind = "empty answer, no JSON at all"
+        elif stripped[:1] in ("<", b"<"):
+            kind = f"HTML/XML instead of JSON (starts {stripped[:60]!r})"
+        elif stripped[-1:] in ("}", "]", b"}", b"]"):
+            kind = "invalid JSON"
+        else:
+            kind = "truncated JSON"
         raise _fail(source, f"{kind}: {exc.msg} at line {exc.lineno} column {exc.colno} (char {exc.pos})") from exc
     except UnicodeDecodeError as exc:
         raise _fail(source, f"not UTF-8 text: {exc}") from exc

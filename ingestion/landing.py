@@ -22,6 +22,7 @@ from typing import Any
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$")
 MANIFEST = "manifest.json"
+REJECTED = ".rejected"  # answers refused before landing, kept for diagnosis (never a vintage)
 
 
 class LandingError(ValueError):
@@ -133,6 +134,36 @@ class LandingZone:
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         if target.exists():  # a leftover without manifest: an earlier crash mid-rename
+            shutil.rmtree(target)
+        staging.rename(target)
+        return target
+
+
+    def write_rejected(self, source: str, table: str, payloads: list[Payload], *, reason: str) -> Path:
+        """Keep answers we refused to land (truncated, invalid, inconsistent) for whoever investigates.
+
+        They go under `<source>/<table>/.rejected/`, never a vintage: the next run fetches again.
+        """
+        names = [safe_name(p.name, "payload file") for p in payloads]
+        digest = hashlib.sha256(b"".join(p.body for p in payloads)).hexdigest()[:12]
+        stamp = utc_now().replace(":", "").replace("-", "")
+        target = self.table_dir(source, table) / REJECTED / f"{stamp}-{digest}"
+        staging = target.with_name(f".incomplete-{target.name}")
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
+        for name, payload in zip(names, payloads):
+            (staging / name).write_bytes(payload.body)
+        report = {
+            "source": source,
+            "table": table,
+            "reason": reason,
+            "payloads": [{"file": n, "url": p.url, "method": p.method, "query": [list(q) for q in p.query],
+                          "body": p.json_body, "fetched_at": p.fetched_at, "bytes": len(p.body), "sha256": p.sha256}
+                         for n, p in zip(names, payloads)],
+        }
+        (staging / "rejected.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+        if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
         return target

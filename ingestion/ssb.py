@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import yaml
 
+from ingestion import jsonstat
 from ingestion.landing import LandingZone, Payload, safe_name, utc_now, vintage_from_updated
 from ingestion.transport import Request, Response, Transport
 
@@ -355,6 +357,9 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
             )
         except KeyError as exc:
             raise SsbError(f"{path}: tables[{i}] lacks field {exc}") from exc
+        if not re.fullmatch(r"[A-Za-z0-9_]+", spec.table_id):
+            raise SsbError(f"{path}: tables[{i}]: SSB table id {spec.table_id!r} must be letters, digits and _ only "
+                           "(it names the raw table raw.ssb_<id>)")
         if spec.kind not in ("kostra", "statbank"):
             raise SsbError(f"{path}: table {spec.table_id}: kind must be kostra or statbank, got {spec.kind!r}")
         tables.append(spec)
@@ -419,6 +424,16 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
                 utc_now(),
             )
         )
+        # A vintage is named from `updated`, so a landed vintage is never fetched again: an answer that
+        # cannot be decoded (cut off, not JSON, sizes that do not match the values) must not become one.
+        try:
+            jsonstat.decode(response.body, source=response.url or f"{base}/tables/{spec.table_id}/data")
+        except jsonstat.JsonStatError as exc:
+            kept = landing.write_rejected("ssb", spec.table_id, payloads, reason=str(exc))
+            raise SsbError(
+                f"table {spec.table_id}: data request {n} of {len(requests)} answered something we cannot use: "
+                f"{exc}. Nothing was landed or loaded; the answers are kept in {kept}; the next run fetches again."
+            ) from exc
     path = landing.write_vintage(
         "ssb", spec.table_id, vintage, payloads, source_updated=info.updated,
         extra={"label": info.label, "first_period": info.first_period, "last_period": info.last_period,

@@ -17,6 +17,7 @@ status, the headers we use, and the body as text.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import logging
@@ -315,6 +316,8 @@ class Transport:
             response = self.store.load(request)
             return self._check(request, response)
         response = self._send_with_retries(request, host)
+        if not response.url:  # senders other than requests_sender may leave it out; error messages need it
+            response = dataclasses.replace(response, url=request.full_url())
         if self.mode is SourceMode.RECORD:
             assert self.store is not None
             self.store.save(request, response)
@@ -339,6 +342,11 @@ class Transport:
                 wait = self.retry.backoff(attempt)
             except requests.exceptions.Timeout as exc:
                 last_problem = f"timeout after {self.timeout}s: {exc.__class__.__name__}"
+                wait = self.retry.backoff(attempt)
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+                # The status line arrived but the body was cut off (connection reset, fewer bytes than
+                # Content-Length): requests raises these, which are not ConnectionErrors.
+                last_problem = f"body cut off: {exc}"
                 wait = self.retry.backoff(attempt)
             else:
                 if response.status not in RETRY_STATUSES:
