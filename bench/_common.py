@@ -1,0 +1,178 @@
+"""Shared helpers of the benchmark scripts (not a benchmark itself)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_SNAPSHOT = ROOT / "data" / "bench" / "national"
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def ensure_national_snapshot(directory: Path, first_year: int = 2010, last_year: int = 2025) -> dict:
+    """The national snapshot in `directory`, generated first when it is missing or for other years."""
+    summary_path = directory / "national.json"
+    if summary_path.exists():
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        if (summary["first_year"], summary["last_year"]) == (first_year, last_year):
+            return summary
+    print(f"generating the national snapshot in {directory} ({first_year}-{last_year}) ...", flush=True)
+    subprocess.run([sys.executable, str(ROOT / "bench" / "national_snapshot.py"), str(directory),
+                    "--first-year", str(first_year), "--last-year", str(last_year)],
+                   check=True, stdout=subprocess.DEVNULL)
+    return json.loads(summary_path.read_text(encoding="utf-8"))
+
+
+def use_national_catalogues(snapshot_dir: Path) -> None:
+    """Point the pipeline's SSB and FHI table catalogues at the national ones, in this process only.
+
+    Must run before orchestration is imported (the Dagster definitions read the catalogues at import).
+    """
+    import ingestion.fhi
+    import ingestion.ssb
+
+    ingestion.ssb.load_table_specs.__defaults__ = (snapshot_dir / "ssb_tables.yaml",)
+    ingestion.fhi.load_fhi_specs.__defaults__ = (snapshot_dir / "fhi_tables.yaml",)
+
+
+def request_kind(method: str, url: str) -> str:
+    """What a request is for: data, or a metadata/listing call, per host."""
+    parsed = urllib.parse.urlsplit(url)
+    parts = [p for p in parsed.path.split("/") if p]
+    if parsed.netloc == "data.ssb.no":
+        if "klass" in parts:
+            return "klass changes"
+        if parts[-1] == "data":
+            return "ssb data"
+        if parts[-1] == "metadata":
+            return "ssb metadata"
+        return "ssb table info"
+    if parsed.netloc == "statistikk-data.fhi.no":
+        if parts[-1] == "data":
+            return "fhi data"
+        return "fhi query" if parts[-1] == "query" else "fhi table list"
+    if "miljodirektoratet" in parsed.netloc:
+        return "miljodirektoratet xlsx download"
+    return parsed.netloc
+
+
+DATA_KINDS = ("ssb data", "fhi data", "miljodirektoratet xlsx download")
+
+
+class RequestCounter:
+    """Counts every request the transport sends (any mode), by kind."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def install(self) -> None:
+        from ingestion import transport
+
+        original = transport.Transport.send
+        counter = self
+
+        def send(self, request):  # noqa: ANN001
+            kind = request_kind(request.method, request.url)
+            counter.counts[kind] = counter.counts.get(kind, 0) + 1
+            return original(self, request)
+
+        transport.Transport.send = send
+
+
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                children = Path(f"/proc/{current}/task/{tid}/children").read_text().split()
+            except OSError:
+                continue
+            for child in children:
+                out.append(int(child))
+                todo.append(int(child))
+    return out
+
+
+def rss_bytes(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+class MemorySampler(threading.Thread):
+    """Samples the resident memory of this process and of its child processes (dbt) every `interval` s."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.samples: list[tuple[float, int, int]] = []  # (epoch seconds, own RSS, children's RSS)
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        me = os.getpid()
+        while not self._halt.is_set():
+            own = rss_bytes(me)
+            children = sum(rss_bytes(p) for p in _descendants(me))
+            self.samples.append((time.time(), own, children))
+            self._halt.wait(self.interval)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+    def peak(self, start: float, end: float) -> tuple[int, int]:
+        """Peak of own RSS, and of own + children's RSS, between two epoch times."""
+        inside = [s for s in self.samples if start <= s[0] <= end]
+        if not inside and self.samples:  # a step shorter than the interval: the nearest sample
+            inside = [min(self.samples, key=lambda s: abs(s[0] - start))]
+        if not inside:
+            return 0, 0
+        return max(s[1] for s in inside), max(s[1] + s[2] for s in inside)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], title: str = "") -> str:
+    """A plain-text table, numbers right-aligned."""
+    cells = [[str(h) for h in headers]] + [[_fmt(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    numeric = [all(_is_number(row[i]) for row in rows if row[i] not in ("", None)) for i in range(len(headers))]
+    lines = [title] if title else []
+    for n, row in enumerate(cells):
+        lines.append("  ".join(c.rjust(w) if numeric[i] and n else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) or (isinstance(value, str) and value.replace(".", "").replace(",", "")
+                                                 .replace("%", "").replace("x", "").replace("-", "")
+                                                 .replace(" MB", "").replace(" s", "").strip().isdigit())
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "" if value is None else str(value)
+
+
+def mb(n: int) -> str:
+    return f"{n / 2**20:,.0f} MB"
