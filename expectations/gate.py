@@ -116,6 +116,23 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
             lambda gxe: [gxe.ExpectColumnValuesToNotBeNull(column=c, result_format="COMPLETE")
                          for c in ("region", "period", "_vintage", "_fetched_at")]))
         checks.append(Check(
+            "raw_municipality_codes_valid", "raw", f"raw.{table}",
+            "no municipality code used in a year after KLASS retired it",
+            f"""with retired as (
+                    select c.old_code as code, min(c.change_occurred) as retired_on
+                    from raw.klass_municipality_changes c
+                    where not exists (  -- kept or given back later (Stavanger 1103 -> 1103)
+                        select 1 from raw.klass_municipality_changes k
+                        where k.new_code = c.old_code and k.change_occurred >= c.change_occurred)
+                    group by c.old_code
+                )
+                select distinct '{table}' as source_table, r."{region}" as region, r."Tid" as period,
+                       retired.retired_on
+                from raw.{table} r join retired on retired.code = r."{region}"
+                where try_cast(left(r."Tid", 4) as integer) >= year(retired.retired_on)
+                  and r.value is not null""",
+            lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
+        checks.append(Check(
             "raw_periods_well_formed", "raw", f"raw.{table}", "periods are YYYY or YYYYKn",
             f'select distinct "Tid" as period from raw.{table}',
             lambda gxe: [gxe.ExpectColumnValuesToMatchRegex(column="period", regex=r"^(19|20)\d\d(K[1-4])?$",
@@ -257,17 +274,20 @@ def _result(check: Check, config: GateConfig, frame: pd.DataFrame, validation: A
 
 
 def _merge(results: list[CheckResult]) -> list[CheckResult]:
-    """Per-table checks of the same name (raw tables) become one line per name, keeping every failing table."""
-    merged: dict[str, CheckResult] = {}
+    """Per-table checks of the same name (raw tables) become one line per name, naming every failing table."""
+    groups: dict[str, list[CheckResult]] = {}
     for r in results:
-        if r.name not in merged:
-            merged[r.name] = r
+        groups.setdefault(r.name, []).append(r)
+    merged = []
+    for name, group in groups.items():
+        if len(group) == 1:
+            merged.append(group[0])
             continue
-        m = merged[r.name]
-        tables = m.table if r.passed else (f"{m.table}, {r.table}" if not m.passed else r.table)
-        merged[r.name] = CheckResult(m.name, m.suite, tables if not (m.passed and r.passed) else "raw.ssb_*",
-                                     m.severity, m.description, m.passed and r.passed,
-                                     m.rows_checked + r.rows_checked, m.failing_rows + r.failing_rows,
-                                     (m.examples + r.examples)[:len(m.examples) or len(r.examples)],
-                                     m.failing_sample + r.failing_sample)
-    return list(merged.values())
+        failing = [r for r in group if not r.passed]
+        first = group[0]
+        merged.append(CheckResult(
+            name, first.suite, ", ".join(r.table for r in failing) or f"{len(group)} raw tables", first.severity,
+            first.description, not failing, sum(r.rows_checked for r in group), sum(r.failing_rows for r in group),
+            [e for r in failing for e in r.examples][: max(len(first.examples), 5)],
+            [row for r in failing for row in r.failing_sample]))
+    return merged

@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.defs.resources import DUCKDB_WRITER_POOL
+from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from orchestration.settings import PROJECT_ROOT, Settings
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -27,8 +27,12 @@ def dbt_resource() -> DbtCliResource:
 
 
 def export_dbt_environment(settings: Settings) -> None:
-    """dbt runs as a subprocess and reads its DuckDB path from the environment (profiles.yml)."""
-    os.environ["STYRINGSDATA_WORK_DB"] = str(settings.work_db)
+    """dbt runs as a subprocess and reads its DuckDB path from the environment (profiles.yml).
+
+    A variable of its own, not STYRINGSDATA_WORK_DB: exporting the user's setting would freeze it for every
+    later Settings.from_env() in this process (a test or a second run with another data directory).
+    """
+    os.environ["STYRINGSDATA_DBT_WORK_DB"] = str(settings.work_db)
     os.environ.setdefault("DBT_TARGET", "dev")
 
 
@@ -84,6 +88,7 @@ ensure_manifest()
     dagster_dbt_translator=LayeredTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
     pool=DUCKDB_WRITER_POOL,
 )
-def styringsdata_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def styringsdata_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineResource):
     """dbt build: models, seeds, data tests and unit tests, in DAG order, on the work file."""
+    export_dbt_environment(pipeline.settings)
     yield from dbt.cli(["build"], context=context).stream()

@@ -34,6 +34,9 @@ def corrupted_copy(offline_run, tmp_path, monkeypatch):
                     "where indicator_id = 'OKO01' and municipality_code = '3203' and year = 2021")
         # an indicator gone missing
         con.execute("delete from marts.fct_indicator_values where indicator_id = 'HEL01'")
+        # a raw figure on Asker's pre-2020 code (0220, retired 2020-01-01 by KLASS) for 2022
+        con.execute("""insert into raw.ssb_12143 select * replace ('0220' as "KOKkommuneregion0000")
+                       from raw.ssb_12143 where "Tid" = '2022' and value is not null limit 1""")
     finally:
         con.close()
     monkeypatch.setenv("STYRINGSDATA_DATA_DIR", str(data))
@@ -61,7 +64,7 @@ def test_corrupted_marts_fail_the_gate_and_keep_the_last_publication(corrupted_c
                    for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
     failed = {name for name, ev in evaluations.items() if not ev.passed}
     assert {"fct_unique_grain", "fct_shares_within_0_100", "fct_missing_is_never_a_number",
-            "fct_covers_catalogue"} <= failed
+            "fct_covers_catalogue", "raw_municipality_codes_valid"} <= failed
     assert evaluations["catalogue_complete"].passed
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert dg.AssetKey(["published", "warehouse"]) not in materialized
@@ -84,6 +87,7 @@ def test_corrupted_marts_fail_the_gate_and_keep_the_last_publication(corrupted_c
     assert json.loads(context.read_text())["outcome"] == "held_back"
     failing = context.with_name(context.stem + ".failing_rows.csv").read_text(encoding="utf-8")
     assert '""value"": 140.0' in failing and "fct_unique_grain" in failing and "HEL01" in failing
+    assert '""region"": ""0220""' in failing and "raw.ssb_12143" in failing
     html = context.with_suffix(".html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 2
     assert (corrupted_copy / "reports" / "gx" / "index.html").exists()
