@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.landing import LandingZone, Payload, safe_name, utc_now
-from ingestion.registry import RegistryError, read_table
+from ingestion.registry import DEFAULT_MAX_BYTES, RegistryError, read_table
 
 REQUIRED = ("kommunenummer", "kommune", "year", "total_rank", "county", "county_rank")
 SUB_INDICES = ("naeringsliv_rank", "arbeidsmarked_rank", "demografi_rank", "kompetanse_rank",
@@ -85,10 +85,16 @@ def parse(data: bytes, name: str) -> list[RankRow]:
     return rows
 
 
-def land_files(directory: Path, landing: LandingZone) -> list[Path]:
+def land_files(directory: Path, landing: LandingZone, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Path]:
     """Validate and land every file in a folder (bundled or inbox); a landed file is recognised by its hash."""
     landed = []
     for path in sorted(p for p in directory.iterdir() if p.suffix.lower() in (".csv", ".xlsx")) if directory.is_dir() else []:
+        if path.is_symlink() or not path.is_file():
+            raise KommuneNmError(f"{path}: not a regular file (links are not followed)")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise KommuneNmError(f"{path.name}: {size} bytes; expected at most {max_bytes} bytes "
+                                 "(STYRINGSDATA_REGISTRY_MAX_BYTES); the file was not read")
         data = path.read_bytes()
         parse(data, path.name)
         digest = hashlib.sha256(data).hexdigest()[:12]

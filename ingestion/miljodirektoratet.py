@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,12 @@ def parse_workbook(data: bytes, source: str) -> list[EmissionRow]:
     import openpyxl
 
     check_is_xlsx(data, source)
-    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise MiljodirektoratetError(
+            f"{source}: starts like an xlsx but cannot be opened ({exc.__class__.__name__}: {exc}); "
+            f"{len(data)} bytes received, perhaps cut off: try again, or download it by hand") from exc
     try:
         if SHEET not in workbook.sheetnames:
             raise MiljodirektoratetError(f"{source}: no sheet {SHEET!r} (sheets: {workbook.sheetnames})")

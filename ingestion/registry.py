@@ -55,6 +55,8 @@ class Problem:
     expected: str
 
     def __str__(self) -> str:
+        if self.row is None and self.column is None and self.value is None:
+            return f"{self.file}: {self.expected}"  # a whole-file problem, already phrased in full
         where = self.file if self.row is None else f"{self.file}, row {self.row}"
         if self.column is not None:
             where += f", column {self.column}"
@@ -149,13 +151,15 @@ def read_table(data: bytes, name: str) -> list[list[str]]:
 
 def _read_xlsx(data: bytes, name: str) -> list[list[str]]:
     if not data.startswith(b"PK\x03\x04"):
-        raise RegistryError(f"{name}: not an XLSX file (no zip signature; first bytes {data[:16]!r})")
+        raise RegistryError(f"{name}: not an XLSX file (no zip signature; first bytes {data[:16]!r}); "
+                            "expected an .xlsx workbook, or a .csv file")
     try:
         import openpyxl
 
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise RegistryError(f"{name}: cannot open as XLSX ({exc})") from exc
+        raise RegistryError(f"{name}: cannot open as XLSX ({exc.__class__.__name__}: {exc}); "
+                            "expected an .xlsx workbook saved by Excel or LibreOffice") from exc
     sheet = workbook.worksheets[0]
     rows = [["" if v is None else (format(v, "g") if isinstance(v, float) else str(v)) for v in row]
             for row in sheet.iter_rows(values_only=True)]
@@ -188,12 +192,30 @@ def unit_range(unit: str, max_rank: int) -> tuple[float | None, float | None, st
     return 0.0, None, "a number of 0 or more"
 
 
-def validate(data: bytes, name: str, reference: Reference) -> ValidationReport:
+def _too_big(name: str, size: int, reference: Reference) -> ValidationReport | None:
+    if size <= reference.max_bytes:
+        return None
     report = ValidationReport(name)
-    if len(data) > reference.max_bytes:
-        report.problems.append(Problem(name, None, None, f"{len(data)} bytes",
-                                       f"at most {reference.max_bytes} bytes (STYRINGSDATA_REGISTRY_MAX_BYTES)"))
-        return report
+    report.problems.append(Problem(name, None, None, f"{size} bytes",
+                                   f"at most {reference.max_bytes} bytes (STYRINGSDATA_REGISTRY_MAX_BYTES)"))
+    return report
+
+
+def validate_file(path: Path, reference: Reference) -> tuple[ValidationReport, bytes | None]:
+    """Validate a file on disk; one over the size limit is refused from its size, without reading it."""
+    path = Path(path)
+    refused = _too_big(path.name, path.stat().st_size, reference)
+    if refused is not None:
+        return refused, None
+    data = path.read_bytes()
+    return validate(data, path.name, reference), data
+
+
+def validate(data: bytes, name: str, reference: Reference) -> ValidationReport:
+    refused = _too_big(name, len(data), reference)
+    if refused is not None:
+        return refused
+    report = ValidationReport(name)
     try:
         table = read_table(data, name)
     except RegistryError as exc:
@@ -210,7 +232,8 @@ def validate(data: bytes, name: str, reference: Reference) -> ValidationReport:
         return report
     body = [(n, r) for n, r in enumerate(table[1:], start=2) if any(c.strip() for c in r)]
     if not body:
-        report.problems.append(Problem(name, None, None, None, "at least one data row after the header"))
+        report.problems.append(Problem(name, None, None, None,
+                                       "the file has a header but no data rows; expected at least one data row"))
         return report
     seen: dict[tuple[str, str, int], int] = {}
     for number, cells in body:
@@ -307,9 +330,8 @@ def registry_table_name(file_name: str) -> str:
 
 def land_file(path: Path, landing: LandingZone, reference: Reference) -> tuple[ValidationReport, Path | None, bool]:
     """Validate one file and land it as a vintage when valid. Returns (report, vintage dir, already landed)."""
-    data = path.read_bytes()
-    report = validate(data, path.name, reference)
-    if not report.ok:
+    report, data = validate_file(path, reference)
+    if not report.ok or data is None:
         return report, None, False
     table = registry_table_name(path.name)
     vintage, digest = content_vintage(data)
@@ -335,8 +357,12 @@ def process_inbox(inbox: Path, quarantine: Path, landing: LandingZone, reference
         return InboxResult(accepted, rejected, already)
     for path in sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".")):
         if path.is_symlink():
-            raise RegistryError(f"{path}: symbolic links are not accepted in the inbox")
-        report, vintage_dir, was_landed = land_file(path, landing, reference)
+            # Never followed: a link could point anywhere on the machine. The link itself is quarantined.
+            report = ValidationReport(path.name, problems=[Problem(
+                path.name, None, None, "a symbolic link", "a regular file (links are not followed)")])
+            vintage_dir, was_landed = None, False
+        else:
+            report, vintage_dir, was_landed = land_file(path, landing, reference)
         if report.ok:
             (already.append(path.name) if was_landed else accepted.append((path.name, vintage_dir)))
             path.unlink()  # the landing zone holds the file now
@@ -344,6 +370,10 @@ def process_inbox(inbox: Path, quarantine: Path, landing: LandingZone, reference
         quarantine.mkdir(parents=True, exist_ok=True)
         stamp = utc_now().replace(":", "").replace("-", "")
         target = quarantine / f"{stamp}-{_safe_file_name(path.name)}"
+        n = 1
+        while target.exists() or target.is_symlink():  # two names that clean up alike: never overwrite
+            n += 1
+            target = quarantine / f"{stamp}-{n}-{_safe_file_name(path.name)}"
         shutil.move(str(path), target)
         report_path = target.with_name(target.name + ".errors.txt")
         report_path.write_text(report.text(), encoding="utf-8")
