@@ -1,0 +1,52 @@
+"""The real report of an offline run, mailed to an SMTP server on loopback; a refusal leaves it on disk."""
+
+from __future__ import annotations
+
+import email
+import logging
+from email import policy
+
+import pytest
+
+from orchestration.lib.report import RunInfo
+from orchestration.lib.report_delivery import deliver
+from tests.orchestration.test_mail import PASSWORD, settings, smtp_server  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+
+def run_info() -> RunInfo:
+    return RunInfo(run_id="0123456789abcdef", started_at="2026-11-27T00:00:00+00:00", outcome="published",
+                   published_path="data/warehouse.duckdb")
+
+
+def test_report_is_mailed_with_inline_charts(offline_run, tmp_path, smtp_server, caplog):  # noqa: F811
+    inbox, port = smtp_server()
+    with caplog.at_level(logging.INFO):
+        delivery = deliver(offline_run.data_dir / "work.duckdb", tmp_path / "reports", run_info(), None,
+                           settings(port))
+
+    assert delivery.mail_failed == [] and len(delivery.mail_sent) == 1
+    (envelope,) = inbox.envelopes
+    message = email.message_from_bytes(envelope.content, policy=policy.default)
+    assert message["Subject"].startswith("styringsdata 3203: published, vintage ")
+    body = message.get_body(preferencelist=("html",)).get_content()
+    assert "Coverage of the 88 indicators" in body and "cid:coverage" in body and "cid:trend" in body
+    names = {part.get_filename() for part in message.walk() if part.get_filename()}
+    assert {delivery.files.markdown.name, delivery.files.failing_rows_csv.name} <= names
+    assert {"coverage.png", "trend.png"} <= {p.split(".")[-2] + ".png" for p in names if p.endswith(".png")}
+    assert PASSWORD not in caplog.text and PASSWORD not in delivery.files.html.read_text(encoding="utf-8")
+
+
+def test_refusing_server_leaves_report_on_disk_and_says_so(offline_run, tmp_path, smtp_server, caplog):  # noqa: F811
+    _, port = smtp_server(refuse=True)
+    with caplog.at_level(logging.INFO):
+        delivery = deliver(offline_run.data_dir / "work.duckdb", tmp_path / "reports", run_info(), None,
+                           settings(port))
+
+    assert delivery.mail_sent == [] and len(delivery.mail_failed) == 1
+    assert delivery.files.html.exists() and delivery.files.markdown.exists()
+    assert len(list((tmp_path / "reports" / "outbox").glob("*.json"))) == 1
+    (line,) = [r.getMessage() for r in caplog.records
+               if r.levelno == logging.WARNING and r.name == "orchestration.lib.report_delivery"]
+    assert "mail NOT sent via 127.0.0.1" in line and "554" in line and "sent again on the next run" in line
