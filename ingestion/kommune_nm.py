@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.landing import LandingZone, Payload, safe_name, utc_now
-from ingestion.registry import DEFAULT_MAX_BYTES, RegistryError, read_table
+from ingestion.registry import DEFAULT_MAX_BYTES, RegistryError, read_table, safe_file_name
 
 REQUIRED = ("kommunenummer", "kommune", "year", "total_rank", "county", "county_rank")
 SUB_INDICES = ("naeringsliv_rank", "arbeidsmarked_rank", "demografi_rank", "kompetanse_rank",
@@ -107,7 +107,7 @@ def land_files(directory: Path, landing: LandingZone, max_bytes: int = DEFAULT_M
         vintage = f"{fetched_at.replace(':', '').replace('-', '')}-{digest}"
         landed.append(landing.write_vintage(
             "kommune_nm", table, vintage,
-            [Payload(re.sub(r"[^A-Za-z0-9_.+-]+", "_", path.name), f"file://{path.name}", "FILE", (), None, data,
+            [Payload(safe_file_name(path.name, "kommune_nm.csv"), f"file://{path.name}", "FILE", (), None, data,
                      fetched_at)],
             source_updated=None, extra={"original_name": path.name}))
     return landed

@@ -39,9 +39,12 @@ class LoadResult:
 
 
 def identifier(name: str, what: str) -> str:
-    """Dimension codes from a source become column names: only plain identifiers pass."""
-    if not IDENTIFIER.match(name) or name.lower() in {c.lower() for c in ("value", "status", *PROVENANCE_COLUMNS)}:
-        raise RawLoadError(f"{what} {name!r} cannot be used as a column name (letters, digits and _ only)")
+    """Names from a source (dimension codes, table ids) become SQL names: only plain identifiers pass."""
+    if not isinstance(name, str) or not IDENTIFIER.match(name):
+        raise RawLoadError(f"{what} {name!r} cannot be used as a name in SQL "
+                           "(a letter, then letters, digits and _ only, at most 63 characters)")
+    if name.lower() in {c.lower() for c in ("value", "status", *PROVENANCE_COLUMNS)}:
+        raise RawLoadError(f"{what} {name!r} collides with a column the loader adds ({', '.join(('value', 'status', *PROVENANCE_COLUMNS))})")
     return name
 
 
@@ -130,13 +133,13 @@ def _category_rows(table_id: str, vintage: str, metadata: dict[str, Any]) -> lis
     return rows
 
 
-def _decode_data(vintage_dir: Path, files: Iterable[str]) -> tuple[list[str], pa.Table]:
+def _decode_data(vintage_dir: Path, files: Iterable[str], what: str = "dimension") -> tuple[list[str], pa.Table]:
     tables: list[pa.Table] = []
     dims: list[str] | None = None
     for name in files:
         path = vintage_dir / name
         dataset = jsonstat.decode(path.read_bytes(), source=str(path))
-        these = [d.code for d in dataset.dimensions]
+        these = [identifier(d.code, what) for d in dataset.dimensions]  # before they become columns
         if dims is None:
             dims = these
         elif these != dims:
@@ -172,13 +175,11 @@ def load_ssb_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadR
     manifest = read_manifest(vintage_dir)
     table_id = safe_name(manifest["table"], "SSB table id")
     vintage = manifest["vintage"]
-    raw_table = f"ssb_{table_id}"
+    raw_table = identifier(f"ssb_{table_id}", f"raw table for SSB table id {table_id!r}")
     if vintage in loaded_ssb_vintages(con, table_id):
         return LoadResult(raw_table, vintage, 0, True)
     data_files = [p["file"] for p in manifest["payloads"] if p["file"].startswith("data-")]
-    dims, cells = _decode_data(vintage_dir, data_files)
-    for dim in dims:
-        identifier(dim, f"table {table_id} dimension")
+    dims, cells = _decode_data(vintage_dir, data_files, f"table {table_id} dimension")
     metadata = json.loads((vintage_dir / "metadata.json").read_bytes())
     _check_columns(con, raw_table, dims, vintage_dir)
     source_updated = _timestamp(manifest.get("source_updated"))
@@ -300,7 +301,7 @@ def load_fhi_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadR
                           [table_id, vintage]).fetchone()[0]
     if present:
         return LoadResult("fhi_nokkel", vintage, 0, True)
-    dims, cells = _decode_data(vintage_dir, [p["file"] for p in manifest["payloads"]])
+    dims, cells = _decode_data(vintage_dir, [p["file"] for p in manifest["payloads"]], f"FHI table {table_id} dimension")
     if dims != FHI_DIMENSIONS:
         raise RawLoadError(f"{vintage_dir}: FHI table {table_id} has dimensions {dims}, expected {FHI_DIMENSIONS}; "
                            "a new dimension needs a decision on how to filter it (ingestion/fhi_tables.yaml)")

@@ -338,17 +338,28 @@ def land_file(path: Path, landing: LandingZone, reference: Reference) -> tuple[V
     if digest in _landed_digests(landing, table):
         existing = next(v for v in landing.vintages("registry", table) if v.endswith(digest))
         return report, landing.vintage_dir("registry", table, existing), True
-    payload = Payload(safe_name(_safe_file_name(path.name), "registry file"), f"file://{path.name}", "FILE", (),
+    payload = Payload(safe_name(safe_file_name(path.name), "registry file"), f"file://{path.name}", "FILE", (),
                       None, data, utc_now())
     target = landing.write_vintage("registry", table, vintage, [payload], source_updated=None,
                                    extra={"original_name": path.name, "rows": len(report.rows)})
     return report, target, False
 
 
-def _safe_file_name(name: str) -> str:
-    base = Path(name).name
-    cleaned = re.sub(r"[^A-Za-z0-9_.+-]+", "_", base).lstrip(".")
-    return cleaned or "registry_file.csv"
+def safe_file_name(name: str, default: str = "registry_file.csv") -> str:
+    """A dropped file's name as a landing or quarantine file name: letters, digits and _ . + - only,
+    starting with a letter or digit, no '..', at most 100 characters with the extension kept.
+    ("Økonomi 2023 (endelig).csv" -> "konomi_2023_endelig_.csv"; the original name stays in the manifest.)"""
+    base = Path(name.replace("\\", "/")).name
+    cleaned = re.sub(r"[^A-Za-z0-9_.+-]+", "_", base)
+    cleaned = re.sub(r"\.{2,}", ".", cleaned)
+    cleaned = re.sub(r"^[^A-Za-z0-9]+", "", cleaned)
+    if len(cleaned) > 100:
+        suffix = Path(cleaned).suffix[:10]
+        cleaned = cleaned[: 100 - len(suffix)] + suffix
+    try:
+        return safe_name(cleaned, "file name")
+    except ValueError:
+        return default
 
 
 def process_inbox(inbox: Path, quarantine: Path, landing: LandingZone, reference: Reference) -> InboxResult:
@@ -369,11 +380,11 @@ def process_inbox(inbox: Path, quarantine: Path, landing: LandingZone, reference
             continue
         quarantine.mkdir(parents=True, exist_ok=True)
         stamp = utc_now().replace(":", "").replace("-", "")
-        target = quarantine / f"{stamp}-{_safe_file_name(path.name)}"
+        target = quarantine / f"{stamp}-{safe_file_name(path.name)}"
         n = 1
         while target.exists() or target.is_symlink():  # two names that clean up alike: never overwrite
             n += 1
-            target = quarantine / f"{stamp}-{n}-{_safe_file_name(path.name)}"
+            target = quarantine / f"{stamp}-{n}-{safe_file_name(path.name)}"
         shutil.move(str(path), target)
         report_path = target.with_name(target.name + ".errors.txt")
         report_path.write_text(report.text(), encoding="utf-8")
