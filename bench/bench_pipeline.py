@@ -1,0 +1,269 @@
+"""The whole pipeline at national scale, by stage; then a no-op rerun. Prints tables, asserts nothing.
+
+    .venv/bin/python bench/bench_pipeline.py [--snapshot data/bench/national] [--data data/bench/run]
+
+1. Generates the national snapshot when it is missing (bench/national_snapshot.py; ~25 s).
+2. Full run: the `full_refresh` job, offline replay from that snapshot, in a fresh data directory
+   (`defs.get_job_def("full_refresh").execute_in_process(...)` in a child process, as
+   `styringsdata run` does, with the SSB and FHI catalogues pointed at the national ones).
+3. No-op run: the same job again on the same data directory (nothing changed upstream).
+4. What-if: only the source assets (what a no-op run would cost if dbt, gate, publish and
+   report were skipped when no source vintage is new).
+
+Per run: wall time of the child process, time to import the definitions, per-stage time from
+Dagster's event log (STEP_START -> STEP_SUCCESS; ingest = SSB/KLASS/FHI/file/registry steps,
+dbt, gate = quality_gate, publish = published__warehouse, report = the report step), peak
+resident memory per stage (this process, and this process plus its children: dbt runs as a
+subprocess), ru_maxrss, and the requests sent by kind. `--keep` keeps the data directory
+(bench/bench_overhead.py reuses its work file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (DATA_KINDS, DEFAULT_SNAPSHOT, ROOT, MemorySampler, RequestCounter,  # noqa: E402
+                     ensure_national_snapshot, mb, table, use_national_catalogues)
+
+STAGES = ("startup", "ingest", "dbt", "gate", "publish", "report", "other")
+
+
+def stage_of(step_key: str) -> str:
+    if step_key.startswith("raw__"):
+        return "ingest"
+    if "dbt" in step_key:
+        return "dbt"
+    if step_key == "quality_gate" or "gate" in step_key:
+        return "gate"
+    if step_key.startswith("published"):
+        return "publish"
+    if "report" in step_key:
+        return "report"
+    return "other"
+
+
+# -- the child: one run in this process ----------------------------------------------------------
+
+def child(args: argparse.Namespace) -> int:
+    started = time.time()
+    os.environ["STYRINGSDATA_DATA_DIR"] = str(args.data)
+    os.environ["STYRINGSDATA_SNAPSHOT_DIR"] = str(args.snapshot)
+    os.environ["STYRINGSDATA_SOURCE_MODE"] = "replay"
+    sampler = MemorySampler()
+    sampler.start()
+    use_national_catalogues(args.snapshot)
+    counter = RequestCounter()
+    counter.install()
+
+    dbt_targets: list[Path] = []
+    from dagster_dbt import DbtCliResource
+
+    original_cli = DbtCliResource.cli
+
+    def cli(self, *a, **k):  # noqa: ANN001
+        invocation = original_cli(self, *a, **k)
+        dbt_targets.append(Path(invocation.target_path))
+        return invocation
+
+    DbtCliResource.cli = cli
+
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    imported = time.time()
+    job = defs.get_job_def("full_refresh")
+    selection = None
+    if args.select == "ingest":
+        selection = [n.key for n in defs.resolve_asset_graph().asset_nodes
+                     if n.key.path[0] == "raw" and n.is_executable]
+    instance = dg.DagsterInstance.ephemeral()
+    result = job.execute_in_process(instance=instance, raise_on_error=False, asset_selection=selection)
+    finished = time.time()
+    sampler.stop()
+
+    steps: dict[str, dict] = {}
+    for entry in instance.all_logs(result.run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        key = event.step_key
+        step = steps.setdefault(key, {"stage": stage_of(key), "start": None, "end": None, "outcome": None})
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            step["start"] = entry.timestamp
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE"):
+            step["end"] = entry.timestamp
+            step["outcome"] = kind
+        elif kind == "STEP_SKIPPED":
+            step["outcome"] = kind
+    for step in steps.values():
+        if step["start"] is not None and step["end"] is not None:
+            step["seconds"] = step["end"] - step["start"]
+            step["peak_own"], step["peak_total"] = sampler.peak(step["start"], step["end"])
+        else:
+            step["seconds"] = 0.0
+            step["peak_own"] = step["peak_total"] = 0
+    startup_own, startup_total = sampler.peak(started, imported)
+
+    dbt_nodes: dict[str, float] = {}
+    dbt_elapsed = None
+    for target in dbt_targets:
+        path = target if target.is_absolute() else ROOT / "dbt_project" / target
+        results = path / "run_results.json"
+        if results.exists():
+            document = json.loads(results.read_text(encoding="utf-8"))
+            dbt_elapsed = document.get("elapsed_time")
+            for node in document["results"]:
+                kind = node["unique_id"].split(".")[0]
+                dbt_nodes[kind] = dbt_nodes.get(kind, 0.0) + float(node.get("execution_time") or 0.0)
+                dbt_nodes[kind + "_count"] = dbt_nodes.get(kind + "_count", 0) + 1
+
+    failed = [k for k, s in steps.items() if s["outcome"] == "STEP_FAILURE"]
+    report = {
+        "success": result.success, "failed_steps": failed,
+        "started": started, "imported": imported, "finished": finished,
+        "startup_seconds": imported - started, "execute_seconds": finished - imported,
+        "startup_peak_own": startup_own, "startup_peak_total": startup_total,
+        "steps": steps, "requests": counter.counts,
+        "ru_maxrss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "ru_maxrss_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+        "peak_total": max((s[1] + s[2] for s in sampler.samples), default=0),
+        "dbt_nodes": dbt_nodes, "dbt_elapsed": dbt_elapsed,
+    }
+    Path(args.out).write_text(json.dumps(report), encoding="utf-8")
+    return 0 if result.success else 1
+
+
+# -- the parent: runs, tables ------------------------------------------------------------------
+
+def run_child(label: str, snapshot: Path, data: Path, select: str) -> dict:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        out = Path(f.name)
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, __file__, "--child", "--snapshot", str(snapshot), "--data", str(data),
+         "--select", select, "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wall = time.perf_counter() - started
+    log = data.parent / f"{data.name}-{label}.log"
+    log.write_text(completed.stdout, encoding="utf-8")
+    if not out.exists() or out.stat().st_size == 0:
+        raise SystemExit(f"{label} run crashed (exit {completed.returncode}); log: {log}")
+    report = json.loads(out.read_text(encoding="utf-8"))
+    out.unlink()
+    report["wall"] = wall
+    report["log"] = str(log)
+    state = "ok" if report["success"] else f"FAILED steps {report['failed_steps']}"
+    print(f"  {label}: {wall:.1f} s, {state} (log {log})", flush=True)
+    return report
+
+
+def stage_rows(report: dict) -> list[tuple]:
+    totals = {s: [0.0, 0, 0, 0] for s in STAGES}  # seconds, steps, peak own, peak total
+    totals["startup"] = [report["startup_seconds"], 0, report["startup_peak_own"], report["startup_peak_total"]]
+    for step in report["steps"].values():
+        t = totals[step["stage"]]
+        t[0] += step["seconds"]
+        t[1] += step["outcome"] in ("STEP_SUCCESS", "STEP_FAILURE")
+        t[2] = max(t[2], step["peak_own"])
+        t[3] = max(t[3], step["peak_total"])
+    steps_sum = sum(t[0] for s, t in totals.items() if s != "startup")
+    between = report["execute_seconds"] - steps_sum
+    rest = report["wall"] - report["startup_seconds"] - report["execute_seconds"]
+    rows = []
+    for name in STAGES:
+        seconds, count, own, total = totals[name]
+        if name in ("report", "other") and count == 0:
+            continue
+        rows.append((name if name != "startup" else "startup (imports, definitions)", count or "", seconds,
+                     f"{100 * seconds / report['wall']:.0f}%", mb(own), mb(total)))
+    rows.append(("Dagster between steps", "", between, f"{100 * between / report['wall']:.0f}%", "", ""))
+    rows.append(("interpreter start/exit", "", rest, f"{100 * rest / report['wall']:.0f}%", "", ""))
+    own_peak = max([s["peak_own"] for s in report["steps"].values()] + [report["startup_peak_own"]])
+    rows.append(("wall (whole process)", "", report["wall"], "100%", mb(own_peak), mb(report["peak_total"])))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--snapshot", type=Path, default=DEFAULT_SNAPSHOT)
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "bench" / "run")
+    parser.add_argument("--first-year", type=int, default=2010)
+    parser.add_argument("--last-year", type=int, default=2025)
+    parser.add_argument("--keep", action="store_true", help="keep the data directory afterwards")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--select", default="all", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.snapshot, args.data = args.snapshot.resolve(), args.data.resolve()
+    if args.child:
+        return child(args)
+
+    summary = ensure_national_snapshot(args.snapshot, args.first_year, args.last_year)
+    if args.data.exists():
+        shutil.rmtree(args.data)
+    args.data.parent.mkdir(parents=True, exist_ok=True)
+    cells = sum(t["cells"] for t in summary["ssb_tables"])
+    print(f"national snapshot {args.snapshot}: {summary['codes_requested']} municipality codes, "
+          f"{summary['first_year']}-{summary['last_year']}, {len(summary['ssb_tables'])} SSB tables "
+          f"({cells:,} cells), {summary['fhi_geo']} FHI geo codes x 9 tables, "
+          f"{summary['emission_rows']:,} emission rows; machine: {os.cpu_count()} cores")
+    print("runs (each in its own process):", flush=True)
+    full = run_child("full", args.snapshot, args.data, "all")
+    noop = run_child("noop", args.snapshot, args.data, "all")
+    skip = run_child("ingest-only", args.snapshot, args.data, "ingest")
+
+    print()
+    print(table(("stage", "steps", "seconds", "share", "peak RSS (pipeline process)", "peak RSS (+ dbt subprocess)"),
+                stage_rows(full), "Table 1. Full national run (offline replay), by stage"))
+    print(f"ru_maxrss: pipeline process {mb(full['ru_maxrss_self'])}, largest child (dbt) {mb(full['ru_maxrss_children'])}")
+    slowest = sorted(((k, s["seconds"]) for k, s in full["steps"].items() if s["stage"] == "ingest"),
+                     key=lambda kv: -kv[1])[:6]
+    print("slowest ingest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
+    if full["dbt_nodes"]:
+        n = full["dbt_nodes"]
+        parts = [f"{kind} {n[kind]:.1f} s ({int(n[kind + '_count'])})" for kind in ("seed", "model", "test", "unit_test")
+                 if kind in n]
+        print(f"inside the dbt step: dbt's own elapsed {full['dbt_elapsed']:.1f} s; node execution: " + ", ".join(parts))
+
+    print()
+    kinds = sorted(set(full["requests"]) | set(noop["requests"]) | set(skip["requests"]))
+    rows = []
+    for kind in kinds:
+        rows.append((kind + (" *" if kind in DATA_KINDS else ""), full["requests"].get(kind, 0),
+                     noop["requests"].get(kind, 0), skip["requests"].get(kind, 0)))
+    rows.append(("data requests (*)", *(sum(r["requests"].get(k, 0) for k in DATA_KINDS) for r in (full, noop, skip))))
+    rows.append(("all requests", *(sum(r["requests"].values()) for r in (full, noop, skip))))
+
+    def stage_seconds(report: dict, stage: str) -> float:
+        return sum(s["seconds"] for s in report["steps"].values() if s["stage"] == stage)
+
+    for stage in ("ingest", "dbt", "gate", "publish", "report"):
+        if any(stage_seconds(r, stage) for r in (full, noop, skip)):
+            rows.append((f"seconds: {stage}", *(round(stage_seconds(r, stage), 1) for r in (full, noop, skip))))
+    rows.append(("seconds: wall", *(round(r["wall"], 1) for r in (full, noop, skip))))
+    rows.append(("wall vs full run", "100%", f"{100 * noop['wall'] / full['wall']:.0f}%",
+                 f"{100 * skip['wall'] / full['wall']:.0f}%"))
+    print(table(("", "full run", "no-op run", "no-op, ingest only (what-if)"), rows,
+                "Table 3. No-op refresh against the full run (requests answered from the snapshot)"))
+    if not args.keep:
+        shutil.rmtree(args.data, ignore_errors=True)
+    else:
+        print(f"\nkept {args.data} (work file: {args.data / 'work.duckdb'})")
+    return 0 if full["success"] and noop["success"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
