@@ -70,23 +70,15 @@ def report_failed_run(run_id: str, instance, settings, reason: str) -> None:
     """A run that failed before the gate still leaves a held-back report (the gate writes its own)."""
     import datetime as dt
 
-    from orchestration.lib.report import RunInfo, report_exists
-    from orchestration.lib.report_delivery import deliver
     from orchestration.defs.quality import read_gate_result
+    from orchestration.lib.report import RunInfo
+    from orchestration.lib import report_delivery
 
-    if report_exists(settings.reports_dir, run_id):
-        return
-    stats = instance.get_run_stats(run_id)
-    run = RunInfo(run_id=run_id, started_at=dt.datetime.fromtimestamp(stats.start_time, dt.timezone.utc)
-                  .isoformat(timespec="seconds"), outcome="held_back", reason=reason,
-                  home_municipality=settings.home_municipality)
-    try:
-        delivery = deliver(settings.work_db, settings.reports_dir, run,
-                           read_gate_result(settings.reports_dir, run_id), settings.mail)
-    except Exception as exc:  # the marts may not exist yet (first run failed before dbt)
-        print(f"styringsdata: no quality report for this run: {exc.__class__.__name__}: {exc}", file=sys.stderr)
-        return
-    for line in delivery.log_lines:
+    started = dt.datetime.fromtimestamp(instance.get_run_stats(run_id).start_time, dt.timezone.utc)
+    run = RunInfo(run_id=run_id, started_at=started.isoformat(timespec="seconds"), outcome="held_back",
+                  reason=reason, home_municipality=settings.home_municipality)
+    for line in report_delivery.report_failed_run(settings.work_db, settings.reports_dir, run,
+                                                  read_gate_result(settings.reports_dir, run_id), settings.mail):
         print(f"styringsdata: {line}", file=sys.stderr)
 
 

@@ -6,13 +6,20 @@ import dagster as dg
 from orchestration.defs.dbt import dbt_resource, styringsdata_dbt_models
 from orchestration.defs.fhi import fhi_nokkel
 from orchestration.defs.files import kommune_nm_ranks, miljodirektoratet_emissions
+from orchestration.defs.freshness import source_freshness_checks
+from orchestration.defs.jobs import audit_and_publish, full_refresh, kostra_refresh
 from orchestration.defs.klass import klass_municipality_changes
 from orchestration.defs.publish import published_warehouse
 from orchestration.defs.quality import quality_gate
 from orchestration.defs.registry import registry_values
 from orchestration.defs.report import quality_report
 from orchestration.defs.resources import PipelineResource
+from orchestration.defs.schedules import build_schedules
+from orchestration.defs.sensors import build_sensors
 from orchestration.defs.ssb import build_ssb_assets
+from orchestration.settings import Settings
+
+SETTINGS = Settings.from_env()
 
 ssb_assets = build_ssb_assets()
 
@@ -24,27 +31,13 @@ ssb_bookkeeping = [
                  description="One row per loaded SSB table vintage: label, SSB's updated, periods, rows."),
 ]
 
-full_refresh = dg.define_asset_job(
-    "full_refresh",
-    selection=dg.AssetSelection.all() | dg.AssetSelection.all_asset_checks(),
-    description="Every source, dbt build and publish; offline on the bundled snapshots unless "
-    "STYRINGSDATA_SOURCE_MODE says otherwise.",
-)
-
-# For when only the gate's configuration changed (expectations/gate.yaml): audit the marts already in the
-# work file again and publish them if they pass, without fetching or rebuilding anything.
-audit_and_publish = dg.define_asset_job(
-    "audit_and_publish",
-    selection=dg.AssetSelection.assets(published_warehouse, quality_report)
-    | dg.AssetSelection.checks(quality_gate),
-    description="Re-run the quality gate on the work file's marts and publish them if it passes.",
-)
-
 defs = dg.Definitions(
     assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, fhi_nokkel, miljodirektoratet_emissions,
             kommune_nm_ranks, registry_values, styringsdata_dbt_models, published_warehouse, quality_report],
-    asset_checks=[quality_gate],
-    jobs=[full_refresh, audit_and_publish],
+    asset_checks=[quality_gate, source_freshness_checks],
+    jobs=[full_refresh, kostra_refresh, audit_and_publish],
+    schedules=build_schedules(SETTINGS),
+    sensors=build_sensors(SETTINGS),
     resources={
         "pipeline": PipelineResource(),
         "dbt": dbt_resource(),

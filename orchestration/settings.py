@@ -32,6 +32,9 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("STYRINGSDATA_REGISTRY_SEED", "snapshots/registry",
      "Bundled registry files landed once (the Handlingsprogram's published 2019-2022 values)."),
     ("STYRINGSDATA_REGISTRY_MAX_BYTES", "20971520", "Registry files larger than this are refused."),
+    ("STYRINGSDATA_AUTOMATION", "off",
+     "on: schedules and sensors start running when Dagster's daemon starts (dagster dev); off: they are listed, "
+     "stopped, and can be switched on in the UI."),
     ("STYRINGSDATA_SMTP_HOST", "(unset)", "SMTP server for the macro group's report; unset = no mail (logged)."),
     ("STYRINGSDATA_SMTP_PORT", "587 / 465 / 25", "SMTP port (default by security mode)."),
     ("STYRINGSDATA_SMTP_SECURITY", "starttls", "starttls, ssl or none."),
@@ -45,6 +48,12 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
 def _resolve(path: str, base: Path) -> Path:
     candidate = Path(path)
     return candidate if candidate.is_absolute() else (base / candidate)
+
+
+def _on_off(value: str, name: str) -> bool:
+    if value.strip().lower() not in ("on", "off"):
+        raise ValueError(f"{name}={value!r}: expected on or off")
+    return value.strip().lower() == "on"
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class Settings:
     quarantine: Path
     registry_seed: Path
     registry_max_bytes: int
+    automation: bool = False
     mail: MailSettings | None = None
 
     @property
@@ -108,5 +118,6 @@ class Settings:
             quarantine=_resolve(env.get("STYRINGSDATA_QUARANTINE", str(data_dir / "quarantine")), PROJECT_ROOT),
             registry_seed=_resolve(env.get("STYRINGSDATA_REGISTRY_SEED", "snapshots/registry"), PROJECT_ROOT),
             registry_max_bytes=int(env.get("STYRINGSDATA_REGISTRY_MAX_BYTES", str(20 * 1024 * 1024))),
+            automation=_on_off(env.get("STYRINGSDATA_AUTOMATION", "off"), "STYRINGSDATA_AUTOMATION"),
             mail=MailSettings.from_env(env),
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import logging
+import smtplib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import duckdb
 
 from expectations.gate import GateResult
 from orchestration.lib import mail
-from orchestration.lib.report import ReportFiles, RunInfo, write_report
+from orchestration.lib.report import ReportFiles, RunInfo, report_exists, write_report
 
 
 @dataclass(frozen=True)
@@ -45,3 +47,34 @@ def deliver(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | N
     for line in lines:
         (log or logging.getLogger(__name__)).log(logging.WARNING if "NOT sent" in line else logging.INFO, line)
     return Delivery(files, outcome.sent, outcome.failed, mail_settings is None, lines)
+
+
+def report_failed_run(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | None,
+                      mail_settings: mail.MailSettings | None, log: logging.Logger | None = None) -> list[str]:
+    """After a failed run: the held-back report (unless the gate already wrote it), or a plain failure mail.
+
+    The plain mail is for runs that failed before any marts existed, when there is nothing to report on.
+    """
+    log = log or logging.getLogger(__name__)
+    if report_exists(reports_dir, run.run_id):
+        return [f"the held-back report for run {run.run_id} was already written"]
+    try:
+        return deliver(work_db, reports_dir, run, gate, mail_settings, log).log_lines
+    except duckdb.Error as exc:
+        lines = [f"no quality report for run {run.run_id}: the work file cannot be reported on "
+                 f"({exc.__class__.__name__}: {exc})"]
+    if mail_settings is None:
+        lines.append("mail skipped: STYRINGSDATA_SMTP_HOST is not set")
+    else:
+        message = mail.build_message(mail_settings, f"styringsdata {run.home_municipality}: run FAILED, nothing "
+                                     "published", f"<p>Run {run.run_id} failed: {html.escape(run.reason)}</p>"
+                                     "<p>The last good publication stays in place.</p>", [], {})
+        try:
+            mail.send(mail_settings, message)
+            lines.append(f"failure mail sent to {len(mail_settings.recipients)} recipient(s)")
+        except (OSError, smtplib.SMTPException) as exc:
+            lines.append(f"failure mail NOT sent via {mail_settings.host}:{mail_settings.port} "
+                         f"({exc.__class__.__name__}: {exc})")
+    for line in lines:
+        log.warning(line)
+    return lines

@@ -1,0 +1,49 @@
+"""The jobs schedules and sensors start (selections by key, resolved in definitions.py)."""
+
+import dagster as dg
+
+from ingestion.ssb import load_table_specs
+from orchestration.defs.quality import quality_gate
+
+PUBLISH = dg.AssetKey(["published", "warehouse"])
+REPORT = dg.AssetKey(["reports", "quality_report"])
+KLASS = dg.AssetKey(["raw", "klass_municipality_changes"])
+REGISTRY = dg.AssetKey(["raw", "registry_values"])
+FHI = dg.AssetKey(["raw", "fhi_nokkel"])
+FILE_SOURCES = (dg.AssetKey(["raw", "miljodirektoratet_emissions"]), dg.AssetKey(["raw", "kommune_nm_ranks"]))
+
+
+def ssb_key(table_id: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", f"ssb_{table_id}"])
+
+
+KOSTRA_TABLES = tuple(ssb_key(t.table_id) for t in load_table_specs().tables
+                      if t.region_variable == "KOKkommuneregion0000")
+SOURCE_ASSETS = (*(ssb_key(t.table_id) for t in load_table_specs().tables), KLASS, FHI, *FILE_SOURCES, REGISTRY)
+
+def refresh_of(keys: list[dg.AssetKey]) -> dg.AssetSelection:
+    """These sources, everything built from them, and every mart: the quality gate audits all marts at once."""
+    return dg.AssetSelection.assets(*keys).downstream() | dg.AssetSelection.groups("dbt_marts").downstream()
+
+
+full_refresh = dg.define_asset_job(
+    "full_refresh",
+    selection=dg.AssetSelection.all() | dg.AssetSelection.all_asset_checks(),
+    description="Every source, dbt build, the quality gate, publish and the macro group's report; offline on the "
+    "bundled snapshots unless STYRINGSDATA_SOURCE_MODE says otherwise.",
+)
+
+kostra_refresh = dg.define_asset_job(
+    "kostra_refresh",
+    selection=refresh_of([*KOSTRA_TABLES, KLASS]),
+    description="The KOSTRA tables and KLASS, then everything built from them, the gate, publish and the report "
+    "(scheduled after SSB's KOSTRA releases on 15 March and 15 June).",
+)
+
+# For when only the gate's configuration changed (expectations/gate.yaml): audit the marts already in the
+# work file again and publish them if they pass, without fetching or rebuilding anything.
+audit_and_publish = dg.define_asset_job(
+    "audit_and_publish",
+    selection=dg.AssetSelection.assets(PUBLISH, REPORT) | dg.AssetSelection.checks(quality_gate),
+    description="Re-run the quality gate on the work file's marts and publish them if it passes.",
+)
