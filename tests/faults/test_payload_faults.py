@@ -167,7 +167,8 @@ def fhi_raw(con):
 
 
 @pytest.mark.parametrize("damage, message", [(TRUNCATED, "truncated JSON"), (NOT_JSON, "HTML/XML instead of JSON"),
-                                             (SIZES_OFF, r"product of size \[2, 2, 1, 1, 1\] is 4 but value has 3")])
+                                             (SIZES_OFF, r"product of size \[2, 2, 1, 1, 1\] is 4 but value has 3")],
+                         ids=["truncated body", "HTML instead of JSON", "values fewer than sizes"])
 def test_an_unusable_fhi_answer_is_not_landed_and_is_kept_aside(fhi_world, damage, message):
     landing, con, first = fhi_world
     before = fhi_raw(con)
