@@ -31,6 +31,10 @@ SSB_METADATA_WINDOWS = ((dt.time(4, 45), dt.time(5, 30)), (dt.time(11, 15), dt.t
 INBOX_SETTLE_SECONDS = 30
 
 
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def in_ssb_metadata_window(now: dt.datetime) -> bool:
     local = now.astimezone(OSLO).time()
     return any(start <= local < end for start, end in SSB_METADATA_WINDOWS)
@@ -63,7 +67,7 @@ def build_sensors(settings: Settings) -> list[dg.SensorDefinition]:
                description="Hourly: SSB `GET /tables/{id}` and FHI `table?modifiedAfter=` (metadata only); "
                "starts a run for the sources whose data changed and everything built from them.")
     def source_change_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineResource):
-        if in_ssb_metadata_window(dt.datetime.now(dt.timezone.utc)):
+        if in_ssb_metadata_window(utc_now()):
             return dg.SkipReason("SSB is refreshing its metadata (around 05:00 and 11:30); asking later")
         landing = pipeline.landing()
         pending = {f"ssb:{c.table_id}": c.vintage for c in ssb_changes(pipeline.ssb(), landing, ssb_specs)}
@@ -84,7 +88,7 @@ def build_sensors(settings: Settings) -> list[dg.SensorDefinition]:
                description="A new file in the registry inbox starts validation and, if accepted, load and publish.")
     def registry_inbox_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineResource):
         inbox = pipeline.settings.registry_inbox
-        now = dt.datetime.now(dt.timezone.utc).timestamp()
+        now = utc_now().timestamp()
         files = {}
         if inbox.is_dir():
             for path in sorted(inbox.iterdir()):

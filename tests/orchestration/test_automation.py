@@ -1,0 +1,200 @@
+"""Schedules, sensors and failure notification, evaluated against the bundled snapshots (no network)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import json
+import os
+import shutil
+from email import policy
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+from dagster._utils.schedules import cron_string_iterator
+
+from ingestion.landing import LandingZone
+from ingestion.ssb import load_table_specs
+from orchestration.defs.jobs import KOSTRA_TABLES
+from orchestration.defs.resources import PipelineResource
+from orchestration.defs.schedules import build_schedules
+from orchestration.defs import sensors
+from orchestration.defs.sensors import build_sensors, in_ssb_metadata_window
+from orchestration.definitions import defs
+from orchestration.settings import PROJECT_ROOT, Settings
+
+OSLO = ZoneInfo("Europe/Oslo")
+SSB_TABLES = [t.table_id for t in load_table_specs().tables]
+PUBLISH = dg.AssetKey(["published", "warehouse"])
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    data = tmp_path / "data"
+    monkeypatch.setenv("STYRINGSDATA_DATA_DIR", str(data))
+    monkeypatch.setenv("STYRINGSDATA_SOURCE_MODE", "replay")
+    monkeypatch.setenv("STYRINGSDATA_SNAPSHOT_DIR", str(PROJECT_ROOT / "snapshots"))
+    for name in [k for k in os.environ if k.startswith(("STYRINGSDATA_SMTP", "STYRINGSDATA_WORK_DB",
+                                                        "STYRINGSDATA_REGISTRY_INBOX"))]:
+        monkeypatch.delenv(name)
+    return data
+
+
+def sensor(name: str) -> dg.SensorDefinition:
+    return next(s for s in build_sensors(Settings.from_env()) if s.name == name)
+
+
+def evaluate(name: str, cursor: str | None = None):
+    context = dg.build_sensor_context(cursor=cursor, definitions=defs, resources={"pipeline": PipelineResource()})
+    result = sensor(name).evaluate_tick(context)
+    return result, context.cursor
+
+
+def test_schedules_follow_the_asss_year_in_norwegian_time():
+    schedules = {s.name: s for s in build_schedules(Settings.from_env({}))}
+    assert set(schedules) == {"kostra_unrevised_release", "kostra_revised_release", "weekly_full_refresh"}
+    for schedule in schedules.values():
+        assert schedule.execution_timezone == "Europe/Oslo"
+        assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+
+    def next_tick(name: str, after: dt.datetime) -> dt.datetime:
+        schedule = schedules[name]
+        ticks = cron_string_iterator(after.timestamp(), schedule.cron_schedule, schedule.execution_timezone)
+        return next(ticks).astimezone(OSLO)
+
+    after = dt.datetime(2027, 1, 10, tzinfo=OSLO)
+    assert next_tick("kostra_unrevised_release", after) == dt.datetime(2027, 3, 15, 9, 0, tzinfo=OSLO)
+    assert next_tick("kostra_revised_release", after) == dt.datetime(2027, 6, 15, 9, 0, tzinfo=OSLO)
+    weekly = next_tick("weekly_full_refresh", after)
+    assert weekly.weekday() == 0 and (weekly.hour, weekly.minute) == (9, 15)
+    for name in ("kostra_unrevised_release", "kostra_revised_release", "weekly_full_refresh"):
+        assert not in_ssb_metadata_window(next_tick(name, after))
+
+    on = build_schedules(Settings.from_env({"STYRINGSDATA_AUTOMATION": "on"}))
+    assert {s.default_status for s in on} == {dg.DefaultScheduleStatus.RUNNING}
+    with pytest.raises(ValueError, match="STYRINGSDATA_AUTOMATION='yes'"):
+        Settings.from_env({"STYRINGSDATA_AUTOMATION": "yes"})
+
+
+def test_kostra_job_refreshes_kostra_tables_and_everything_downstream():
+    job = defs.resolve_job_def("kostra_refresh")
+    selected = job.asset_layer.executable_asset_keys if hasattr(job.asset_layer, "executable_asset_keys") \
+        else job.asset_layer.selected_asset_keys
+    assert set(KOSTRA_TABLES) <= set(selected)
+    assert dg.AssetKey(["raw", "ssb_01222"]) not in selected  # population: not KOSTRA
+    assert {PUBLISH, dg.AssetKey(["reports", "quality_report"]), dg.AssetKey(["marts", "kostra_comparison"])} <= \
+        set(selected)
+
+
+def test_ssb_metadata_windows():
+    assert in_ssb_metadata_window(dt.datetime(2027, 3, 15, 5, 0, tzinfo=OSLO))
+    assert in_ssb_metadata_window(dt.datetime(2027, 3, 15, 11, 40, tzinfo=OSLO))
+    assert not in_ssb_metadata_window(dt.datetime(2027, 3, 15, 9, 0, tzinfo=OSLO))
+    assert not in_ssb_metadata_window(dt.datetime(2027, 3, 15, 13, 0, tzinfo=OSLO))
+
+
+def land_every_ssb_vintage(data: Path) -> None:
+    """Copy the vintages an offline run would land, without running it: what the sensor compares with."""
+    from ingestion.changes import ssb_changes
+    from ingestion.ssb import SsbClient
+    from ingestion.transport import Transport
+
+    landing = LandingZone(data / "landing")
+    client = SsbClient(Transport("replay", PROJECT_ROOT / "snapshots"))
+    for change in ssb_changes(client, landing, load_table_specs()):
+        (landing.vintage_dir("ssb", change.table_id, change.vintage)).mkdir(parents=True)
+        (landing.vintage_dir("ssb", change.table_id, change.vintage) / "manifest.json").write_text("{}")
+
+
+def test_source_change_sensor_keeps_out_of_ssb_metadata_windows(data_dir, monkeypatch):
+    monkeypatch.setattr(sensors, "utc_now", lambda: dt.datetime(2027, 3, 15, 11, 30, tzinfo=OSLO))
+    result, cursor = evaluate("source_change_sensor")
+    assert result.run_requests == [] and "metadata" in result.skip_message and cursor is None
+
+
+def test_source_change_sensor_asks_once_and_only_for_what_changed(data_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(sensors, "utc_now", lambda: dt.datetime(2027, 3, 15, 9, 0, tzinfo=OSLO))
+    # Nothing landed yet: every SSB table and FHI is new.
+    result, cursor = evaluate("source_change_sensor")
+    (request,) = result.run_requests
+    assert {dg.AssetKey(["raw", f"ssb_{t}"]) for t in SSB_TABLES} <= set(request.asset_selection)
+    assert dg.AssetKey(["raw", "fhi_nokkel"]) in request.asset_selection
+    assert PUBLISH in request.asset_selection
+    assert any(k.name == "fct_unique_grain" for k in request.asset_check_keys), "the whole gate runs"
+
+    # Same answers again (the run has not landed anything yet): no second request.
+    result, cursor = evaluate("source_change_sensor", cursor)
+    assert result.run_requests == [] and "no source changed" in result.skip_message
+
+    # Everything landed, then SSB publishes a new 12143: one request, for 12143 and what is built from it.
+    land_every_ssb_vintage(data_dir)
+    snapshots = tmp_path / "snapshots"
+    shutil.copytree(PROJECT_ROOT / "snapshots", snapshots)
+    (info_file,) = (snapshots / "data.ssb.no/api/pxwebapi/v2/tables/12143").glob("GET-*.json")
+    recorded = json.loads(info_file.read_text())
+    body = json.loads(recorded["response"]["body"])
+    body["updated"] = "2027-06-15T06:00:00Z"
+    recorded["response"]["body"] = json.dumps(body)
+    info_file.write_text(json.dumps(recorded))
+    monkeypatch.setenv("STYRINGSDATA_SNAPSHOT_DIR", str(snapshots))
+
+    result, cursor = evaluate("source_change_sensor", cursor)
+    (request,) = result.run_requests
+    sources = {k for k in request.asset_selection if k.path[0] == "raw"}
+    assert dg.AssetKey(["raw", "ssb_12143"]) in sources
+    assert not {dg.AssetKey(["raw", f"ssb_{t}"]) for t in SSB_TABLES if t != "12143"} & sources
+    assert PUBLISH in request.asset_selection
+    assert json.loads(cursor)["ssb:12143"] == "2027-06-15T060000Z"
+
+
+def test_registry_inbox_sensor_waits_for_a_settled_file_then_asks_once(data_dir):
+    inbox = data_dir / "inbox" / "registry"
+    inbox.mkdir(parents=True)
+    result, cursor = evaluate("registry_inbox_sensor")
+    assert result.run_requests == []
+
+    fresh = inbox / "sykefravaer_2024.csv"
+    fresh.write_text("indicator_id;municipality_code;period;value;unit;status;source;comment\n")
+    result, cursor = evaluate("registry_inbox_sensor", cursor)
+    assert result.run_requests == [], "a file still being copied is not picked up"
+
+    old = dt.datetime.now().timestamp() - 120
+    os.utime(fresh, (old, old))
+    result, cursor = evaluate("registry_inbox_sensor", cursor)
+    (request,) = result.run_requests
+    assert dg.AssetKey(["raw", "registry_values"]) in request.asset_selection and PUBLISH in request.asset_selection
+    assert not any(k.path[0] == "raw" and k.path[1].startswith("ssb_") for k in request.asset_selection)
+    assert request.tags["styringsdata/files"] == "sykefravaer_2024.csv"
+
+    result, _ = evaluate("registry_inbox_sensor", cursor)
+    assert result.run_requests == []
+
+
+def test_failed_run_without_marts_sends_a_plain_failure_mail(tmp_path, smtp_server):
+    from orchestration.lib.report import RunInfo
+    from orchestration.lib.report_delivery import report_failed_run
+    from tests.orchestration.test_mail import settings
+
+    inbox, port = smtp_server()
+    run = RunInfo(run_id="feedface00000000", started_at="2026-11-27T09:00:00+00:00", outcome="held_back",
+                  reason="step raw__ssb_12143 failed: HTTP 503 from data.ssb.no")
+    lines = report_failed_run(tmp_path / "missing.duckdb", tmp_path / "reports", run, None, settings(port))
+    assert any("no quality report" in line for line in lines)
+    assert any("failure mail sent" in line for line in lines)
+    (envelope,) = inbox.envelopes
+    message = email.message_from_bytes(envelope.content, policy=policy.default)
+    assert "run FAILED" in message["Subject"]
+    assert "HTTP 503 from data.ssb.no" in message.get_body(preferencelist=("html",)).get_content()
+
+
+def test_dagster_dev_binds_to_loopback():
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    (dev,) = [line for line in makefile.splitlines() if "dagster dev" in line]
+    assert "-h 127.0.0.1" in dev
+
+
+from tests.orchestration.test_mail import smtp_server  # noqa: E402,F401 (fixture)
+
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
