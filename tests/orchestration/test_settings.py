@@ -1,0 +1,33 @@
+"""Every setting is documented in one place, and the two halves of the peer set agree."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from ingestion.ssb import load_table_specs
+from orchestration.settings import PROJECT_ROOT, SETTINGS
+
+README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+INTERNAL = {"STYRINGSDATA_DBT_WORK_DB"}  # set by the pipeline for dbt, never by a user
+
+
+def test_every_variable_the_code_reads_is_in_the_readme_and_in_settings():
+    read = set()
+    for folder in ("ingestion", "orchestration", "expectations"):
+        for path in (PROJECT_ROOT / folder).rglob("*.py"):
+            read |= set(re.findall(r"STYRINGSDATA_[A-Z_]+", path.read_text(encoding="utf-8")))
+    read -= INTERNAL
+    declared = {name for name, _, _ in SETTINGS}
+    assert read <= declared, read - declared
+    for name in declared:
+        assert f"`{name}`" in README, f"{name} is not in the README's configuration table"
+
+
+def test_peer_set_fetched_covers_the_peer_set_compared():
+    dbt_vars = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]
+    compared = set(dbt_vars["asss_municipalities"])
+    fetched = set(load_table_specs().municipalities)
+    assert len(compared) == 12 and dbt_vars["home_municipality"] in compared
+    assert compared <= fetched, f"compared but never fetched: {sorted(compared - fetched)}"
