@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run run-live test bench snapshots dev clean
+.PHONY: install run run-live test bench bench-national snapshots dev clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,17 @@ run-live: install
 test: install
 	$(BIN)/pytest -q
 
+# All benchmarks (print tables, assert nothing). The national ones generate data/bench/national first;
+# the whole target takes about 12 minutes on 2 cores. `make bench-national` runs only those.
 bench: install
 	$(BIN)/python bench/bench_jsonstat.py
+	$(MAKE) bench-national
+
+bench-national: install
+	$(BIN)/python bench/bench_requests.py
+	$(BIN)/python bench/bench_loaders.py
+	$(BIN)/python bench/bench_pipeline.py --keep
+	$(BIN)/python bench/bench_overhead.py
 
 snapshots: install
 	$(BIN)/python snapshots/build.py
