@@ -49,8 +49,20 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     print(f"styringsdata: source mode {mode}; work file {settings.work_db}")
+    from orchestration.lib.lock import LockHeld, run_lock
+
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    result = defs.get_job_def("full_refresh").execute_in_process(instance=instance, raise_on_error=False)
+    try:
+        # Two runs on one data directory would interleave on the work file and fail at random steps.
+        with run_lock(settings.data_dir):
+            return _run_job(defs, instance, settings)
+    except LockHeld as exc:
+        print(f"styringsdata: not started: {exc}", file=sys.stderr)
+        return 4
+
+
+def _run_job(defs, instance, settings) -> int:
+    result = defs.resolve_job_def("full_refresh").execute_in_process(instance=instance, raise_on_error=False)
     if not result.success:
         failures = []
         for event in result.all_events:
@@ -130,7 +142,7 @@ def _registry_check(args: argparse.Namespace) -> int:
     import duckdb
 
     from ingestion.catalogue import registry_reference
-    from ingestion.registry import validate
+    from ingestion.registry import validate_file
     from orchestration.settings import Settings
 
     settings = Settings.from_env()
@@ -147,7 +159,7 @@ def _registry_check(args: argparse.Namespace) -> int:
         reference = registry_reference(con, max_bytes=settings.registry_max_bytes)
     finally:
         con.close()
-    report = validate(path.read_bytes(), path.name, reference)
+    report, _ = validate_file(path, reference)  # an oversized file is refused without being read
     sys.stdout.write(report.text())
     return 0 if report.ok else 1
 

@@ -42,8 +42,9 @@ def miljodirektoratet_emissions(context: dg.AssetExecutionContext, pipeline: Pip
 def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
     settings = pipeline.settings
     landing = pipeline.landing()
-    landed = kommune_nm.land_files(settings.snapshot_dir / "kommune_nm", landing)
-    landed += kommune_nm.land_files(settings.data_dir / "inbox" / "kommune_nm", landing)
+    limit = settings.registry_max_bytes
+    landed = kommune_nm.land_files(settings.snapshot_dir / "kommune_nm", landing, max_bytes=limit)
+    landed += kommune_nm.land_files(settings.data_dir / "inbox" / "kommune_nm", landing, max_bytes=limit)
     loaded = 0
     with pipeline.work_db() as con:
         for vintage_dir in landed:

@@ -128,3 +128,15 @@ def test_a_second_run_on_the_same_data_directory_is_refused_and_a_killed_run_fre
         first.communicate(timeout=30)
     with run_lock(tmp_path) as path:  # no manual step: the lock went with the killed process
         assert path.name == ".styringsdata-run.lock"
+
+
+def test_second_cli_run_on_the_same_data_directory_is_refused_naming_the_first(tmp_path):
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STYRINGSDATA_", "DAGSTER_HOME"))}
+    env["STYRINGSDATA_DATA_DIR"] = str(data)
+    with run_lock(data):  # stands in for a first run still going
+        second = subprocess.run([sys.executable, "-m", "orchestration.cli", "run"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=300)
+    assert second.returncode == 4, second.stderr
+    assert "not started" in second.stderr and f"process {os.getpid()}" in second.stderr
+    assert not (data / "warehouse.duckdb").exists() and not (data / "work.duckdb").exists()

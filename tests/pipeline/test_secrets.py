@@ -1,0 +1,46 @@
+"""A full run with SMTP configured: the report arrives by mail, and the password is nowhere in what the run
+leaves behind (stdout, stderr, reports, outbox, gate results, landing manifests, Dagster's event log)."""
+
+from __future__ import annotations
+
+import email
+import shutil
+from email import policy
+
+import pytest
+
+from tests.orchestration.test_mail import PASSWORD, smtp_server  # noqa: F401 (fixture)
+from tests.pipeline.conftest import run_cli
+
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+
+def test_run_mails_the_report_and_never_writes_the_password(offline_run, tmp_path, smtp_server):  # noqa: F811
+    inbox, port = smtp_server()
+    data = tmp_path / "data"
+    shutil.copytree(offline_run.data_dir, data)
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    env = dict(offline_run.env, STYRINGSDATA_DATA_DIR=str(data), DAGSTER_HOME=str(dagster_home),
+               STYRINGSDATA_SMTP_HOST="127.0.0.1", STYRINGSDATA_SMTP_PORT=str(port),
+               STYRINGSDATA_SMTP_SECURITY="none", STYRINGSDATA_SMTP_USER="macro",
+               STYRINGSDATA_SMTP_PASSWORD=PASSWORD, STYRINGSDATA_MAIL_TO="makrogruppen@asker.kommune.no")
+
+    result = run_cli(env)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    (envelope,) = inbox.envelopes
+    message = email.message_from_bytes(envelope.content, policy=policy.default)
+    assert message["Subject"].startswith("styringsdata 3203: published")
+    assert envelope.rcpt_tos == ["makrogruppen@asker.kommune.no"]
+    assert "mail sent to 1 recipient(s)" in result.stdout + result.stderr
+    assert not list((data / "reports" / "outbox").glob("*.json"))
+
+    assert PASSWORD not in result.stdout and PASSWORD not in result.stderr
+    searched = 0
+    for root in (data, dagster_home):
+        for path in root.rglob("*"):
+            if path.is_file() and path.stat().st_size < 50_000_000:
+                assert PASSWORD.encode() not in path.read_bytes(), f"the SMTP password was written to {path}"
+                searched += 1
+    assert searched > 50
