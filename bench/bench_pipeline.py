@@ -12,7 +12,8 @@
 
 Per run: wall time of the child process, time to import the definitions, per-stage time from
 Dagster's event log (STEP_START -> STEP_SUCCESS; ingest = SSB/KLASS/FHI/file/registry steps,
-dbt, gate = quality_gate, publish = published__warehouse, report = the report step), peak
+dbt, gate = quality_gate, freshness checks, publish = published__warehouse, report = the report
+step), peak
 resident memory per stage (this process, and this process plus its children: dbt runs as a
 subprocess), ru_maxrss, and the requests sent by kind. `--keep` keeps the data directory
 (bench/bench_overhead.py reuses its work file).
@@ -36,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (DATA_KINDS, DEFAULT_SNAPSHOT, ROOT, MemorySampler, RequestCounter,  # noqa: E402
                      ensure_national_snapshot, mb, table, use_national_catalogues)
 
-STAGES = ("startup", "ingest", "dbt", "gate", "publish", "report", "other")
+STAGES = ("startup", "ingest", "dbt", "gate", "freshness checks", "publish", "report", "other")
 
 
 def stage_of(step_key: str) -> str:
@@ -46,6 +47,8 @@ def stage_of(step_key: str) -> str:
         return "dbt"
     if step_key == "quality_gate" or "gate" in step_key:
         return "gate"
+    if "freshness" in step_key:
+        return "freshness checks"
     if step_key.startswith("published"):
         return "publish"
     if "report" in step_key:
@@ -196,7 +199,7 @@ def stage_rows(report: dict) -> list[tuple]:
     rows = []
     for name in STAGES:
         seconds, count, own, total = totals[name]
-        if name in ("report", "other") and count == 0:
+        if name in ("report", "freshness checks", "other") and count == 0:
             continue
         rows.append((name if name != "startup" else "startup (imports, definitions)", count or "", seconds,
                      f"{100 * seconds / report['wall']:.0f}%", mb(own), mb(total)))
@@ -261,7 +264,7 @@ def main() -> int:
     def stage_seconds(report: dict, stage: str) -> float:
         return sum(s["seconds"] for s in report["steps"].values() if s["stage"] == stage)
 
-    for stage in ("ingest", "dbt", "gate", "publish", "report"):
+    for stage in ("ingest", "dbt", "gate", "freshness checks", "publish", "report"):
         if any(stage_seconds(r, stage) for r in (full, noop, skip)):
             rows.append((f"seconds: {stage}", *(round(stage_seconds(r, stage), 1) for r in (full, noop, skip))))
     rows.append(("seconds: wall", *(round(r["wall"], 1) for r in (full, noop, skip))))
