@@ -8,7 +8,8 @@ run's models), one after the other in this one invocation:
 
   plain     a plain script: the compiled SQL of the 42 models (from the manifest of variant `dbt
             build`), `create or replace view|table` in dependency order on one DuckDB connection;
-            then each of the 182 data tests as `select count(*) from (<compiled test>)`
+            then each of the 182 data tests as `select count(*) from (<compiled test>)`; its marts
+            are compared row for row with dbt's
   dbt run   `dbt run` from the shell (models only): process start, project parse, models
   dbt build `dbt build` from the shell, as the pipeline runs it (seeds, models, data and unit tests)
   Dagster   the pipeline's dbt step alone (`execute_in_process` selecting the dbt assets), which
@@ -102,6 +103,23 @@ def plain(work: Path, manifest_path: Path) -> tuple[float, float, int, int, list
     return models_seconds, tests_seconds, len(models), len(tests), sorted(timings, key=lambda kv: -kv[1])
 
 
+def same_marts(a: Path, b: Path) -> str:
+    """Whether the plain script built the same marts as dbt did, row for row."""
+    import duckdb
+
+    con = duckdb.connect(str(a), read_only=True)
+    try:
+        con.execute(f"attach '{b}' as other (read_only)")
+        marts = [r[0] for r in con.execute("select table_name from information_schema.tables "
+                                           "where table_catalog = 'work' and table_schema = 'marts'").fetchall()]
+        differing = [t for t in marts if con.execute(
+            f"select count(*) from ((select * from work.marts.{t} except all select * from other.marts.{t}) union all "
+            f"(select * from other.marts.{t} except all select * from work.marts.{t}))").fetchone()[0]]
+    finally:
+        con.close()
+    return f"{len(marts)} marts identical to dbt's" if not differing else f"marts differ from dbt's: {differing}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--snapshot", type=Path, default=DEFAULT_SNAPSHOT)
@@ -147,6 +165,8 @@ def main() -> int:
         manifest_path = scratch / "dbt-build" / "target" / "manifest.json"
         models_s, tests_s, n_models, n_tests, slowest = plain(copies["plain"], manifest_path)
         record("plain models", models_s, slowest)
+        if round_ == 1:
+            same = same_marts(copies["plain"], copies["dbt-build"])
         record("plain tests", tests_s)
         record("plain models+tests", models_s + tests_s)
         # What-if: the intermediate models materialized as tables instead of views.
@@ -189,6 +209,7 @@ def main() -> int:
     print()
     print(table(("variant", "what", "seconds", "x plain models"), [(a, b, c, f"{c / base:.1f}x") for a, b, c in rows],
                 f"Table 4. Same transformation SQL, national work file (best of {args.repeat})"))
+    print(f"check: the plain script's {same}")
     print(f"what-if detail: models {best['plain tables models']:.1f} s (views: {models_s:.1f} s), data tests "
           f"{best['plain tables tests']:.1f} s (views: {tests_s:.1f} s)")
 
