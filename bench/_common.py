@@ -20,13 +20,24 @@ DEFAULT_SNAPSHOT = ROOT / "data" / "bench" / "national"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+# What the recorded requests and answers depend on: a snapshot older than any of these is rebuilt.
+SNAPSHOT_INPUTS = ("ingestion/ssb.py", "ingestion/fhi.py", "ingestion/klass.py", "ingestion/transport.py",
+                   "ingestion/fake_ssb.py", "ingestion/fake_fhi.py", "ingestion/miljodirektoratet.py",
+                   "ingestion/ssb_tables.yaml", "ingestion/fhi_tables.yaml", "snapshots/build.py",
+                   "snapshots/kostra_published.csv", "bench/national_snapshot.py")
+
+
 def ensure_national_snapshot(directory: Path, first_year: int = 2010, last_year: int = 2025) -> dict:
-    """The national snapshot in `directory`, generated first when it is missing or for other years."""
+    """The national snapshot in `directory`, generated first when it is missing, stale or for other years."""
     summary_path = directory / "national.json"
     if summary_path.exists():
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        if (summary["first_year"], summary["last_year"]) == (first_year, last_year):
+        built = summary_path.stat().st_mtime
+        stale = [p for p in SNAPSHOT_INPUTS if (ROOT / p).exists() and (ROOT / p).stat().st_mtime > built]
+        if (summary["first_year"], summary["last_year"]) == (first_year, last_year) and not stale:
             return summary
+        if stale:
+            print(f"{directory} is older than {', '.join(stale)}", flush=True)
     print(f"generating the national snapshot in {directory} ({first_year}-{last_year}) ...", flush=True)
     subprocess.run([sys.executable, str(ROOT / "bench" / "national_snapshot.py"), str(directory),
                     "--first-year", str(first_year), "--last-year", str(last_year)],
