@@ -18,6 +18,7 @@ imposes on all calls to data.ssb.no (table info, metadata, data, KLASS).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import math
 import sys
 import tempfile
@@ -26,6 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import DEFAULT_SNAPSHOT, ensure_national_snapshot, request_kind, table, use_national_catalogues  # noqa: E402
+
+
+KLASS_FROM = dt.date(2018, 1, 1)  # orchestration/defs/klass.py CHANGES_FROM, as recorded in the snapshot
 
 
 class VirtualClock:
@@ -83,7 +87,7 @@ def main() -> int:
                 per_table.append((spec.table_id, result.cells_requested,
                                   math.ceil(result.cells_requested / MAX_CELLS) if result.changed else 0,
                                   result.data_requests, "/".join(methods)))
-            KlassClient(transport).fetch_changes(__import__("datetime").date(2018, 1, 1))
+            KlassClient(transport).fetch_changes(KLASS_FROM)
             fhi = FhiClient(transport)
             modified, _ = fhi.modified_tables(fhi_specs.source_id, modified_since(landing, fhi_specs))
             for fhi_table in fhi_specs.tables:
