@@ -321,6 +321,13 @@ def load_fhi_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadR
     return LoadResult("fhi_nokkel", vintage, cells.num_rows, False)
 
 
+def emissions_vintage_loaded(con: duckdb.DuckDBPyConnection, vintage: str) -> bool:
+    exists = con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                         "and table_name = 'miljodirektoratet_emissions'", [RAW]).fetchone()[0]
+    return bool(exists) and bool(con.execute(
+        f"select count(*) from {RAW}.miljodirektoratet_emissions where _vintage = ?", [vintage]).fetchone()[0])
+
+
 def load_emissions_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, rows: list) -> LoadResult:
     manifest = read_manifest(vintage_dir)
     vintage = manifest["vintage"]

@@ -113,10 +113,14 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def summarise(result, settings) -> None:
+    import dagster as dg
+
     data_requests = 0
     new_vintages = 0
+    published = False
     for event in result.get_asset_materialization_events():
         metadata = event.materialization.metadata
+        published |= event.asset_key == dg.AssetKey(["published", "warehouse"])
         if "data_requests" in metadata:
             data_requests += metadata["data_requests"].value
         if "new_vintage" in metadata and metadata["new_vintage"].value:
@@ -126,10 +130,15 @@ def summarise(result, settings) -> None:
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         tables = con.execute("select table_name, row_count from _publication order by table_name").fetchall()
+        published_at = con.execute("select max(published_at) from _publication").fetchone()[0]
     finally:
         con.close()
     print(f"styringsdata: {new_vintages} new source vintage(s), {data_requests} data request(s)")
-    print(f"styringsdata: published {settings.warehouse}")
+    if published:
+        print(f"styringsdata: published {settings.warehouse}")
+    else:
+        print(f"styringsdata: nothing new upstream: dbt, the gate and publish were skipped; {settings.warehouse} "
+              f"is the publication of {published_at} UTC (STYRINGSDATA_REBUILD=on rebuilds anyway)")
     for name, rows in tables:
         print(f"  {name}: {rows} rows  (parquet: {settings.parquet_dir / (name + '.parquet')})")
     for report in sorted(settings.reports_dir.glob(f"quality-report_*_{result.run_id[:8]}.html")):

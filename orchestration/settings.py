@@ -35,6 +35,9 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("STYRINGSDATA_AUTOMATION", "off",
      "on: schedules and sensors start running when Dagster's daemon starts (dagster dev); off: they are listed, "
      "stopped, and can be switched on in the UI."),
+    ("STYRINGSDATA_REBUILD", "off",
+     "on: run dbt, the gate and publish even when no source loaded anything new (off: such runs skip them "
+     "when today's build of the same project is already published)."),
     ("STYRINGSDATA_SMTP_HOST", "(unset)", "SMTP server for the macro group's report; unset = no mail (logged)."),
     ("STYRINGSDATA_SMTP_PORT", "587 / 465 / 25", "SMTP port (default by security mode)."),
     ("STYRINGSDATA_SMTP_SECURITY", "starttls", "starttls, ssl or none."),
@@ -72,6 +75,7 @@ class Settings:
     registry_seed: Path
     registry_max_bytes: int
     automation: bool = False
+    rebuild: bool = False
     mail: MailSettings | None = None
 
     @property
@@ -81,6 +85,11 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.data_dir / "reports"
+
+    @property
+    def build_state_path(self) -> Path:
+        """What the last dbt build was, next to the work file it describes."""
+        return self.work_db.with_name(self.work_db.stem + ".build.json")
 
     @property
     def parquet_dir(self) -> Path:
@@ -119,6 +128,7 @@ class Settings:
             quarantine=_resolve(env.get("STYRINGSDATA_QUARANTINE", str(data_dir / "quarantine")), PROJECT_ROOT),
             registry_seed=_resolve(env.get("STYRINGSDATA_REGISTRY_SEED", "snapshots/registry"), PROJECT_ROOT),
             registry_max_bytes=int(env.get("STYRINGSDATA_REGISTRY_MAX_BYTES", str(20 * 1024 * 1024))),
+            rebuild=_on_off(env.get("STYRINGSDATA_REBUILD", "off"), "STYRINGSDATA_REBUILD"),
             automation=_on_off(env.get("STYRINGSDATA_AUTOMATION", "off"), "STYRINGSDATA_AUTOMATION"),
             mail=MailSettings.from_env(env),
         )

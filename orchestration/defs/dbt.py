@@ -1,20 +1,24 @@
 """The dbt project as Dagster assets: staging, intermediate and marts on the work file."""
 
 
+import datetime as dt
 import os
 import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
+from orchestration.lib import build_state
 from orchestration.settings import PROJECT_ROOT, Settings
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+OSLO = ZoneInfo("Europe/Oslo")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # The dbt installed next to this Python, so an unactivated virtualenv (`.venv/bin/styringsdata`) works.
@@ -89,6 +93,39 @@ ensure_manifest()
     pool=DUCKDB_WRITER_POOL,
 )
 def styringsdata_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineResource):
-    """dbt build: models, seeds, data tests and unit tests, in DAG order, on the work file."""
-    export_dbt_environment(pipeline.settings)
+    """dbt build: models, seeds, data tests and unit tests, in DAG order, on the work file.
+
+    Skipped when it would rebuild what is already published (orchestration/lib/build_state.py); the gate,
+    publish and report then skip too, because no mart was materialized.
+    """
+    settings = pipeline.settings
+    fingerprint = build_state.project_fingerprint()
+    today = dt.datetime.now(OSLO).date()
+    decision = _rebuild_decision(context, pipeline, fingerprint, today)
+    if not decision.rebuild:
+        context.log.info(f"dbt build, gate and publish skipped: {decision.reason}")
+        return
+    context.log.info(f"dbt build: {decision.reason}")
+    export_dbt_environment(settings)
     yield from dbt.cli(["build"], context=context).stream()
+    build_state.save(settings.build_state_path, build_state.BuildState(fingerprint, today.isoformat(),
+                                                                       context.run_id, published=False))
+
+
+def _rebuild_decision(context: dg.AssetExecutionContext, pipeline: PipelineResource, fingerprint: str,
+                      today: dt.date) -> build_state.Decision:
+    records = context.instance.get_records_for_run(
+        run_id=context.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=10_000).records
+    sources = []
+    for record in records:
+        materialization = record.event_log_entry.asset_materialization
+        if materialization is not None and materialization.asset_key.path[0] == "raw":
+            flag = materialization.metadata.get(build_state.RAW_CHANGED)
+            sources.append((materialization.asset_key.to_user_string(), flag.value if flag is not None else None))
+    settings = pipeline.settings
+    with pipeline.work_db() as con:
+        marts_exist = bool(con.execute("select count(*) from information_schema.tables where table_schema = "
+                                       "'marts' and table_name = 'fct_indicator_values'").fetchone()[0])
+    return build_state.decide(build_state.load(settings.build_state_path), fingerprint=fingerprint, today=today,
+                              sources=sources, marts_exist=marts_exist, warehouse_exists=settings.warehouse.exists(),
+                              forced=settings.rebuild)

@@ -5,6 +5,7 @@ import dagster as dg
 from ingestion.fhi import FhiClient, load_fhi_specs, modified_since, refresh_table
 from ingestion.raw_store import load_fhi_vintage
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
+from orchestration.lib.build_state import RAW_CHANGED
 
 FHI_SPECS = load_fhi_specs()
 
@@ -25,19 +26,22 @@ def fhi_nokkel(context: dg.AssetExecutionContext, pipeline: PipelineResource) ->
     landing = pipeline.landing()
     since = modified_since(landing, FHI_SPECS)
     modified, _ = client.modified_tables(FHI_SPECS.source_id, since)
-    fetched, rows = [], 0
+    fetched, rows, newly_loaded = [], 0, 0
     with pipeline.work_db() as con:
         for table in FHI_SPECS.tables:
             result = refresh_table(client, landing, FHI_SPECS, table, modified)
             if result.changed:
                 fetched.append(table.table_id)
-            rows += load_fhi_vintage(con, result.landing_path).rows
+            loaded = load_fhi_vintage(con, result.landing_path)
+            rows += loaded.rows
+            newly_loaded += 0 if loaded.already_loaded else 1
         total = con.execute("select count(*) from raw.fhi_nokkel").fetchone()[0]
     return dg.MaterializeResult(metadata={
         "modified_after": str(since) if since else "(first fetch: all tables)",
         "tables_fetched": dg.MetadataValue.json(fetched),
         "data_requests": len(fetched),
         "new_vintage": bool(fetched),
+        RAW_CHANGED: newly_loaded > 0,
         "rows_loaded": rows,
         "dagster/row_count": total,
     })

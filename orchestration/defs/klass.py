@@ -8,6 +8,7 @@ import dagster as dg
 from ingestion.klass import refresh_changes
 from ingestion.raw_store import load_klass_vintage
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
+from orchestration.lib.build_state import RAW_CHANGED
 
 CHANGES_FROM = dt.date(2018, 1, 1)
 
@@ -32,6 +33,7 @@ def klass_municipality_changes(context: dg.AssetExecutionContext, pipeline: Pipe
         metadata={
             "vintage": result.vintage,
             "new_vintage": result.changed,
+            RAW_CHANGED: not loaded.already_loaded,
             "changes": result.changes,
             "rows_loaded": loaded.rows,
             "lineage_rows": lineage_rows,

@@ -7,6 +7,7 @@ from ingestion.raw_store import load_registry_vintage
 from ingestion.registry import land_seed_files, parse_landed, process_inbox
 from ingestion.ssb import load_table_specs
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
+from orchestration.lib.build_state import RAW_CHANGED
 
 
 @dg.asset(
@@ -49,6 +50,7 @@ def registry_values(context: dg.AssetExecutionContext, pipeline: PipelineResourc
             "rejected_files": dg.MetadataValue.json({name: str(path) for name, path in inbox.rejected}),
             "already_landed_files": dg.MetadataValue.json(inbox.already_landed),
             "new_vintages_loaded": vintages,
+            RAW_CHANGED: vintages > 0,
             "rows_loaded": loaded_rows,
             "dagster/row_count": total,
         }

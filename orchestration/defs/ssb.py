@@ -6,6 +6,7 @@ import dagster as dg
 from ingestion.raw_store import load_ssb_vintage
 from ingestion.ssb import TableSpec, TableSpecs, load_table_specs, refresh_table
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
+from orchestration.lib.build_state import RAW_CHANGED
 
 
 def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
@@ -30,6 +31,7 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
                 "vintage": result.vintage,
                 "source_updated": result.source_updated,
                 "new_vintage": result.changed,
+                RAW_CHANGED: not loaded.already_loaded,
                 "data_requests": result.data_requests,
                 "cells_requested": result.cells_requested,
                 "rows_loaded": loaded.rows,
