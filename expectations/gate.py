@@ -21,6 +21,7 @@ import pandas as pd
 import yaml
 
 CONFIG_PATH = Path(__file__).with_name("gate.yaml")
+REGION_COLUMNS = ("KOKkommuneregion0000", "Region", "Gjerningssted")
 SEVERITIES = ("error", "warning")
 log = logging.getLogger(__name__)
 
@@ -109,9 +110,12 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
         columns = [r[0] for r in con.execute(
             "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ? "
             "order by ordinal_position", [table]).fetchall()]
-        region = next(c for c in columns if c in ("KOKkommuneregion0000", "Region", "Gjerningssted"))
+        region = next((c for c in columns if c in REGION_COLUMNS), None)
+        if region is None:
+            raise ValueError(f"raw.{table}: no region column (expected one of {', '.join(REGION_COLUMNS)}; "
+                             f"the table has {', '.join(columns)})")
         checks.append(Check(
-            f"raw_keys_not_null", "raw", f"raw.{table}", "region, period and provenance filled",
+            "raw_keys_not_null", "raw", f"raw.{table}", "region, period and provenance filled",
             f'select "{region}" as region, "Tid" as period, _vintage, _fetched_at from raw.{table}',
             lambda gxe: [gxe.ExpectColumnValuesToNotBeNull(column=c, result_format="COMPLETE")
                          for c in ("region", "period", "_vintage", "_fetched_at")]))

@@ -1,8 +1,8 @@
 """The quality report for the ASSS macro group: HTML with embedded charts, a Markdown twin, a CSV of failing rows.
 
-Written after every run, published or held back, from the work file (whose marts are exactly what was
-published when the gate passed). Plain Python: the Dagster asset, the gate and the CLI all call
-`write_report`.
+Written after every run that publishes or is held back, from the work file (whose marts are exactly what
+was published when the gate passed). Plain Python: the Dagster asset, the gate, the failure sensor and the
+CLI all reach it through orchestration/lib/report_delivery.py.
 """
 
 from __future__ import annotations
@@ -83,11 +83,6 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
-
-
-def _has_relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                            [schema, name]).fetchone()[0])
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
