@@ -41,12 +41,12 @@ def export_dbt_environment(settings: Settings) -> None:
 
 
 def ensure_manifest() -> None:
-    """Parse the dbt project when the manifest is missing or older than a project file (fresh clone, CI, the CLI).
+    """Parse the dbt project when the manifest is missing or older than a project file, before @dbt_assets
+    reads it at import time (fresh clone, CI, the CLI, `dagster dev`).
 
-    `dagster dev` does this through prepare_if_dev(); plain Python entry points
-    need it too, before @dbt_assets reads the manifest at import time.
+    Not DbtProject.prepare_if_dev(): under `dagster dev` it runs a `dbt` found on PATH, which an unactivated
+    virtualenv (`make dev`) does not have, and the code location failed to load.
     """
-    dbt_project.prepare_if_dev()
     if _manifest_is_stale():
         dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
 
