@@ -45,6 +45,8 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("STYRINGSDATA_SMTP_PASSWORD", "(unset)", "SMTP password; read from the environment only, never logged."),
     ("STYRINGSDATA_MAIL_FROM", "<user>", "Sender address."),
     ("STYRINGSDATA_MAIL_TO", "(unset)", "Comma-separated recipients (required when the host is set)."),
+    ("STYRINGSDATA_SMTP_CA_FILE", "(unset)",
+     "PEM file of the certificate authority the SMTP server's certificate is checked against (default: the system's)."),
     ("STYRINGSDATA_SMTP_TIMEOUT", "30", "Seconds before an SMTP connection is given up (the report stays queued)."),
 )
 

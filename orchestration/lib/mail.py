@@ -32,6 +32,7 @@ class MailSettings:
     sender: str
     recipients: tuple[str, ...]
     timeout: float = 30.0
+    ca_file: str = ""  # a municipality's own certificate authority; empty: the system's
 
     def __repr__(self) -> str:  # never let the password reach a log through repr()
         return (f"MailSettings(host={self.host!r}, port={self.port}, security={self.security!r}, user={self.user!r}, "
@@ -56,8 +57,15 @@ class MailSettings:
                                   "recipients) is empty")
         user = env.get("STYRINGSDATA_SMTP_USER", "")
         sender = env.get("STYRINGSDATA_MAIL_FROM", "") or user or f"styringsdata@{host}"
+        ca_file = env.get("STYRINGSDATA_SMTP_CA_FILE", "").strip()
+        if ca_file and not Path(ca_file).is_file():
+            raise MailConfigError(f"STYRINGSDATA_SMTP_CA_FILE={ca_file!r}: no such file (expected PEM certificates)")
         return cls(host, int(port), security, user, env.get("STYRINGSDATA_SMTP_PASSWORD", ""), sender, recipients,
-                   float(env.get("STYRINGSDATA_SMTP_TIMEOUT", "30")))
+                   float(env.get("STYRINGSDATA_SMTP_TIMEOUT", "30")), ca_file)
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Certificates and host names are always verified; only the trusted authorities can be chosen."""
+        return ssl.create_default_context(cafile=self.ca_file or None)
 
 
 @dataclass(frozen=True)
@@ -87,12 +95,12 @@ def build_message(settings: MailSettings, subject: str, html_body: str, attachme
 def send(settings: MailSettings, message: EmailMessage) -> None:
     if settings.security == "ssl":
         client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                                context=ssl.create_default_context())
+                                                context=settings.tls_context())
     else:
         client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
     with client:
         if settings.security == "starttls":
-            client.starttls(context=ssl.create_default_context())
+            client.starttls(context=settings.tls_context())
         if settings.user:
             client.login(settings.user, settings.password)
         client.send_message(message, to_addrs=list(settings.recipients))
