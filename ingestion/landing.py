@@ -138,7 +138,6 @@ class LandingZone:
         staging.rename(target)
         return target
 
-
     def write_rejected(self, source: str, table: str, payloads: list[Payload], *, reason: str) -> Path:
         """Keep answers we refused to land (truncated, invalid, inconsistent) for whoever investigates.
 

@@ -322,6 +322,7 @@ def load_fhi_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadR
 
 
 def emissions_vintage_loaded(con: duckdb.DuckDBPyConnection, vintage: str) -> bool:
+    """Whether raw holds this workbook vintage (the asset asks first, to skip parsing a known workbook)."""
     exists = con.execute("select count(*) from information_schema.tables where table_schema = ? "
                          "and table_name = 'miljodirektoratet_emissions'", [RAW]).fetchone()[0]
     return bool(exists) and bool(con.execute(
@@ -336,7 +337,7 @@ def load_emissions_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, ro
         county varchar, municipality_code varchar, municipality_name varchar, year integer, sector varchar,
         emission_source varchar, gas varchar, tonnes_co2e double, _row integer, _vintage varchar,
         _fetched_at timestamp, _landing_path varchar)""")
-    if con.execute(f"select count(*) from {RAW}.miljodirektoratet_emissions where _vintage = ?", [vintage]).fetchone()[0]:
+    if emissions_vintage_loaded(con, vintage):
         return LoadResult("miljodirektoratet_emissions", vintage, 0, True)
     fetched = _timestamp(manifest.get("fetched_at"))
     con.execute("begin transaction")

@@ -80,14 +80,12 @@ def _run_job(defs, instance, settings) -> int:
 
 def report_failed_run(run_id: str, instance, settings, reason: str) -> None:
     """A run that failed before the gate still leaves a held-back report (the gate writes its own)."""
-    import datetime as dt
-
     from orchestration.defs.quality import read_gate_result
-    from orchestration.lib.report import RunInfo
+    from orchestration.defs.resources import run_started_at
     from orchestration.lib import report_delivery
+    from orchestration.lib.report import RunInfo
 
-    started = dt.datetime.fromtimestamp(instance.get_run_stats(run_id).start_time, dt.timezone.utc)
-    run = RunInfo(run_id=run_id, started_at=started.isoformat(timespec="seconds"), outcome="held_back",
+    run = RunInfo(run_id=run_id, started_at=run_started_at(instance, run_id), outcome="held_back",
                   reason=reason, home_municipality=settings.home_municipality)
     for line in report_delivery.report_failed_run(settings.work_db, settings.reports_dir, run,
                                                   read_gate_result(settings.reports_dir, run_id), settings.mail):

@@ -19,7 +19,7 @@ def ssb_key(table_id: str) -> dg.AssetKey:
 
 KOSTRA_TABLES = tuple(ssb_key(t.table_id) for t in load_table_specs().tables
                       if t.region_variable == "KOKkommuneregion0000")
-SOURCE_ASSETS = (*(ssb_key(t.table_id) for t in load_table_specs().tables), KLASS, FHI, *FILE_SOURCES, REGISTRY)
+
 
 def refresh_of(keys: list[dg.AssetKey]) -> dg.AssetSelection:
     """These sources, everything built from them, and every mart: the quality gate audits all marts at once."""

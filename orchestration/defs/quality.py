@@ -55,15 +55,15 @@ def read_gate_result(reports_dir: Path, run_id: str) -> GateResult | None:
 )
 def quality_gate(context: dg.AssetCheckExecutionContext, pipeline: PipelineResource):
     settings = pipeline.settings
+    run_id = context.run.run_id
     with pipeline.work_db() as con:
         result = run_gate(con, settings.home_municipality, config=CONFIG, data_docs_dir=settings.reports_dir / "gx")
-    path = gate_result_path(settings.reports_dir, context.run.run_id)
+    path = gate_result_path(settings.reports_dir, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(result.to_json(), encoding="utf-8")
     if not result.passed:
         # Blocking checks skip the publish and the report asset, so the held-back report is written here.
         names = ", ".join(c.name for c in result.errors)
-        run_id = context.run.run_id
         run = RunInfo(run_id=run_id, started_at=run_started_at(context.instance, run_id), outcome="held_back",
                       reason=f"the quality gate failed: {names}", home_municipality=settings.home_municipality)
         deliver(settings.work_db, settings.reports_dir, run, result, settings.mail, context.log)

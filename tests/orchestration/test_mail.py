@@ -46,11 +46,13 @@ def authenticate(server, session, envelope, mechanism, auth_data):
 def smtp_server():
     servers = []
 
-    def start(refuse: bool = False) -> tuple[Inbox, int]:
+    def start(refuse: bool = False, **controller_options) -> tuple[Inbox, int]:
+        """An SMTP server on loopback requiring AUTH; `controller_options` add TLS (see test_mail_tls.py)."""
         inbox = Inbox(refuse)
         port = free_port()
-        controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticate,
-                                auth_required=True, auth_require_tls=False)
+        options = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False,
+                   **controller_options}
+        controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
         controller.start()
         servers.append(controller)
         return inbox, port

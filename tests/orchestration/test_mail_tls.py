@@ -10,14 +10,13 @@ from email import policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from orchestration.lib import mail
-from tests.orchestration.test_mail import PASSWORD, Inbox, authenticate, free_port, queue_report
+from tests.orchestration.test_mail import PASSWORD, Inbox, queue_report, smtp_server  # noqa: F401 (fixture)
 
 
 def _name(common_name: str) -> x509.Name:
@@ -63,24 +62,14 @@ def server_context(certificates) -> ssl.SSLContext:
 
 
 @pytest.fixture
-def tls_server(certificates):
-    started = []
-
+def tls_server(certificates, smtp_server):  # noqa: F811
     def start(security: str) -> tuple[Inbox, int]:
-        inbox, port = Inbox(), free_port()
         if security == "starttls":
-            controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=server_context(certificates),
-                                    require_starttls=True, authenticator=authenticate, auth_required=True)
-        else:
-            controller = Controller(inbox, hostname="127.0.0.1", port=port, ssl_context=server_context(certificates),
-                                    authenticator=authenticate, auth_required=True, auth_require_tls=False)
-        controller.start()
-        started.append(controller)
-        return inbox, port
+            return smtp_server(tls_context=server_context(certificates), require_starttls=True,
+                               auth_require_tls=True)
+        return smtp_server(ssl_context=server_context(certificates))
 
-    yield start
-    for controller in started:
-        controller.stop()
+    return start
 
 
 def settings(port: int, security: str, ca_file: Path | None) -> mail.MailSettings:
