@@ -474,7 +474,9 @@ def load_emissions_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, ro
     con.execute(f"""create table if not exists {RAW}.miljodirektoratet_emissions (
         county varchar, municipality_code varchar, municipality_name varchar, year integer, sector varchar,
         emission_source varchar, gas varchar, tonnes_co2e double, _row integer, _vintage varchar,
-        _fetched_at timestamp, _landing_path varchar)""")
+        _fetched_at timestamp, _landing_path varchar, _origin varchar)""")
+    # Tables loaded before the answer's origin was recorded gain the column (NULL: never called live).
+    con.execute(f"alter table {RAW}.miljodirektoratet_emissions add column if not exists _origin varchar")
     if emissions_vintage_loaded(con, vintage):
         return LoadResult("miljodirektoratet_emissions", vintage, 0, True)
     fetched = _timestamp(manifest.get("fetched_at"))
@@ -483,7 +485,7 @@ def load_emissions_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, ro
         _insert_rows(
             con, f"{RAW}.miljodirektoratet_emissions",
             [(r.county, r.municipality_code, r.municipality_name, r.year, r.sector, r.emission_source, r.gas,
-              r.tonnes_co2e, r.row, vintage, fetched, str(vintage_dir)) for r in rows])
+              r.tonnes_co2e, r.row, vintage, fetched, str(vintage_dir), manifest.get("origin")) for r in rows])
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -477,7 +477,7 @@ def fake_ssb(specs=None) -> FakeSsb:
 # -- FHI (Kommunehelsa) ---------------------------------------------------------
 # Asker's figures as the Handlingsprogram published them (2019-2022; "Tall kommer" there is filled with
 # illustrative figures here, as are all other years and municipalities). UTD16 is served on the 15_29 band
-# the real table has: the published 15-24 figures stand in for it, so they count as illustrative.
+# the real table has (no 15_24 band was seen): the document's 15-24 figures are what the snapshot holds there.
 FHI_ASKER = {
     "HEL01": {2019: 96.1, 2020: 97.0, 2021: 97.3, 2022: 96.2},
     "HEL03": {2019: 307, 2020: 301},
@@ -516,7 +516,6 @@ FHI_TABLES = {
             "dims": [("MEASURE_TYPE", "Måltall", [("RATE", "prosent"), ("SMR", "standardisert")])]},
 }
 FHI_GEO_NAMES = {code: name for code, (name, *_rest) in MUNICIPALITIES.items()} | {"0": "Hele landet"}
-FHI_PUBLISHED = {"HEL01", "HEL03", "HEL07", "UTD10"}  # UTD16's band differs from the document's
 
 
 def fhi_periods(kind: str, last_year: int) -> list[str]:

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ source('fhi', 'fhi_nokkel') }}
+    select * from {{ source('fhi', 'fhi_values') }}
 
 ),
 
@@ -9,15 +9,16 @@ renamed as (
     select
         table_id,
         indicator_id,
-        "GEO" as municipality_code,
-        -- FHI codes periods as ranges ("2021_2021", or "2019_2021" for rolling averages): keep the end year
-        cast(split_part("AAR", '_', 2) as integer) as year,
+        "GEO" as region_code,
         "AAR" as period,
-        "KJONN" as sex_code,
-        "ALDER" as age_group,
+        period_start,
+        period_end,
+        year(period_end) as year,
         "MEASURE_TYPE" as measure_code,
+        dimensions,
         value,
         nullif(status, '') as status_symbol,
+        _origin as fetch_origin,
         _vintage as vintage,
         _source_updated as source_updated,
         _fetched_at as fetched_at
