@@ -318,13 +318,13 @@ def modified_since(landing: LandingZone, specs: FhiSpecs) -> dt.date | None:
 
 
 def candidates_by_title(listed: Sequence[Mapping[str, Any]], look_for: str, limit: int = 5) -> list[str]:
-    """Tables from FHI's table list whose titles contain every word of `look_for` (case-insensitive), best first;
-    when none contains them all, those containing any, ranked by how many."""
+    """Tables from FHI's table list whose titles have words starting with the words of `look_for`
+    (case-insensitive; "drikkevann" finds "Drikkevannsforsyning"), ranked by how many of them match."""
     words = [w for w in re.split(r"\W+", look_for.lower()) if w]
     scored = []
     for table in listed:
-        title = str(table.get("title", "")).lower()
-        hits = sum(w in title for w in words)
+        tokens = [t for t in re.split(r"\W+", str(table.get("title", "")).lower()) if t]
+        hits = sum(any(t.startswith(w) for t in tokens) for w in words)
         if hits:
             scored.append((-hits, str(table.get("tableId")), str(table.get("title", ""))))
     scored.sort()

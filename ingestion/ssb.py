@@ -356,6 +356,19 @@ class TableSpec:
         return {var: tuple(codes) for var, codes in out.items()}
 
 
+def table_spec(table_id: str, name: str, title: str, kind: str, region_variable: str,
+               select: Mapping[str, Sequence[str]], measure_kind: str = "rate") -> TableSpec:
+    """A spec with one series per combination of the codes in `select` (tests and tools that think in selections)."""
+    import itertools
+
+    variables = list(select)
+    series = tuple(
+        Series(table_id, dict(zip(variables, combo)), label="", evidence=Evidence("-", "constructed"),
+               measure="_".join(combo))
+        for combo in itertools.product(*(select[v] for v in variables)))
+    return TableSpec(table_id, name, title, kind, region_variable, series, measure_kind)
+
+
 @dataclass(frozen=True)
 class WithoutTable:
     """A figure no public source showed a table (or codes) for: not fetched, listed with the reason."""

@@ -85,7 +85,7 @@ def test_lenient_codes_missing_from_the_table_are_dropped_and_reported():
 
 def test_mandatory_variable_without_selection_is_an_error():
     client, _ = client_for(small_table())
-    with pytest.raises(SsbError, match="variable Tid cannot be eliminated"):
+    with pytest.raises(SsbError, match="dimension Tid cannot be eliminated"):
         client.resolve_selection(client.metadata("99999"), strict={"ContentsCode": ["Personer"]})
 
 
