@@ -21,7 +21,7 @@ import yaml
 
 from ingestion.jsonstat import JsonStatError, decode
 from ingestion.landing import LandingZone, Payload, safe_name, utc_now
-from ingestion.periods import PeriodError, periods_within
+from ingestion.periods import PeriodError, is_period, periods_within
 from ingestion.transport import Response, Transport
 
 FHI_BASE_URL = "https://statistikk-data.fhi.no/api/open/v1"
@@ -336,3 +336,70 @@ def _json(response: Response, what: str) -> Any:
         return response.json()
     except ValueError as exc:
         raise FhiError(f"{what}: {response.url} did not answer JSON ({exc}); first bytes {response.body[:80]!r}") from exc
+
+
+# -- doctor: does the configuration match FHI's table list and dimensions? -----------------------------
+
+def diagnose(client: FhiClient, specs: FhiSpecs) -> tuple[list[Any], list[tuple[FhiIndicator, list[str]]]]:
+    """Doctor rows for every configured indicator with a table (from the table list and each table's /dimension,
+    never data), and for each indicator without a table, the candidate tables by title."""
+    from ingestion.doctor import DoctorRow
+    from ingestion.ssb import nearest
+    from ingestion.transport import HttpError
+
+    listed, _ = client.table_list(specs.source_id)
+    known = {str(t.get("tableId")) for t in listed}
+    rows: list[DoctorRow] = []
+    for table in specs.tables:
+        def row(indicator: FhiIndicator, verdict: str, variable: str = "MEASURE_TYPE", code: str | None = None,
+                detail: str = "", suggestions: tuple[str, ...] = ()) -> DoctorRow:
+            return DoctorRow("FHI", table.table_id, indicator.indicator_id, variable,
+                             str(indicator.measure) if code is None else code, indicator.grade, verdict, detail,
+                             suggestions)
+
+        if table.table_id not in known:
+            for indicator in table.indicators:
+                rows.append(row(indicator, "table missing", detail=f"not in {specs.source_id}'s table list",
+                                suggestions=tuple(candidates_by_title(listed, indicator.look_for or indicator.title))))
+            continue
+        try:
+            dims, _ = client.dimensions(specs.source_id, table.table_id)
+        except HttpError as exc:
+            rows += [row(i, "table missing", detail=f"/dimension answered {exc.response.status}") for i in table.indicators]
+            continue
+        by_code = {d.code: d for d in dims}
+        bad_periods = [p for p in (by_code["AAR"].values if "AAR" in by_code else ()) if not is_period(p)]
+        for indicator in table.indicators:
+            pins = {"MEASURE_TYPE": str(indicator.measure), **indicator.pin}
+            problem = None
+            for fixed in FIXED:
+                if fixed not in by_code:
+                    problem = row(indicator, "code missing", fixed, "-", f"the table has no dimension {fixed}",
+                                  tuple(by_code))
+                    break
+            for code, value in pins.items():
+                if problem:
+                    break
+                if code not in by_code:
+                    problem = row(indicator, "code missing", code, value, f"the table has no dimension {code}",
+                                  tuple(c for c in by_code if c not in pins and c not in ("GEO", "AAR")))
+                elif value == TOP and len(by_code[code].top) != 1:
+                    problem = row(indicator, "code missing", code, value,
+                                  f"{code} has {len(by_code[code].top)} top categories, so `top` is ambiguous",
+                                  by_code[code].top[:3])
+                elif value != TOP and value not in by_code[code].values:
+                    problem = row(indicator, "code missing", code, value, f"{code} has no code {value}",
+                                  nearest(value, dict(by_code[code].labels)))
+            unpinned = [d for d in dims if d.code not in ("GEO", "AAR") and d.code not in pins]
+            if problem is None and unpinned:
+                problem = row(indicator, "dimension not selected", unpinned[0].code, "-",
+                              "FHI refuses a request that leaves a dimension out",
+                              tuple(f"{c} {unpinned[0].labels.get(c, '')!r}" for c in unpinned[0].top[:3]))
+            if problem is None and bad_periods:
+                problem = row(indicator, "period format", "AAR", bad_periods[0],
+                              f"{len(bad_periods)} AAR code(s) the period model does not know")
+            if problem is None and not set(specs.geo) & set(by_code["GEO"].values):
+                problem = row(indicator, "code missing", "GEO", "-", "none of the configured municipality codes")
+            rows.append(problem or row(indicator, "ok"))
+    without = [(i, candidates_by_title(listed, i.look_for)) for i in specs.without_table]
+    return rows, without

@@ -19,7 +19,7 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from ingestion import jsonstat
-from ingestion.periods import PeriodError, periods_within
+from ingestion.periods import PeriodError, is_period, periods_within
 from ingestion.landing import LandingZone, Payload, safe_name, utc_now, vintage_from_updated
 from ingestion.transport import Request, Response, Transport
 
@@ -588,3 +588,79 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
     )
     return RefreshResult(spec.table_id, vintage, info.updated, True, len(requests),
                          sum(r.cells for r in requests), path, dropped)
+
+
+# -- doctor: does the configuration match the live metadata? ---------------------------------------
+
+def nearest(wanted: str, candidates: Mapping[str, str], n: int = 3) -> tuple[str, ...]:
+    """The codes whose labels (or codes) come nearest to `wanted`, as `CODE 'label'`."""
+    import difflib
+
+    by_label = {label.lower(): code for code, label in candidates.items()}
+    picks = difflib.get_close_matches(wanted.lower(), list(by_label), n=n, cutoff=0.3)
+    codes = [by_label[p] for p in picks]
+    codes += [c for c in difflib.get_close_matches(wanted, list(candidates), n=n, cutoff=0.5) if c not in codes]
+    return tuple(f"{c} {candidates[c]!r}" for c in codes[:n])
+
+
+def diagnose_table(client: SsbClient, specs: TableSpecs, spec: TableSpec) -> list[Any]:
+    """One doctor row per series of the table, from its metadata only (never data)."""
+    from ingestion.doctor import DoctorRow
+    from ingestion.transport import HttpError
+
+    def row(series: Series, verdict: str, variable: str = "ContentsCode", code: str | None = None, detail: str = "",
+            suggestions: tuple[str, ...] = ()) -> DoctorRow:
+        return DoctorRow("SSB", spec.table_id, series.name, variable,
+                         series.select.get(variable, "-") if code is None else code, series.evidence.grade, verdict,
+                         detail, suggestions)
+
+    try:
+        response = client.transport.get(f"{client.base_url}/tables/{spec.table_id}/metadata", [("lang", client.lang)])
+    except HttpError as exc:
+        if exc.response.status in (400, 404):
+            return [row(s, "table missing", detail=f"SSB answered {exc.response.status} for table {spec.table_id}")
+                    for s in spec.series]
+        raise
+    metadata = parse_metadata(spec.table_id, _json(response, f"table {spec.table_id} metadata"), response.body)
+    variables = {v.code: v for v in metadata.variables}
+    labels = {v.code: _category_labels(response.body, v.code) for v in metadata.variables}
+    try:
+        time = metadata.time_variable()
+    except SsbError as exc:
+        return [row(s, "period format", "Tid", "-", str(exc)) for s in spec.series]
+    bad_periods = [p for p in time.values if not is_period(p)]
+    unpinned = [v for v in metadata.variables if not v.elimination
+                and v.code not in set(spec.select) | {spec.region_variable, time.code}]
+    rows = []
+    for series in spec.series:
+        problem = None
+        if spec.region_variable not in variables:
+            problem = row(series, "code missing", spec.region_variable, "-",
+                          f"the table has no region dimension {spec.region_variable}", tuple(variables))
+        for variable, code in series.select.items():
+            if problem:
+                break
+            if variable not in variables:
+                problem = row(series, "code missing", variable, code, f"the table has no dimension {variable}",
+                              tuple(v for v in variables if v not in series.select))
+            elif code not in variables[variable].values:
+                wanted = series.label if variable == "ContentsCode" and series.label else code
+                problem = row(series, "code missing", variable, code,
+                              f"{variable} has no code {code}", nearest(wanted, labels[variable]))
+        if problem is None and unpinned:
+            first = unpinned[0]
+            problem = row(series, "dimension not selected", first.code, "-",
+                          f"{first.code} ({first.label}) cannot be eliminated and no code is pinned",
+                          tuple(f"{c} {labels[first.code].get(c, '')!r}" for c in first.values[:3]))
+        if problem is None and bad_periods:
+            problem = row(series, "period format", time.code, bad_periods[0],
+                          f"{len(bad_periods)} period code(s) the period model does not know")
+        rows.append(problem or row(series, "ok"))
+    return rows
+
+
+def _category_labels(body: bytes, variable: str) -> dict[str, str]:
+    import json
+
+    dimension = json.loads(body)["dimension"][variable]
+    return {str(k): str(v) for k, v in ((dimension.get("category") or {}).get("label") or {}).items()}

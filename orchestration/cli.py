@@ -5,6 +5,7 @@
     styringsdata run --record   live, and save every answer as a snapshot
     styringsdata registry check FILE   validate a registry file; exit 1 when it would be rejected
     styringsdata report         rebuild the newest quality report from the work file (--send to e-mail it)
+    styringsdata doctor [--live]   does the configuration match the sources? (snapshots, or the live APIs)
 """
 
 from __future__ import annotations
@@ -171,6 +172,35 @@ def _registry_check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+DOCTOR_HOSTS = ("data.ssb.no", "statistikk-data.fhi.no", "www.miljodirektoratet.no")
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    """One row per configured series against the sources' metadata (ingestion/doctor.py); exit 1 unless all ok."""
+    from ingestion.doctor import run_doctor
+    from ingestion.transport import SourceMode, Transport, TransportError
+    from orchestration.settings import Settings
+
+    settings = Settings.from_env()
+    if args.live:
+        problem = check_reachable(DOCTOR_HOSTS)
+        if problem:
+            print(f"styringsdata: {problem}", file=sys.stderr)
+            return 3
+        transport = Transport(SourceMode.LIVE, rate_limits={"data.ssb.no": (settings.ssb_requests_per_minute, 60.0)},
+                              timeout=settings.http_timeout)
+    else:
+        transport = Transport(SourceMode.REPLAY, settings.snapshot_dir)
+    print(f"styringsdata doctor: {'live sources' if args.live else f'snapshots in {settings.snapshot_dir}'}")
+    try:
+        report = run_doctor(transport)
+    except TransportError as exc:
+        print(f"styringsdata: doctor could not finish: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(report.text())
+    return report.exit_code()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="styringsdata", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -188,6 +218,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = commands.add_parser("report", help="rebuild the newest quality report without rerunning the pipeline")
     report.add_argument("--send", action="store_true", help="also e-mail it (needs the SMTP settings)")
     report.set_defaults(handler=_report)
+    doctor = commands.add_parser("doctor", help="check every configured series against the sources' metadata")
+    doctor.add_argument("--live", action="store_true", help="ask SSB, KLASS, FHI and Miljødirektoratet, not the snapshots")
+    doctor.set_defaults(handler=_doctor)
     args = parser.parse_args(argv)
     return args.handler(args)
 

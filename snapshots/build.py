@@ -39,6 +39,8 @@ from ingestion.landing import LandingZone  # noqa: E402
 from ingestion.ssb import SsbClient, TableSpec, load_table_specs, refresh_table  # noqa: E402
 from ingestion.periods import parse_period  # noqa: E402
 from ingestion.transport import SourceMode, Transport  # noqa: E402
+from ingestion.doctor import run_doctor  # noqa: E402
+from ingestion.seeds import write_seeds  # noqa: E402
 
 SNAPSHOT_DIR = ROOT / "snapshots"
 KLASS_FROM = dt.date(2018, 1, 1)
@@ -665,6 +667,8 @@ class FileHost:
 
         if request.full_url() != self.url:
             return Response(404, b"<html>Side for feilmelding</html>", {"content-type": "text/html"})
+        if request.method == "HEAD":  # what `styringsdata doctor` asks: headers, no body
+            return Response(200, b"", {"content-type": self.content_type})
         return Response(200, self.body, {"content-type": self.content_type})
 
 
@@ -710,6 +714,12 @@ def build(snapshot_dir: Path = SNAPSHOT_DIR) -> None:
         fhi.modified_tables(fhi_specs.source_id, modified_since(landing, fhi_specs))  # what the next run asks
         emissions = miljodirektoratet.refresh(transport, landing)
         print(f"Miljødirektoratet: {emissions.rows} rows")
+        # What `styringsdata doctor` asks besides the above: a HEAD on the workbook and, with the data requests above
+        # already recorded, nothing else; its report on these snapshots must be all ok.
+        report = run_doctor(transport)
+        print(f"doctor: {'all ok' if report.ok else 'NOT OK'} ({len(report.rows)} series)")
+    for path in write_seeds():
+        print(f"wrote {path.relative_to(ROOT)}")
     print(f"recorded {transport.stats.requests} responses under {snapshot_dir}")
 
 
