@@ -318,13 +318,14 @@ def modified_since(landing: LandingZone, specs: FhiSpecs) -> dt.date | None:
 
 
 def candidates_by_title(listed: Sequence[Mapping[str, Any]], look_for: str, limit: int = 5) -> list[str]:
-    """Tables from FHI's table list whose titles have words starting with the words of `look_for`
-    (case-insensitive; "drikkevann" finds "Drikkevannsforsyning"), ranked by how many of them match."""
+    """Tables from FHI's table list whose title words share a beginning with the words of `look_for`
+    (case-insensitive; "drikkevann" finds "Drikkevannsforsyning", "Vaksinasjonsdekning" finds "Vaksinasjon"),
+    ranked by how many of them match."""
     words = [w for w in re.split(r"\W+", look_for.lower()) if w]
     scored = []
     for table in listed:
         tokens = [t for t in re.split(r"\W+", str(table.get("title", "")).lower()) if t]
-        hits = sum(any(t.startswith(w) for t in tokens) for w in words)
+        hits = sum(any(t.startswith(w) or (len(t) >= 5 and w.startswith(t)) for t in tokens) for w in words)
         if hits:
             scored.append((-hits, str(table.get("tableId")), str(table.get("title", ""))))
     scored.sort()
