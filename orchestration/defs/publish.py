@@ -33,7 +33,8 @@ def published_warehouse(context: dg.AssetExecutionContext, pipeline: PipelineRes
     if not gate.passed:
         names = ", ".join(c.name for c in gate.errors)
         raise dg.Failure(f"the quality gate failed ({names}); data/warehouse.duckdb was left as it was")
-    publication = publish(settings.work_db, settings.warehouse, settings.parquet_dir, MARTS)
+    publication = publish(settings.work_db, settings.warehouse, settings.parquet_dir, MARTS,
+                          source_mode=settings.source_mode.value)
     mark_published(settings.build_state_path, context.run_id)
     context.log.info(f"published {len(publication.tables)} marts to {publication.path}")
     return dg.MaterializeResult(

@@ -76,7 +76,8 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def build_publication(work_db: Path, target: Path, marts: Iterable[MartSpec], published_at: str) -> dict[str, int]:
+def build_publication(work_db: Path, target: Path, marts: Iterable[MartSpec], published_at: str,
+                      source_mode: str = "replay") -> dict[str, int]:
     if target.exists():
         target.unlink()
     rows: dict[str, int] = {}
@@ -100,9 +101,12 @@ def build_publication(work_db: Path, target: Path, marts: Iterable[MartSpec], pu
                     con.execute(f'comment on column main.{mart.name}."{column}" is {_sql_string(description)}')
             rows[mart.name] = con.execute(f"select count(*) from main.{mart.name}").fetchone()[0]
         con.execute("detach work")
-        con.execute("create table main._publication (published_at timestamp, table_name varchar, row_count bigint)")
-        con.executemany("insert into main._publication values (?, ?, ?)",
-                        [(published_at, name, n) for name, n in rows.items()])
+        # source_mode: the run's (replay = bundled or recorded snapshots, live, record); each figure's own origin
+        # is in the marts' `origin` column.
+        con.execute("create table main._publication (published_at timestamp, table_name varchar, row_count bigint, "
+                    "source_mode varchar)")
+        con.executemany("insert into main._publication values (?, ?, ?, ?)",
+                        [(published_at, name, n, source_mode) for name, n in rows.items()])
         con.execute("checkpoint")
     finally:
         con.close()
@@ -163,7 +167,7 @@ def publish_lock_path(warehouse: Path) -> Path:
 
 
 def publish(work_db: Path, warehouse: Path, parquet_dir: Path, marts: list[MartSpec], *,
-            lock_wait: float = 600.0) -> Publication:
+            lock_wait: float = 600.0, source_mode: str = "replay") -> Publication:
     """Publish the marts. A second publish of the same warehouse waits up to `lock_wait` seconds for the
     first to finish, then fails with LockHeld naming it."""
     if not marts:
@@ -171,10 +175,11 @@ def publish(work_db: Path, warehouse: Path, parquet_dir: Path, marts: list[MartS
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(publish_lock_path(warehouse), f"publishing {warehouse}", wait=lock_wait):
-        return _publish_locked(Path(work_db), warehouse, Path(parquet_dir), marts)
+        return _publish_locked(Path(work_db), warehouse, Path(parquet_dir), marts, source_mode)
 
 
-def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: list[MartSpec]) -> Publication:
+def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: list[MartSpec],
+                    source_mode: str = "replay") -> Publication:
     # Files left by a publish that was killed midway: never the live name, and no other publish is
     # running (we hold the lock), so they are safe to remove.
     backup = warehouse.with_name(warehouse.stem + ".previous" + warehouse.suffix)
@@ -186,7 +191,7 @@ def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: li
     incoming = warehouse.with_name(f".{warehouse.name}.incoming-{os.getpid()}")
     staging = None
     try:
-        rows = build_publication(work_db, incoming, marts, published_at)
+        rows = build_publication(work_db, incoming, marts, published_at, source_mode)
         # Parquet is written before anything is renamed, so the DuckDB file and the Parquet copy
         # change places one right after the other.
         staging = stage_parquet(incoming, parquet_dir, rows)

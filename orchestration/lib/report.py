@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from expectations.gate import GateResult
+from orchestration.lib.origin_summary import origin_counts, origin_line
 
 STATUS_ORDER = ("measured", "pending", "under_development", "not_measured")
 STATUS_LABELS = {
@@ -73,6 +74,7 @@ class ReportData:
     trend_title: str
     trend_target: float | None
     home_name: str
+    origin_counts: dict[str, int] | None = None  # orchestration/lib/origin_summary.py
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -211,6 +213,7 @@ def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None
         trend_title=trend_title,
         trend_target=trend_target,
         home_name=home_name or home,
+        origin_counts=origin_counts(con),
     )
 
 
@@ -362,6 +365,7 @@ def _summary_lines(data: ReportData) -> list[str]:
         f"Changed figures since the previous vintage: {data.revisions_total}",
         f"Quality gate: {checks}",
         f"Indicators with figures: {measured} of 88; late for their frequency: {len(data.late_indicators)}",
+        origin_line(data),
     ]
 
 

@@ -29,8 +29,10 @@ def test_groups_are_per_source_and_layer():
 
 def test_dbt_sources_join_the_ingestion_assets_and_publish_follows_the_marts():
     g = graph()
-    staging = g.get(dg.AssetKey(["staging", "stg_ssb__kostra_financial_key_figures"]))
-    assert dg.AssetKey(["raw", "ssb_12143"]) in staging.parent_keys
+    staging = g.get(dg.AssetKey(["staging", "stg_ssb__series_values"]))
+    assert {dg.AssetKey(["raw", "ssb_12143"]), dg.AssetKey(["raw", "ssb_12362"])} <= staging.parent_keys
+    groups = g.get(dg.AssetKey(["staging", "stg_klass__kostra_groups"]))
+    assert dg.AssetKey(["raw", "klass_kostra_groups"]) in groups.parent_keys
     lineage = g.get(dg.AssetKey(["staging", "stg_klass__municipality_lineage"]))
     assert dg.AssetKey(["raw", "klass_municipality_changes"]) in lineage.parent_keys
     publish = g.get(dg.AssetKey(["published", "warehouse"]))
