@@ -116,7 +116,7 @@ def run_doctor(transport: Any) -> DoctorReport:
     report = DoctorReport()
     client = SsbClient(transport)
     for spec in specs.tables:
-        report.rows += diagnose_table(client, specs, spec)
+        report.rows += diagnose_table(client, spec)
     report.rows += klass_rows(transport, range(specs.first_year, specs.last_year + 1))
     fhi_specs = load_fhi_specs()
     fhi_rows, fhi_without = diagnose(FhiClient(transport), fhi_specs)

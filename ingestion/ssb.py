@@ -19,8 +19,8 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from ingestion import jsonstat
-from ingestion.periods import PeriodError, is_period, periods_within
 from ingestion.landing import LandingZone, Payload, safe_name, utc_now, vintage_from_updated
+from ingestion.periods import PeriodError, is_period, periods_within
 from ingestion.transport import Request, Response, Transport
 
 SSB_BASE_URL = "https://data.ssb.no/api/pxwebapi/v2"
@@ -603,12 +603,15 @@ def nearest(wanted: str, candidates: Mapping[str, str], n: int = 3) -> tuple[str
     return tuple(f"{c} {candidates[c]!r}" for c in codes[:n])
 
 
-def diagnose_table(client: SsbClient, specs: TableSpecs, spec: TableSpec) -> list[Any]:
+def diagnose_table(client: SsbClient, spec: TableSpec) -> list[Any]:
     """One doctor row per series of the table, from its metadata only (never data)."""
     from ingestion.doctor import DoctorRow
     from ingestion.transport import HttpError
 
-    def row(series: Series, verdict: str, variable: str = "ContentsCode", code: str | None = None, detail: str = "",
+    # The dimension that tells the table's series apart (12362: the function), else the series code.
+    telling = next((v for v, codes in spec.select.items() if len(codes) > 1 and v != "ContentsCode"), "ContentsCode")
+
+    def row(series: Series, verdict: str, variable: str = telling, code: str | None = None, detail: str = "",
             suggestions: tuple[str, ...] = ()) -> DoctorRow:
         return DoctorRow("SSB", spec.table_id, series.name, variable,
                          series.select.get(variable, "-") if code is None else code, series.evidence.grade, verdict,
