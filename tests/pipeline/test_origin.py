@@ -10,10 +10,13 @@ def test_origin_of_every_figure_and_the_publications_source_mode(offline_run):
     try:
         assert {r[0] for r in con.execute("select distinct source_mode from _publication").fetchall()} == {"replay"}
         for table in ("fct_indicator_values", "kostra_comparison"):
-            # no number without an origin, no origin without a number; offline nothing is live
+            # no number without an origin, no origin without a number
             assert con.execute(f"select count(*) from {table} where (value is null) <> (origin is null)").fetchone() == (0,)
-            assert {r[0] for r in con.execute(f"select distinct origin from {table} where origin is not null")
-                    .fetchall()} == {"published", "illustrative"}
+        assert {r[0] for r in con.execute("select distinct origin from kostra_comparison where origin is not null")
+                .fetchall()} == {"published", "illustrative"}
+        # Offline, the only live figure is the one the municipality dropped in the registry inbox (conftest).
+        assert con.execute("select indicator_id, year, source_table from fct_indicator_values where origin = 'live'"
+                           ).fetchall() == [("MED01", 2023, "sykefravaer_2023.csv")]
         # The Handlingsprogram's printed figures are published; another municipality's bundled figure is not.
         assert con.execute("select origin from fct_indicator_values where indicator_id = 'HEL12' "
                            "and municipality_code = '3203' and year = 2021").fetchone() == ("published",)
