@@ -123,7 +123,12 @@ joined as (
             when nominal.region_code = 'EAK' then 100.0
             else need.need_index
         end as need_index,
-        key_figures.is_need_adjusted and coalesce(need.origin = 'illustrative', false) as uses_illustrative_need_index
+        key_figures.is_need_adjusted and coalesce(need.origin = 'illustrative', false) as uses_illustrative_need_index,
+        case
+            when not key_figures.is_need_adjusted then null
+            when nominal.region_code = 'EAK' then 'published'
+            else need.origin
+        end as need_index_origin
     from nominal
     inner join key_figures using (key_figure_id)
     left join factors using (year)
@@ -179,6 +184,10 @@ asss_average as (
         any_value(need_area) as need_area,
         cast(null as double) as need_index,
         bool_or(uses_illustrative_need_index) as uses_illustrative_need_index,
+        case
+            when bool_or(need_index_origin = 'illustrative') then 'illustrative'
+            when bool_or(need_index_origin = 'published') then 'published'
+        end as need_index_origin,
         case when count(deflated_value) = {{ asss_without_oslo | length }}
             then list_avg(list(deflated_value order by region_code)) end as deflated_value,
         case when count(need_adjusted_value) = {{ asss_without_oslo | length }}
@@ -214,6 +223,7 @@ select
     deflated_value,
     need_area,
     need_index,
+    need_index_origin,
     need_adjusted_value,
     adjusted_value,
     round(adjusted_value, decimals) as adjusted_value_rounded,

@@ -47,7 +47,7 @@ figures as (
         adjusted.key_figure_id,
         adjusted.value,
         adjusted.need_adjusted_value,
-        adjusted.adjustment_origin
+        adjusted.need_index_origin
     from {{ ref('int_kostra__adjusted_key_figures') }} as adjusted
     inner join components using (key_figure_id)
     where adjusted.region_code in (
@@ -69,7 +69,7 @@ by_area as (
         case when count(figures.need_adjusted_value) = any_value(areas.component_count)
             then list_sum(list(figures.need_adjusted_value order by figures.key_figure_id)) end
             as need_adjusted_expenditure_per_inhabitant,
-        case when bool_or(figures.adjustment_origin = 'illustrative') then 'illustrative' else 'published' end
+        case when bool_or(figures.need_index_origin = 'illustrative') then 'illustrative' else 'published' end
             as inputs_origin,
         count(figures.need_adjusted_value) as components_present,
         any_value(areas.component_count) as component_count
