@@ -37,6 +37,8 @@ ORIGINS = ("published", "illustrative")
 # (a factor 1,043 for 4,3 %, or a percent written as 43).
 MIN_PERCENT, MAX_PERCENT = -10.0, 30.0
 FIRST_YEAR = 1980
+# A file whose every value lies here was written as factors: no real series stays within 0.9-1.2 %.
+FACTOR_LOW, FACTOR_HIGH = 0.9, 1.2
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,11 @@ def validate(data: bytes, name: str, *, last_year: int | None = None) -> Validat
             seen[key] = number
         else:
             report.rows.append(row)
+    if report.rows and all(FACTOR_LOW < r.deflator_percent < FACTOR_HIGH for r in report.rows):
+        first = report.rows[0]
+        report.problems.append(Problem(name, first.row, "deflator_percent", f"{first.deflator_percent:g}",
+                                       "the growth in percent (4,3 for 4.3 %), not a factor (1,043); every value in "
+                                       f"the file is between {FACTOR_LOW:g} and {FACTOR_HIGH:g}"))
     if report.ok:
         report.problems.extend(_gaps(name, report.rows))
         if not report.ok:
