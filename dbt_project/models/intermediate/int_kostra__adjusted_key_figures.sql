@@ -77,8 +77,10 @@ factors as (
         base.price_base_year,
         case
             when count(deflator.year) <> abs(years.year - base.price_base_year) then null
-            when years.year <= base.price_base_year then coalesce(product(1 + deflator.deflator_percent / 100), 1.0)
-            else 1 / product(1 + deflator.deflator_percent / 100)
+            -- multiplied in a fixed order so reruns give bit-identical doubles
+            when years.year <= base.price_base_year
+                then coalesce(list_product(list(1 + deflator.deflator_percent / 100 order by deflator.year)), 1.0)
+            else 1 / list_product(list(1 + deflator.deflator_percent / 100 order by deflator.year))
         end as deflator_factor,
         count(deflator.year) <> abs(years.year - base.price_base_year) as has_deflator_gap,
         coalesce(bool_or(deflator.origin = 'illustrative'), false) as has_illustrative_deflator

@@ -95,6 +95,15 @@ asss_average as (
 
 ),
 
+asss_total as (
+
+    -- summed in a fixed order so reruns give bit-identical doubles
+    select year, list_sum(list(asss_average order by service_area)) as asss_total
+    from asss_average
+    group by year
+
+),
+
 area_rows as (
 
     select
@@ -108,9 +117,7 @@ area_rows as (
         asss_average.asss_average as asss_average_need_adjusted,
         100 * by_area.need_adjusted_expenditure_per_inhabitant / nullif(asss_average.asss_average, 0)
             as resource_use_index,
-        asss_average.asss_average / sum(asss_average.asss_average) over (
-            partition by by_area.municipality_code, by_area.year
-        ) as spending_weight,
+        asss_average.asss_average / asss_total.asss_total as spending_weight,
         by_area.inputs_origin,
         concat_ws('; ',
             case when by_area.components_present < by_area.component_count
@@ -121,6 +128,7 @@ area_rows as (
         ) as note
     from by_area
     left join asss_average using (year, service_area)
+    left join asss_total using (year)
 
 ),
 
@@ -132,7 +140,8 @@ total_rows as (
         'Alle tjenesteområder' as service_area,
         true as is_total,
         string_agg(components, ', ' order by service_area) as components,
-        sum(net_operating_expenditure_per_inhabitant) as net_operating_expenditure_per_inhabitant,
+        list_sum(list(net_operating_expenditure_per_inhabitant order by service_area))
+            as net_operating_expenditure_per_inhabitant,
         case when count(resource_use_index) = (select count(*) from areas)
             then list_sum(list(need_adjusted_expenditure_per_inhabitant order by service_area)) end
             as need_adjusted_expenditure_per_inhabitant,
