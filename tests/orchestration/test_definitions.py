@@ -23,7 +23,7 @@ def test_one_asset_per_ssb_table_in_group_ssb_and_pool():
 def test_groups_are_per_source_and_layer():
     g = graph()
     groups = {g.get(k).group_name for k in g.get_all_asset_keys()}
-    assert groups == {"ssb", "klass", "fhi", "miljodirektoratet", "kommune_nm", "registry", "dbt_staging",
+    assert groups == {"ssb", "klass", "fhi", "miljodirektoratet", "kommune_nm", "registry", "asss_inputs", "dbt_staging",
                       "dbt_intermediate", "dbt_marts", "dbt_seeds", "publish"}
 
 
@@ -46,3 +46,14 @@ def test_every_writer_shares_the_pool():
         node = g.get(key)
         if node.is_materializable and key.path[0] in ("raw", "staging", "intermediate", "marts", "published"):
             assert node.pools == {"duckdb_writer"}, key
+
+
+def test_the_asss_inputs_feed_their_staging_models_and_the_index_waits_for_the_codes():
+    g = graph()
+    deflator = g.get(dg.AssetKey(["staging", "stg_statsbudsjettet__municipal_deflator"]))
+    assert dg.AssetKey(["raw", "municipal_deflator"]) in deflator.parent_keys
+    index = g.get(dg.AssetKey(["staging", "stg_gront_hefte__expense_need_index"]))
+    assert dg.AssetKey(["raw", "expense_need_index"]) in index.parent_keys
+    raw_index = g.get(dg.AssetKey(["raw", "expense_need_index"]))
+    assert dg.AssetKey(["raw", "klass_municipality_changes"]) in raw_index.parent_keys
+    assert raw_index.group_name == "asss_inputs" and raw_index.pools == {"duckdb_writer"}

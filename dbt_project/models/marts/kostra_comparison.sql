@@ -170,6 +170,29 @@ final as (
         on asss.key_figure_id = combined.key_figure_id
         and asss.year = combined.year
 
+),
+
+-- The ASSS way of comparing (deflated / need-adjusted, as the document marks each row): int_kostra__adjusted_key_figures.
+with_adjustments as (
+
+    select
+        final.*,
+        adjusted.adjustment,
+        adjusted.price_base_year,
+        adjusted.deflated_value,
+        adjusted.need_area,
+        adjusted.need_index,
+        adjusted.need_adjusted_value,
+        adjusted.adjusted_value,
+        adjusted.adjusted_value_rounded,
+        adjusted.adjustment_origin,
+        adjusted.adjustment_note
+    from final
+    left join {{ ref('int_kostra__adjusted_key_figures') }} as adjusted
+        on adjusted.key_figure_id = final.key_figure_id
+        and adjusted.region_code = final.region_code
+        and adjusted.year = final.year
+
 )
 
-select * from final
+select * from with_adjustments
