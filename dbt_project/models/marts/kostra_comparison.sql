@@ -177,7 +177,8 @@ with_adjustments as (
 
     select
         final.*,
-        adjusted.adjustment,
+        -- Rows without a figure (no known table) still say how the document adjusts them.
+        coalesce(adjusted.adjustment, {{ kostra_adjustment('final.key_figure_name') }}) as adjustment,
         adjusted.price_base_year,
         adjusted.deflated_value,
         adjusted.need_area,
