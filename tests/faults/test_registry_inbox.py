@@ -167,14 +167,14 @@ def test_any_exception_while_reading_quarantines_that_file_only(zone, monkeypatc
     inbox, quarantine, landing = zone
     drop(inbox, "a.csv", excel_csv([row("8,9", 2021)]))
     drop(inbox, "b.csv", excel_csv([row("9,1", 2022)]))
-    original = registry.read_table
+    original = registry.read_cells
 
-    def read_table(data: bytes, name: str):
+    def read_cells(data: bytes, name: str):
         if name == "a.csv":
             raise MemoryError("simulated")
         return original(data, name)
 
-    monkeypatch.setattr(registry, "read_table", read_table)
+    monkeypatch.setattr(registry, "read_cells", read_cells)
     result = process_inbox(inbox, quarantine, landing, REFERENCE)
     assert [n for n, _ in result.rejected] == ["a.csv"] and [n for n, _ in result.accepted] == ["b.csv"]
     assert "a.csv: cannot be read (MemoryError: simulated)" in result.rejected[0][1].read_text()

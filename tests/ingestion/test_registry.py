@@ -50,10 +50,12 @@ def test_iso_8859_1_is_accepted():
 
 
 def test_wrong_encoding_is_rejected_naming_the_byte():
-    data = (HEADER + "OKO01;3203;2022;14,8;percent;measured;\u201cAsker\u201d;\n").encode("cp1252")
+    # an export in the DOS code page 865: its 'ü' is 0x81, no character in Windows-1252
+    data = (HEADER + "OKO01;3203;2022;14,8;percent;measured;Asker;rapport fra Müller\n").encode("cp865")
     report = validate(data, "f.csv", REFERENCE)
     assert not report.ok
-    assert "byte 0x93" in messages(report)[0] and "UTF-8 or ISO-8859-1" in messages(report)[0]
+    assert messages(report) == ["f.csv: not valid UTF-8, and byte 0x81 on line 2 is not a character in Windows-1252; "
+                                "expected UTF-8 or Windows-1252 text (save the file as CSV UTF-8)"]
     utf16 = validate((HEADER + "OKO01;3203;2022;1;percent;measured;;\n").encode("utf-16"), "f.csv", REFERENCE)
     assert "UTF-16" in messages(utf16)[0]
 
@@ -132,7 +134,7 @@ def test_inbox_accepts_whole_files_and_quarantines_bad_ones(tmp_path):
     (inbox / "bad.csv").write_text(HEADER + "OKO01;3203;2022;14,8;percent;measured;;\n"
                                             "OKO01;3203;2021;abc;percent;measured;;\n")
     landing = LandingZone(tmp_path / "landing")
-    result = process_inbox(inbox, quarantine, landing, REFERENCE)
+    result = process_inbox(inbox, quarantine, landing, REFERENCE, settle_seconds=0)
     assert [name for name, _ in result.accepted] == ["good.csv"]
     assert [name for name, _ in result.rejected] == ["bad.csv"]
     assert list(inbox.iterdir()) == []
@@ -142,9 +144,9 @@ def test_inbox_accepts_whole_files_and_quarantines_bad_ones(tmp_path):
     manifest, rows = parse_landed(result.accepted[0][1], REFERENCE)
     assert manifest["original_name"] == "good.csv" and len(rows) == 1
     assert read_manifest(result.accepted[0][1])["payloads"][0]["sha256"]
-    # the same file dropped again is recognised, not landed twice
+    # the same file dropped again right away is recognised (it is the newest vintage), not landed twice
     (inbox / "good.csv").write_text(HEADER + "OKO01;3203;2022;14,8;percent;measured;;\n")
-    again = process_inbox(inbox, quarantine, landing, REFERENCE)
+    again = process_inbox(inbox, quarantine, landing, REFERENCE, settle_seconds=0)
     assert again.already_landed == ["good.csv"] and again.accepted == []
 
 
@@ -177,6 +179,22 @@ def workbook(rows: list[list], formats: dict[tuple[int, int], str] | None = None
         sheet.cell(row, column).number_format = number_format
     buffer = io.BytesIO()
     book.save(buffer)
+    return buffer.getvalue()
+
+
+def edit_sheet_xml(data: bytes, pattern: bytes, replacement: bytes) -> bytes:
+    """The workbook with one change in the first sheet's XML (what openpyxl cannot be told to write)."""
+    import re
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w") as target:
+        for item in source.infolist():
+            body = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                body, n = re.subn(pattern, replacement, body)
+                assert n == 1, body
+            target.writestr(item, body)
     return buffer.getvalue()
 
 
@@ -217,27 +235,18 @@ def test_xlsx_numbers_are_taken_exactly_as_stored():
                      ["BYS08", "3203", 2021, 12345678.9, "count", "measured", None, None],
                      ["BYS08", "3203", 2022, 0.1 + 0.2, "count", "measured", None, None],
                      ["BYS08", "3203", 2023, 72134574, "count", "measured", None, None]])
+    # openpyxl writes 15 significant digits; Excel writes up to 17, as the double needs them
+    data = edit_sheet_xml(data, rb"<v>0\.3</v>", b"<v>0.30000000000000004</v>")
     assert values(validate(data, "f.xlsx", REFERENCE)) == [1234.5678, 12345678.9, 0.30000000000000004, 72134574.0]
 
 
 def test_xlsx_with_a_wrong_dimension_record_still_reads_every_row_and_cell():
-    # openpyxl's read-only mode trusts the sheet's <dimension>, which some exporters write wrong (A1:A1)
+    # openpyxl's read-only mode trusts the sheet's <dimension>, which some exporters write wrong: claim the
+    # sheet is only A1:B2, and read-only openpyxl returns two columns of the first two rows
     data = workbook([["OKO01", "3203", 2021, 14.8, "percent", "measured", None, None],
                      ["OKO01", "3203", 2022, 15.1, "percent", "measured", None, "ekstra"]])
-    # claim the sheet is only A1:B2: read-only openpyxl would then return two columns of the first two rows
-    import re
-    import zipfile
-
-    buffer = io.BytesIO()
-
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w") as target:
-        for item in source.infolist():
-            body = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                body, n = re.subn(rb'<dimension ref="A1:H3" ?/>', b'<dimension ref="A1:B2"/>', body)
-                assert n == 1
-            target.writestr(item, body)
-    report = validate(buffer.getvalue(), "f.xlsx", REFERENCE)
+    data = edit_sheet_xml(data, rb'<dimension ref="A1:H3" ?/>', b'<dimension ref="A1:B2"/>')
+    report = validate(data, "f.xlsx", REFERENCE)
     assert values(report) == [14.8, 15.1] and report.rows[1].comment == "ekstra"
 
 
