@@ -93,7 +93,7 @@ failures, deadline = [], time.time() + float(sys.argv[2])
 while time.time() < deadline:
     try:
         con = duckdb.connect(sys.argv[1])
-        con.execute("create table if not exists beat (at double)")
+        con.execute("create table if not exists beat (moment double)")
         con.execute("insert into beat values (?)", [time.time()])
         con.close()
     except Exception as exc:
