@@ -280,3 +280,14 @@ def test_the_bundled_files_land_once_however_many_runs(tmp_path):
     for _ in range(3):
         land_seed_files(seed, landing, REFERENCE)
     assert len(landing.vintages("registry", "handlingsprogram")) == 1
+
+
+@pytest.mark.parametrize("value", ["abc", "-5", "nan", "inf", ""])
+def test_a_settle_time_that_is_not_a_number_of_seconds_is_refused_naming_the_variable(value):
+    from orchestration.settings import Settings
+
+    with pytest.raises(ValueError, match=rf"STYRINGSDATA_REGISTRY_SETTLE_SECONDS='{value}': expected a number of "
+                                         r"seconds, 0 or more \(e\.g\. 30\)"):
+        Settings.from_env({"STYRINGSDATA_REGISTRY_SETTLE_SECONDS": value})
+    assert Settings.from_env({}).registry_settle_seconds == 30
+    assert Settings.from_env({"STYRINGSDATA_REGISTRY_SETTLE_SECONDS": "0"}).registry_settle_seconds == 0
