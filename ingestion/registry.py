@@ -53,6 +53,7 @@ whose bytes are already a vintage of its table is not landed again.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -61,7 +62,6 @@ import os
 import re
 import shutil
 import time
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -87,6 +87,7 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")
 TEMPORARY_PREFIXES = (".", "~$")
 TEMPORARY_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", "~")
 VINTAGE_FORMAT = "%Y%m%dT%H%M%S.%fZ"
+FOUR_DIGITS = re.compile(r"[0-9]{4}")
 REFERENCE_SNAPSHOT = "registry_reference.json"
 
 
@@ -254,6 +255,8 @@ def read_cells(data: bytes, name: str) -> Table:
 def split_line(line: str, delimiter: str, name: str, number: int,
                header: Sequence[str] = ()) -> tuple[list[str], Problem | None]:
     """Cells of one line. A quote opens a quoted cell only at the start of a cell, and must close on the line."""
+    if '"' not in line:
+        return line.split(delimiter), None  # most lines: no quoting at all
     cells: list[str] = []
     i, end = 0, len(line)
     while True:
@@ -364,57 +367,56 @@ class NumberText:
     body: str  # digits and separators only
     negative: bool
     percent_sign: bool
-
-    def reading(self, decimal: str) -> Decimal | None:
-        """The value when `decimal` is the decimal separator (the other of ',' '.' and spaces group thousands)."""
-        grouping = "." if decimal == "," else ","
-        if self.body.count(decimal) > 1:
-            return None
-        whole, _, fraction = self.body.partition(decimal)
-        if decimal in self.body and not fraction.isdigit():
-            return None
-        if whole and not _grouped(whole, grouping):
-            return None
-        if not whole and not fraction:
-            return None
-        digits = (whole.replace(grouping, "").replace(" ", "") or "0") + ("." + fraction if fraction else "")
-        number = Decimal(digits)
-        return -number if self.negative else number
+    comma: Decimal | None  # the value when ',' is the decimal separator ('.' and spaces group thousands)
+    point: Decimal | None  # the value when '.' is
 
     def evidence(self) -> str | None:
         """The decimal separator this text alone shows, if it can be read with exactly one of them."""
-        comma, point = self.reading(","), self.reading(".")
-        if comma is not None and point is None:
+        if self.comma is not None and self.point is None:
             return ","
-        if point is not None and comma is None:
+        if self.point is not None and self.comma is None:
             return "."
         return None
 
 
-def _grouped(whole: str, grouping: str) -> bool:
-    """Digits, optionally grouped by threes with one kind of separator (`grouping` or a space)."""
-    if whole.isdigit():
-        return True
-    separators = {c for c in whole if not c.isdigit()}
-    if len(separators) != 1 or separators - {grouping, " "}:
-        return False
-    groups = whole.split(separators.pop())
-    return (1 <= len(groups[0]) <= 3 and groups[0][0] != "0" and all(g.isdigit() for g in groups)
-            and all(len(g) == 3 for g in groups[1:]))
+# Every Unicode space separator (category Zs) and the tab: all may group thousands.
+SPACES = {ord(c): " " for c in "\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+          "\u200a\u202f\u205f\u3000"}
+NUMBER_SHAPE = re.compile(r"[0-9][0-9., ]*|[.,][0-9]+")
+SCIENTIFIC = re.compile(r"\s*[-+\u2212\u2013]?[0-9.,]+[eE][-+]?[0-9]+\s*")
+GROUPED = {mark: re.compile(rf"[1-9][0-9]{{0,2}}(?:{re.escape(mark)}[0-9]{{3}})+") for mark in ", ."}
+
+
+def _reading(body: str, decimal: str, negative: bool) -> Decimal | None:
+    """The value of `body` when `decimal` is the decimal separator, or None when it cannot be read so."""
+    grouping = "." if decimal == "," else ","
+    whole, separator, fraction = body.partition(decimal)
+    if separator and not fraction.isdigit():  # also refuses a second decimal separator
+        return None
+    if whole and not whole.isdigit() and not (GROUPED[grouping].fullmatch(whole) or GROUPED[" "].fullmatch(whole)):
+        return None
+    if not whole and not fraction:
+        return None
+    digits = (whole.replace(grouping, "").replace(" ", "") or "0") + ("." + fraction if fraction else "")
+    number = Decimal(digits)
+    return -number if negative else number
 
 
 def number_text(text: str) -> NumberText | None:
     """Sign, percent sign and Unicode spaces taken apart; None when it is not written like a number at all."""
-    cleaned = "".join(" " if unicodedata.category(c) == "Zs" or c in "\t" else c for c in text).strip()
+    cleaned = text.translate(SPACES).strip()
     percent = cleaned.endswith("%")
-    cleaned = cleaned.rstrip("%").strip()
-    negative = bool(cleaned) and cleaned[0] in MINUS_SIGNS
-    if cleaned[:1] in MINUS_SIGNS + "+":
+    if percent:
+        cleaned = cleaned[:-1].rstrip()
+    negative = cleaned[:1] in tuple(MINUS_SIGNS)
+    if negative or cleaned[:1] == "+":
         cleaned = cleaned[1:].lstrip()
-    cleaned = re.sub(r" +", " ", cleaned)
-    if not cleaned or not re.fullmatch(r"[0-9][0-9., ]*|[.,][0-9]+", cleaned):
+    if "  " in cleaned:
+        cleaned = re.sub(r" +", " ", cleaned)
+    if not cleaned or not NUMBER_SHAPE.fullmatch(cleaned):
         return None
-    return NumberText(text, cleaned, negative, percent)
+    return NumberText(text, cleaned, negative, percent, _reading(cleaned, ",", negative),
+                      _reading(cleaned, ".", negative))
 
 
 @dataclass(frozen=True)
@@ -431,7 +433,8 @@ class DecimalSeparator:
         return f"decimal separator {self.separator!r} (row {self.row}: {self.text!r})"
 
 
-def decide_separator(values: Iterable[tuple[int, str]], name: str) -> tuple[DecimalSeparator, Problem | None]:
+def decide_separator(values: Iterable[tuple[int, str, NumberText | None]],
+                     name: str) -> tuple[DecimalSeparator, Problem | None]:
     """One decimal separator for the whole file, from the values that can be read only one way.
 
     Values showing ',' and '.' both: the one shown more often wins and the others are rejected row by
@@ -439,8 +442,7 @@ def decide_separator(values: Iterable[tuple[int, str]], name: str) -> tuple[Deci
     """
     first: dict[str, tuple[int, str]] = {}
     counts = {",": 0, ".": 0}
-    for row, text in values:
-        parsed = number_text(text)
+    for row, text, parsed in values:
         separator = parsed.evidence() if parsed else None
         if separator:
             counts[separator] += 1
@@ -457,16 +459,17 @@ def decide_separator(values: Iterable[tuple[int, str]], name: str) -> tuple[Deci
     return DecimalSeparator(separator, *first[separator]), None
 
 
-def read_number(text: str, file: DecimalSeparator) -> tuple[float | None, str | None, bool]:
+def read_number(text: str, file: DecimalSeparator,
+                parsed: NumberText | None = None) -> tuple[float | None, str | None, bool]:
     """(value, what was expected if it cannot be read, percent sign) for a value written as text."""
-    parsed = number_text(text)
+    parsed = parsed or number_text(text)
     if parsed is None:
-        if re.fullmatch(r"\s*[-+\u2212\u2013]?[0-9.,]+[eE][-+]?[0-9]+\s*", text):
+        if SCIENTIFIC.fullmatch(text):
             return None, ("a number written out in full, not in scientific notation (Excel shows a number that "
                           "no longer fits its cell this way, and the digits it hides are lost: format the column "
                           "as a number)"), False
         return None, "a number (decimal comma or point), or empty", False
-    comma, point = parsed.reading(","), parsed.reading(".")
+    comma, point = parsed.comma, parsed.point
     if comma is None and point is None:
         return None, ("a number (decimal comma or point; thousands grouped by three with a space or the other "
                       "separator), or empty"), parsed.percent_sign
@@ -497,6 +500,7 @@ def is_percent_unit(unit: str) -> bool:
 
 
 # -- validation ---------------------------------------------------------------
+@functools.lru_cache(maxsize=256)
 def unit_range(unit: str, max_rank: int) -> tuple[float | None, float | None, str]:
     scale = re.fullmatch(r"scale (\d+)-(\d+)", unit)
     if scale:
@@ -580,21 +584,24 @@ def _validate(data: bytes, name: str, reference: Reference) -> ValidationReport:
                                        "the file has a header but no data rows; expected at least one data row"))
         return report
     width = max((i + 1 for i, h in enumerate(header) if h), default=0)
+    positions = [(c, header.index(c)) for c in COLUMNS]
     records = []
     for record in table.records:
         if record.problem is not None:
             report.problems.append(record.problem)
         elif _beyond_header(name, record, width, table.kind, report.problems):
-            records.append({c: record.cells[header.index(c)] if header.index(c) < len(record.cells) else ""
-                            for c in COLUMNS} | {"_row": record.row})
-    texts = [(r["_row"], r["value"].strip()) for r in records if isinstance(r["value"], str) and r["value"].strip()]
-    separator, mixed = decide_separator(texts, name)
+            cells = record.cells
+            records.append({c: cells[i] if i < len(cells) else "" for c, i in positions} | {"_row": record.row})
+    texts = {r["_row"]: r["value"].strip() for r in records if isinstance(r["value"], str) and r["value"].strip()}
+    parsed = {row: number_text(text) for row, text in texts.items()}  # once: to decide, then to read
+    separator, mixed = decide_separator(((row, text, parsed[row]) for row, text in texts.items()), name)
     if mixed is not None:
         report.problems.append(mixed)
     seen: dict[tuple[str, str, int], int] = {}
     converted: list[int] = []
     for record in records:
-        row = _validate_row(name, record, separator, reference, report.problems, converted)
+        row = _validate_row(name, record, separator, parsed.get(record["_row"]), reference, report.problems,
+                            converted)
         if row is None:
             continue
         key = (row.indicator_id, row.municipality_code, row.period)
@@ -646,8 +653,8 @@ def _column_letter(number: int) -> str:
     return letters
 
 
-def _validate_row(name: str, record: dict, separator: DecimalSeparator, reference: Reference,
-                  problems: list[Problem], converted: list[int]) -> RegistryRow | None:
+def _validate_row(name: str, record: dict, separator: DecimalSeparator, parsed: NumberText | None,
+                  reference: Reference, problems: list[Problem], converted: list[int]) -> RegistryRow | None:
     before = len(problems)
     number = record["_row"]
     cells = {c: cell_text(record[c]).strip() for c in COLUMNS}
@@ -666,7 +673,7 @@ def _validate_row(name: str, record: dict, separator: DecimalSeparator, referenc
                 f"an indicator delivered through the registry; {indicator.indicator_id} comes from {indicator.route}")
     code = cells["municipality_code"]
     if code:
-        if not re.fullmatch(r"\d{4}", code):
+        if not FOUR_DIGITS.fullmatch(code):
             problem("municipality_code", code, "a four-digit municipality code (e.g. 3203)")
         elif code in reference.retired and code not in reference.municipalities:
             problem("municipality_code", code,
@@ -674,13 +681,13 @@ def _validate_row(name: str, record: dict, separator: DecimalSeparator, referenc
         elif code not in reference.municipalities:
             problem("municipality_code", code, "a municipality code known to KLASS/SSB")
     period = cells["period"]
-    year = int(period) if re.fullmatch(r"\d{4}", period) else None
+    year = int(period) if FOUR_DIGITS.fullmatch(period) else None
     if period and (year is None or not reference.first_year <= year <= reference.last_year):
         problem("period", period, f"a year between {reference.first_year} and {reference.last_year}")
     status = STATUSES.get(cells["status"].lower()) if cells["status"] else None
     if cells["status"] and status is None:
         problem("status", cells["status"], f"one of {', '.join(sorted(set(STATUSES.values())))}")
-    value = _row_value(record["value"], cells["value"], separator, indicator, problem, converted, number)
+    value = _row_value(record["value"], cells["value"], separator, parsed, indicator, problem, converted, number)
     if status == "measured" and not cells["value"]:
         problem("value", "", "a number, since status is measured")
     if status not in (None, "measured") and cells["value"]:
@@ -700,8 +707,8 @@ def _validate_row(name: str, record: dict, separator: DecimalSeparator, referenc
                        number)
 
 
-def _row_value(cell: Cell, text: str, separator: DecimalSeparator, indicator: IndicatorRule | None,
-               problem, converted: list[int], number: int) -> float | None:
+def _row_value(cell: Cell, text: str, separator: DecimalSeparator, parsed: NumberText | None,
+               indicator: IndicatorRule | None, problem, converted: list[int], number: int) -> float | None:
     """The figure of a value cell in the catalogue unit, or None (with a problem when it cannot be read)."""
     if isinstance(cell, XlsxNumber):
         if isinstance(cell.value, float) and not math.isfinite(cell.value):
@@ -719,7 +726,7 @@ def _row_value(cell: Cell, text: str, separator: DecimalSeparator, indicator: In
         return float(shown)
     if not text:
         return None
-    value, expected, percent_sign = read_number(text, separator)
+    value, expected, percent_sign = read_number(text, separator, parsed)
     if expected is not None:
         problem("value", text, expected)
         return None
