@@ -346,3 +346,22 @@ def test_a_number_excel_showed_in_scientific_notation_is_refused():
     # Excel's General format shows 123456789012 as 1,23457E+11: the digits after the sixth are gone
     report = check(HEADER + "BYS08;3203;2022;1,23457E+11;count;measured;;\n")
     assert not report.ok and "scientific notation" in messages(report)[0]
+
+
+def test_a_file_that_uses_both_decimal_separators_as_often_is_rejected():
+    report = check(HEADER + "BYS08;3203;2021;12,5;count;measured;;\n" + "BYS08;3203;2022;1,234.5;count;measured;;\n")
+    assert messages(report) == ["f.csv: the file writes numbers with ',' (row 2: '12,5') and with '.' (row 3: "
+                                "'1,234.5') as the decimal separator, 1 value(s) each; expected one decimal "
+                                "separator throughout the file"]
+
+
+def test_a_percent_sign_is_the_figure_as_shown_and_only_for_a_percent_unit():
+    assert values(check(HEADER + "OKO01;3203;2022;14,8\u00a0%;percent;measured;;\n")) == [14.8]
+    report = check(HEADER + "BYS08;3203;2022;25 %;count;measured;;\n")
+    assert messages(report) == ["f.csv, row 2, column value: got '25 %'; expected a number in the catalogue unit "
+                                "'count' of BYS08, without a percent sign"]
+
+
+@pytest.mark.parametrize("text", ["12 5", "1.23,4", "1,2,3", "0 123", "1 2345", "٣", "12,5-", "--3"])
+def test_text_that_is_not_one_number_is_refused(text):
+    assert "expected a number" in messages(check(HEADER + f"BYS08;3203;2022;{text};count;measured;;\n"))[0]
