@@ -3,7 +3,11 @@
     styringsdata run            offline, from the bundled snapshots
     styringsdata run --live     against SSB and KLASS (fails fast without network)
     styringsdata run --record   live, and save every answer as a snapshot
-    styringsdata registry check FILE   validate a registry file; exit 1 when it would be rejected
+    styringsdata registry check FILE [--show]
+                                validate a registry file without loading it; --show prints the rows the
+                                warehouse would hold. Exit 0 accepted, 1 rejected, 2 cannot check (no such
+                                file, no run yet), 75 cannot read now (the file is still being written, or
+                                is locked): try again. It never opens the work file, so it cannot disturb a run.
     styringsdata report         rebuild the newest quality report from the work file (--send to e-mail it)
     styringsdata doctor [--live]   does the configuration match the sources? (snapshots, or the live APIs)
 """
@@ -144,13 +148,15 @@ def summarise(result, settings) -> None:
         print(f"styringsdata: quality report {report}")
 
 
+REGISTRY_CANNOT_READ_NOW = 75  # sysexits' EX_TEMPFAIL: try again later; distinct from 1 = rejected
+
+
 def _registry_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    import duckdb
-
-    from ingestion.catalogue import registry_reference
-    from ingestion.registry import validate_file
+    from ingestion.catalogue import load_catalogue
+    from ingestion.registry import (REFERENCE_SNAPSHOT, FileChanged, IndicatorRule, read_reference_snapshot,
+                                    validate_file)
     from orchestration.settings import Settings
 
     settings = Settings.from_env()
@@ -158,17 +164,33 @@ def _registry_check(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"styringsdata: {path}: no such file", file=sys.stderr)
         return 2
-    if not settings.work_db.exists():
-        print(f"styringsdata: {settings.work_db} does not exist; run `styringsdata run` once so municipality "
-              "codes from SSB and KLASS are known", file=sys.stderr)
-        return 2
-    con = duckdb.connect(str(settings.work_db), read_only=True)
+    # The municipality codes the last run checked against, from a file that run wrote: the work file
+    # itself may be held by a run's writer, and a reader would block that writer.
+    snapshot = settings.data_dir / REFERENCE_SNAPSHOT
+    rules = [IndicatorRule(i.indicator_id, i.route, i.unit) for i in load_catalogue()]
     try:
-        reference = registry_reference(con, max_bytes=settings.registry_max_bytes)
-    finally:
-        con.close()
-    report, _ = validate_file(path, reference)  # an oversized file is refused without being read
+        reference = read_reference_snapshot(snapshot, rules, max_bytes=settings.registry_max_bytes)
+    except FileNotFoundError:
+        print(f"styringsdata: {snapshot} does not exist; run `styringsdata run` once so municipality codes from "
+              "SSB and KLASS are known", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"styringsdata: cannot read {snapshot} now ({exc.__class__.__name__}: {exc}); try again in a minute "
+              "(every run rewrites it)", file=sys.stderr)
+        return REGISTRY_CANNOT_READ_NOW
+    try:
+        report, _ = validate_file(path, reference)  # an oversized file is refused without being read
+    except FileChanged:
+        print(f"styringsdata: cannot read {path} now: its size or modification time changed while it was read "
+              "(is it still being copied or saved?); try again when it is complete", file=sys.stderr)
+        return REGISTRY_CANNOT_READ_NOW
+    except OSError as exc:
+        print(f"styringsdata: cannot read {path} now ({exc.__class__.__name__}: {exc}); try again",
+              file=sys.stderr)
+        return REGISTRY_CANNOT_READ_NOW
     sys.stdout.write(report.text())
+    if args.show and report.ok:
+        sys.stdout.write(_registry_rows_table(report.rows))
     return 0 if report.ok else 1
 
 
@@ -201,6 +223,17 @@ def _doctor(args: argparse.Namespace) -> int:
     return report.exit_code()
 
 
+def _registry_rows_table(rows) -> str:
+    """The rows as the warehouse would hold them, aligned for reading in a terminal."""
+    from ingestion.registry import show
+
+    table = [("indicator", "municipality", "period", "value", "unit", "status")]
+    table += [(r.indicator_id, r.municipality_code, str(r.period), "" if r.value is None else show(r.value),
+               r.unit, r.status) for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    return "".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() + "\n" for line in table)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="styringsdata", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -212,8 +245,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.set_defaults(handler=_run)
     registry = commands.add_parser("registry", help="the municipal registry drop zone")
     registry_commands = registry.add_subparsers(dest="registry_command", required=True)
-    check = registry_commands.add_parser("check", help="validate a registry file without loading it")
+    check = registry_commands.add_parser(
+        "check", help="validate a registry file without loading it",
+        description="Validate a registry file as a run would, without loading it. Exit 0 accepted, 1 rejected, "
+        "2 cannot check (no such file, no run yet), 75 cannot read now (still being written, locked): try again.")
     check.add_argument("file")
+    check.add_argument("--show", action="store_true",
+                       help="print the normalised rows that would be loaded (indicator, municipality, period, "
+                       "value, unit, status)")
     check.set_defaults(handler=_registry_check)
     report = commands.add_parser("report", help="rebuild the newest quality report without rerunning the pipeline")
     report.add_argument("--send", action="store_true", help="also e-mail it (needs the SMTP settings)")

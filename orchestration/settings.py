@@ -32,6 +32,9 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("STYRINGSDATA_REGISTRY_SEED", "snapshots/registry",
      "Bundled registry files landed once (the Handlingsprogram's published 2019-2022 values)."),
     ("STYRINGSDATA_REGISTRY_MAX_BYTES", "20971520", "Registry files larger than this are refused."),
+    ("STYRINGSDATA_REGISTRY_SETTLE_SECONDS", "30",
+     "A registry inbox file modified less than this many seconds ago is left for a later run (it may still be "
+     "being copied); every run and the inbox sensor apply it."),
     ("STYRINGSDATA_AUTOMATION", "off",
      "on: schedules and sensors start running when Dagster's daemon starts (dagster dev); off: they are listed, "
      "stopped, and can be switched on in the UI."),
@@ -62,6 +65,16 @@ def _on_off(value: str, name: str) -> bool:
     return value.strip().lower() == "on"
 
 
+def _seconds(value: str, name: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"{name}={value!r}: expected a number of seconds, 0 or more (e.g. 30)")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -76,6 +89,7 @@ class Settings:
     quarantine: Path
     registry_seed: Path
     registry_max_bytes: int
+    registry_settle_seconds: float = 30.0
     automation: bool = False
     rebuild: bool = False
     mail: MailSettings | None = None
@@ -130,6 +144,8 @@ class Settings:
             quarantine=_resolve(env.get("STYRINGSDATA_QUARANTINE", str(data_dir / "quarantine")), PROJECT_ROOT),
             registry_seed=_resolve(env.get("STYRINGSDATA_REGISTRY_SEED", "snapshots/registry"), PROJECT_ROOT),
             registry_max_bytes=int(env.get("STYRINGSDATA_REGISTRY_MAX_BYTES", str(20 * 1024 * 1024))),
+            registry_settle_seconds=_seconds(env.get("STYRINGSDATA_REGISTRY_SETTLE_SECONDS", "30"),
+                                             "STYRINGSDATA_REGISTRY_SETTLE_SECONDS"),
             rebuild=_on_off(env.get("STYRINGSDATA_REBUILD", "off"), "STYRINGSDATA_REBUILD"),
             automation=_on_off(env.get("STYRINGSDATA_AUTOMATION", "off"), "STYRINGSDATA_AUTOMATION"),
             mail=MailSettings.from_env(env),

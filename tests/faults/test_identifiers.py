@@ -184,7 +184,7 @@ def test_hostile_registry_file_names_land_inside_the_landing_zone_and_load_as_da
     for n, name in enumerate(HOSTILE_NAMES):
         (inbox / name).write_text("indicator_id;municipality_code;period;value;unit;status;source;comment\n"
                                   f"OKO01;3203;{2000 + n};1;percent;measured;;\n", encoding="utf-8")
-    result = process_inbox(inbox, quarantine, landing, reference)
+    result = process_inbox(inbox, quarantine, landing, reference, settle_seconds=0)
     # Names starting with a dot are hidden files (editor and upload leftovers): left alone in the inbox.
     hidden = [n for n in HOSTILE_NAMES if n.startswith(".")]
     assert sorted(n for n, _ in result.accepted) == sorted(set(HOSTILE_NAMES) - set(hidden))
