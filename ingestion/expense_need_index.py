@@ -29,7 +29,7 @@ import duckdb
 
 from ingestion.file_contract import body_rows, read_contract_table, read_header
 from ingestion.raw_store import RAW, LoadResult, _insert_rows, _timestamp
-from ingestion.registry import Problem, ValidationReport
+from ingestion.registry import DecimalSeparator, Problem, ValidationReport, number_text, read_number
 
 SOURCE = "expense_need_index"
 TABLE = f"{RAW}.expense_need_index"
@@ -66,13 +66,13 @@ class NeedIndexRow:
 
 
 
-def parse_number(text: str) -> float | None:
-    """A figure with a decimal comma (or a point when there is no comma); a point beside a comma groups thousands."""
-    cleaned = text.strip().replace("\u00a0", "").replace(" ", "").rstrip("%")
-    if "," in cleaned and "." in cleaned:
-        cleaned = cleaned.replace(".", "")
-    cleaned = cleaned.replace(",", ".")
-    return float(cleaned) if re.fullmatch(r"-?\d+(\.\d+)?", cleaned) else None
+def parse_number(text: str) -> tuple[float | None, str | None]:
+    """(value, what was expected) by the registry's rules, taken per value: a reading that depends on which
+    separator is the decimal one (`1,053`) is refused with both readings rather than mis-read."""
+    value, expected, _ = read_number(text, DecimalSeparator(None))
+    # Text that is no number at all gets the column's own expectation; the registry's says why a number is not.
+    return value, (expected if number_text(text) is not None else None)
+
 
 def load_areas(path: Path = AREAS_PATH) -> frozenset[str]:
     with Path(path).open(encoding="utf-8") as f:
@@ -135,9 +135,9 @@ def _validate_row(name: str, number: int, record: dict[str, str], reference: Nee
     if record["need_area"] not in reference.areas:
         problem("need_area", f"a need area of the catalogue (dbt_project/seeds/expense_need_areas.csv): "
                              f"{', '.join(sorted(reference.areas))}")
-    index = parse_number(record["need_index"]) if record["need_index"] else None
+    index, unreadable = parse_number(record["need_index"]) if record["need_index"] else (None, None)
     if index is None:
-        problem("need_index", "a number (decimal comma or point), the national average = 100")
+        problem("need_index", unreadable or "a number (decimal comma or point), the national average = 100")
     elif index <= 0:
         problem("need_index", "a positive index (the national average = 100); an expense need is never "
                               "zero or negative")

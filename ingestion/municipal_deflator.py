@@ -27,7 +27,7 @@ import duckdb
 
 from ingestion.file_contract import body_rows, read_contract_table, read_header
 from ingestion.raw_store import RAW, LoadResult, _insert_rows, _timestamp
-from ingestion.registry import Problem, ValidationReport
+from ingestion.registry import DecimalSeparator, Problem, ValidationReport, number_text, read_number
 
 SOURCE = "municipal_deflator"
 TABLE = f"{RAW}.municipal_deflator"
@@ -54,13 +54,13 @@ class DeflatorRow:
 
 
 
-def parse_number(text: str) -> float | None:
-    """A figure with a decimal comma (or a point when there is no comma); a point beside a comma groups thousands."""
-    cleaned = text.strip().replace("\u00a0", "").replace(" ", "").rstrip("%")
-    if "," in cleaned and "." in cleaned:
-        cleaned = cleaned.replace(".", "")
-    cleaned = cleaned.replace(",", ".")
-    return float(cleaned) if re.fullmatch(r"-?\d+(\.\d+)?", cleaned) else None
+def parse_number(text: str) -> tuple[float | None, str | None]:
+    """(value, what was expected) by the registry's rules, taken per value: a reading that depends on which
+    separator is the decimal one (`1,053`) is refused with both readings rather than mis-read."""
+    value, expected, _ = read_number(text, DecimalSeparator(None))
+    # Text that is no number at all gets the column's own expectation; the registry's says why a number is not.
+    return value, (expected if number_text(text) is not None else None)
+
 
 def validate(data: bytes, name: str, *, last_year: int | None = None) -> ValidationReport:
     """Every problem of the file, each naming file, row, column, value and what was expected."""
@@ -116,9 +116,9 @@ def _validate_row(name: str, number: int, record: dict[str, str], last_year: int
     year = int(record["year"]) if re.fullmatch(r"\d{4}", record["year"]) else None
     if year is None or not FIRST_YEAR <= year <= last_year:
         problem("year", f"a year between {FIRST_YEAR} and {last_year}")
-    percent = parse_number(record["deflator_percent"]) if record["deflator_percent"] else None
+    percent, unreadable = parse_number(record["deflator_percent"]) if record["deflator_percent"] else (None, None)
     if percent is None:
-        problem("deflator_percent", "the growth in percent, a number such as 4,3 (decimal comma or point)")
+        problem("deflator_percent", unreadable or "the growth in percent, a number such as 4,3 (decimal comma or point)")
     elif not MIN_PERCENT <= percent <= MAX_PERCENT:
         problem("deflator_percent", f"the growth in percent between {MIN_PERCENT:g} and {MAX_PERCENT:g} "
                                     "(4,3 for 4.3 %; not a factor such as 1,043)")

@@ -70,7 +70,8 @@ def test_a_deflator_file_with_a_missing_year_is_rejected_naming_the_gap():
 
 @pytest.mark.parametrize("line, expected", [
     ("2022;1,053;NB23;2022-10;published;NB23;https://x",
-     "row 2, column deflator_percent: got '1.053'; expected the growth in percent (4,3 for 4.3 %), not a factor"),
+     "row 2, column deflator_percent: got '1,053'; expected a number whose reading is unambiguous: it reads as 1053 "
+     "with ',' between thousands or as 1.053"),
     ("2022;5,3;NB23;2022-10;published;NB23;https://x\n2022;43;NB24;2023-10;published;NB24;https://x",
      "row 3, column deflator_percent: got '43'; expected the growth in percent between -10 and 30"),
     ("2022;fem;NB23;2022-10;published;NB23;https://x", "column deflator_percent: got 'fem'; expected the growth"),
