@@ -7,7 +7,8 @@
 
     An area sums its components: the Handlingsprogram's `**)` key figures that are net operating expenditure
     per inhabitant (seed kostra_key_figure_need_areas, resource_use_component); figures per inhabitant of a
-    target group (per child 1-5, per pupil 6-15, ...) are not summable and stay out. The total row weights the
+    target group (per child 1-5, per pupil 6-15, ...) are not summable and stay out, and so do key figures with
+    no known source table (seed kostra_key_figures, source_status). The total row weights the
     areas by spending: sum of the member's need-adjusted spending over the same sum for the ASSS average, which
     is the areas' indices weighted by their share of the ASSS average's need-adjusted spending.
 -#}
@@ -24,6 +25,9 @@ components as (
     from {{ ref('kostra_key_figure_need_areas') }} as need_areas
     inner join {{ ref('kostra_key_figures') }} as key_figures using (key_figure_id)
     where need_areas.resource_use_component
+        -- A component no source is known for would leave its area without an index for every member;
+        -- the area is built from the components that are fetched, and `components` names them.
+        and key_figures.source_status = 'mapped'
 
 ),
 
