@@ -131,3 +131,49 @@ def start() -> PgServer:
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"PostgreSQL did not start: {exc.cmd[0]}: {exc.stderr}\n{log}") from None
     return server
+
+
+# The roles and databases of deploy/postgres/setup.sql, with throwaway passwords (a quote and a non-ASCII
+# letter in each, so quoting mistakes show).
+PUBLISHER = "styringsdata_publisher"
+PUBLISHER_PASSWORD = "pub'Læs-9f3k2"
+DAGSTER_USER = "dagster"
+DAGSTER_PASSWORD = "dag'Søk-4k1m7"
+BI_LOGIN = "bi_reader"
+BI_PASSWORD = "bi'Kø-2m8x1"
+SETUP_SQL = Path(__file__).resolve().parents[1] / "deploy" / "postgres" / "setup.sql"
+
+
+@dataclass
+class Warehouse:
+    server: PgServer
+    database: str = "styringsdata"
+
+    @property
+    def publisher_url(self) -> str:
+        return self.server.tcp_url(PUBLISHER, self.database)
+
+    def publisher_url_with_password(self) -> str:
+        from urllib.parse import quote
+
+        return f"postgresql://{PUBLISHER}:{quote(PUBLISHER_PASSWORD, safe='')}@127.0.0.1:{self.server.port}/{self.database}"
+
+    def bi(self) -> psycopg.Connection:
+        return psycopg.connect(self.server.tcp_url(BI_LOGIN, self.database), password=BI_PASSWORD, autocommit=True,
+                               application_name="bi-reader-test")
+
+    def admin(self) -> psycopg.Connection:
+        return self.server.admin(self.database)
+
+
+def setup_warehouse(server: PgServer) -> Warehouse:
+    """Run deploy/postgres/setup.sql as the documentation says, then add one BI login as its comments say."""
+    subprocess.run([str(server.bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                    "-v", f"publisher_password={PUBLISHER_PASSWORD}", "-v", f"dagster_password={DAGSTER_PASSWORD}",
+                    "-h", server.socket_dir, "-p", str(server.port), "-U", SUPERUSER, "-d", "postgres",
+                    "-f", str(SETUP_SQL)], check=True, capture_output=True, text=True, timeout=60)
+    with server.admin() as con:
+        con.execute(sql.SQL("create role {} login password {} in role styringsdata_reader").format(
+            sql.Identifier(BI_LOGIN), sql.Literal(BI_PASSWORD)))
+        con.execute(sql.SQL("alter role {} set search_path = styringsdata").format(sql.Identifier(BI_LOGIN)))
+    return Warehouse(server)

@@ -8,9 +8,8 @@ new one, never a mix. The previous file is kept as `warehouse.previous.duckdb`.
 The file is written in DuckDB 1.1's storage format (`PUBLICATION_STORAGE_VERSION`): the pipeline runs DuckDB
 2.0, but BI drivers and CLIs bundle a 1.x engine, which cannot open a file in 2.0's format.
 
-With a PostgreSQL target (orchestration/lib/publish_postgres.py), the same publication is staged there before
-anything is renamed here, and switched in just before the file is: a publication that cannot be staged
-changes neither target.
+With a PostgreSQL target (orchestration/lib/publish_postgres.py), the same publication is staged and switched
+in there before anything is renamed here: a publication that PostgreSQL cannot take changes neither target.
 """
 
 from __future__ import annotations
@@ -233,7 +232,7 @@ def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: li
             staged = publish_postgres.stage(postgres, incoming, published_at, gate)
             seconds["postgres stage"] = time.perf_counter() - clock
             clock = time.perf_counter()
-            publish_postgres.swap(staged)
+            switched = publish_postgres.swap(staged)
             seconds["postgres switch"] = time.perf_counter() - clock
         if warehouse.exists():
             # A hard link keeps the previous publication without copying it and
@@ -252,4 +251,4 @@ def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: li
             incoming.unlink()
     swap_in_parquet(staging, parquet_dir)
     return Publication(warehouse, parquet_dir, rows, published_at,
-                       postgres.describe() if postgres is not None else None, seconds)
+                       f"{postgres.describe()} ({switched.how})" if postgres is not None else None, seconds)

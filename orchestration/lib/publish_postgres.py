@@ -4,20 +4,21 @@ What is published is the DuckDB publication file itself (after the gate passed):
 and column comments, plus `_publication` (publication time, run, gate result, rows per table) and
 `_quality_gate` (every check of the gate that let it through).
 
-Readers switch from one publication to the next in one step:
-1. stage: the tables are built in the schema `<schema>__incoming` and committed; readers never see it
-   (the reader role gets no privilege on it);
-2. swap, one transaction: lock every table of `<schema>` and `<schema>__previous` (ACCESS EXCLUSIVE), drop
-   `<schema>__previous`, rename `<schema>` to `<schema>__previous` and `<schema>__incoming` to `<schema>`, grant.
-
-Why lock before renaming: PostgreSQL resolves each table of a statement by name one after the other, so a
-rename that commits between two of them would give one statement an old table and a new one. A statement
-that needs a locked table waits until the swap commits and then resolves every name again, so it reads the
-new publication whole; a statement or an open transaction that already holds a table keeps the swap waiting
-until it ends, so it reads the old publication whole. The swap never waits while holding locks for longer
-than a fraction of `deadlock_timeout` (the LOCK statement has a short statement timeout and is retried), so a
-reader that touches tables in another order is never chosen as a deadlock victim: the swap gives way first.
-A reader holding a transaction open for longer than `swap_wait` makes the publish fail naming that session.
+Readers switch from one publication to the next in one step, without waiting:
+1. stage: the tables are copied into the schema `<schema>__incoming` and committed; readers have no privilege
+   on it;
+2. switch, one transaction: when the marts have the same tables and columns as the live publication (every
+   publication but a changed dbt model's), every row of `<schema>` is replaced from the staged copy (DELETE +
+   INSERT ... SELECT, with changed comments). Those take ROW EXCLUSIVE locks, which conflict with no reader:
+   readers never wait, each statement sees the publication before the commit or the one after, never a mix,
+   and a REPEATABLE READ transaction keeps the one it started with. The dead rows are vacuumed afterwards.
+3. when the marts changed shape (or on the first publish), the staged schema takes the live one's name
+   instead. That needs ACCESS EXCLUSIVE locks on the live tables: a statement that needs one waits for the
+   commit and then resolves every name anew, so it reads the new publication whole; a reader's open
+   transaction holds the switch back. The LOCK statement gives up after a fraction of `deadlock_timeout` and
+   is retried, so no reader is chosen as a deadlock victim; after `swap_wait` the publish fails naming the
+   sessions that held it, and nothing was switched. Views in other schemas on the marts survive (2) and make
+   (3) refuse with their names (dropping the old tables would drop them).
 
 Credentials: the URL comes from the environment (STYRINGSDATA_POSTGRES_URL); the password is best left out
 of it and given to libpq as PGPASSWORD or in a ~/.pgpass file. No message built here contains the password.
@@ -91,8 +92,9 @@ class StagedPublication:
 
 @dataclass(frozen=True)
 class SwapResult:
+    how: str  # "rows replaced" or "schema switched"
     attempts: int
-    waited: float  # seconds from the first lock attempt to the commit
+    seconds: float
 
 
 def redact(url: str) -> str:
@@ -271,6 +273,18 @@ def _relations(cur: psycopg.Cursor, schemas: list[str]) -> list[tuple[str, str]]
     return cur.fetchall()
 
 
+def _layout(cur: psycopg.Cursor, schema: str) -> dict[str, list[tuple[str, str]]]:
+    """table -> [(column, type)] in column order, as PostgreSQL has it."""
+    cur.execute("""select c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
+                   from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+                   where n.nspname = %s and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped
+                   order by c.relname, a.attnum""", [schema])
+    layout: dict[str, list[tuple[str, str]]] = {}
+    for table, column, type_ in cur.fetchall():
+        layout.setdefault(table, []).append((column, type_))
+    return layout
+
+
 def _outside_dependents(cur: psycopg.Cursor, schema: str) -> list[str]:
     """Views and other objects elsewhere that depend on this schema's tables (DROP ... CASCADE would drop them)."""
     cur.execute("""
@@ -287,80 +301,134 @@ def _outside_dependents(cur: psycopg.Cursor, schema: str) -> list[str]:
 
 def _blockers(con: psycopg.Connection, schemas: list[str]) -> list[str]:
     rows = con.execute("""
-        select distinct a.pid, a.usename, a.application_name, a.client_addr::text, a.state, a.xact_start
+        select distinct a.pid, a.usename, a.application_name, host(a.client_addr), a.state, a.xact_start
         from pg_locks l join pg_class c on c.oid = l.relation join pg_namespace n on n.oid = c.relnamespace
         join pg_stat_activity a on a.pid = l.pid
         where n.nspname = any(%s) and l.granted and a.pid <> pg_backend_pid() order by a.xact_start""",
                        [schemas]).fetchall()
-    return [f"pid {pid} user {user} application {app or '-'} from {addr or 'local socket'} ({state}, transaction "
-            f"open since {start:%Y-%m-%d %H:%M:%S %Z})" for pid, user, app, addr, state, start in rows]
+    # Without pg_read_all_stats (deploy/postgres/setup.sql grants it) other users' sessions show only pid and user.
+    return [f"pid {pid} user {user} application {app or '-'} from {addr or 'local socket'} ({state or 'state hidden'}"
+            + (f", transaction open since {start:%Y-%m-%d %H:%M:%S %Z})" if start else ")")
+            for pid, user, app, addr, state, start in rows]
 
 
 def swap(staged: StagedPublication) -> SwapResult:
     """Make the staged publication the one readers see, in one transaction (see the module's docstring)."""
     target = staged.target
-    live, incoming, previous = target.schema, target.incoming_schema, target.previous_schema
     started = time.monotonic()
-    attempts = 0
     with target.connect() as con:
-        deadlock_ms = _milliseconds(con.execute("select setting, unit from pg_settings "
-                                                "where name = 'deadlock_timeout'").fetchone())
-        attempt_ms = max(10, min(200, deadlock_ms // 4))
-        while True:
-            attempts += 1
-            try:
-                with con.transaction():
-                    cur = con.cursor()
-                    relations = _relations(cur, [live, previous])
-                    if relations:
-                        cur.execute(sql.SQL("set local statement_timeout = {}").format(sql.Literal(attempt_ms)))
-                        cur.execute(sql.SQL("lock table {} in access exclusive mode").format(
-                            sql.SQL(", ").join(_ident(s, r) for s, r in relations)))
-                        cur.execute("set local statement_timeout = 0")
-                    _switch(cur, target, live, incoming, previous)
-                return SwapResult(attempts, time.monotonic() - started)
-            except psycopg.errors.QueryCanceled:
-                if time.monotonic() - started > target.swap_wait:
-                    busy = "; ".join(_blockers(con, [live, previous])) or "sessions that have since ended"
-                    raise PublishError(
-                        f"the switch to the new publication in {target.describe()} waited {target.swap_wait:.0f} s "
-                        f"for readers to finish and gave up; held by: {busy}. Readers keep the previous publication; "
-                        f"the new one stays unreadable in {incoming} until the next publish replaces it") from None
-                time.sleep(random.uniform(0.02, 0.1))
-            except psycopg.errors.UndefinedObject as exc:
-                raise PublishError(f"the switch in {target.describe()} failed: {_first_line(exc)}") from None
+        con.autocommit = True  # every transaction below is an explicit block
+        cur = con.cursor()
+        live, incoming = _layout(cur, target.schema), _layout(cur, target.incoming_schema)
+        if not incoming:
+            raise PublishError(f"no staged publication in schema {target.incoming_schema} of {target.describe()}")
+        try:
+            if live == incoming:
+                _replace_rows(con, target, list(incoming))
+                result = SwapResult("rows replaced", 1, time.monotonic() - started)
+            else:
+                attempts = _switch_schemas(con, target, started)
+                result = SwapResult("schema switched", attempts, time.monotonic() - started)
+            con.execute(sql.SQL("drop schema if exists {} cascade").format(_ident(target.incoming_schema)))
+        except psycopg.Error as exc:
+            raise PublishError(f"the switch to the new publication in {target.describe()} failed: {_first_line(exc)}; "
+                               "readers keep the previous publication") from None
+    _vacuum(target, list(incoming))
+    return result
 
 
-def _switch(cur: psycopg.Cursor, target: PostgresTarget, live: str, incoming: str, previous: str) -> None:
-    cur.execute("select nspname from pg_namespace where nspname = any(%s)", [[live, incoming, previous]])
-    present = {r[0] for r in cur.fetchall()}
-    if incoming not in present:
-        raise PublishError(f"no staged publication in schema {incoming} of {target.describe()}")
-    if previous in present:
-        dependents = _outside_dependents(cur, previous)
-        if dependents:
-            raise PublishError(
-                f"{', '.join(dependents)} depend on tables of {previous} (they followed the tables when the "
-                f"publication before was replaced) and would be dropped with it; recreate them on {live} after "
-                "each publication or keep them in the BI tool; nothing was switched")
-        cur.execute(sql.SQL("drop schema {} cascade").format(_ident(previous)))
-    if live in present:
-        dependents = _outside_dependents(cur, live)
-        if dependents:
-            raise PublishError(
-                f"{', '.join(dependents)} depend on tables of {live} by identity and would keep reading the old "
-                "publication; recreate them after each publication or keep them in the BI tool; nothing was switched")
-        cur.execute(sql.SQL("alter schema {} rename to {}").format(_ident(live), _ident(previous)))
-        cur.execute(sql.SQL("revoke all on schema {} from {}").format(_ident(previous), _ident(target.reader_role)))
-    cur.execute(sql.SQL("alter schema {} rename to {}").format(_ident(incoming), _ident(live)))
-    cur.execute(sql.SQL("grant usage on schema {} to {}").format(_ident(live), _ident(target.reader_role)))
-    cur.execute(sql.SQL("grant select on all tables in schema {} to {}").format(_ident(live),
-                                                                                 _ident(target.reader_role)))
+def _replace_rows(con: psycopg.Connection, target: PostgresTarget, tables: list[str]) -> None:
+    """Same tables and columns as the live publication: replace every row in one transaction.
+
+    DELETE and INSERT take ROW EXCLUSIVE locks, which no reader's lock conflicts with: nobody waits, and every
+    statement (every transaction, in REPEATABLE READ) sees all tables before the commit or all after it."""
+    live, incoming = target.schema, target.incoming_schema
+    with con.transaction():
+        cur = con.cursor()
+        for table in tables:
+            cur.execute(sql.SQL("delete from {}").format(_ident(live, table)))
+            cur.execute(sql.SQL("insert into {} select * from {}").format(_ident(live, table), _ident(incoming, table)))
+        # Comments and grants only where they differ: both are catalog updates readers need not wait for.
+        cur.execute("""select 'table', c.relname, null::text, obj_description(c.oid, 'pg_class')
+                       from pg_class c where c.relnamespace = %(incoming)s::regnamespace and c.relkind = 'r'
+                         and obj_description(c.oid, 'pg_class') is distinct from
+                             obj_description(format('%%I.%%I', %(live)s::text, c.relname)::regclass, 'pg_class')
+                       union all
+                       select 'column', c.relname, a.attname, col_description(c.oid, a.attnum)
+                       from pg_class c join pg_attribute a on a.attrelid = c.oid and a.attnum > 0
+                       where c.relnamespace = %(incoming)s::regnamespace and c.relkind = 'r'
+                         and col_description(c.oid, a.attnum) is distinct from
+                             col_description(format('%%I.%%I', %(live)s::text, c.relname)::regclass, a.attnum)""",
+                    {"incoming": incoming, "live": live})
+        for kind, table, column, text in cur.fetchall():
+            target_object = _ident(live, table) if kind == "table" else _ident(live, table, column)
+            cur.execute(sql.SQL("comment on {} {} is {}").format(sql.SQL(kind), target_object, sql.Literal(text)))
+        _grant_where_missing(cur, target, tables)
 
 
-def _milliseconds(setting: tuple[str, str | None]) -> int:
-    value, unit = setting
-    return int(value) * {"ms": 1, "s": 1000, "min": 60_000}.get(unit or "ms", 1)
+def _grant_where_missing(cur: psycopg.Cursor, target: PostgresTarget, tables: list[str]) -> None:
+    role, live = target.reader_role, target.schema
+    cur.execute("select has_schema_privilege(%s::name, %s::text, 'USAGE')", [role, live])
+    if not cur.fetchone()[0]:
+        cur.execute(sql.SQL("grant usage on schema {} to {}").format(_ident(live), _ident(role)))
+    for table in tables:
+        cur.execute("select has_table_privilege(%s::name, format('%%I.%%I', %s::text, %s::text), 'SELECT')",
+                    [role, live, table])
+        if not cur.fetchone()[0]:
+            cur.execute(sql.SQL("grant select on {} to {}").format(_ident(live, table), _ident(role)))
+
+
+def _switch_schemas(con: psycopg.Connection, target: PostgresTarget, started: float) -> int:
+    """The marts changed shape (or this is the first publication): the staged schema takes the live one's name.
+
+    Renaming needs ACCESS EXCLUSIVE locks on every live table, taken in one LOCK statement that gives up after a
+    fraction of deadlock_timeout and is retried in another order, so a reader never loses a deadlock to us.
+    Returns the number of attempts."""
+    live, incoming, previous = target.schema, target.incoming_schema, target.previous_schema
+    (deadlock_ms,) = con.execute("select extract(epoch from current_setting('deadlock_timeout')::interval) "
+                                 "* 1000").fetchone()
+    attempt_ms = max(10, min(200, int(deadlock_ms) // 4))
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            with con.transaction():
+                cur = con.cursor()
+                relations = _relations(cur, [live])
+                random.shuffle(relations)
+                if relations:
+                    cur.execute(sql.SQL("set local statement_timeout = {}").format(sql.Literal(attempt_ms)))
+                    cur.execute(sql.SQL("lock table {} in access exclusive mode").format(
+                        sql.SQL(", ").join(_ident(s, r) for s, r in relations)))
+                    cur.execute("set local statement_timeout = 0")
+                    dependents = _outside_dependents(cur, live)
+                    if dependents:
+                        raise PublishError(
+                            f"{', '.join(dependents)} depend on tables of {live}, whose columns changed in this "
+                            "publication, and would be dropped with them; drop them, publish, and create them again "
+                            "(nothing was switched)")
+                    cur.execute(sql.SQL("drop schema if exists {} cascade").format(_ident(previous)))
+                    cur.execute(sql.SQL("alter schema {} rename to {}").format(_ident(live), _ident(previous)))
+                cur.execute(sql.SQL("alter schema {} rename to {}").format(_ident(incoming), _ident(live)))
+                _grant_where_missing(cur, target, [r for _, r in _relations(cur, [live])])
+                cur.execute(sql.SQL("drop schema if exists {} cascade").format(_ident(previous)))
+            return attempts
+        except psycopg.errors.QueryCanceled:
+            if time.monotonic() - started > target.swap_wait:
+                busy = "; ".join(_blockers(con, [live])) or "sessions that have since ended"
+                raise PublishError(
+                    f"the marts changed shape, and switching {target.describe()} to them waited "
+                    f"{target.swap_wait:.0f} s for readers to finish and gave up; held by: {busy}. Readers keep the "
+                    f"previous publication; the new one stays, unreadable, in {incoming} until the next publish") from None
+            time.sleep(random.uniform(0.02, 0.1))
+
+
+def _vacuum(target: PostgresTarget, tables: list[str]) -> None:
+    # The replaced rows are dead tuples until vacuumed; VACUUM waits for no reader. Outside any transaction.
+    with target.connect() as con:
+        con.autocommit = True
+        for table in tables:
+            con.execute(sql.SQL("vacuum (analyze) {}").format(_ident(target.schema, table)))
 
 
 def publish_postgres(target: PostgresTarget, publication_file: Path, published_at: str,
