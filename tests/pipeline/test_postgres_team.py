@@ -190,12 +190,21 @@ def test_webserver_daemon_and_code_location_share_the_postgres_instance(team, tm
     workspace.write_text(yaml.safe_dump(entry))
     processes = []
     logs = {}
+    compose = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    health = [str(Path(sys.executable).with_name("dagster")),
+              *[str(ports["code"]) if p == "4000" else p for p in compose["services"]["code"]["healthcheck"]["test"][2:]]]
+
+    def code_healthy() -> bool:
+        return subprocess.run(health, env=team.env, capture_output=True, timeout=60).returncode == 0
+
     try:
         for service in ("code", "webserver", "daemon"):
             logs[service] = open(tmp_path / f"{service}.log", "w")
             processes.append(subprocess.Popen(service_command(service, ports, workspace), cwd=PROJECT_ROOT,
                                               env=team.env, stdout=logs[service], stderr=subprocess.STDOUT,
                                               start_new_session=True))
+            if service == "code":  # as compose's depends_on: service_healthy
+                wait_for("the code location's health check", code_healthy, 240, processes)
         location = wait_for("the code location in the webserver", lambda: next(
             (e["locationOrLoadError"] for e in ((graphql(ports["webserver"], LOCATION) or {}).get("data") or {})
              .get("workspaceOrError", {}).get("locationEntries", []) if e["locationOrLoadError"]), None), 240, processes)
