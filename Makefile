@@ -42,6 +42,7 @@ bench-national: install
 	$(BIN)/python bench/bench_loaders.py
 	$(BIN)/python bench/bench_pipeline.py --keep
 	$(BIN)/python bench/bench_overhead.py
+	$(BIN)/python bench/bench_postgres.py
 
 snapshots: install
 	$(BIN)/python snapshots/build.py
