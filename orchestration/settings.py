@@ -69,6 +69,16 @@ def _pg_identifier(value: str, name: str) -> str:
     return value
 
 
+def _seconds(value: str, name: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise ValueError(f"{name}={value!r}: expected a number of seconds >= 0")
+    return seconds
+
+
 def _resolve(path: str, base: Path) -> Path:
     candidate = Path(path)
     return candidate if candidate.is_absolute() else (base / candidate)
@@ -161,5 +171,6 @@ class Settings:
                                            "STYRINGSDATA_POSTGRES_SCHEMA"),
             postgres_reader_role=_pg_identifier(env.get("STYRINGSDATA_POSTGRES_READER_ROLE", "styringsdata_reader"),
                                                 "STYRINGSDATA_POSTGRES_READER_ROLE"),
-            postgres_swap_wait=float(env.get("STYRINGSDATA_POSTGRES_SWAP_WAIT", "300")),
+            postgres_swap_wait=_seconds(env.get("STYRINGSDATA_POSTGRES_SWAP_WAIT", "300"),
+                                        "STYRINGSDATA_POSTGRES_SWAP_WAIT"),
         )

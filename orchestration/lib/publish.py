@@ -251,4 +251,6 @@ def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: li
             incoming.unlink()
     swap_in_parquet(staging, parquet_dir)
     return Publication(warehouse, parquet_dir, rows, published_at,
-                       f"{postgres.describe()} ({switched.how})" if postgres is not None else None, seconds)
+                       f"{postgres.describe()} ({switched.how}"
+                       + (f"; {switched.vacuum_error})" if switched.vacuum_error else ")")
+                       if postgres is not None else None, seconds)
