@@ -253,14 +253,21 @@ def postgres_state(warehouse: pgserver.Warehouse) -> dict:
     return {"schemas": schemas, "tables": tables}
 
 
+def audit_and_publish() -> dg.ExecuteInProcessResult:
+    from orchestration.definitions import defs
+
+    return defs.resolve_job_def("audit_and_publish").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+
 def test_a_held_back_run_changes_nothing_in_postgres(team, tmp_path, monkeypatch):
-    from tests.pipeline.test_quality_gate import SHARE_INDICATOR, audit_and_publish
+    share_indicator = "MED01"  # sykefraværsprosent, a share: 140 fails the gate's 0-100 check
 
     data = tmp_path / "data"
     shutil.copytree(team.data, data)
     with duckdb.connect(str(data / "work.duckdb")) as con:
         con.execute("update marts.fct_indicator_values set value = 140 where indicator_id = ? "
-                    "and municipality_code = '3203' and year = 2022", [SHARE_INDICATOR])
+                    "and municipality_code = '3203' and year = 2022", [share_indicator])
     for name in [k for k in os.environ if k.startswith("STYRINGSDATA_")]:
         monkeypatch.delenv(name)
     for name, value in team.env.items():
