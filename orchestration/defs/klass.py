@@ -6,7 +6,7 @@ import datetime as dt
 import dagster as dg
 
 from ingestion.klass import refresh_changes
-from ingestion.raw_store import load_klass_vintage
+from ingestion.raw_store import load_landed_klass
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from orchestration.lib.build_state import RAW_CHANGED
 
@@ -26,16 +26,17 @@ CHANGES_FROM = dt.date(2018, 1, 1)
 def klass_municipality_changes(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
     result = refresh_changes(pipeline.klass(), pipeline.landing(), CHANGES_FROM)
     with pipeline.work_db() as con:
-        loaded = load_klass_vintage(con, result.landing_path)
+        landing = pipeline.landing()
+        loaded = load_landed_klass(con, landing, result.landing_path.parent.name)  # every vintage raw lacks
         lineage_rows = con.execute(
             "select count(*) from raw.klass_municipality_lineage where _vintage = ?", [result.vintage]).fetchone()[0]
     return dg.MaterializeResult(
         metadata={
             "vintage": result.vintage,
             "new_vintage": result.changed,
-            RAW_CHANGED: not loaded.already_loaded,
+            RAW_CHANGED: any(not r.already_loaded for r in loaded),
             "changes": result.changes,
-            "rows_loaded": loaded.rows,
+            "rows_loaded": sum(r.rows for r in loaded),
             "lineage_rows": lineage_rows,
             "landing_path": dg.MetadataValue.path(str(result.landing_path)),
         }

@@ -5,7 +5,7 @@ import dagster as dg
 
 from orchestration.defs.dbt import dbt_project
 from orchestration.defs.quality import read_gate_result
-from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
+from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource, run_started_at
 from orchestration.lib.build_state import mark_published
 from orchestration.lib.publish import marts_from_manifest, publish
 
@@ -34,7 +34,7 @@ def published_warehouse(context: dg.AssetExecutionContext, pipeline: PipelineRes
         names = ", ".join(c.name for c in gate.errors)
         raise dg.Failure(f"the quality gate failed ({names}); data/warehouse.duckdb was left as it was")
     publication = publish(settings.work_db, settings.warehouse, settings.parquet_dir, MARTS)
-    mark_published(settings.build_state_path, context.run_id)
+    mark_published(settings.build_state_path, context.run_id, run_started_at(context.instance, context.run_id))
     context.log.info(f"published {len(publication.tables)} marts to {publication.path}")
     return dg.MaterializeResult(
         metadata={
