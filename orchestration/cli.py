@@ -117,6 +117,8 @@ def _report(args: argparse.Namespace) -> int:
     by this (exit 4 while a run is writing). When the publication in the warehouse never got its report
     (its run was stopped first), that is the report written, not the previous run's again.
     """
+    import duckdb
+
     from orchestration.defs.quality import read_gate_result
     from orchestration.lib import build_state, work_file
     from orchestration.lib.lock import LockHeld, run_lock_path, shared_lock
@@ -150,6 +152,10 @@ def _report(args: argparse.Namespace) -> int:
         return EXIT_BUSY
     except FileNotFoundError as exc:
         print(f"styringsdata: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except duckdb.Error as exc:
+        print(f"styringsdata: cannot read the work file {settings.work_db} ({' '.join(str(exc).split())}); the next "
+              "run moves a damaged work file aside and rebuilds it from the landing zone", file=sys.stderr)
         return 2
     if unreported:
         try:

@@ -16,8 +16,8 @@ import dagster as dg
 from ingestion.changes import fhi_changes, ssb_changes
 from ingestion.fhi import FhiClient, load_fhi_specs
 from ingestion.ssb import load_table_specs
-from orchestration.defs.jobs import (FHI, REGISTRY, audit_and_publish, full_refresh, kostra_refresh, refresh_of,
-                                     ssb_key)
+from orchestration.defs.jobs import (FHI, PUBLISH, REGISTRY, audit_and_publish, full_refresh, kostra_refresh,
+                                     refresh_of, ssb_key)
 from orchestration.defs.quality import read_gate_result
 from orchestration.defs.resources import PipelineResource
 from orchestration.lib.failures import step_failures
@@ -120,6 +120,14 @@ def build_sensors(settings: Settings) -> list[dg.SensorDefinition]:
         failures = step_failures(events)
         if any("LockHeld:" in line for line in failures):
             context.log.info(f"run {run_id} did not start (another run held the run lock): {'; '.join(failures)}")
+            return
+        published = [r for r in context.instance.get_records_for_run(
+            run_id=run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=10_000).records
+            if r.event_log_entry.asset_materialization is not None
+            and r.event_log_entry.asset_materialization.asset_key == PUBLISH]
+        if published:
+            # nothing was held back: the next run writes the publication's missing report (recovery.py)
+            context.log.info(f"run {run_id} failed after publishing: {'; '.join(failures)}")
             return
         run = RunInfo(run_id=run_id, started_at=started.isoformat(timespec="seconds"), outcome="held_back",
                       reason="; ".join(failures) or context.failure_event.message or "the run failed",
