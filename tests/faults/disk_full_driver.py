@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.faults.runs import pipeline_env  # noqa: E402
+from tests.faults.runs import drop_registry_file, pipeline_env, published_value  # noqa: E402
 
 
 def fill(mount: Path, leave: int) -> Path:
@@ -65,12 +65,15 @@ def main() -> int:
         steps.append(styringsdata(data, "report"))
         filler.unlink()
         steps.append(styringsdata(data, "report"))
-    elif scenario == "run":
-        filler = fill(mount, 512 * 1024)
-        steps.append(styringsdata(data, "run", STYRINGSDATA_REBUILD="on"))
+    elif scenario.startswith("run:"):
+        # a new figure to publish, then too little room for the run to finish (how little: the scenario)
+        drop_registry_file(data, "sykefravaer_2023.csv", "MED01;3203;2023;5,5;percent;measured;HR;\n")
+        filler = fill(mount, int(scenario.split(":")[1]) * 1024)
+        steps.append(styringsdata(data, "run"))
         steps[-1]["warehouse_unchanged"] = digest(warehouse) == before
         filler.unlink()
         steps.append(styringsdata(data, "run"))
+        steps[-1]["value"] = published_value(data, "MED01", "3203", 2023)
     else:
         raise SystemExit(f"unknown scenario {scenario}")
     print(json.dumps({"mount": str(mount), "data": str(data), "warehouse_unchanged": digest(warehouse) == before,
