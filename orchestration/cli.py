@@ -71,7 +71,7 @@ def _run(args: argparse.Namespace) -> int:
 def _run_job(defs, instance, settings) -> int:
     import dagster as dg
 
-    from orchestration.lib.failures import disk_full, disk_full_line, step_failures
+    from orchestration.lib.failures import disk_full, disk_full_line, fullest, step_failures
 
     result = defs.resolve_job_def("full_refresh").execute_in_process(instance=instance, raise_on_error=False)
     if not result.success:
@@ -88,7 +88,9 @@ def _run_job(defs, instance, settings) -> int:
             report_failed_run(result.run_id, instance, settings, "; ".join(failures) or "the run failed")
         full = [line.split(" failed: ", 1)[-1] for line in failures if disk_full(line)]
         if full:
-            print(f"styringsdata: {disk_full_line(full[0])}", file=sys.stderr)
+            cause = full[0] if "/" in full[0] else \
+                f"{full[0]} ({fullest([settings.work_db, settings.warehouse, settings.reports_dir, settings.landing_dir])})"
+            print(f"styringsdata: {disk_full_line(cause)}", file=sys.stderr)
         return 1
     summarise(result, settings)
     return 0

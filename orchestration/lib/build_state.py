@@ -80,7 +80,11 @@ def parse(text: str | None, path: Path) -> BuildState | None:
 
 def save(path: Path, state: BuildState) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(asdict(state), indent=1), encoding="utf-8")
+    try:
+        tmp.write_text(json.dumps(asdict(state), indent=1), encoding="utf-8")
+    except OSError as exc:  # a full disk: name the file (Python's write errors do not)
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(tmp)) from None
     tmp.replace(path)
 
 

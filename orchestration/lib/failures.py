@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import errno
 import re
+import shutil
+from pathlib import Path
 from typing import Any, Iterable
 
 # Exceptions Dagster raises around the user's own; their text says nothing about what went wrong.
@@ -77,3 +79,20 @@ def disk_full_line(cause: str) -> str:
     """The one line a disk-full failure ends with (the cause names the file or directory)."""
     return (f"out of disk space: {cause}. The last publication is intact; free space and run again "
             "(the next run finishes the job)")
+
+
+def fullest(paths: Iterable[Path]) -> str:
+    """Where a write without a file name most likely failed: the one of these with the least room left."""
+    free = []
+    for path in paths:
+        existing = Path(path)
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        try:
+            free.append((shutil.disk_usage(existing).free, str(path)))
+        except OSError:
+            continue
+    if not free:
+        return ""
+    room, path = min(free)
+    return f"the file system of {path} has {room // 1024} KiB free"
