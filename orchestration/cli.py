@@ -133,7 +133,8 @@ def _report(args: argparse.Namespace) -> int:
     try:
         with work_file.readable(settings.work_db, lock_path, state_path=settings.build_state_path) as copy:
             state = build_state.parse(copy.state, settings.build_state_path)
-            if state is not None and not state.built:
+            latest = latest_context(settings.reports_dir)
+            if state is not None and not state.built and (latest is None or latest.run_id != state.run_id):
                 print(f"styringsdata: the work file holds the unfinished build of run {state.run_id} (that run was "
                       "stopped or failed): its figures are no publication and there is nothing to report on until "
                       "the next run has finished it", file=sys.stderr)
@@ -141,8 +142,7 @@ def _report(args: argparse.Namespace) -> int:
             unreported = build_state.unreported_publication(state)
             run = RunInfo(run_id=state.published_by, started_at=state.published_run_started_at,
                           outcome="published", published_path=str(settings.warehouse),
-                          home_municipality=settings.home_municipality) if unreported \
-                else latest_context(settings.reports_dir)
+                          home_municipality=settings.home_municipality) if unreported else latest
             if run is None:
                 print(f"styringsdata: no report in {settings.reports_dir} yet; run `styringsdata run` first",
                       file=sys.stderr)

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from orchestration.lib import build_state, work_file
-from orchestration.lib.lock import run_lock, run_lock_path
+from orchestration.lib.lock import run_lock
 from orchestration.lib.report import RunInfo
 from orchestration.lib.report_delivery import deliver
 from orchestration.settings import Settings
@@ -72,6 +72,3 @@ def report_unreported_publication(settings: Settings, log, *, lock_path: Path | 
     log.info(f"the publication of run {run.run_id} had no report (its run was stopped first): written now")
     return delivery.log_lines
 
-
-def run_lock_of(settings: Settings) -> Path:
-    return run_lock_path(settings.data_dir)
