@@ -24,10 +24,13 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 # The dbt installed next to this Python, so an unactivated virtualenv (`.venv/bin/styringsdata`) works.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt")) if Path(sys.executable).with_name("dbt").exists() \
     else (shutil.which("dbt") or "dbt")
+# dbt is started through this launcher, which makes it die with the process that started it (no orphaned
+# `dbt build` holding the work file after the pipeline was killed); it execs DBT_EXECUTABLE.
+DBT_CHILD = PROJECT_ROOT / "orchestration" / "dbt_child.py"
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_CHILD))
 
 
 def export_dbt_environment(settings: Settings) -> None:
@@ -38,6 +41,8 @@ def export_dbt_environment(settings: Settings) -> None:
     """
     os.environ["STYRINGSDATA_DBT_WORK_DB"] = str(settings.work_db)
     os.environ.setdefault("DBT_TARGET", "dev")
+    os.environ["STYRINGSDATA_DBT_EXECUTABLE"] = shutil.which(DBT_EXECUTABLE) or DBT_EXECUTABLE
+    os.environ["STYRINGSDATA_DBT_PARENT_PID"] = str(os.getpid())
 
 
 def ensure_manifest() -> None:
@@ -101,19 +106,24 @@ def styringsdata_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResour
     settings = pipeline.settings
     fingerprint = build_state.project_fingerprint()
     today = dt.datetime.now(OSLO).date()
-    decision = _rebuild_decision(context, pipeline, fingerprint, today)
+    decision, raw = _rebuild_decision(context, pipeline, fingerprint, today)
     if not decision.rebuild:
         context.log.info(f"dbt build, gate and publish skipped: {decision.reason}")
         return
     context.log.info(f"dbt build: {decision.reason}")
     export_dbt_environment(settings)
+    if context.is_subset:
+        # Only part of the project is rebuilt: data pending for the other models stays pending.
+        previous = build_state.load(settings.build_state_path)
+        raw = previous.raw if previous is not None else {}
+    build_state.build_started(settings.build_state_path, run_id=context.run_id, fingerprint=fingerprint, today=today,
+                              raw=raw)
     yield from dbt.cli(["build"], context=context).stream()
-    build_state.save(settings.build_state_path, build_state.BuildState(fingerprint, today.isoformat(),
-                                                                       context.run_id, published=False))
+    build_state.build_finished(settings.build_state_path, context.run_id)
 
 
 def _rebuild_decision(context: dg.AssetExecutionContext, pipeline: PipelineResource, fingerprint: str,
-                      today: dt.date) -> build_state.Decision:
+                      today: dt.date) -> tuple[build_state.Decision, dict[str, list[str]]]:
     records = context.instance.get_records_for_run(
         run_id=context.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=10_000).records
     sources = []
@@ -126,6 +136,8 @@ def _rebuild_decision(context: dg.AssetExecutionContext, pipeline: PipelineResou
     with pipeline.work_db() as con:
         marts_exist = bool(con.execute("select count(*) from information_schema.tables where table_schema = "
                                        "'marts' and table_name = 'fct_indicator_values'").fetchone()[0])
-    return build_state.decide(build_state.load(settings.build_state_path), fingerprint=fingerprint, today=today,
-                              sources=sources, marts_exist=marts_exist, warehouse_exists=settings.warehouse.exists(),
-                              forced=settings.rebuild)
+        raw = build_state.raw_inventory(con)
+    decision = build_state.decide(build_state.load(settings.build_state_path), fingerprint=fingerprint, today=today,
+                                  sources=sources, marts_exist=marts_exist,
+                                  warehouse_exists=settings.warehouse.exists(), forced=settings.rebuild, raw=raw)
+    return decision, raw

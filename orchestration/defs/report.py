@@ -9,6 +9,7 @@ import dagster as dg
 
 from orchestration.defs.quality import read_gate_result
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource, run_started_at
+from orchestration.lib.build_state import mark_reported
 from orchestration.lib.report import RunInfo
 from orchestration.lib.report_delivery import deliver
 
@@ -31,6 +32,7 @@ def quality_report(context: dg.AssetExecutionContext, pipeline: PipelineResource
                   outcome="published", published_path=str(settings.warehouse), home_municipality=settings.home_municipality)
     delivery = deliver(settings.work_db, settings.reports_dir, run,
                        read_gate_result(settings.reports_dir, context.run_id), settings.mail, context.log)
+    mark_reported(settings.build_state_path, context.run_id)
     return dg.MaterializeResult(metadata={
         "html": dg.MetadataValue.path(str(delivery.files.html)),
         "markdown": dg.MetadataValue.path(str(delivery.files.markdown)),

@@ -17,10 +17,12 @@ from ingestion.changes import fhi_changes, ssb_changes
 from ingestion.fhi import FhiClient, load_fhi_specs
 from ingestion.registry import inbox_candidates
 from ingestion.ssb import load_table_specs
-from orchestration.defs.jobs import (FHI, REGISTRY, audit_and_publish, full_refresh, kostra_refresh, refresh_of,
-                                     ssb_key)
+from orchestration.defs.jobs import (FHI, PUBLISH, REGISTRY, audit_and_publish, full_refresh, kostra_refresh,
+                                     refresh_of, ssb_key)
 from orchestration.defs.quality import read_gate_result
 from orchestration.defs.resources import PipelineResource
+from orchestration.lib.failures import step_failures
+from orchestration.lib.lock import run_lock_path
 from orchestration.lib.report import RunInfo
 from orchestration.lib.report_delivery import report_failed_run
 from orchestration.settings import Settings
@@ -113,11 +115,27 @@ def build_sensors(settings: Settings) -> list[dg.SensorDefinition]:
         stats = context.instance.get_run_stats(run_id)
         # a run that failed to launch never started: its report covers what was fetched from now on (nothing)
         started = dt.datetime.fromtimestamp(stats.start_time or dt.datetime.now().timestamp(), dt.timezone.utc)
+        events = [entry.dagster_event for entry in context.instance.all_logs(
+            run_id, of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RESOURCE_INIT_FAILURE})
+            if entry.dagster_event is not None]
+        failures = step_failures(events)
+        if any("LockHeld:" in line for line in failures):
+            context.log.info(f"run {run_id} did not start (another run held the run lock): {'; '.join(failures)}")
+            return
+        published = [r for r in context.instance.get_records_for_run(
+            run_id=run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=10_000).records
+            if r.event_log_entry.asset_materialization is not None
+            and r.event_log_entry.asset_materialization.asset_key == PUBLISH]
+        if published:
+            # nothing was held back: the next run writes the publication's missing report (recovery.py)
+            context.log.info(f"run {run_id} failed after publishing: {'; '.join(failures)}")
+            return
         run = RunInfo(run_id=run_id, started_at=started.isoformat(timespec="seconds"), outcome="held_back",
-                      reason=context.failure_event.message or "the run failed",
+                      reason="; ".join(failures) or context.failure_event.message or "the run failed",
                       home_municipality=settings.home_municipality)
         for line in report_failed_run(settings.work_db, settings.reports_dir, run,
-                                      read_gate_result(settings.reports_dir, run_id), settings.mail):
+                                      read_gate_result(settings.reports_dir, run_id), settings.mail,
+                                      lock_path=run_lock_path(settings.data_dir)):
             context.log.info(line)
 
     return [source_change_sensor, registry_inbox_sensor, failed_run_notification]

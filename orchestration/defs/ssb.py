@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from ingestion.raw_store import load_ssb_vintage
+from ingestion.raw_store import load_landed_ssb
 from ingestion.ssb import TableSpec, TableSpecs, load_table_specs, refresh_table
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from orchestration.lib.build_state import RAW_CHANGED
@@ -22,7 +22,8 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
     def _asset(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
         result = refresh_table(pipeline.ssb(), pipeline.landing(), specs, spec)
         with pipeline.work_db() as con:
-            loaded = load_ssb_vintage(con, result.landing_path)
+            # every landed vintage raw lacks, not only this one: a new work file gets the whole history back
+            loaded = load_landed_ssb(con, pipeline.landing(), spec.table_id)
             total = con.execute(
                 f"select count(*) from raw.ssb_{spec.table_id} where _vintage = ?", [result.vintage]).fetchone()[0]
         if result.dropped_codes:
@@ -32,10 +33,11 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
                 "vintage": result.vintage,
                 "source_updated": result.source_updated,
                 "new_vintage": result.changed,
-                RAW_CHANGED: not loaded.already_loaded,
+                RAW_CHANGED: any(not r.already_loaded for r in loaded),
                 "data_requests": result.data_requests,
                 "cells_requested": result.cells_requested,
-                "rows_loaded": loaded.rows,
+                "rows_loaded": sum(r.rows for r in loaded),
+                "vintages_loaded": dg.MetadataValue.json([r.vintage for r in loaded]),
                 "dagster/row_count": total,
                 "landing_path": dg.MetadataValue.path(str(result.landing_path)),
             }

@@ -1,9 +1,16 @@
-"""Write the macro group's report and send it when SMTP is configured; used by Dagster, the gate and the CLI."""
+"""Write the macro group's report and send it when SMTP is configured; used by Dagster, the gate and the CLI.
+
+Inside a run the report reads the work file directly (the run holds the run lock). Anyone else passes
+`lock_path` and reads a private copy taken while no run writes (orchestration/lib/work_file.py), so
+`styringsdata report` and the failure sensor never hold DuckDB's lock on the work file during a run.
+"""
 
 from __future__ import annotations
 
+import errno
 import html
 import logging
+import os
 import smtplib
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +18,9 @@ from pathlib import Path
 import duckdb
 
 from expectations.gate import GateResult
-from orchestration.lib import mail
+from orchestration.lib import mail, work_file
+from orchestration.lib.failures import is_disk_full_error
+from orchestration.lib.lock import LockHeld
 from orchestration.lib.report import ReportFiles, RunInfo, report_exists, write_report
 
 
@@ -24,14 +33,31 @@ class Delivery:
     log_lines: list[str]
 
 
-def deliver(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | None,
-            mail_settings: mail.MailSettings | None, log: logging.Logger | None = None) -> Delivery:
-    """Save the report; then queue it and send everything in the outbox. Mail trouble never loses a report."""
+def _write(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | None) -> ReportFiles:
     con = duckdb.connect(str(work_db), read_only=True)
     try:
-        files = write_report(con, reports_dir, run, gate)
+        return write_report(con, reports_dir, run, gate)
+    except OSError as exc:
+        if is_disk_full_error(exc) and not exc.filename:  # Python's write() errors name no file
+            raise OSError(exc.errno, f"{os.strerror(exc.errno or errno.ENOSPC)} (writing the report)",
+                          str(reports_dir)) from None
+        raise
     finally:
         con.close()
+
+
+def deliver(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | None,
+            mail_settings: mail.MailSettings | None, log: logging.Logger | None = None, *,
+            lock_path: Path | None = None) -> Delivery:
+    """Save the report; then queue it and send everything in the outbox. Mail trouble never loses a report.
+
+    `lock_path`: the run lock, for callers outside a run (read a private copy of the work file).
+    """
+    if lock_path is None:
+        files = _write(work_db, reports_dir, run, gate)
+    else:
+        with work_file.readable(work_db, lock_path) as readable:
+            files = _write(readable.work_db, reports_dir, run, gate)
     lines = [f"quality report written: {files.html} (Markdown: {files.markdown.name})"]
     if mail_settings is None:
         lines.append("mail skipped: STYRINGSDATA_SMTP_HOST is not set (the report stays on disk)")
@@ -50,19 +76,22 @@ def deliver(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | N
 
 
 def report_failed_run(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | None,
-                      mail_settings: mail.MailSettings | None, log: logging.Logger | None = None) -> list[str]:
+                      mail_settings: mail.MailSettings | None, log: logging.Logger | None = None, *,
+                      lock_path: Path | None = None) -> list[str]:
     """After a failed run: the held-back report (unless the gate already wrote it), or a plain failure mail.
 
-    The plain mail is for runs that failed before any marts existed, when there is nothing to report on.
+    The plain mail is for runs that failed before any marts existed, when there is nothing to report on,
+    or when the work file cannot be read now (another run writes it, or the disk is full).
     """
     log = log or logging.getLogger(__name__)
     if report_exists(reports_dir, run.run_id):
         return [f"the held-back report for run {run.run_id} was already written"]
     try:
-        return deliver(work_db, reports_dir, run, gate, mail_settings, log).log_lines
-    except duckdb.Error as exc:
+        return deliver(work_db, reports_dir, run, gate, mail_settings, log, lock_path=lock_path).log_lines
+    except (duckdb.Error, LockHeld, OSError) as exc:
+        text = " ".join(str(exc).split())
         lines = [f"no quality report for run {run.run_id}: the work file cannot be reported on "
-                 f"({exc.__class__.__name__}: {exc})"]
+                 f"({exc.__class__.__name__}: {text})"]
     if mail_settings is None:
         lines.append("mail skipped: STYRINGSDATA_SMTP_HOST is not set")
     else:
