@@ -1,8 +1,9 @@
 """The quality gate: Great Expectations 1.x suites, kept as code, run on the DuckDB work file.
 
-GX's SQL datasource returns empty results on duckdb-engine, so every check pulls its frame out of
-DuckDB (`con.sql(...).df()`) and validates it with GX's pandas datasource. Two suites, one per layer
-(`raw` and `marts`); severities and thresholds live in expectations/gate.yaml. Errors block the
+GX's SQL datasource returns empty results on duckdb-engine (SQLAlchemy rolls the connection back before GX
+fetches the bundled metrics, which discards DuckDB's pending result), so DuckDB runs each check's query and GX's
+pandas datasource validates its rows in batches of `batch_rows` (a frame of one batch in memory, never a whole
+table); severities and thresholds live in expectations/gate.yaml. Errors block the
 publication, warnings are reported. Data Docs are built to <reports>/gx/.
 """
 
@@ -14,7 +15,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import duckdb
 import pandas as pd
@@ -74,6 +75,7 @@ class GateConfig:
     thresholds: dict[str, float]
     examples_per_check: int
     failing_rows_kept: int
+    batch_rows: int  # rows validated at a time: the gate's memory grows with this, not with the tables
 
     @classmethod
     def load(cls, path: Path = CONFIG_PATH) -> "GateConfig":
@@ -83,7 +85,7 @@ class GateConfig:
         if bad:
             raise ValueError(f"{path}: severities must be error or warning, got {bad}")
         return cls(severities, document["thresholds"], int(document["examples_per_check"]),
-                   int(document["failing_rows_kept"]))
+                   int(document["failing_rows_kept"]), int(document["batch_rows"]))
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,13 @@ class Check:
     sql: str
     expectations: Callable[[Any], list]  # gxe module -> expectations on the frame
     whole_frame_is_failures: bool = False  # the query returns violations; examples are its rows
+    # How the rows may be split into batches without changing a verdict: ROWS (row-wise expectations, and
+    # "no rows" on a violation query), WHOLE (a row count other than zero), or the key columns of a uniqueness
+    # expectation (rows that share a key land in the same batch; `table` is then the table scanned).
+    split: str | tuple[str, ...] = "rows"
+
+
+ROWS, WHOLE = "rows", "whole"
 
 
 def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
@@ -154,7 +163,8 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
     checks.append(Check(
         "catalogue_complete", "marts", "marts.indicator_catalogue", "the target set has 88 indicators",
         "select indicator_id from marts.indicator_catalogue",
-        lambda gxe: [gxe.ExpectTableRowCountToEqual(value=88), gxe.ExpectColumnValuesToBeUnique(column="indicator_id")]))
+        lambda gxe: [gxe.ExpectTableRowCountToEqual(value=88), gxe.ExpectColumnValuesToBeUnique(column="indicator_id")],
+        split=WHOLE))
     checks.append(Check(
         "fct_covers_catalogue", "marts", "marts.fct_indicator_values", "every catalogue indicator has rows",
         """select c.indicator_id, c.indicator_name from marts.indicator_catalogue c
@@ -162,9 +172,10 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
         lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
     checks.append(Check(
         "fct_unique_grain", "marts", "marts.fct_indicator_values", "one row per indicator, municipality, year",
-        "select indicator_id, municipality_code, year, value, status from marts.fct_indicator_values",
+        "select rowid as _row, indicator_id, municipality_code, year, value, status from marts.fct_indicator_values",
         lambda gxe: [gxe.ExpectCompoundColumnsToBeUnique(column_list=["indicator_id", "municipality_code", "year"],
-                                                         result_format="COMPLETE")]))
+                                                         result_format="COMPLETE")],
+        split=("indicator_id", "municipality_code", "year")))
     checks.append(Check(
         "fct_status_allowed", "marts", "marts.fct_indicator_values", "statuses from the allowed set",
         "select indicator_id, municipality_code, year, status from marts.fct_indicator_values",
@@ -240,7 +251,6 @@ def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | 
     source = context.data_sources.add_pandas("duckdb_frames")
     results: list[CheckResult] = []
     for n, check in enumerate(build_checks(con, config, home)):
-        frame = con.sql(check.sql).df()
         asset = source.add_dataframe_asset(f"{check.suite}__{n:03d}")
         batch = asset.add_batch_definition_whole_dataframe("whole")
         suite = context.suites.add(gx.ExpectationSuite(f"{check.suite}__{check.name}__{n:03d}"))
@@ -250,9 +260,12 @@ def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | 
             gx.ValidationDefinition(name=f"{check.name}__{n:03d}", data=batch, suite=suite))
         checkpoint = context.checkpoints.add(gx.Checkpoint(name=f"cp_{n:03d}", validation_definitions=[definition],
                                                            actions=[], result_format="COMPLETE"))
-        outcome = checkpoint.run(batch_parameters={"dataframe": frame})
-        validation = next(iter(outcome.run_results.values()))
-        results.append(_result(check, config, frame, validation))
+        tally = _Tally()
+        for frame in _batches(con, check, config.batch_rows):
+            outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+            tally.add(check, frame, next(iter(outcome.run_results.values())), config.failing_rows_kept)
+            del frame, outcome  # one batch in memory at a time
+        results.append(tally.result(check, config))
     docs = None
     if data_docs_dir is not None:
         context.build_data_docs()  # once, from the stored results of every checkpoint above
@@ -260,20 +273,88 @@ def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | 
     return GateResult(dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), _merge(results), docs)
 
 
-def _result(check: Check, config: GateConfig, frame: pd.DataFrame, validation: Any) -> CheckResult:
-    failing: list[int] = []
-    for item in validation.results:
-        if not item.success:
-            failing += list(item.result.get("unexpected_index_list") or [])
-    if check.whole_frame_is_failures:
-        failing = list(range(len(frame))) if not validation.success else []
-    rows = sorted(set(failing))
-    sample = json.loads(frame.iloc[rows[: config.failing_rows_kept]].to_json(orient="records", date_format="iso"))
-    return CheckResult(
-        name=check.name, suite=check.suite, table=check.table, severity=config.severities[check.name],
-        description=check.description, passed=bool(validation.success), rows_checked=len(frame),
-        failing_rows=len(set(failing)) if failing else (0 if validation.success else 1),
-        examples=sample[: config.examples_per_check], failing_sample=sample)
+ROW_KEY = "_row"  # a query may name its rows (DuckDB's rowid) so that rows split by key keep their table order
+
+
+def _batches(con: duckdb.DuckDBPyConnection, check: Check, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """The check's rows as pandas frames of about `batch_rows` rows each, never the whole result at once.
+
+    Each frame is indexed by the row's position in the whole result (or by its `_row` column), so the indexes GX
+    reports as failing are the same as on one frame of every row. A query without rows yields one empty frame:
+    GX still validates it (a row count of zero is a verdict too).
+    """
+    cursor = con.cursor()
+    try:
+        if isinstance(check.split, tuple):
+            yield from _batches_by_key(cursor, check.sql, check.split, batch_rows)
+            return
+        if check.split == WHOLE:
+            yield _indexed(cursor.execute(check.sql).df(), 0)
+            return
+        cursor.execute(check.sql)
+        vectors = max(1, batch_rows // 2048)  # DuckDB hands out rows in vectors of 2048
+        offset = 0
+        while True:
+            frame = cursor.fetch_df_chunk(vectors)
+            if offset and frame.empty:
+                return
+            yield _indexed(frame, offset)
+            offset += len(frame)
+            if frame.empty:
+                return
+    finally:
+        cursor.close()
+
+
+def _batches_by_key(cursor: duckdb.DuckDBPyConnection, sql: str, key: tuple[str, ...],
+                    batch_rows: int) -> Iterator[pd.DataFrame]:
+    """Rows split by a hash of their key: rows sharing a key, the only ones a uniqueness check compares, meet."""
+    total = cursor.execute(f"select count(*) from ({sql})").fetchone()[0]
+    parts = max(1, -(-total // batch_rows))
+    columns = ", ".join(f'"{c}"' for c in key)
+    for part in range(parts):
+        frame = cursor.execute(f"select * from ({sql}) where hash({columns}) % {parts} = {part}").df()
+        yield _indexed(frame, 0)
+
+
+def _indexed(frame: pd.DataFrame, offset: int) -> pd.DataFrame:
+    if ROW_KEY in frame.columns:
+        return frame.set_index(ROW_KEY, drop=True).rename_axis(None)
+    frame.index = pd.RangeIndex(offset, offset + len(frame))
+    return frame
+
+
+@dataclass
+class _Tally:
+    """One check's findings, summed over its batches: rows seen, verdict, failing rows (the first ones kept)."""
+
+    rows: int = 0
+    passed: bool = True
+    failing: int = 0
+    failed_without_rows: bool = False  # an expectation on the whole batch failed (a row count)
+    kept: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    def add(self, check: Check, frame: pd.DataFrame, validation: Any, keep: int) -> None:
+        self.rows += len(frame)
+        self.passed = self.passed and bool(validation.success)
+        if check.whole_frame_is_failures:
+            failing = list(frame.index) if not validation.success else []
+        else:
+            failing = sorted({i for item in validation.results if not item.success
+                              for i in (item.result.get("unexpected_index_list") or [])})
+        self.failing += len(failing)
+        self.failed_without_rows |= not validation.success and not failing
+        rows = failing[:keep]
+        records = json.loads(frame.loc[rows].to_json(orient="records", date_format="iso"))
+        self.kept = sorted(self.kept + list(zip(rows, records)), key=lambda pair: pair[0])[:keep]
+
+    def result(self, check: Check, config: GateConfig) -> CheckResult:
+        sample = [row for _, row in self.kept]
+        failing = self.failing or (1 if self.failed_without_rows else 0)
+        return CheckResult(
+            name=check.name, suite=check.suite, table=check.table, severity=config.severities[check.name],
+            description=check.description, passed=self.passed, rows_checked=self.rows, failing_rows=failing,
+            examples=sample[: config.examples_per_check], failing_sample=sample)
 
 
 def _merge(results: list[CheckResult]) -> list[CheckResult]:
