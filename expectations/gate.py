@@ -313,7 +313,6 @@ def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | 
              data_docs_dir: Path | None = None) -> GateResult:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage reporting from a closed network
     import great_expectations as gx
-    import great_expectations.expectations as gxe
 
     config = config or GateConfig.load()
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -328,15 +327,18 @@ def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | 
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             "site_section_builders": {"profiling": "0"},  # no profiling results: skip scanning the store for them
         })
-    source = context.data_sources.add_pandas("duckdb_frames")
+    source = context.data_sources.add_pandas("work_file")
+    assets: dict[str, Any] = {}
     results: list[CheckResult] = []
-    for n, check in enumerate(build_checks(con, config, home)):
-        asset = source.add_dataframe_asset(f"{check.suite}__{n:03d}")
-        batch = asset.add_batch_definition_whole_dataframe("whole")
-        suite = context.suites.add(gx.ExpectationSuite(f"{check.suite}__{check.name}__{n:03d}",
-                                                       expectations=check.expectations(gxe)))
-        definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{check.name}__{n:03d}", data=batch, suite=suite))
+    for check in build_checks(con, config, home):
+        # Data Docs list validations by asset (the table) and suite (table and rule), and show each expectation
+        # with the rule's description as its notes.
+        if check.table not in assets:
+            assets[check.table] = source.add_dataframe_asset(check.table)
+        batch = assets[check.table].add_batch_definition_whole_dataframe(check.name)
+        name = f"{check.table.replace('.', '__')}__{check.name}"
+        suite = context.suites.add(gx.ExpectationSuite(name, expectations=_annotated(check, config)))
+        definition = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
         tally = _Tally()
         for frame in _batches(con, check, config.batch_rows):
             validation = definition.run(batch_parameters={"dataframe": frame}, result_format="COMPLETE")
@@ -349,6 +351,20 @@ def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | 
         make_offline(data_docs_dir)
         docs = str(data_docs_dir / "index.html")
     return GateResult(dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), _merge(results), docs, results)
+
+
+def _annotated(check: Check, config: GateConfig) -> list:
+    import great_expectations.expectations as gxe
+
+    severity = config.severities[check.name]
+    consequence = "blocks the publication" if severity == "error" else "reported, does not block"
+    expectations = check.expectations(gxe)
+    for expectation in expectations:
+        expectation.meta = {"rule": check.name, "table": check.table, "severity": severity}
+        expectation.notes = f"Rule {check.name} ({severity}: {consequence}): {check.description}"
+        if check.whole_frame_is_failures:  # GX would say only "Must have exactly 0 rows"
+            expectation.description = f"No rows expected from the rule's query: {check.description}"
+    return expectations
 
 
 ROW_KEY = "_row"  # a query may name its rows (DuckDB's rowid) so that rows split by key keep their table order
