@@ -50,11 +50,13 @@ class DataDocsError(RuntimeError):
     pass
 
 
-def make_offline(docs_dir: Path) -> list[Path]:
-    """Bundle the vendored assets into `docs_dir` and rewrite every page to use them. Returns the pages."""
+def make_offline(docs_dir: Path, since: float | None = None) -> list[Path]:
+    """Bundle the vendored assets into `docs_dir` and rewrite its pages to use them (only those written at or
+    after `since`, epoch seconds: the docs folder keeps every earlier run's pages, already rewritten). Returns
+    the pages rewritten."""
     target = docs_dir / VENDOR_IN_DOCS
     shutil.copytree(VENDOR, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("README.md"))
-    pages = sorted(docs_dir.rglob("*.html"))
+    pages = sorted(p for p in docs_dir.rglob("*.html") if since is None or p.stat().st_mtime >= since)
     for page in pages:
         text = page.read_text(encoding="utf-8")
         rewritten = offline_page(text, page, docs_dir)
