@@ -2,7 +2,7 @@
 
     python snapshots/build.py            # rewrites snapshots/data.ssb.no/...
 
-The pipeline's own clients run in record mode against `ingestion.fake_ssb`,
+The pipeline's own clients run in record mode against `tests.fakes.fake_ssb`,
 so every request the offline run makes has a recorded answer, keyed exactly
 as the transport will look it up. Rerun this after changing
 ingestion/ssb_tables.yaml (regions, years, series).
@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ingestion.fake_fhi import FakeFhi, FakeFhiDimension, FakeFhiTable  # noqa: E402
-from ingestion.fake_ssb import Cell, FakeDimension, FakeSsb, FakeTable  # noqa: E402
+from tests.fakes.fake_fhi import FakeFhi, FakeFhiDimension, FakeFhiTable  # noqa: E402
+from tests.fakes.fake_ssb import Cell, FakeDimension, FakeSsb, FakeTable  # noqa: E402
 from ingestion.fhi import FhiClient, load_fhi_specs  # noqa: E402
 from ingestion.fhi import modified_since, refresh_table as refresh_fhi_table  # noqa: E402
 from ingestion.klass import KlassClient, refresh_kostra_groups  # noqa: E402
