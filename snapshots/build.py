@@ -40,7 +40,7 @@ from ingestion.ssb import SsbClient, TableSpec, load_table_specs, refresh_table 
 from ingestion.periods import parse_period  # noqa: E402
 from ingestion.transport import SourceMode, Transport  # noqa: E402
 from ingestion.doctor import run_doctor  # noqa: E402
-from ingestion.seeds import write_seeds  # noqa: E402
+from tools.derive import write as write_derived  # noqa: E402
 
 SNAPSHOT_DIR = ROOT / "snapshots"
 KLASS_FROM = dt.date(2018, 1, 1)
@@ -173,6 +173,16 @@ UNITS = {
     "KOSANDELNDUPLOM0000": ("prosent", 1), "KOSbelopinnbygge0000": ("kr", 0), "KOSutg020000": ("kr", 0),
     "KOSregnind20000": ("kr", 0), "KOSgrunnskolepoe0000": ("poeng", 1),
 }
+# Counts per inhabitant for everyone but Asker.
+COUNT_SCALES = {
+    "DeltakereProg1": 0.0008, "Areal": 0.0006, "Bosatte": 0.9, "Sysselsatte": 0.5, "SysselsatteArb": 0.48,
+    "Igangsatte": 0.0015, "NyeBygg4Aar": 0.0015, "OmdispDyrkaDyrkbar": 0.0007, "NettoForbruk": 7.5,
+}
+# A series of a table added to ssb_tables.yaml that this script has no figures for: illustrative figures of its
+# measure kind (README, "Adding a table or an indicator"), so the offline run has something to show.
+DEFAULT_UNITS = {"rate": ("prosent", 1), "count": ("antall", 0)}
+DEFAULT_RATE_LEVEL = (50.0, 10.0)
+DEFAULT_COUNT_SCALE = 0.01
 EXTRA_CATEGORIES = {  # codes the tables hold besides the ones we select, so selection matters
     "KOKartkap0000": [("AGD2", "Brutto driftsresultat")],
     "KOKart0000": [("AGD10", "Brutto driftsutgifter"), ("AGD4", "Korrigerte brutto driftsutgifter")],
@@ -293,21 +303,24 @@ def asker_value(table_id: str, contents: str, year: int, code: str, combo: Mappi
     return series[year], None
 
 
-def generic_value(table_id: str, contents: str, year: int, code: str, combo: Mapping[str, str]) -> Cell:
+def unit(contents: str, measure_kind: str) -> tuple[str, int]:
+    """The unit the fake table declares for a series: a table added to the configuration without figures here
+    gets a plain one by its measure kind, so adding a table needs no edit of this script."""
+    return UNITS.get(contents) or DEFAULT_UNITS[measure_kind]
+
+
+def generic_value(table_id: str, contents: str, year: int, code: str, combo: Mapping[str, str],
+                  measure_kind: str = "rate") -> Cell:
     key = (table_id, contents, year, code, tuple(sorted(combo.items())))
-    if contents in RATE_LEVELS:
-        base, spread = RATE_LEVELS[contents]
-        decimals = UNITS.get(contents, ("", 1))[1]
-        return round(base + spread * noise(*key), decimals), None
+    if contents in RATE_LEVELS or (contents not in COUNT_SCALES and measure_kind == "rate"):
+        base, spread = RATE_LEVELS.get(contents, DEFAULT_RATE_LEVEL)
+        return round(base + spread * noise(*key), unit(contents, measure_kind)[1]), None
     size = population(code)
     growth = 1 + 0.012 * (year - 2018)
     if table_id == "01222":
         quarter = int(combo["Tid"][-1]) - 1 + (contents == "Folketallet11")
         return float(round(size * (growth + 0.003 * quarter + 0.002 * noise(code, year)))), None
-    scale = {
-        "DeltakereProg1": 0.0008, "Areal": 0.0006, "Bosatte": 0.9, "Sysselsatte": 0.5, "SysselsatteArb": 0.48,
-        "Igangsatte": 0.0015, "NyeBygg4Aar": 0.0015, "OmdispDyrkaDyrkbar": 0.0007, "NettoForbruk": 7.5,
-    }[contents]
+    scale = COUNT_SCALES.get(contents, DEFAULT_COUNT_SCALE)
     factor = {"1": 0.5, "2": 0.15, "3": 0.35, "58-63": 0.04, "111-113": 0.3, "121-124": 0.1, "131-136": 0.2,
               "141-146": 0.35, "151-159": 0.05}
     for value in combo.values():
@@ -390,13 +403,13 @@ def make_cells(spec: TableSpec):
         key = ";".join(f"{var}={combo[var]}" for var in sorted(spec.select))
         series = by_key.get(key)
         if series is None:
-            return generic_value(spec.table_id, contents, year, code, combo)
+            return generic_value(spec.table_id, contents, year, code, combo, spec.measure_kind)
         if series.key_figure and (series.key_figure, code, year) in published:
             return published[(series.key_figure, code, year)]
         asker = asker_value(spec.table_id, contents, year, code, combo)
         if asker is not None:
             return asker
-        return generic_value(spec.table_id, contents, year, code, combo)
+        return generic_value(spec.table_id, contents, year, code, combo, spec.measure_kind)
 
     return cells
 
@@ -436,7 +449,8 @@ def fake_table(spec: TableSpec, specs, updated: str, regions: list[str] | None =
         dims.append(FakeDimension(var, var.lower(), categories, elimination=not var.startswith("KOK")))
     contents = spec.select["ContentsCode"]
     dims.append(FakeDimension("ContentsCode", "statistikkvariabel", [(c, labels.get(c, c)) for c in contents],
-                              role="metric", units={c: {"base": UNITS[c][0], "decimals": UNITS[c][1]} for c in contents}))
+                              role="metric", units={c: dict(zip(("base", "decimals"), unit(c, spec.measure_kind)))
+                                                    for c in contents}))
     periods = table_periods(spec, specs.last_year)
     label = "kvartal" if spec.table_id == "01222" else "periode" if spec.table_id == "08487" else "år"
     dims.append(FakeDimension("Tid", label, [(p, p) for p in periods], role="time"))
@@ -718,8 +732,10 @@ def build(snapshot_dir: Path = SNAPSHOT_DIR) -> None:
         # already recorded, nothing else; its report on these snapshots must be all ok.
         report = run_doctor(transport)
         print(f"doctor: {'all ok' if report.ok else 'NOT OK'} ({len(report.rows)} series)")
-    for path in write_seeds():
-        print(f"wrote {path.relative_to(ROOT)}")
+    written, total = write_derived(ROOT)
+    for relative in written:
+        print(f"wrote {relative}")
+    print(f"derived files: {len(written)} changed, {total - len(written)} already current")
     print(f"recorded {transport.stats.requests} responses under {snapshot_dir}")
 
 

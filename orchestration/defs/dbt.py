@@ -15,9 +15,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from orchestration.lib import build_state
-from orchestration.settings import PROJECT_ROOT, Settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings
 
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 OSLO = ZoneInfo("Europe/Oslo")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)

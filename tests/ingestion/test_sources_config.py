@@ -6,31 +6,31 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
-from ingestion.seeds import SEEDS, expected_seeds
-from ingestion.ssb import load_table_specs
+from ingestion.ssb import SsbError, load_table_specs
+from tools.derive import SEEDS, current, derived_files
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_seeds_are_written_from_the_configuration():
-    for name, text in expected_seeds().items():
-        assert (SEEDS / name).read_text(encoding="utf-8") == text, f"{name} is stale: run python -m ingestion.seeds"
+def test_derived_files_are_written_from_the_configuration():
+    stale = [str(relative) for relative, text in derived_files(ROOT).items() if current(ROOT / relative) != text]
+    assert not stale, f"{stale} differ from what the configuration gives: run `make snapshots` (or tools/derive.py)"
 
 
 def test_staging_and_sources_cover_exactly_the_configured_tables():
     configured = [t.table_id for t in load_table_specs().tables]
-    model = (ROOT / "dbt_project" / "models" / "staging" / "ssb" / "stg_ssb__series_values.sql").read_text()
-    listed = re.search(r"set tables = \[(.*?)\]", model, re.S).group(1)
-    assert re.findall(r"'(\w+)'", listed) == configured
+    macro = (ROOT / "dbt_project" / "macros" / "ssb_configured_tables.sql").read_text()
+    assert re.findall(r"'table_id': '(\w+)'", macro) == configured
     sources = yaml.safe_load((ROOT / "dbt_project" / "models" / "staging" / "ssb" / "_ssb__sources.yml").read_text())
     declared = {t["name"] for t in sources["sources"][0]["tables"]}
     assert declared == {f"ssb_{t}" for t in configured} | {"ssb_categories", "ssb_tables"}
 
 
 def test_every_key_figure_has_a_series_or_a_reason():
-    seed = (SEEDS / "kostra_key_figures.csv").read_text(encoding="utf-8").splitlines()
+    seed = (ROOT / SEEDS / "kostra_key_figures.csv").read_text(encoding="utf-8").splitlines()
     assert len(seed) == 86  # header + the document's 85 key figures
     specs = load_table_specs()
     mapped = {s.key_figure for s in specs.series() if s.key_figure}
@@ -66,3 +66,37 @@ def test_no_file_names_the_stand_in_table_or_invented_fhi_table_ids():
         if match:
             offenders.append(f"{relative}: {match.group(0)[:60]!r}")
     assert not offenders, offenders
+
+
+def _config_with(tmp_path: Path, edit) -> Path:
+    document = yaml.safe_load((ROOT / "ingestion" / "ssb_tables.yaml").read_text(encoding="utf-8"))
+    edit(document)
+    path = tmp_path / "ssb_tables.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_an_indicator_naming_a_measure_no_series_feeds_is_refused_naming_both(tmp_path):
+    def misspell(document):
+        route = next(r for r in document["indicators"] if r["id"] == "SAM03")
+        route["denominator"] = ["intro_totall"]
+
+    with pytest.raises(SsbError, match=r"indicator SAM03 uses measure\(s\) intro_totall that no series"):
+        load_table_specs(_config_with(tmp_path, misspell))
+
+
+def test_a_figure_without_a_table_must_still_say_how_its_indicator_is_computed(tmp_path):
+    def drop_route(document):
+        document["indicators"] = [r for r in document["indicators"] if r["id"] != "OKO04"]
+
+    with pytest.raises(SsbError, match="`without_known_table` names indicator.s. OKO04 that have no entry"):
+        load_table_specs(_config_with(tmp_path, drop_route))
+
+
+def test_routes_take_their_tables_from_the_measures_and_computed_measures():
+    specs = load_table_specs()
+    routes = {r.indicator_id: r for r in specs.indicators}
+    assert specs.route_tables(routes["INN10"]) == ("01222", "07984")  # jobs_change and population_change
+    assert specs.route_tables(routes["OKO04"]) == () and specs.route_status(routes["OKO04"]) == "source unknown"
+    assert specs.route_status(routes["BYS14"]) == "fetched"
+    assert specs.region_variables() == ("Gjerningssted", "KOKkommuneregion0000", "Region")
