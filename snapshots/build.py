@@ -333,7 +333,7 @@ def generic_value(table_id: str, contents: str, year: int, code: str, combo: Map
     return float(round(value)), None
 
 
-# -- KOSTRA key figures: the Handlingsprogram's service-area tables ------------------
+# -- Key figures: the rows of the Handlingsprogram's service-area KOSTRA tables ---------
 KOSTRA_PUBLISHED = Path(__file__).with_name("kostra_published.csv")
 # Which region and year each published column is (peers are 2022 figures; 2022 codes).
 PUBLISHED_COLUMNS = {"asker_2021": ("3025", 2021), "asker_2022": ("3025", 2022), "baerum_2022": ("3024", 2022),
