@@ -540,11 +540,26 @@ def fhi_periods(kind: str, last_year: int) -> list[str]:
     return [f"{y}_{y}" for y in range(FIRST_PERIOD_YEAR, last_year + 1)]
 
 
+def default_fhi_shape(table) -> dict:
+    """A table added to fhi_tables.yaml without a shape in FHI_TABLES: the dimensions its indicators pin, each
+    with the pinned code (a `top` pin: a total coded 0), and its measures, so adding an FHI table needs no edit here."""
+    pins: dict[str, list[tuple[str, str]]] = {}
+    for indicator in table.indicators:
+        for code, value in indicator.pin.items():
+            category = ("0", "totalt") if value == "top" else (value, value)
+            if category not in pins.setdefault(code, []):
+                pins[code].append(category)
+    measures = list(dict.fromkeys((i.measure, i.measure) for i in table.indicators))
+    return {"title": table.indicators[0].title, "periods": "single",
+            "dims": [(code, code, categories) for code, categories in pins.items()]
+            + [("MEASURE_TYPE", "Måltall", measures)]}
+
+
 def fake_fhi(specs=None, geo: list[str] | None = None) -> FakeFhi:
     specs = specs or load_fhi_specs()
     tables = []
     for table in specs.tables:
-        shape = FHI_TABLES[table.table_id]
+        shape = FHI_TABLES.get(table.table_id) or default_fhi_shape(table)
         by_pins = {(i.measure, tuple(sorted((k, v) for k, v in i.pin.items() if v != "top"))): i.indicator_id
                    for i in table.indicators}
         geo_codes = geo or [g for g in specs.geo if g in FHI_GEO_NAMES]
@@ -566,13 +581,13 @@ def fake_fhi(specs=None, geo: list[str] | None = None) -> FakeFhi:
             if geo_code != "0" and not valid(geo_code, year):
                 return None  # FHI has no figure for a code in a year it did not exist
             asker = "0220" if year <= 2019 else "3025" if year <= 2023 else "3203"
-            if geo_code == asker and year in FHI_ASKER[indicator]:
+            if geo_code == asker and year in FHI_ASKER.get(indicator, {}):
                 return float(FHI_ASKER[indicator][year])  # on the code valid that year; dbt harmonises it
             if year == specs.last_year and indicator in ("HEL03", "HEL07"):
                 return None  # not yet published: FHI lags a year for register-based figures
             if geo_code in ("0627", "0628", "0711", "1141", "1142", "1129") and indicator == "UTD10":
                 return "k"  # too few pupils in a small municipality: FHI suppresses, inside `value`
-            base, spread = FHI_LEVELS[indicator]
+            base, spread = FHI_LEVELS.get(indicator, DEFAULT_RATE_LEVEL)
             return round(base + spread * noise("fhi", indicator, geo_code, year), 1)
 
         tables.append(FakeFhiTable(table.table_id, shape["title"], "2026-05-04", "2026-05-04T10:15:31.4470513+00:00",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -100,3 +101,30 @@ def test_routes_take_their_tables_from_the_measures_and_computed_measures():
     assert specs.route_tables(routes["OKO04"]) == () and specs.route_status(routes["OKO04"]) == "source unknown"
     assert specs.route_status(routes["BYS14"]) == "fetched"
     assert specs.region_variables() == ("Gjerningssted", "KOKkommuneregion0000", "Region")
+
+
+def test_an_fhi_table_added_to_the_configuration_is_answered_offline_without_editing_the_snapshot_builder(tmp_path):
+    """The FHI half of the recipe: an entry in fhi_tables.yaml is all `make snapshots` needs (illustrative figures)."""
+    import sys
+
+    from ingestion.fhi import FhiClient, load_fhi_specs, refresh_table
+    from ingestion.landing import LandingZone
+    from ingestion.transport import SourceMode, Transport
+    from tests.ingestion.fakes import FakeClock
+
+    sys.path.insert(0, str(ROOT))
+    import snapshots.build as build
+
+    document = yaml.safe_load((ROOT / "ingestion" / "fhi_tables.yaml").read_text(encoding="utf-8"))
+    entry = next(t for t in document["tables"] if t["indicator_id"] == "BYS16")
+    entry.update({"table_id": "9999", "measure": "RATE", "pin": {"KJONN": "0", "ALDER": "top"}})
+    path = tmp_path / "fhi_tables.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    specs = load_fhi_specs(path)
+
+    client = FhiClient(Transport(SourceMode.LIVE, sender=build.fake_fhi(specs), clock=FakeClock()))
+    table = next(t for t in specs.tables if t.table_id == "9999")
+    result = refresh_table(client, LandingZone(tmp_path / "landing"), specs, table, None)
+    assert result.changed and result.data_requests == 1
+    answer = json.loads(next((result.landing_path).glob("data*.json")).read_text(encoding="utf-8-sig"))
+    assert answer["id"][:2] == ["GEO", "AAR"] and any(isinstance(v, float) for v in answer["value"])
