@@ -22,7 +22,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 # What the recorded requests and answers depend on: a snapshot older than any of these is rebuilt.
 SNAPSHOT_INPUTS = ("ingestion/ssb.py", "ingestion/fhi.py", "ingestion/klass.py", "ingestion/transport.py",
-                   "ingestion/fake_ssb.py", "ingestion/fake_fhi.py", "ingestion/miljodirektoratet.py",
+                   "tests/fakes/fake_ssb.py", "tests/fakes/fake_fhi.py", "ingestion/miljodirektoratet.py",
                    "ingestion/ssb_tables.yaml", "ingestion/fhi_tables.yaml", "snapshots/build.py",
                    "snapshots/kostra_published.csv", "bench/national_snapshot.py")
 

@@ -4,7 +4,7 @@
 
 DIR must be outside snapshots/ (e.g. data/bench/national or /tmp/national); it is rebuilt.
 It uses the mechanism of snapshots/build.py: the pipeline's own clients run in record mode
-against the in-process fakes (ingestion/fake_ssb.py, ingestion/fake_fhi.py), so every request a
+against the in-process fakes (tests/fakes/fake_ssb.py, tests/fakes/fake_fhi.py), so every request a
 national run makes has a recorded answer, keyed exactly as the transport looks it up.
 
 What it writes:
@@ -57,8 +57,8 @@ import yaml  # noqa: E402
 
 import snapshots.build as build  # noqa: E402  (the bundled snapshots' generator: figures, fakes, helpers)
 from ingestion import miljodirektoratet  # noqa: E402
-from ingestion.fake_fhi import FakeFhi, FakeFhiTable  # noqa: E402
-from ingestion.fake_ssb import FakeDimension, FakeSsb, FakeTable  # noqa: E402
+from tests.fakes.fake_fhi import FakeFhi, FakeFhiTable  # noqa: E402
+from tests.fakes.fake_ssb import FakeDimension, FakeSsb, FakeTable  # noqa: E402
 from ingestion.fhi import FhiClient, load_fhi_specs, modified_since  # noqa: E402
 from ingestion.fhi import refresh_table as refresh_fhi_table  # noqa: E402
 from ingestion.klass import KlassClient, refresh_kostra_groups  # noqa: E402

@@ -23,9 +23,9 @@ import pandas as pd
 import yaml
 
 from expectations.data_docs import make_offline
+from ingestion.ssb import load_table_specs
 
 CONFIG_PATH = Path(__file__).with_name("gate.yaml")
-REGION_COLUMNS = ("KOKkommuneregion0000", "Region", "Gjerningssted")
 SEVERITIES = ("error", "warning")
 log = logging.getLogger(__name__)
 
@@ -199,13 +199,14 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
     t = config.thresholds
     checks: list[Check] = []
     raw_ssb = sorted(n for n in _tables(con, "raw") if n.startswith("ssb_") and n not in ("ssb_tables", "ssb_categories"))
+    region_variables = load_table_specs().region_variables()  # ingestion/ssb_tables.yaml
     for table in raw_ssb:
         columns = [r[0] for r in con.execute(
             "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ? "
             "order by ordinal_position", [table]).fetchall()]
-        region = next((c for c in columns if c in REGION_COLUMNS), None)
+        region = next((c for c in columns if c in region_variables), None)
         if region is None:
-            raise ValueError(f"raw.{table}: no region column (expected one of {', '.join(REGION_COLUMNS)}; "
+            raise ValueError(f"raw.{table}: no region column (expected one of {', '.join(region_variables)}; "
                              f"the table has {', '.join(columns)})")
         checks.append(Check(
             "raw_keys_not_null", "raw", f"raw.{table}",

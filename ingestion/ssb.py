@@ -320,7 +320,7 @@ class Series:
     select: Mapping[str, str]
     label: str
     evidence: Evidence
-    measure: str | None = None  # an input of an indicator (dbt seed ssb_indicator_routes)
+    measure: str | None = None  # an input of an indicator (`indicators` in ssb_tables.yaml)
     key_figure: str | None = None  # a row of the Handlingsprogram's KOSTRA tables (dbt seed kostra_key_figures)
     period: str | None = None  # only periods ending in this suffix (01222: K1 opening, K4 closing population)
 
@@ -382,6 +382,18 @@ class WithoutTable:
 
 
 @dataclass(frozen=True)
+class IndicatorRoute:
+    """How an SSB-sourced indicator is computed from measures: add + multiplier * sum(numerator) / sum(denominator)
+    (no denominator: add + multiplier * sum(numerator)). dbt seed ssb_indicator_routes is written from these."""
+
+    indicator_id: str
+    numerator: tuple[str, ...]
+    denominator: tuple[str, ...] = ()
+    multiplier: float = 1.0
+    add: float = 0.0
+
+
+@dataclass(frozen=True)
 class TableSpecs:
     tables: tuple[TableSpec, ...]
     municipalities: tuple[str, ...]
@@ -391,6 +403,9 @@ class TableSpecs:
     last_year: int
     kostra_group_pattern: str = r"^EKG\d+$"
     without_known_table: tuple[WithoutTable, ...] = ()
+    indicators: tuple[IndicatorRoute, ...] = ()
+    # measures dbt computes from other measures (int_indicator_inputs), with the measures each is computed from
+    computed_measures: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def table(self, table_id: str) -> TableSpec:
         for spec in self.tables:
@@ -419,6 +434,28 @@ class TableSpecs:
 
     def series(self) -> tuple[Series, ...]:
         return tuple(s for spec in self.tables for s in spec.series)
+
+    def region_variables(self) -> tuple[str, ...]:
+        """The region dimension of every configured table (KOKkommuneregion0000, Region, ...): the one list."""
+        return tuple(sorted({spec.region_variable for spec in self.tables}))
+
+    def tables_of(self, measure: str) -> tuple[str, ...]:
+        """The tables a measure is fetched from, through the measures it is computed from; () when none is."""
+        fetched = tuple(dict.fromkeys(s.table_id for s in self.series() if s.measure == measure))
+        if fetched:
+            return fetched
+        inputs = self.computed_measures.get(measure, ())
+        return tuple(dict.fromkeys(t for m in inputs for t in self.tables_of(m)))
+
+    def route_tables(self, route: IndicatorRoute) -> tuple[str, ...]:
+        return tuple(sorted({t for m in route.numerator + route.denominator for t in self.tables_of(m)}))
+
+    def route_status(self, route: IndicatorRoute) -> str:
+        """fetched, or the status of its `without_known_table` entry (source unknown, not SSB)."""
+        for entry in self.without_known_table:
+            if entry.indicator == route.indicator_id:
+                return entry.status
+        return "fetched"
 
 
 def _evidence(entry: Mapping[str, Any], where: str) -> Evidence:
@@ -489,7 +526,9 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
                      indicator=e.get("indicator"), key_figure=e.get("key_figure"),
                      status=str(e.get("status", "source unknown")))
         for e in document.get("without_known_table") or ())
-    return TableSpecs(
+    computed = {str(name): tuple(str(m) for m in inputs)
+                for name, inputs in (document.get("computed_measures") or {}).items()}
+    specs = TableSpecs(
         tables=tuple(tables),
         municipalities=tuple(str(c) for c in regions["asss_municipalities"]),
         kostra_aggregates=tuple(str(c) for c in regions["kostra_aggregates"]),
@@ -498,7 +537,65 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
         last_year=int(document["years"]["last"]),
         kostra_group_pattern=str(regions.get("kostra_group_pattern", r"^EKG\d+$")),
         without_known_table=without,
+        indicators=tuple(_route(e, f"{path}: indicators[{i}]") for i, e in enumerate(document.get("indicators") or ())),
+        computed_measures=computed,
     )
+    _check_routes(specs, path)
+    return specs
+
+
+def _route(entry: Mapping[str, Any], where: str) -> IndicatorRoute:
+    if not isinstance(entry, Mapping) or not entry.get("id"):
+        raise SsbError(f"{where}: an indicator needs `id` and `numerator` (a list of measures)")
+
+    def measures(key: str) -> tuple[str, ...]:
+        value = entry.get(key) or []
+        if isinstance(value, str) or not all(isinstance(m, str) and m for m in value):
+            raise SsbError(f"{where} ({entry['id']}): `{key}` must be a list of measure names, got {value!r}")
+        return tuple(value)
+
+    numerator = measures("numerator")
+    if not numerator:
+        raise SsbError(f"{where} ({entry['id']}): `numerator` names no measure")
+    unknown = set(entry) - {"id", "numerator", "denominator", "multiplier", "add"}
+    if unknown:
+        raise SsbError(f"{where} ({entry['id']}): unknown field(s) {', '.join(sorted(unknown))}; expected id, "
+                       "numerator, denominator, multiplier, add")
+    try:
+        multiplier, add = float(entry.get("multiplier", 1)), float(entry.get("add", 0))
+    except (TypeError, ValueError):
+        raise SsbError(f"{where} ({entry['id']}): `multiplier` and `add` must be numbers") from None
+    return IndicatorRoute(str(entry["id"]), numerator, measures("denominator"), multiplier, add)
+
+
+def _check_routes(specs: TableSpecs, path: str | os.PathLike[str]) -> None:
+    """Every measure an indicator names is fetched, computed from fetched ones, or its indicator is listed under
+    `without_known_table`: a misspelt measure would otherwise leave the indicator silently without figures."""
+    fetched = {s.measure for s in specs.series() if s.measure}
+    for name, inputs in specs.computed_measures.items():
+        missing = [m for m in inputs if m not in fetched]
+        if missing:
+            raise SsbError(f"{path}: computed measure {name} is computed from {', '.join(missing)}, which no series "
+                           "of `tables` names as its `measure`")
+    seen: set[str] = set()
+    unknown_tables = {e.indicator for e in specs.without_known_table if e.indicator}
+    for route in specs.indicators:
+        if route.indicator_id in seen:
+            raise SsbError(f"{path}: indicator {route.indicator_id} has two entries under `indicators`")
+        seen.add(route.indicator_id)
+        if route.indicator_id in unknown_tables:
+            continue
+        missing = [m for m in route.numerator + route.denominator
+                   if m not in fetched and m not in specs.computed_measures]
+        if missing:
+            raise SsbError(
+                f"{path}: indicator {route.indicator_id} uses measure(s) {', '.join(missing)} that no series of "
+                f"`tables` feeds (nor `computed_measures`); add the series, or list {route.indicator_id} under "
+                "`without_known_table` with the reason")
+    orphans = unknown_tables - seen
+    if orphans:
+        raise SsbError(f"{path}: `without_known_table` names indicator(s) {', '.join(sorted(orphans))} that have no "
+                       "entry under `indicators` (say which measures the indicator will be computed from)")
 
 
 def check_selection(metadata: TableMetadata, spec: TableSpec) -> None:

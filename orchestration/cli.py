@@ -227,7 +227,7 @@ def _registry_check(args: argparse.Namespace) -> int:
     # The municipality codes the last run checked against, from a file that run wrote: the work file
     # itself may be held by a run's writer, and a reader would block that writer.
     snapshot = settings.data_dir / REFERENCE_SNAPSHOT
-    rules = [IndicatorRule(i.indicator_id, i.route, i.unit) for i in load_catalogue()]
+    rules = [IndicatorRule(i.indicator_id, i.route, i.unit) for i in load_catalogue(settings.catalogue_path)]
     try:
         reference = read_reference_snapshot(snapshot, rules, max_bytes=settings.registry_max_bytes)
     except FileNotFoundError:

@@ -16,6 +16,9 @@ from ingestion.transport import SourceMode
 from orchestration.lib.mail import MailSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The dbt project: models, and the seeds product code also reads (the catalogue, the need areas). The one place
+# that knows where it is; code reaches it through Settings, never by a path of its own.
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 # (variable, default, meaning) -- the README table is generated from the same words.
 SETTINGS: tuple[tuple[str, str, str], ...] = (
@@ -244,7 +247,16 @@ class Settings:
 
     @property
     def dbt_project_dir(self) -> Path:
-        return PROJECT_ROOT / "dbt_project"
+        return DBT_PROJECT_DIR
+
+    @property
+    def seeds_dir(self) -> Path:
+        return self.dbt_project_dir / "seeds"
+
+    @property
+    def catalogue_path(self) -> Path:
+        """The indicator catalogue (written by tools/derive.py): ids, routes and units the registry checks against."""
+        return self.seeds_dir / "catalogue_indicators.csv"
 
     @classmethod
     def from_env(cls, environ: "os._Environ[str] | dict[str, str] | None" = None) -> "Settings":

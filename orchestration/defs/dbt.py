@@ -24,9 +24,8 @@ from packaging import version
 
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from orchestration.lib import build_state
-from orchestration.settings import PROJECT_ROOT, Settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings
 
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 OSLO = ZoneInfo("Europe/Oslo")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 

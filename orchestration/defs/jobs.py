@@ -18,8 +18,7 @@ def ssb_key(table_id: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", f"ssb_{table_id}"])
 
 
-KOSTRA_TABLES = tuple(ssb_key(t.table_id) for t in load_table_specs().tables
-                      if t.region_variable == "KOKkommuneregion0000")
+KOSTRA_TABLES = tuple(ssb_key(t.table_id) for t in load_table_specs().tables if t.kind == "kostra")
 
 
 DBT_GROUPS = ("dbt_seeds", "dbt_staging", "dbt_intermediate", "dbt_marts", "dbt_models")

@@ -15,8 +15,8 @@ import re
 import duckdb
 import pytest
 
-from ingestion.fake_fhi import FakeFhi
-from ingestion.fake_ssb import FakeDimension
+from tests.fakes.fake_fhi import FakeFhi
+from tests.fakes.fake_ssb import FakeDimension
 from ingestion.fhi import FhiClient, FhiError, refresh_table as refresh_fhi
 from ingestion.landing import REJECTED, LandingZone
 from ingestion.raw_store import RawLoadError, load_fhi_vintage, load_ssb_vintage

@@ -5,7 +5,7 @@ import json
 import duckdb
 import pytest
 
-from ingestion.fake_ssb import FakeSsb
+from tests.fakes.fake_ssb import FakeSsb
 from ingestion.landing import LandingError, LandingZone, Payload, vintage_from_updated
 from ingestion.raw_store import RawLoadError, load_ssb_vintage
 from ingestion.ssb import table_spec, SsbClient, TableSpec, TableSpecs, refresh_table
@@ -68,7 +68,7 @@ def test_a_new_dimension_in_a_later_vintage_is_refused(tmp_path):
     load_ssb_vintage(con, refresh_table(client, landing, SPECS, SPEC).landing_path)
     changed = small_table()
     changed.updated = "2026-06-15T06:00:00Z"
-    from ingestion.fake_ssb import FakeDimension
+    from tests.fakes.fake_ssb import FakeDimension
 
     changed.dimensions.insert(1, FakeDimension("Kjonn", "kjønn", [("0", "Begge")], elimination=False))
     client2, _, _ = setup(tmp_path, changed)
