@@ -1,9 +1,11 @@
 """Decode a >= 1 000 000-cell JSON-stat2 payload with SSB's structure three ways, side by side.
 
-    python bench/bench_jsonstat.py [--cells N] [--repeat R] [--skip-pyjstat]
+    python bench/bench_jsonstat.py [--cells N] [--repeat R] [--skip-pyjstat] [--before REV]
 
 (a) json.loads alone: the floor, any decoder must parse the text;
 (b) ours: ingestion.jsonstat.decode(text).to_arrow() (parsing included);
+(b') the same decoder as it was at git revision REV (default: main before issue 17), read with
+     `git show` and run in this process on the same payload, so before and after share one run;
 (c) pyjstat 2.4: Dataset.read(text).write('dataframe', naming='id'), what people use today.
 Prints best-of-R seconds and the ratios. Nothing is asserted.
 """
@@ -11,15 +13,19 @@ Prints best-of-R seconds and the ratios. Nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import random
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from ingestion.jsonstat import decode  # noqa: E402
 
@@ -63,6 +69,25 @@ def ssb_like_payload(cells: int, seed: int = 1) -> str:
     return json.dumps(document)
 
 
+# main before issue 17 (decoder on json.loads); any revision can be given with --before.
+BEFORE = "ee87981"
+
+
+def decoder_at(revision: str):
+    """ingestion/jsonstat.py as it was at `revision`, imported under another name; None if git cannot say."""
+    shown = subprocess.run(["git", "show", f"{revision}:ingestion/jsonstat.py"], cwd=ROOT, capture_output=True)
+    if shown.returncode != 0:
+        print(f"(no decoder at {revision}: {shown.stderr.decode().strip()})")
+        return None
+    path = Path(tempfile.mkdtemp()) / "jsonstat_before.py"
+    path.write_bytes(shown.stdout)
+    spec = importlib.util.spec_from_file_location("jsonstat_before", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
 def best_of(repeat: int, fn: Callable[[], object]) -> tuple[float, object]:
     best, result = math.inf, None
     for _ in range(repeat):
@@ -77,6 +102,7 @@ def main() -> int:
     parser.add_argument("--cells", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-pyjstat", action="store_true")
+    parser.add_argument("--before", default=BEFORE, help=f"git revision of the decoder to compare with ({BEFORE})")
     args = parser.parse_args()
 
     text = ssb_like_payload(args.cells)
@@ -88,6 +114,13 @@ def main() -> int:
     print(f"{'method':<34}{'seconds':>10}{'vs json.loads':>16}")
     print(f"{'json.loads (floor)':<34}{floor:>10.3f}{1.0:>15.2f}x")
     print(f"{'ingestion.jsonstat decode+arrow':<34}{ours:>10.3f}{ours / floor:>15.2f}x")
+    old = decoder_at(args.before)
+    if old is not None:
+        before, old_table = best_of(args.repeat, lambda: old.decode(text).to_arrow())
+        label = f"the same at {args.before} (before)"
+        print(f"{label:<34}{before:>10.3f}{before / floor:>15.2f}x")
+        same = old_table.equals(table)
+        print(f"{'':<34}before/after: {before / ours:.2f}x; decoded tables identical: {'yes' if same else 'NO'}")
     if args.skip_pyjstat:
         return 0
     import pyjstat.pyjstat as pyjstat
