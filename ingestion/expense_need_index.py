@@ -29,7 +29,7 @@ import duckdb
 
 from ingestion.file_contract import body_rows, read_contract_table, read_header
 from ingestion.raw_store import RAW, LoadResult, _insert_rows, _timestamp
-from ingestion.registry import Problem, ValidationReport, parse_number
+from ingestion.registry import Problem, ValidationReport
 
 SOURCE = "expense_need_index"
 TABLE = f"{RAW}.expense_need_index"
@@ -64,6 +64,15 @@ class NeedIndexRow:
     citation: str
     row: int
 
+
+
+def parse_number(text: str) -> float | None:
+    """A figure with a decimal comma (or a point when there is no comma); a point beside a comma groups thousands."""
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "").rstrip("%")
+    if "," in cleaned and "." in cleaned:
+        cleaned = cleaned.replace(".", "")
+    cleaned = cleaned.replace(",", ".")
+    return float(cleaned) if re.fullmatch(r"-?\d+(\.\d+)?", cleaned) else None
 
 def load_areas(path: Path = AREAS_PATH) -> frozenset[str]:
     with Path(path).open(encoding="utf-8") as f:

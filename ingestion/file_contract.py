@@ -12,14 +12,15 @@ reader, problem type and file-name cleaning rather than its indicator-specific c
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from ingestion.landing import LandingZone, Payload, read_manifest, safe_name, utc_now
-from ingestion.registry import (DEFAULT_MAX_BYTES, Problem, RegistryError, ValidationReport, content_vintage,
-                                read_table, registry_table_name, safe_file_name)
+from ingestion.registry import (DEFAULT_MAX_BYTES, Problem, RegistryError, ValidationReport, read_table,
+                                registry_table_name, safe_file_name)
 
 Validate = Callable[[bytes, str], ValidationReport]
 SUFFIXES = (".csv", ".xlsx")
@@ -34,6 +35,12 @@ class DropZoneResult:
     accepted: list[tuple[str, Path]]  # (file, landing vintage dir)
     rejected: list[tuple[str, Path]]  # (file, quarantine report)
     already_landed: list[str]
+
+
+def content_vintage(data: bytes) -> tuple[str, str]:
+    """A contract file's vintage (when it landed, then its hash) and the hash that lands a bundled file once."""
+    digest = hashlib.sha256(data).hexdigest()
+    return f"{utc_now().replace(':', '').replace('-', '')}-{digest[:12]}", digest[:12]
 
 
 def refused_for_size(name: str, size: int, max_bytes: int) -> ValidationReport | None:

@@ -27,7 +27,7 @@ import duckdb
 
 from ingestion.file_contract import body_rows, read_contract_table, read_header
 from ingestion.raw_store import RAW, LoadResult, _insert_rows, _timestamp
-from ingestion.registry import Problem, ValidationReport, parse_number
+from ingestion.registry import Problem, ValidationReport
 
 SOURCE = "municipal_deflator"
 TABLE = f"{RAW}.municipal_deflator"
@@ -52,6 +52,15 @@ class DeflatorRow:
     citation: str
     row: int
 
+
+
+def parse_number(text: str) -> float | None:
+    """A figure with a decimal comma (or a point when there is no comma); a point beside a comma groups thousands."""
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "").rstrip("%")
+    if "," in cleaned and "." in cleaned:
+        cleaned = cleaned.replace(".", "")
+    cleaned = cleaned.replace(",", ".")
+    return float(cleaned) if re.fullmatch(r"-?\d+(\.\d+)?", cleaned) else None
 
 def validate(data: bytes, name: str, *, last_year: int | None = None) -> ValidationReport:
     """Every problem of the file, each naming file, row, column, value and what was expected."""
