@@ -4,9 +4,21 @@
 import dagster as dg
 
 from ingestion.raw_store import load_ssb_vintage
-from ingestion.ssb import TableSpec, TableSpecs, load_table_specs, refresh_table
+from ingestion.ssb import SsbCheck, TableSpec, TableSpecs, check_ssb, load_table_specs, refresh_table
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from orchestration.lib.build_state import RAW_CHANGED
+
+# The run's one SSB change check, made by its first SSB asset and used by all (a run is one process:
+# definitions.py uses the in-process executor). Keyed by run id, so a later run asks again.
+_RUN_CHECK: dict[str, SsbCheck] = {}
+
+
+def run_check(context: dg.AssetExecutionContext, pipeline: PipelineResource, specs: TableSpecs) -> SsbCheck:
+    if context.run_id not in _RUN_CHECK:
+        _RUN_CHECK.clear()
+        _RUN_CHECK[context.run_id] = check_ssb(pipeline.ssb(), pipeline.landing(), [t.table_id for t in specs.tables])
+        context.log.info(_RUN_CHECK[context.run_id].how)
+    return _RUN_CHECK[context.run_id]
 
 
 def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
@@ -20,7 +32,7 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
         metadata={"ssb_table": spec.table_id, "region_variable": spec.region_variable},
     )
     def _asset(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
-        result = refresh_table(pipeline.ssb(), pipeline.landing(), specs, spec)
+        result = refresh_table(pipeline.ssb(), pipeline.landing(), specs, spec, run_check(context, pipeline, specs))
         with pipeline.work_db() as con:
             loaded = load_ssb_vintage(con, result.landing_path)
             total = con.execute(
