@@ -575,8 +575,9 @@ def check_selection(metadata: TableMetadata, spec: TableSpec) -> None:
 
 # -- change check: which tables changed since we last asked ------------------------------------------
 
-# In landing/ssb/ (a table id never starts with '_'): per table, the vintage SSB's answer last showed to be
-# current and when that answer was asked for. The listing's window reaches back to the oldest of these.
+# In landing/ssb/ (a table id never starts with '_'): per table, SSB's `updated` as last seen and when it was
+# asked for. A listing's window reaches back to the oldest of these times; a table the listing leaves out
+# still has the `updated` last seen, so one found changed stays changed until its new vintage lands.
 CHECK_STATE = "_change_check.json"
 # SSB's server code sets no limit on pastDays (PxWebApi: TablesApiController.ListAllTables,
 # LuceneSearcher.Find). Ours: a landing zone not checked for a month is asked table by table once, and
@@ -588,6 +589,12 @@ INDEX_LAG = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
+class Seen:
+    updated: str  # SSB's `updated` for the table
+    at: dt.datetime  # SSB's time when that was asked
+
+
+@dataclass(frozen=True)
 class SsbCheck:
     """Which SSB tables need fetching, decided for all of them at once."""
 
@@ -595,7 +602,7 @@ class SsbCheck:
     method: str  # "listing", "table info" or "none" (no table landed yet)
     how: str  # for the run log: the calls made and, when not one listing, why
     calls: int
-    current: Mapping[str, str]  # table id -> the landed vintage SSB's answer shows to be current
+    current: Mapping[str, str]  # table id -> the landed vintage SSB's `updated` names
     changed: Mapping[str, str | None]  # table id -> SSB's `updated` (None: never landed, nothing asked)
     past_days: int | None = None
 
@@ -604,8 +611,8 @@ class SsbCheck:
         if self.changed.get(table_id) is None:
             return "first fetch (no vintage landed)"
         if self.method == "listing":
-            return f"listed by GET /tables?pastDays={self.past_days}"
-        return "table info (GET /tables/{id})"
+            return f"SSB's updated moved (listing GET /tables?pastDays={self.past_days})"
+        return "SSB's updated moved (table info GET /tables/{id})"
 
 
 def past_days_for(elapsed: dt.timedelta) -> int:
@@ -617,12 +624,12 @@ def check_ssb(client: SsbClient, landing: LandingZone, table_ids: Sequence[str],
               listing: bool = True) -> SsbCheck:
     """Ask SSB once which of these tables changed since their landed vintages.
 
-    One `GET /tables?pastDays=N` answers for all of them, N reaching back to the oldest confirmed check
-    (landing/ssb/_change_check.json). Table info per table (`GET /tables/{id}`) instead, saying why, when
-    that time is unknown or too long ago, when SSB's clock cannot be read (a replayed snapshot without
-    `recorded_at.json`), when the listing would take more pages than there are tables, or for a table
-    refreshed on its own (`listing=False`: one call either way). Tables never landed are not asked about:
-    their metadata is fetched anyway. Tables found current are confirmed at once.
+    One `GET /tables?pastDays=N` answers for all of them, N reaching back to the oldest time a table's
+    `updated` was seen (landing/ssb/_change_check.json). Table info per table (`GET /tables/{id}`)
+    instead, saying why, when that time is unknown or too long ago, when SSB's clock cannot be read (a
+    replayed snapshot without `recorded_at.json`), when the listing would take more pages than there are
+    tables, or for a table refreshed on its own (`listing=False`: one call either way). Tables never
+    landed are not asked about: their metadata is fetched anyway. What is seen is recorded at once.
     """
     now = client.transport.now(urllib.parse.urlsplit(client.base_url).netloc)
     never: dict[str, str | None] = {t: None for t in table_ids if landing.latest_vintage("ssb", t) is None}
@@ -630,87 +637,77 @@ def check_ssb(client: SsbClient, landing: LandingZone, table_ids: Sequence[str],
     if not landed:
         return SsbCheck(now, "none", f"SSB: no table landed yet; {len(never)} fetched whole (metadata and data), "
                         "nothing to ask first", 0, {}, never)
-    state = read_check_state(landing)
-    confirmed = {t: state[t] for t in landed if t in state and landing.has_vintage("ssb", t, state[t][0])}
-    reason = _why_no_listing(listing, now, landed, confirmed)
+    seen = read_check_state(landing)
+    reason = _why_no_listing(listing, now, landed, seen)
     spent = 0  # listing calls made before giving up on it
     if reason is None:
         assert now is not None
-        oldest = min(confirmed[t][1] for t in landed)
+        oldest = min(seen[t].at for t in landed)
         past_days = past_days_for(now - oldest)
         found = client.updated_tables(past_days, max_pages=len(landed))
         if found.complete:
-            current: dict[str, str] = {}
-            changed = dict(never)
-            for t in landed:
-                updated = found.updated.get(t)
-                if updated is None:
-                    current[t] = confirmed[t][0]  # not updated since it was last confirmed
-                elif landing.has_vintage("ssb", t, vintage_from_updated(updated)):
-                    current[t] = vintage_from_updated(updated)
-                else:
-                    changed[t] = updated
-            confirm_current(landing, current, now)
-            how = (f"SSB: one listing, GET /tables?pastDays={past_days} ({found.calls} call(s), "
-                   f"{len(found.updated)} table(s) updated on SSB since {format_utc(now - dt.timedelta(days=past_days))}; "
-                   f"our oldest check {format_utc(oldest)}): {len(changed) - len(never)} of {len(landed)} landed "
-                   f"table(s) changed" + (f", {len(never)} never landed" if never else ""))
+            updated = {t: found.updated.get(t, seen[t].updated) for t in landed}
+            record_seen(landing, updated, now)
+            current, changed = _compare(landing, updated, never)
+            how = (f"SSB: one listing, GET /tables?pastDays={past_days} ({found.calls} call(s); {len(found.updated)} "
+                   f"table(s) updated on SSB since {format_utc(now - dt.timedelta(days=past_days))}, our oldest "
+                   f"check {format_utc(oldest)}): {len(changed) - len(never)} of {len(landed)} landed table(s) "
+                   "changed" + (f", {len(never)} never landed" if never else ""))
             log.info(how)
             return SsbCheck(now, "listing", how, found.calls, current, changed, past_days)
         reason = (f"the listing of the past {past_days} days runs to {found.pages} pages, more calls than the "
                   f"{len(landed)} table-info calls")
         spent = found.calls
-    return _check_by_table_info(client, landing, landed, never, now, reason, spent)
-
-
-def _why_no_listing(listing: bool, now: dt.datetime | None, landed: Sequence[str],
-                    confirmed: Mapping[str, tuple[str, dt.datetime]]) -> str | None:
-    if not listing:
-        return "one table refreshed on its own: its table info is one call, as a listing would be"
-    if now is None:
-        return "SSB's time is unknown: the replayed snapshot of data.ssb.no has no recorded_at.json"
-    unconfirmed = [t for t in landed if t not in confirmed]
-    if unconfirmed:
-        return (f"{len(unconfirmed)} landed table(s) have no confirmed check in landing/ssb/{CHECK_STATE} "
-                f"({', '.join(unconfirmed[:5])}{'…' if len(unconfirmed) > 5 else ''}): when they were last "
-                "asked about is unknown")
-    oldest_table = min(landed, key=lambda t: confirmed[t][1])
-    oldest = confirmed[oldest_table][1]
-    if oldest > now:
-        return (f"the last check ({format_utc(oldest)}, table {oldest_table}) is later than SSB's time now "
-                f"({format_utc(now)}): the landing zone is newer than the source it is compared with")
-    if past_days_for(now - oldest) > MAX_PAST_DAYS:
-        return (f"the last check of table {oldest_table} was {format_utc(oldest)}, more than the {MAX_PAST_DAYS} "
-                "days a listing is asked for")
-    return None
-
-
-def _check_by_table_info(client: SsbClient, landing: LandingZone, landed: Sequence[str],
-                         never: Mapping[str, str | None], now: dt.datetime | None, reason: str,
-                         spent: int) -> SsbCheck:
-    current: dict[str, str] = {}
-    changed = dict(never)
-    for t in landed:
-        info = client.table_info(t)
-        vintage = vintage_from_updated(info.updated)
-        if landing.has_vintage("ssb", t, vintage):
-            current[t] = vintage
-        else:
-            changed[t] = info.updated
-    if now is not None:
-        confirm_current(landing, current, now)
+    updated = {t: client.table_info(t).updated for t in landed}
+    record_seen(landing, updated, now)
+    current, changed = _compare(landing, updated, never)
     how = (f"SSB: table info for each of {len(landed)} landed table(s) ({len(landed) + spent} call(s)), because "
            f"{reason}; {len(changed) - len(never)} changed" + (f", {len(never)} never landed" if never else ""))
     log.info(how)
     return SsbCheck(now, "table info", how, len(landed) + spent, current, changed)
 
 
-def read_check_state(landing: LandingZone) -> dict[str, tuple[str, dt.datetime]]:
-    """Per table: (vintage SSB showed current, when). Unreadable state counts as none: tables are asked again."""
+def _compare(landing: LandingZone, updated: Mapping[str, str],
+             never: Mapping[str, str | None]) -> tuple[dict[str, str], dict[str, str | None]]:
+    current: dict[str, str] = {}
+    changed = dict(never)
+    for table_id, stamp in updated.items():
+        vintage = vintage_from_updated(stamp)
+        if landing.has_vintage("ssb", table_id, vintage):
+            current[table_id] = vintage
+        else:
+            changed[table_id] = stamp
+    return current, changed
+
+
+def _why_no_listing(listing: bool, now: dt.datetime | None, landed: Sequence[str],
+                    seen: Mapping[str, Seen]) -> str | None:
+    if not listing:
+        return "one table refreshed on its own: its table info is one call, as a listing would be"
+    if now is None:
+        return "SSB's time is unknown: the replayed snapshot of data.ssb.no has no recorded_at.json"
+    unknown = [t for t in landed if t not in seen]
+    if unknown:
+        return (f"{len(unknown)} landed table(s) have no earlier check in landing/ssb/{CHECK_STATE} "
+                f"({', '.join(unknown[:5])}{'…' if len(unknown) > 5 else ''}): when they were last asked about "
+                "is unknown")
+    oldest_table = min(landed, key=lambda t: seen[t].at)
+    oldest = seen[oldest_table].at
+    if oldest > now:
+        return (f"the last check ({format_utc(oldest)}, table {oldest_table}) is later than SSB's time now "
+                f"({format_utc(now)}): the landing zone is newer than the source it is compared with")
+    if past_days_for(now - oldest) > MAX_PAST_DAYS:
+        return (f"the last check of table {oldest_table} was {format_utc(oldest)}, longer ago than the "
+                f"{MAX_PAST_DAYS} days a listing is asked for")
+    return None
+
+
+def read_check_state(landing: LandingZone) -> dict[str, Seen]:
+    """Per table, SSB's `updated` as last seen. Unreadable state counts as none: every table is asked again."""
     path = landing.root / "ssb" / CHECK_STATE
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        return {str(t): (str(e["vintage"]), parse_utc(str(e["confirmed_at"]), str(path)))
+        return {str(t): Seen(str(e["updated"]), parse_utc(str(e["checked_at"]), str(path)))
                 for t, e in document["tables"].items()}
     except FileNotFoundError:
         return {}
@@ -719,23 +716,23 @@ def read_check_state(landing: LandingZone) -> dict[str, tuple[str, dt.datetime]]
         return {}
 
 
-def confirm_current(landing: LandingZone, vintages: Mapping[str, str], at: dt.datetime | None) -> None:
-    """Record that SSB's answer asked at `at` showed these vintages current. A later confirmation already
-    recorded (the sensor's, another run's) is kept; the file is replaced whole, never half-written."""
-    if at is None or not vintages:
+def record_seen(landing: LandingZone, updated: Mapping[str, str], at: dt.datetime | None) -> None:
+    """Record SSB's `updated` per table as asked at `at`. What was seen later (the sensor's check, another
+    run's) is kept; the file is replaced whole, never half-written."""
+    if at is None or not updated:
         return
     state = read_check_state(landing)
-    updated = dict(state)
-    for table_id, vintage in vintages.items():
-        if table_id not in state or state[table_id][1] <= at:
-            updated[table_id] = (vintage, at)
-    if updated == state:
+    merged = dict(state)
+    for table_id, stamp in updated.items():
+        if table_id not in state or state[table_id].at <= at:
+            merged[table_id] = Seen(stamp, at)
+    if merged == state:
         return
     path = landing.root / "ssb" / CHECK_STATE
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"about": "per SSB table: the landed vintage SSB's answer showed to be current, and when it was "
-                         "asked (ingestion/ssb.py check_ssb)",
-                "tables": {t: {"vintage": v, "confirmed_at": format_utc(at_)} for t, (v, at_) in sorted(updated.items())}}
+    document = {"about": "per SSB table: its `updated` as last seen and SSB's time when it was asked "
+                         "(ingestion/ssb.py check_ssb); delete the file to have every table asked on its own",
+                "tables": {t: {"updated": e.updated, "checked_at": format_utc(e.at)} for t, e in sorted(merged.items())}}
     tmp = path.with_name(f".{CHECK_STATE}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     tmp.replace(path)
@@ -776,7 +773,7 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
     vintage = vintage_from_updated(metadata.updated)
     if landing.has_vintage("ssb", spec.table_id, vintage):
         # SSB's catalogue ran ahead of (or behind) the table itself: what the metadata names we already hold.
-        confirm_current(landing, {spec.table_id: vintage}, check.asked_at)
+        record_seen(landing, {spec.table_id: metadata.updated}, check.asked_at)
         path = landing.vintage_dir("ssb", spec.table_id, vintage)
         return RefreshResult(spec.table_id, vintage, metadata.updated, False, 0, 0, path, metadata_requests=1)
     check_selection(metadata, spec)
@@ -830,7 +827,7 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
                "change_check": check.how_for(spec.table_id),
                "origin": "snapshot" if all(from_snapshot) else "live"},
     )
-    confirm_current(landing, {spec.table_id: vintage}, check.asked_at)
+    record_seen(landing, {spec.table_id: metadata.updated}, check.asked_at)
     return RefreshResult(spec.table_id, vintage, metadata.updated, True, len(requests),
                          sum(r.cells for r in requests), path, dropped, metadata_requests=1)
 
