@@ -621,7 +621,7 @@ def past_days_for(elapsed: dt.timedelta) -> int:
 
 
 def check_ssb(client: SsbClient, landing: LandingZone, table_ids: Sequence[str], *,
-              listing: bool = True) -> SsbCheck:
+              listing: bool = True, page_size: int = LISTING_PAGE_SIZE) -> SsbCheck:
     """Ask SSB once which of these tables changed since their landed vintages.
 
     One `GET /tables?pastDays=N` answers for all of them, N reaching back to the oldest time a table's
@@ -644,7 +644,7 @@ def check_ssb(client: SsbClient, landing: LandingZone, table_ids: Sequence[str],
         assert now is not None
         oldest = min(seen[t].at for t in landed)
         past_days = past_days_for(now - oldest)
-        found = client.updated_tables(past_days, max_pages=len(landed))
+        found = client.updated_tables(past_days, page_size, max_pages=len(landed))
         if found.complete:
             updated = {t: found.updated.get(t, seen[t].updated) for t in landed}
             record_seen(landing, updated, now)
