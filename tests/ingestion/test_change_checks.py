@@ -298,3 +298,29 @@ def test_validators_learned_after_a_vintage_landed_spare_the_next_download(tmp_p
     assert not miljodirektoratet.refresh(transport, landing).changed and host.downloads() == 1
     assert json.loads((first.landing_path / "validators.json").read_text())["etag"] == host.etag
     assert not miljodirektoratet.refresh(transport, landing).downloaded and host.downloads() == 1
+
+
+@pytest.mark.parametrize("answer, message", [
+    (b'{"language": "no", "tables": [{"id": "11111"', r"did not answer JSON"),
+    (b'{"language": "no"}', r"expected 'tables' \(a list\) and 'page' \(an object\)"),
+    (b'{"tables": [{"id": "11111"}], "page": {"totalPages": 1}}', r"tables\[0\] has no 'id' and 'updated'"),
+])
+def test_a_listing_that_cannot_be_read_stops_the_check_naming_the_url_and_lands_nothing(tmp_path, answer, message):
+    from ingestion.ssb import SsbError
+    from ingestion.transport import Response
+
+    client, fake, clock, landing = ssb_world(tmp_path)
+    refresh_all(client, landing)
+    state = (landing.root / "ssb" / CHECK_STATE).read_text()
+    clock.now += dt.timedelta(hours=1)
+
+    def broken(request, timeout):
+        if request.url == LISTING:
+            return Response(200, answer, {"content-type": "application/json"})
+        return fake(request, timeout)
+
+    client.transport.sender = broken
+    with pytest.raises(SsbError, match=rf"{LISTING}\?lang=no&pastDays=2\S*.*{message}"):
+        check_ssb(client, landing, ["11111", "22222"])
+    assert (landing.root / "ssb" / CHECK_STATE).read_text() == state  # nothing recorded as seen
+    assert sorted(p.name for p in (landing.root / "ssb").iterdir()) == ["11111", "22222", CHECK_STATE]
