@@ -14,11 +14,12 @@ _RUN_CHECK: dict[str, SsbCheck] = {}
 
 
 def run_check(context: dg.AssetExecutionContext, pipeline: PipelineResource, specs: TableSpecs) -> SsbCheck:
-    if context.run_id not in _RUN_CHECK:
+    run_id = context.run.run_id
+    if run_id not in _RUN_CHECK:
         _RUN_CHECK.clear()
-        _RUN_CHECK[context.run_id] = check_ssb(pipeline.ssb(), pipeline.landing(), [t.table_id for t in specs.tables])
-        context.log.info(_RUN_CHECK[context.run_id].how)
-    return _RUN_CHECK[context.run_id]
+        _RUN_CHECK[run_id] = check_ssb(pipeline.ssb(), pipeline.landing(), [t.table_id for t in specs.tables])
+        context.log.info(_RUN_CHECK[run_id].how)
+    return _RUN_CHECK[run_id]
 
 
 def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
@@ -32,7 +33,8 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
         metadata={"ssb_table": spec.table_id, "region_variable": spec.region_variable},
     )
     def _asset(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
-        result = refresh_table(pipeline.ssb(), pipeline.landing(), specs, spec, run_check(context, pipeline, specs))
+        check = run_check(context, pipeline, specs)
+        result = refresh_table(pipeline.ssb(), pipeline.landing(), specs, spec, check)
         with pipeline.work_db() as con:
             loaded = load_ssb_vintage(con, result.landing_path)
             total = con.execute(
@@ -46,6 +48,7 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
                 "new_vintage": result.changed,
                 RAW_CHANGED: not loaded.already_loaded,
                 "data_requests": result.data_requests,
+                "change_check": check.how,
                 "cells_requested": result.cells_requested,
                 "rows_loaded": loaded.rows,
                 "dagster/row_count": total,
