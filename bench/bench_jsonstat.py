@@ -7,7 +7,8 @@
 (b') the same decoder as it was at git revision REV (default: main before issue 17), read with
      `git show` and run in this process on the same payload, so before and after share one run;
 (c) pyjstat 2.4: Dataset.read(text).write('dataframe', naming='id'), what people use today.
-Prints best-of-R seconds and the ratios. Nothing is asserted.
+Prints best-of-R seconds and the ratios. The R rounds interleave (a), (b) and (b'), so a machine whose load
+changes during the run slows them alike. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -88,19 +89,22 @@ def decoder_at(revision: str):
     return module
 
 
-def best_of(repeat: int, fn: Callable[[], object]) -> tuple[float, object]:
-    best, result = math.inf, None
+def best_of(repeat: int, fns: dict[str, Callable[[], object]]) -> dict[str, tuple[float, object]]:
+    """Best time and last result of each function, the functions taking turns in every round."""
+    best: dict[str, tuple[float, object]] = {name: (math.inf, None) for name in fns}
     for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            result = fn()
+            elapsed = time.perf_counter() - start
+            best[name] = (min(best[name][0], elapsed), result)
+    return best
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cells", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-pyjstat", action="store_true")
     parser.add_argument("--before", default=BEFORE, help=f"git revision of the decoder to compare with ({BEFORE})")
     args = parser.parse_args()
@@ -109,14 +113,17 @@ def main() -> int:
     cells = math.prod(json.loads(text)["size"])
     print(f"payload: {cells:,} cells, {len(text) / 1e6:.1f} MB of JSON-stat2 (SSB structure, object index, sparse status)")
 
-    floor, _ = best_of(args.repeat, lambda: json.loads(text))
-    ours, table = best_of(args.repeat, lambda: decode(text).to_arrow())
+    old = decoder_at(args.before)
+    candidates = {"floor": lambda: json.loads(text), "ours": lambda: decode(text).to_arrow()}
+    if old is not None:
+        candidates["before"] = lambda: old.decode(text).to_arrow()
+    timed = best_of(args.repeat, candidates)
+    floor, (ours, table) = timed["floor"][0], timed["ours"]
     print(f"{'method':<34}{'seconds':>10}{'vs json.loads':>16}")
     print(f"{'json.loads (floor)':<34}{floor:>10.3f}{1.0:>15.2f}x")
     print(f"{'ingestion.jsonstat decode+arrow':<34}{ours:>10.3f}{ours / floor:>15.2f}x")
-    old = decoder_at(args.before)
     if old is not None:
-        before, old_table = best_of(args.repeat, lambda: old.decode(text).to_arrow())
+        before, old_table = timed["before"]
         label = f"the same at {args.before} (before)"
         print(f"{label:<34}{before:>10.3f}{before / floor:>15.2f}x")
         same = old_table.equals(table)
