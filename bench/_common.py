@@ -64,6 +64,8 @@ def request_kind(method: str, url: str) -> str:
     if parsed.netloc == "data.ssb.no":
         if "klass" in parts:
             return "klass changes"
+        if parts[-1] == "tables":
+            return "ssb listing"
         if parts[-1] == "data":
             return "ssb data"
         if parts[-1] == "metadata":

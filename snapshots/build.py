@@ -36,7 +36,7 @@ from ingestion.fhi import FhiClient, load_fhi_specs  # noqa: E402
 from ingestion.fhi import modified_since, refresh_table as refresh_fhi_table  # noqa: E402
 from ingestion.klass import KlassClient, refresh_kostra_groups  # noqa: E402
 from ingestion.landing import LandingZone  # noqa: E402
-from ingestion.ssb import SsbClient, TableSpec, load_table_specs, refresh_table  # noqa: E402
+from ingestion.ssb import SsbClient, TableSpec, check_ssb, load_table_specs, refresh_table  # noqa: E402
 from ingestion.periods import parse_period  # noqa: E402
 from ingestion.transport import SourceMode, Transport  # noqa: E402
 from ingestion.doctor import run_doctor  # noqa: E402
@@ -44,6 +44,11 @@ from tools.derive import write as write_derived  # noqa: E402
 
 SNAPSHOT_DIR = ROOT / "snapshots"
 KLASS_FROM = dt.date(2018, 1, 1)
+# The recorded world's clock: after every table's `updated` (updated_for), and where a replay's clock stands
+# (snapshots/<host>/recorded_at.json), so "tables updated in the past N days" has one recorded answer.
+SNAPSHOT_NOW = dt.datetime(2026, 9, 1, 6, 0, tzinfo=dt.timezone.utc)
+# Tables SSB publishes on a working day besides ours: what a pastDays listing also holds.
+SSB_OTHER_TABLES_PER_DAY = 40
 
 # code: (name, first year valid, last year valid, approximate population)
 MUNICIPALITIES: dict[str, tuple[str, int, int, int]] = {
@@ -487,7 +492,8 @@ def fake_ssb(specs=None) -> FakeSsb:
     tables = [fake_table(spec, specs, updated_for(spec)) for spec in specs.tables]
     changes = [{"oldCode": o, "oldName": on, "oldShortName": "", "newCode": n, "newName": nn, "newShortName": "",
                 "changeOccurred": d} for o, on, n, nn, d in KLASS_CHANGES]
-    return FakeSsb(tables, klass_changes=changes, kostra_groups=kostra_group_membership(specs))
+    return FakeSsb(tables, klass_changes=changes, kostra_groups=kostra_group_membership(specs),
+                   now=lambda: SNAPSHOT_NOW, unrelated_per_day=SSB_OTHER_TABLES_PER_DAY)
 
 
 # -- FHI (Kommunehelsa) ---------------------------------------------------------
@@ -686,19 +692,74 @@ def _fixed_zip_times(data: bytes) -> bytes:
 
 
 class FileHost:
-    """Serves fixed bytes for one URL, as a web server serving a download does."""
+    """Serves fixed bytes for one URL, as a web server serving a download does.
 
-    def __init__(self, url: str, body: bytes, content_type: str) -> None:
+    With `validators` it sends an ETag and a Last-Modified and answers a conditional request whose
+    validator still matches with 304 and no body (RFC 9110 §13: If-None-Match decides when both are sent);
+    without, it sends neither and always the whole file. Which of the two Miljødirektoratet's server does
+    is not verified (no network here): the bundled snapshot records the first, tests cover both.
+    """
+
+    def __init__(self, url: str, body: bytes, content_type: str, *, validators: bool = True,
+                 last_modified: str = "Sun, 01 Feb 2026 08:00:00 GMT") -> None:
         self.url, self.body, self.content_type = url, body, content_type
+        self.validators = validators
+        self.last_modified = last_modified
+        self.answered: list[tuple[str, int, int]] = []  # (method, status, body bytes) per request
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha256(self.body).hexdigest()[:20] + '"'
+
+    def downloads(self) -> int:
+        """Requests answered with the whole file."""
+        return sum(1 for method, status, size in self.answered if method == "GET" and status == 200 and size)
 
     def __call__(self, request, timeout):
+        response = self._answer(request)
+        self.answered.append((request.method, response.status, len(response.body)))
+        return response
+
+    def _answer(self, request):
         from ingestion.transport import Response
 
         if request.full_url() != self.url:
             return Response(404, b"<html>Side for feilmelding</html>", {"content-type": "text/html"})
+        headers = {"content-type": self.content_type, "content-length": str(len(self.body))}
+        if self.validators:
+            headers.update({"etag": self.etag, "last-modified": self.last_modified})
+            sent = {k.lower(): v for k, v in request.headers}
+            if "if-none-match" in sent:
+                not_modified = self.etag in [t.strip() for t in sent["if-none-match"].split(",")]
+            else:
+                not_modified = sent.get("if-modified-since") == self.last_modified
+            if not_modified:
+                return Response(304, b"", {k: v for k, v in headers.items() if k != "content-length"})
         if request.method == "HEAD":  # what `styringsdata doctor` asks: headers, no body
-            return Response(200, b"", {"content-type": self.content_type})
-        return Response(200, self.body, {"content-type": self.content_type})
+            return Response(200, b"", headers)
+        return Response(200, self.body, headers)
+
+
+def record_change_checks(transport: Transport, landing: LandingZone, specs, fhi_specs, workbook_url: str) -> None:
+    """Record what a later run asks to decide what changed, once everything has landed (`landing`):
+
+    - SSB: the one listing `GET /tables?pastDays=N` (N = 1: in replay the clock stands at the recording) and,
+      for when the last check is unknown or too old, table info per table;
+    - FHI: `table?modifiedAfter=` from the landed vintages;
+    - Miljødirektoratet: the conditional GET with the validators the first download brought (304 when the
+      server keeps them).
+    """
+    from ingestion import miljodirektoratet
+
+    client = SsbClient(transport)
+    check = check_ssb(client, landing, [t.table_id for t in specs.tables])
+    assert check.method == "listing" and not check.changed, check.how
+    for spec in specs.tables:
+        client.table_info(spec.table_id)
+    FhiClient(transport).modified_tables(fhi_specs.source_id, modified_since(landing, fhi_specs))
+    again = miljodirektoratet.refresh(transport, landing, workbook_url)
+    assert not again.changed, again.how
+    print(f"recorded the next run's checks: {check.how}; Miljødirektoratet: {again.how}")
 
 
 class HostSender:
@@ -722,12 +783,13 @@ def build(snapshot_dir: Path = SNAPSHOT_DIR) -> None:
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sender = HostSender({"data.ssb.no": fake_ssb(specs), "statistikk-data.fhi.no": fake_fhi(),
                          "www.miljodirektoratet.no": FileHost(miljodirektoratet.DOWNLOAD_URL, emissions_workbook(), xlsx)})
-    transport = Transport(SourceMode.RECORD, snapshot_dir, sender=sender)
+    transport = Transport(SourceMode.RECORD, snapshot_dir, sender=sender, wall_clock=lambda: SNAPSHOT_NOW)
     client = SsbClient(transport)
     with tempfile.TemporaryDirectory() as tmp:
         landing = LandingZone(Path(tmp))
+        check = check_ssb(client, landing, [t.table_id for t in specs.tables])  # a first run: nothing to ask
         for spec in specs.tables:
-            result = refresh_table(client, landing, specs, spec)
+            result = refresh_table(client, landing, specs, spec, check)
             print(f"{spec.table_id}: {result.data_requests} data request(s), {result.cells_requested} cells")
         klass = KlassClient(transport)
         klass.fetch_changes(KLASS_FROM)
@@ -740,9 +802,9 @@ def build(snapshot_dir: Path = SNAPSHOT_DIR) -> None:
         for table in fhi_specs.tables:
             result = refresh_fhi_table(fhi, landing, fhi_specs, table, modified)
             print(f"FHI {table.table_id} ({table.indicator_id}): {result.vintage}, {result.data_requests} request(s)")
-        fhi.modified_tables(fhi_specs.source_id, modified_since(landing, fhi_specs))  # what the next run asks
         emissions = miljodirektoratet.refresh(transport, landing)
         print(f"Miljødirektoratet: {emissions.rows} rows")
+        record_change_checks(transport, landing, specs, fhi_specs, miljodirektoratet.DOWNLOAD_URL)
         # What `styringsdata doctor` asks besides the above: a HEAD on the workbook and, with the data requests above
         # already recorded, nothing else; its report on these snapshots must be all ok.
         report = run_doctor(transport)

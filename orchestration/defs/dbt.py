@@ -35,7 +35,7 @@ _VENV_DBT = Path(sys.executable).with_name("dbt")
 DBT_EXECUTABLE = str(_VENV_DBT) if _VENV_DBT.exists() else (shutil.which("dbt") or "dbt")
 # dbt is started through this launcher, which makes it die with the process that started it (no orphaned
 # `dbt build` holding the work file after the pipeline was killed); it execs DBT_EXECUTABLE.
-DBT_CHILD = PROJECT_ROOT / "orchestration" / "dbt_child.py"
+DBT_CHILD = Path(__file__).resolve().parents[1] / "dbt_child.py"
 
 
 class PipelineDbtCliResource(DbtCliResource):
