@@ -47,9 +47,10 @@ def sensor(name: str) -> dg.SensorDefinition:
 
 
 def evaluate(name: str, cursor: str | None = None):
-    context = dg.build_sensor_context(cursor=cursor, definitions=defs, resources={"pipeline": PipelineResource()})
-    result = sensor(name).evaluate_tick(context)
-    return result, context.cursor
+    # The pipeline resource has a setup and teardown (it takes the run lock), so the context must be opened.
+    with dg.build_sensor_context(cursor=cursor, definitions=defs, resources={"pipeline": PipelineResource()}) as context:
+        result = sensor(name).evaluate_tick(context)
+        return result, context.cursor
 
 
 def test_schedules_follow_the_asss_year_in_norwegian_time():
