@@ -16,21 +16,37 @@ import pytest
 from tests.faults.runs import ROOT, cli, copy_data, pipeline_env, published_rows
 
 TABLE = "12143"
+UPDATED = "2026-08-31T06:00:00Z"
+
+
+def _set_updated(answer_file: Path) -> None:
+    answer = json.loads(answer_file.read_text())
+    body = json.loads(answer["response"]["body"])
+    body["updated"] = UPDATED
+    answer["response"]["body"] = json.dumps(body, ensure_ascii=False)
+    answer_file.write_text(json.dumps(answer, ensure_ascii=False))
 
 
 def revised_snapshots(target: Path) -> Path:
     shutil.copytree(ROOT / "snapshots", target)
     table_dir = target / "data.ssb.no" / "api" / "pxwebapi" / "v2" / "tables" / TABLE
-    (info_file,) = table_dir.glob("GET-*.json")
-    info = json.loads(info_file.read_text())
-    body = json.loads(info["response"]["body"])
-    body["updated"] = "2026-06-16T06:00:00Z"
-    info["response"]["body"] = json.dumps(body, ensure_ascii=False)
-    info_file.write_text(json.dumps(info, ensure_ascii=False))
+    # SSB announces the revision in its table listing (the one change check a run makes), in the table info
+    # (the fallback) and in the metadata, whose `updated` names the new vintage. Within the listing's
+    # pastDays=1 of the snapshot's recorded clock.
+    for answer_file in [*table_dir.glob("GET-*.json"), *(table_dir / "metadata").glob("*.json")]:
+        _set_updated(answer_file)
+    (listing_file,) = (table_dir.parent).glob("GET-*.json")
+    listing = json.loads(listing_file.read_text())
+    body = json.loads(listing["response"]["body"])
+    body["tables"].append({"type": "Table", "id": TABLE, "label": f"{TABLE}: revised", "updated": UPDATED,
+                           "category": "public", "source": "Statistisk sentralbyrå", "discontinued": False})
+    body["page"]["totalElements"] = len(body["tables"])
+    listing["response"]["body"] = json.dumps(body, ensure_ascii=False)
+    listing_file.write_text(json.dumps(listing, ensure_ascii=False))
     (data_file,) = (table_dir / "data").glob("*.json")
     answer = json.loads(data_file.read_text())
     cube = json.loads(answer["response"]["body"])
-    cube["updated"] = "2026-06-16T06:00:00Z"
+    cube["updated"] = UPDATED
     cube["value"][0] = cube["value"][0] + 1.0  # Oslo 2018
     cube["value"][1] = cube["value"][1] + 1.0  # Oslo 2019
     answer["response"]["body"] = json.dumps(cube, ensure_ascii=False)
