@@ -60,25 +60,28 @@ def _run(args: argparse.Namespace) -> int:
     from orchestration.settings import Settings
 
     settings = Settings.from_env()
-    print(f"styringsdata: source mode {mode}; work file {settings.work_db}")
+    print(f"styringsdata: source mode {mode}; work file {settings.work_db}; Dagster instance {settings.dagster_home}")
     from orchestration.lib.lock import LockHeld, run_lock
+    from orchestration.lib.run_console import project_instance
 
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    instance = project_instance(settings)  # the instance `make dev`'s UI reads: every run shows there
     try:
         # Two runs on one data directory would interleave on the work file and fail at random steps.
         with run_lock(settings.data_dir):
-            return _run_job(defs, instance, settings)
+            return _run_job(defs, instance, settings, verbose=getattr(args, "verbose", False))
     except LockHeld as exc:
         print(f"styringsdata: not started: {exc}", file=sys.stderr)
         return EXIT_BUSY
 
 
-def _run_job(defs, instance, settings) -> int:
+def _run_job(defs, instance, settings, verbose: bool = False) -> int:
     import dagster as dg
 
     from orchestration.lib.failures import disk_full, disk_full_line, fullest, step_failures
+    from orchestration.lib.run_console import execute_with_progress
 
-    result = defs.resolve_job_def("full_refresh").execute_in_process(instance=instance, raise_on_error=False)
+    run = execute_with_progress(defs, "full_refresh", instance, settings, verbose=verbose)
+    result = run.result
     if not result.success:
         failures = step_failures(result.all_events)
         for line in failures:
@@ -96,8 +99,9 @@ def _run_job(defs, instance, settings) -> int:
             cause = full[0] if "/" in full[0] else \
                 f"{full[0]} ({fullest([settings.work_db, settings.warehouse, settings.reports_dir, settings.landing_dir])})"
             print(f"styringsdata: {disk_full_line(cause)}", file=sys.stderr)
+        print(f"styringsdata: full log: {run.log_path}", file=sys.stderr)
         return 1
-    summarise(result, settings)
+    summarise(run, settings)
     return 0
 
 
@@ -175,37 +179,23 @@ def _report(args: argparse.Namespace) -> int:
     return 0 if not delivery.mail_failed else 1
 
 
-def summarise(result, settings) -> None:
-    import dagster as dg
-
-    data_requests = 0
-    new_vintages = 0
-    published = False
-    for event in result.get_asset_materialization_events():
-        metadata = event.materialization.metadata
-        published |= event.asset_key == dg.AssetKey(["published", "warehouse"])
-        if "data_requests" in metadata:
-            data_requests += metadata["data_requests"].value
-        if "new_vintage" in metadata and metadata["new_vintage"].value:
-            new_vintages += 1
+def summarise(run, settings) -> None:
+    """The run's summary (orchestration/lib/run_summary.py): every number from where it was made."""
     import duckdb
 
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        tables = con.execute("select table_name, row_count from _publication order by table_name").fetchall()
-        published_at = con.execute("select max(published_at) from _publication").fetchone()[0]
-    finally:
-        con.close()
-    print(f"styringsdata: {new_vintages} new source vintage(s), {data_requests} data request(s)")
-    if published:
-        print(f"styringsdata: published {settings.warehouse}")
-    else:
-        print(f"styringsdata: nothing new upstream: dbt, the gate and publish were skipped; {settings.warehouse} "
-              f"is the publication of {published_at} UTC (STYRINGSDATA_REBUILD=on rebuilds anyway)")
-    for name, rows in tables:
-        print(f"  {name}: {rows} rows  (parquet: {settings.parquet_dir / (name + '.parquet')})")
-    for report in sorted(settings.reports_dir.glob(f"quality-report_*_{result.run_id[:8]}.html")):
-        print(f"styringsdata: quality report {report}")
+    from orchestration.defs.quality import read_gate_result
+    from orchestration.lib.run_summary import summary_lines
+
+    published_at = None
+    if settings.warehouse.exists():
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+        try:
+            published_at = con.execute("select max(published_at) from _publication").fetchone()[0]
+        finally:
+            con.close()
+    for line in summary_lines(run.progress, read_gate_result(settings.reports_dir, run.result.run_id),
+                              warehouse=settings.warehouse, log_path=run.log_path, published_at=published_at):
+        print(f"styringsdata: {line}")
 
 
 REGISTRY_CANNOT_READ_NOW = 75  # sysexits' EX_TEMPFAIL: try again later; distinct from 1 = rejected
@@ -302,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     live = run.add_mutually_exclusive_group()
     live.add_argument("--live", action="store_true", help="call the real sources instead of the snapshots")
     live.add_argument("--record", action="store_true", help="call the real sources and record snapshots")
+    run.add_argument("--verbose", action="store_true",
+                     help="show the run's full log (every Dagster event, dbt's output) as it is written")
     run.set_defaults(handler=_run)
     registry = commands.add_parser("registry", help="the municipal registry drop zone")
     registry_commands = registry.add_subparsers(dest="registry_command", required=True)

@@ -47,6 +47,10 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("STYRINGSDATA_RUN_LOCK_WAIT", "3600",
      "Seconds a run started by Dagster (UI, schedule, sensor) waits for another run on the same data directory "
      "to finish before it gives up naming it; `styringsdata run` does not wait for another run."),
+    ("DAGSTER_HOME", "dagster_home",
+     "The Dagster instance every run is recorded in, whoever starts it (styringsdata run, the UI, schedules, "
+     "sensors): SQLite under this directory (relative to the repo), configured by its dagster.yaml; "
+     "dagster_home/postgres for the team setup."),
     ("STYRINGSDATA_REBUILD", "off",
      "on: run dbt, the gate and publish even when no source loaded anything new (off: such runs skip them "
      "when today's build of the same project is already published)."),
@@ -145,6 +149,7 @@ FORMS: dict[str, Callable[[str], str | None]] = {
     "STYRINGSDATA_AUTOMATION": _on_off_form,
     "STYRINGSDATA_RUN_LOCK_WAIT": _seconds_or_zero,
     "STYRINGSDATA_REBUILD": _on_off_form,
+    "DAGSTER_HOME": _a_directory_or_nothing,
     "STYRINGSDATA_SMTP_PORT": _port,
     "STYRINGSDATA_SMTP_TIMEOUT": _positive_seconds,
 }
@@ -227,6 +232,7 @@ class Settings:
     postgres_reader_role: str = "styringsdata_reader"
     postgres_swap_wait: float = 300.0
     run_lock_wait: float = 3600.0
+    dagster_home: Path = PROJECT_ROOT / "dagster_home"
 
     @property
     def landing_dir(self) -> Path:
@@ -240,6 +246,11 @@ class Settings:
     def build_state_path(self) -> Path:
         """What the last dbt build was, next to the work file it describes."""
         return self.work_db.with_name(self.work_db.stem + ".build.json")
+
+    @property
+    def logs_dir(self) -> Path:
+        """One file per `styringsdata run` with everything the run logged (the terminal shows the stages)."""
+        return self.data_dir / "logs"
 
     @property
     def parquet_dir(self) -> Path:
@@ -297,4 +308,5 @@ class Settings:
             postgres_swap_wait=_seconds(env.get("STYRINGSDATA_POSTGRES_SWAP_WAIT", "300"),
                                         "STYRINGSDATA_POSTGRES_SWAP_WAIT"),
             run_lock_wait=float(env.get("STYRINGSDATA_RUN_LOCK_WAIT", "3600")),
+            dagster_home=_resolve(env.get("DAGSTER_HOME", "dagster_home"), PROJECT_ROOT),
         )

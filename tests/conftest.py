@@ -11,6 +11,23 @@ if str(ROOT) not in sys.path:  # snapshots/build.py is imported by tests as a mo
     sys.path.insert(0, str(ROOT))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dagster_home(tmp_path_factory) -> Path:
+    """Every run the suite starts (in process or through the CLI) records into a temporary Dagster instance, set
+    up like the project's (its dagster.yaml), never into the repository's dagster_home."""
+    import shutil
+
+    home = tmp_path_factory.mktemp("dagster_home")
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    previous = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    yield home
+    if previous is None:
+        os.environ.pop("DAGSTER_HOME", None)
+    else:
+        os.environ["DAGSTER_HOME"] = previous
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     """A throwaway PostgreSQL server from the binaries on this machine (tests/pgserver.py), for the whole session."""

@@ -33,9 +33,15 @@ def quality_report(context: dg.AssetExecutionContext, pipeline: PipelineResource
     delivery = deliver(settings.work_db, settings.reports_dir, run,
                        read_gate_result(settings.reports_dir, context.run_id), settings.mail, context.log)
     mark_reported(settings.build_state_path, context.run_id)
+    numbers = delivery.files.headline
     return dg.MaterializeResult(metadata={
+        # the report's own numbers (orchestration/lib/report.py Headline): the CLI's summary reads them from here
+        "new_vintages": numbers.new_vintages,
+        "rows_fetched": numbers.rows_fetched,
+        "changed_figures": numbers.changed_figures,
         "html": dg.MetadataValue.path(str(delivery.files.html)),
         "markdown": dg.MetadataValue.path(str(delivery.files.markdown)),
         "mail": "skipped (no SMTP settings)" if delivery.mail_skipped else
                 f"sent {len(delivery.mail_sent)}, failed {len(delivery.mail_failed)}",
+        "mail_log": dg.MetadataValue.json(delivery.log_lines[1:]),
     })

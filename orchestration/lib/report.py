@@ -54,6 +54,21 @@ class ReportFiles:
     context: Path  # the RunInfo as JSON, so `styringsdata report` can rebuild
     charts: dict[str, Path]  # cid -> PNG
     subject: str
+    headline: "Headline | None" = None  # the report's numbers, for the run's metadata and the CLI's summary
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The numbers the report's summary states, counted once: the CLI and Dagster's metadata repeat these."""
+
+    new_vintages: int  # raw table vintages fetched or received in this run
+    rows_fetched: int
+    changed_figures: int  # figures that differ from the previous vintage (marts.revisions)
+
+
+def headline(data: "ReportData") -> Headline:
+    return Headline(new_vintages=len(data.fetched), rows_fetched=sum(r["rows"] for r in data.fetched),
+                    changed_figures=data.revisions_total)
 
 
 @dataclass
@@ -118,6 +133,8 @@ def _source_of(table: str, columns: list[str]) -> tuple[str, str]:
         return "SSB", f"'{table.removeprefix('ssb_')}'"
     if table.startswith("fhi_"):
         return "FHI", "table_id"
+    if table == "klass_kostra_groups":
+        return "KLASS", "'112 KOSTRA groups'"
     if table.startswith("klass_"):
         return "KLASS", "'131 changes'"
     if table.startswith("miljodirektoratet_"):
@@ -358,11 +375,12 @@ def _summary_lines(data: ReportData) -> list[str]:
               f"{len(gate.errors)} failed (blocking), {len(gate.warnings)} warning(s)") if gate else \
         "the quality gate did not run"
     measured = sum(r["indicators"] for r in data.coverage if r["status"] == "measured")
+    numbers = headline(data)
     return [
         f"Run {data.run.run_id}, started {data.run.started_at}, report generated {data.generated_at}",
         f"Newest source vintage: {data.vintage}",
-        f"Fetched in this run: {len(data.fetched)} new vintage(s), {sum(r['rows'] for r in data.fetched)} rows",
-        f"Changed figures since the previous vintage: {data.revisions_total}",
+        f"Fetched in this run: {numbers.new_vintages} new vintage(s), {numbers.rows_fetched} rows",
+        f"Changed figures since the previous vintage: {numbers.changed_figures}",
         f"Quality gate: {checks}",
         f"Indicators with figures: {measured} of 88; late for their frequency: {len(data.late_indicators)}",
         origin_line(data),
@@ -463,6 +481,7 @@ def write_report(con: duckdb.DuckDBPyConnection, reports_dir: Path, run: RunInfo
         context=reports_dir / f"{stem}.json",
         charts={name: reports_dir / f"{stem}.{name}.png" for name in charts},
         subject=subject_for(data),
+        headline=headline(data),
     )
     for name, png in charts.items():
         files.charts[name].write_bytes(png)

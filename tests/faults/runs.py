@@ -23,7 +23,7 @@ REGISTRY_HEADER = "indicator_id;municipality_code;period;value;unit;status;sourc
 
 
 def pipeline_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STYRINGSDATA_", "DAGSTER_HOME"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STYRINGSDATA_")}
     env.update({"STYRINGSDATA_DATA_DIR": str(data_dir), "STYRINGSDATA_SOURCE_MODE": "replay", **extra})
     return env
 

@@ -132,7 +132,7 @@ def test_a_second_run_on_the_same_data_directory_is_refused_and_a_killed_run_fre
 
 def test_second_cli_run_on_the_same_data_directory_is_refused_naming_the_first(tmp_path):
     data = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STYRINGSDATA_", "DAGSTER_HOME"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STYRINGSDATA_")}
     env["STYRINGSDATA_DATA_DIR"] = str(data)
     with run_lock(data):  # stands in for a first run still going
         second = subprocess.run([sys.executable, "-m", "orchestration.cli", "run"], cwd=ROOT, env=env,

@@ -31,7 +31,7 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def offline_run(tmp_path_factory) -> PipelineRun:
     data_dir = tmp_path_factory.mktemp("pipeline") / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STYRINGSDATA_", "DAGSTER_HOME"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STYRINGSDATA_")}
     env.update({"STYRINGSDATA_DATA_DIR": str(data_dir), "STYRINGSDATA_SOURCE_MODE": "replay"})
     inbox = data_dir / "inbox" / "registry"
     inbox.mkdir(parents=True)
