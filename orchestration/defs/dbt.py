@@ -24,6 +24,7 @@ from packaging import version
 
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from orchestration.lib import build_state
+from orchestration.lib.check_descriptions import dbt_test_description
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -117,6 +118,13 @@ class LayeredTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
             return f"dbt_{self._layer(dbt_resource_props)}"
         return super().get_group_name(dbt_resource_props)
+
+    def get_asset_check_spec(self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str,
+                             project: DbtProject | None) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=dbt_test_description(manifest["nodes"][unique_id]))
 
     @staticmethod
     def _layer(props: Mapping[str, Any]) -> str:

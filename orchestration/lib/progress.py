@@ -14,6 +14,8 @@ from typing import IO, Callable, Iterable
 
 import dagster as dg
 
+from orchestration.lib.build_state import RAW_CHANGED
+
 STAGES = ("sources", "dbt", "gate", "publish", "report")
 KEY_PREFIX_STAGE = {"raw": "sources", "staging": "dbt", "intermediate": "dbt", "marts": "dbt", "seeds": "dbt",
                     "published": "publish", "reports": "report"}
@@ -83,7 +85,8 @@ class RunProgress:
         event = entry.dagster_event
         if event is None:  # a step's own log line
             if entry.level >= 30 and entry.user_message:  # WARNING and above are shown as they happen
-                self.on_warning(f"{step or 'run'}: {entry.user_message}")
+                first = entry.user_message.strip().splitlines()[0] if entry.user_message.strip() else ""
+                self.on_warning(f"{step or 'run'}: {first}")  # the whole message is in the log file
             if stage is not None and stage.name == "dbt" and entry.user_message.startswith("dbt build"):
                 stage.notes.append(entry.user_message)
             return
@@ -124,7 +127,7 @@ class RunProgress:
         self.materializations[key] = values
         if isinstance(values.get("data_requests"), int):
             self.data_requests += values["data_requests"]
-        if values.get("new_vintage"):
+        if values.get(RAW_CHANGED):  # what dbt's rebuild decision reads too
             self.changed_sources.append(key.path[-1])
 
 
@@ -151,21 +154,30 @@ def stage_detail(progress: RunProgress, stage: Stage) -> str:
     if not stage.steps:
         return "skipped" + (f": {stage.notes[-1]}" if stage.notes else "")
     if stage.name == "sources":
-        changed = progress.changed_sources
-        return (f"{len(stage.finished)} checked, {progress.data_requests} data request(s); new data from "
-                f"{len(changed)}: {', '.join(sorted(changed))}" if changed else
-                f"{len(stage.finished)} checked, {progress.data_requests} data request(s); nothing new")
+        changed = _grouped(progress.changed_sources)
+        return (f"{len(stage.finished)} checked, {progress.data_requests} data request(s); new in raw: {changed}"
+                if changed else f"{len(stage.finished)} checked, {progress.data_requests} data request(s); nothing new")
     if stage.name == "dbt":
         if stage.results == 0:
             note = stage.notes[-1] if stage.notes else "nothing to build"
             return "skipped: " + _shorten(note.removeprefix("dbt build, gate and publish skipped: "))
-        return f"{stage.results} models and tests built and passed"
+        why = _shorten(stage.notes[-1].removeprefix("dbt build: ")) if stage.notes else ""
+        return f"{stage.results} models and tests built" + (f" ({why})" if why else "")
     if stage.name == "gate":
         failed = f"{len(stage.failed)} failed ({', '.join(stage.failed)})" if stage.failed else "0 failed"
         return f"{stage.results} checks, {failed}, {len(stage.warnings)} warning(s)"
     if stage.name == "publish":
         return "published" if stage.results else "nothing published"
     return "written" if stage.results else "not written"
+
+
+def _grouped(assets: list[str]) -> str:
+    """ssb_01222, ssb_04861, fhi_nokkel -> "ssb (2 tables), fhi_nokkel": a first run changes every table."""
+    by_source: dict[str, list[str]] = {}
+    for name in sorted(assets):
+        by_source.setdefault(name.split("_", 1)[0], []).append(name)
+    return ", ".join(names[0] if len(names) == 1 else f"{source} ({len(names)} tables)"
+                     for source, names in by_source.items())
 
 
 def _shorten(text: str, limit: int = 160) -> str:

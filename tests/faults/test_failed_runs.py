@@ -43,7 +43,7 @@ def test_a_run_killed_after_loading_new_raw_data_is_published_by_the_next_run(pu
 
     assert second.returncode == 0, second.stderr[-3000:]
     assert "nothing new upstream" not in second.stdout, second.stdout[-2000:]
-    assert f"published {data / 'warehouse.duckdb'}" in second.stdout
+    assert f"published: {data / 'warehouse.duckdb'}" in second.stdout
     assert published_value(data, "MED01", "3203", 2023) == pytest.approx(7.7)
 
 

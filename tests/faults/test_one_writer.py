@@ -54,7 +54,7 @@ def test_dagster_runs_during_a_cli_run_wait_for_it_or_are_refused_naming_it(publ
     finally:
         for proc in procs:
             kill(proc)
-    assert f"published {data / 'warehouse.duckdb'}" in read(cli_log)
+    assert f"published: {data / 'warehouse.duckdb'}" in read(cli_log)
     # the one that waited said for whom, then ran (nothing new upstream by then)
     assert f"process {first.pid}" in read(waiting_log) and "waiting" in read(waiting_log)
     # the one that could not wait was refused before any step ran, naming the CLI run

@@ -62,6 +62,7 @@ def test_dagster_dev_serves_the_code_location_on_loopback(tmp_path):
                 break
             time.sleep(2)
         assert entry is not None, "the UI never answered with the code location"
+        assert [e["name"] for e in entries] == ["styringsdata"]  # not the module path orchestration.definitions
         assert entry["__typename"] == "RepositoryLocation", entry.get("message")
         (repository,) = entry["repositories"]
         assert {s["name"] for s in repository["schedules"]} == {
