@@ -165,7 +165,8 @@ def stage_detail(progress: RunProgress, stage: Stage) -> str:
         return f"{stage.results} models and tests built" + (f" ({why})" if why else "")
     if stage.name == "gate":
         failed = f"{len(stage.failed)} failed ({', '.join(stage.failed)})" if stage.failed else "0 failed"
-        return f"{stage.results} checks, {failed}, {len(stage.warnings)} warning(s)"
+        named = ", ".join(stage.warnings[:5]) + (f" and {len(stage.warnings) - 5} more" if len(stage.warnings) > 5 else "")
+        return f"{stage.results} checks, {failed}, {len(stage.warnings)} warning(s)" + (f": {named}" if named else "")
     if stage.name == "publish":
         return "published" if stage.results else "nothing published"
     return "written" if stage.results else "not written"
