@@ -41,7 +41,8 @@ def format_event(entry: dg.EventLogEntry) -> str:
     """One line per event, as Dagster's console logger writes it (time, level, job, run, step, event, message)."""
     when = dt.datetime.fromtimestamp(entry.timestamp, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S %z")
     level = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}.get(entry.level, str(entry.level))
-    kind = entry.dagster_event.event_type_value if entry.dagster_event else ""
+    # Dagster's enum keeps the old PIPELINE_* values for runs; its console and UI say RUN_*
+    kind = entry.dagster_event.event_type_value.replace("PIPELINE_", "RUN_") if entry.dagster_event else ""
     parts = [when, level, entry.job_name or "", entry.run_id, entry.step_key or "", kind, entry.user_message]
     return " - ".join(part for part in parts if part)
 
