@@ -54,8 +54,6 @@ def _run(args: argparse.Namespace) -> int:
             print(f"styringsdata: {problem}", file=sys.stderr)
             return 3
 
-    import dagster as dg
-
     from orchestration.definitions import defs
     from orchestration.settings import Settings
 

@@ -7,7 +7,6 @@ run's log file (orchestration/lib/run_log.py); the terminal gets the stage lines
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from dataclasses import dataclass, field
 from typing import IO, Callable, Iterable
@@ -244,7 +243,3 @@ class TerminalProgress:
                 self._finish_one(progress, progress.stages[name])
         if self._bar is not None:
             self._bar.stop()
-
-
-def utc_stamp(when: dt.datetime | None = None) -> str:
-    return (when or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H%M%SZ")
