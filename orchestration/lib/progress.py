@@ -217,7 +217,7 @@ class TerminalProgress:
         if done:
             self.finish(progress, stage)
             return
-        if self._bar is not None:
+        if self._bar is not None and stage.started_at is not None:  # a skipped step opens no bar
             if self._current != stage.name:
                 if self._task is not None:
                     self._bar.remove_task(self._task)
