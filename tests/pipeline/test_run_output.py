@@ -97,3 +97,16 @@ def test_the_suite_never_records_into_the_repositorys_instance(offline_run, dags
 
     assert "Dagster instance " + str(dagster_home) in offline_run.first.stdout
     assert str(PROJECT_ROOT / "dagster_home") != str(dagster_home)
+
+
+def test_verbose_shows_the_full_log_as_it_is_written(offline_run):
+    from tests.pipeline.conftest import run_cli
+
+    result = run_cli(offline_run.env, "--verbose")  # nothing new upstream by now: a short run
+    assert result.returncode == 0, result.stderr[-3000:]
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("styringsdata: full log: ")]
+    log = Path(line.removeprefix("styringsdata: full log: ")).read_text(encoding="utf-8").splitlines()
+    assert " - DEBUG - " in result.stdout and any("RUN_SUCCESS" in line for line in log)
+    assert set(log) <= set(result.stdout.splitlines())  # every line of the file, on the terminal too
+    assert [line.split()[0] for line in result.stdout.splitlines() if line.startswith("  ") and
+            line.split()[0] in STAGES] == list(STAGES)
