@@ -170,7 +170,7 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
         "select indicator_id, municipality_code, year, status from marts.fct_indicator_values",
         lambda gxe: [gxe.ExpectColumnValuesToBeInSet(
             column="status", value_set=["measured", "not_measured", "pending", "under_development", "suppressed",
-                                        "not_computable", "series_break"], result_format="COMPLETE")]))
+                                        "not_computable", "series_break", "not_delivered"], result_format="COMPLETE")]))
     checks.append(Check(
         "fct_missing_is_never_a_number", "marts", "marts.fct_indicator_values",
         "suppressed, missing or pending rows carry no value (never 0)",
@@ -197,12 +197,17 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
            from marts.fct_indicator_values where unit like 'scale %' and value is not null""",
         lambda gxe: [gxe.ExpectColumnValuesToBeInSet(column="within_scale", value_set=[True],
                                                      result_format="COMPLETE")]))
+    # One row per key figure and year, so the check counts what it checked; an empty comparison or a home
+    # member without a single figure fails instead of passing vacuously.
     checks.append(Check(
         "kostra_home_present", "marts", "marts.kostra_comparison",
-        f"the home municipality ({home}) in every key figure and year",
-        f"""select key_figure_id, year from marts.kostra_comparison group by key_figure_id, year
-            having count(*) filter (where region_code = '{home}') = 0""",
-        lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
+        f"the home municipality ({home}) in every key figure and year, with figures",
+        f"""select key_figure_id, year, count(*) filter (where region_code = '{home}') as home_rows,
+                   count(value) filter (where region_code = '{home}') as home_figures
+            from marts.kostra_comparison group by key_figure_id, year order by key_figure_id, year""",
+        lambda gxe: [gxe.ExpectTableRowCountToBeBetween(min_value=1),
+                     gxe.ExpectColumnValuesToBeBetween(column="home_rows", min_value=1, result_format="COMPLETE"),
+                     gxe.ExpectColumnSumToBeBetween(column="home_figures", min_value=1)]))
     checks.append(Check(
         "fct_year_on_year_jumps", "marts", "marts.fct_indicator_values",
         f"changes beyond {t['year_on_year_jump_pct']} % from one year to the next (ranks excluded)",

@@ -145,6 +145,15 @@ ASKER_AS_IS = {
     ("06445", "SysselProsent"): {2018: 21.0, 2019: 21.6, 2020: 21.4, 2021: 22.4, 2022: 23.1, 2023: 23.5, 2024: 24.0, 2025: 24.2},
     ("12209", "KOSandel80hjemme0000"): {2020: 90.4, 2021: 89.8, 2022: 90.9, 2023: 91.0, 2024: 91.3, 2025: 91.1},
 }
+# 12143 other than AGD23: netto lånegjeld (KG31) and disposisjonsfond (56) in % of brutto driftsinntekter are
+# the values the Handlingsprogram publishes for 2019-2022 (its indicators OKO03 and OKO01); other years and
+# the other account groups are illustrative.
+ASKER_12143 = {
+    "KG31": {2018: 95.0, 2019: 99.1, 2020: 102.8, 2021: 99.0, 2022: 97.4, 2023: 96.1, 2024: 98.3, 2025: 99.5},
+    "56": {2018: 13.2, 2019: 15.1, 2020: 18.1, 2021: 18.0, 2022: 14.8, 2023: 13.9, 2024: 12.7, 2025: 12.1},
+}
+# Plausible levels for the other members by 12143 account group: (base, spread).
+KAP_LEVELS = {"KG31": (85.0, 25.0), "56": (10.0, 5.0), "KG25": (210.0, 40.0), "AGD86": (3.5, 1.5)}
 ASKER_IKT_SHARE = {2018: 0.030, 2019: 0.031, 2020: 0.033, 2021: 0.031, 2022: 0.032, 2023: 0.033,
                    2024: 0.034, 2025: 0.034}
 # Sums that are counts: before 2020 split across Asker, Røyken and Hurum.
@@ -155,7 +164,7 @@ RATE_LEVELS = {
     "KOSbelopbrinv0000": (2.5, 2.5), "KOSvedlikeholdm20000": (125, 30), "KOSandelvannfor0000": (90, 6),
     "KOSandelavlop0000": (88, 8), "KOSandellekk0000": (30, 8), "AnmLovbrPer1000": (5.5, 1.5),
     "KOShusholdavfkg0000": (400, 50), "KOSmaterialgjen0000": (42, 6), "SysselProsent": (20, 4),
-    "KOSandel80hjemme0000": (89, 3),
+    "KOSandel80hjemme0000": (89, 3), "KOSAG110000": (62_000, 6_000),
 }
 UNITS = {
     "KOSbelopbrinv0000": ("prosent", 1), "KOSvedlikeholdm20000": ("kr", 0), "DeltakereProg1": ("personer", 0),
@@ -164,7 +173,7 @@ UNITS = {
     "KOSandelavlop0000": ("prosent", 1), "KOSandellekk0000": ("prosent", 1), "AnmLovbrPer1000": ("per 1000", 1),
     "Igangsatte": ("boliger", 0), "NyeBygg4Aar": ("antall", 0), "OmdispDyrkaDyrkbar": ("dekar", 0),
     "NettoForbruk": ("MWh", 0), "KOShusholdavfkg0000": ("kg", 0), "KOSmaterialgjen0000": ("prosent", 1),
-    "SysselProsent": ("prosent", 1), "KOSandel80hjemme0000": ("prosent", 1),
+    "SysselProsent": ("prosent", 1), "KOSandel80hjemme0000": ("prosent", 1), "KOSAG110000": ("kr", 0),
 }
 EXTRA_CATEGORIES = {  # codes the tables hold besides the ones we select, so selection matters
     "KOKartkap0000": [("AGD2", "Brutto driftsresultat")],
@@ -175,7 +184,8 @@ EXTRA_CATEGORIES = {  # codes the tables hold besides the ones we select, so sel
     "Arbeidsmarkedsstatus": [("03", "Ikke i arbeid eller utdanning")],
 }
 LABELS = {
-    "AGD23": "Netto driftsresultat", "00": "I alt", "01": "Sysselsatt", "02": "I utdanning", "00-99": "Alle næringer",
+    "AGD23": "Netto driftsresultat", "KG31": "Netto lånegjeld", "56": "Disposisjonsfond",
+    "KG25": "Langsiktig gjeld", "AGD86": "Netto finansutgifter", "00": "I alt", "01": "Sysselsatt", "02": "I utdanning", "00-99": "Alle næringer",
     "58-63": "Informasjon og kommunikasjon", "0": "Begge kjønn", "15-74": "15-74 år", "67-74": "67-74 år",
     "1VOLD": "Vold og mishandling", "111-113": "Enebolig", "121-124": "Tomannsbolig",
     "131-136": "Rekkehus, kjedehus og andre småhus", "141-146": "Boligblokk", "151-159": "Bygning for bofellesskap",
@@ -258,7 +268,10 @@ def asker_value(table_id: str, contents: str, year: int, code: str, combo: Mappi
         if status == "03":
             return count(figures[0] - figures[1] - figures[2])
         return count(figures[{"00": 0, "01": 1, "02": 2}[status]])
-    series = ASKER_AS_IS.get((table_id, contents))
+    if table_id == "12143" and combo["KOKartkap0000"] != "AGD23":
+        series = ASKER_12143.get(combo["KOKartkap0000"])
+    else:
+        series = ASKER_AS_IS.get((table_id, contents))
     if series is None:
         return None
     if year not in series:
@@ -276,9 +289,12 @@ def asker_value(table_id: str, contents: str, year: int, code: str, combo: Mappi
 
 def generic_value(table_id: str, contents: str, year: int, code: str, combo: Mapping[str, str]) -> Cell:
     key = (table_id, contents, year, code, tuple(sorted(combo.items())))
+    if table_id == "12143" and combo["KOKartkap0000"] in KAP_LEVELS:
+        base, spread = KAP_LEVELS[combo["KOKartkap0000"]]
+        return round(base + spread * noise(*key), 1), None
     if contents in RATE_LEVELS:
         base, spread = RATE_LEVELS[contents]
-        return round(base + spread * noise(*key), 1), None
+        return round(base + spread * noise(*key), 0 if base >= 1000 else 1), None
     size = population(code)
     growth = 1 + 0.012 * (year - 2018)
     if table_id == "01222":

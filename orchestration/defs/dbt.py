@@ -2,6 +2,7 @@
 
 
 import datetime as dt
+import json
 import os
 import shutil
 import sys
@@ -15,6 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from orchestration.lib import build_state
+from orchestration.lib.home import dbt_vars
 from orchestration.settings import PROJECT_ROOT, Settings
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -99,7 +101,8 @@ def styringsdata_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResour
     publish and report then skip too, because no mart was materialized.
     """
     settings = pipeline.settings
-    fingerprint = build_state.project_fingerprint()
+    # The marts depend on the home member too: another home is another build.
+    fingerprint = f"{build_state.project_fingerprint()}-{settings.home_municipality}"
     today = dt.datetime.now(OSLO).date()
     decision = _rebuild_decision(context, pipeline, fingerprint, today)
     if not decision.rebuild:
@@ -107,7 +110,8 @@ def styringsdata_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResour
         return
     context.log.info(f"dbt build: {decision.reason}")
     export_dbt_environment(settings)
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars(settings.home_municipality, today))],
+                       context=context).stream()
     build_state.save(settings.build_state_path, build_state.BuildState(fingerprint, today.isoformat(),
                                                                        context.run_id, published=False))
 

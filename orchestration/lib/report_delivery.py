@@ -1,4 +1,9 @@
-"""Write the macro group's report and send it when SMTP is configured; used by Dagster, the gate and the CLI."""
+"""Write each audience's report and send it when SMTP is configured; used by Dagster, the gate and the CLI.
+
+Audiences (orchestration/lib/mail.py): the data team gets the operational report after every run that
+publishes or is held back; the macro group gets its Norwegian report after each publication. Each goes to
+its own recipients; an audience without recipients gets its report on disk only.
+"""
 
 from __future__ import annotations
 
@@ -14,57 +19,84 @@ from expectations.gate import GateResult
 from orchestration.lib import mail
 from orchestration.lib.report import ReportFiles, RunInfo, report_exists, write_report
 
+AFTER_PUBLICATION = (mail.DATA_TEAM, mail.MACRO_GROUP)
+
 
 @dataclass(frozen=True)
 class Delivery:
-    files: ReportFiles
+    files: ReportFiles  # the first audience's report (the data team's unless only the macro group's was asked for)
     mail_sent: list[str]
     mail_failed: list[tuple[str, str]]
     mail_skipped: bool
     log_lines: list[str]
+    reports: dict[str, ReportFiles] | None = None  # audience -> its report
 
 
 def deliver(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | None,
-            mail_settings: mail.MailSettings | None, log: logging.Logger | None = None) -> Delivery:
-    """Save the report; then queue it and send everything in the outbox. Mail trouble never loses a report."""
+            mail_settings: mail.MailSettings | None, log: logging.Logger | None = None,
+            audiences: tuple[str, ...] = (mail.DATA_TEAM,), number_style: str = "en") -> Delivery:
+    """Save each audience's report; then queue those with recipients and send everything in the outbox.
+    Mail trouble never loses a report."""
     con = duckdb.connect(str(work_db), read_only=True)
     try:
-        files = write_report(con, reports_dir, run, gate)
+        reports = {audience: _write(con, reports_dir, run, gate, audience, number_style) for audience in audiences}
     finally:
         con.close()
-    lines = [f"quality report written: {files.html} (Markdown: {files.markdown.name})"]
+    lines = [f"{_label(audience)} written: {files.html}"
+             + (f" (Markdown: {files.markdown.name})" if files.markdown else "") for audience, files in reports.items()]
     if mail_settings is None:
         lines.append("mail skipped: STYRINGSDATA_SMTP_HOST is not set (the report stays on disk)")
         outcome = mail.SendOutcome([], [])
     else:
         outbox = reports_dir / "outbox"
-        mail.enqueue(outbox, files.subject, files.mail_html, files.markdown, files.failing_rows_csv, files.charts)
+        for audience, files in reports.items():
+            if not mail_settings.recipients_for(audience):
+                lines.append(f"{_label(audience)} not mailed: {mail.RECIPIENT_SETTINGS[audience]} is not set "
+                             "(the report stays on disk)")
+                continue
+            mail.enqueue(outbox, files.subject, files.mail_html, files.attachments, files.charts, audience)
         outcome = mail.flush(outbox, mail_settings)
-        lines += [f"mail sent to {len(mail_settings.recipients)} recipient(s) via {mail_settings.host}: {s}"
-                  for s in outcome.sent]
+        lines += [f"mail sent via {mail_settings.host}: {s}" for s in outcome.sent]
         lines += [f"mail NOT sent via {mail_settings.host}:{mail_settings.port} ({error}); the report stays on disk "
                   f"and in {outbox}, and is sent again on the next run: {subject}" for subject, error in outcome.failed]
     for line in lines:
         (log or logging.getLogger(__name__)).log(logging.WARNING if "NOT sent" in line else logging.INFO, line)
-    return Delivery(files, outcome.sent, outcome.failed, mail_settings is None, lines)
+    return Delivery(next(iter(reports.values())), outcome.sent, outcome.failed, mail_settings is None, lines, reports)
+
+
+def _write(con: duckdb.DuckDBPyConnection, reports_dir: Path, run: RunInfo, gate: GateResult | None,
+           audience: str, number_style: str) -> ReportFiles:
+    if audience == mail.MACRO_GROUP:
+        from orchestration.lib.macro_report import write_macro_report  # matplotlib only when it is asked for
+
+        return write_macro_report(con, reports_dir, run, gate)
+    return write_report(con, reports_dir, run, gate, number_style=number_style)
+
+
+def _label(audience: str) -> str:
+    return "quality report" if audience == mail.DATA_TEAM else "macro group report (makrogruppen)"
 
 
 def report_failed_run(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | None,
-                      mail_settings: mail.MailSettings | None, log: logging.Logger | None = None) -> list[str]:
+                      mail_settings: mail.MailSettings | None, log: logging.Logger | None = None,
+                      number_style: str = "en") -> list[str]:
     """After a failed run: the held-back report (unless the gate already wrote it), or a plain failure mail.
 
     The plain mail is for runs that failed before any marts existed, when there is nothing to report on.
+    Both go to the data team only: the macro group hears about publications.
     """
     log = log or logging.getLogger(__name__)
     if report_exists(reports_dir, run.run_id):
         return [f"the held-back report for run {run.run_id} was already written"]
     try:
-        return deliver(work_db, reports_dir, run, gate, mail_settings, log).log_lines
+        return deliver(work_db, reports_dir, run, gate, mail_settings, log, number_style=number_style).log_lines
     except duckdb.Error as exc:
         lines = [f"no quality report for run {run.run_id}: the work file cannot be reported on "
                  f"({exc.__class__.__name__}: {exc})"]
     if mail_settings is None:
         lines.append("mail skipped: STYRINGSDATA_SMTP_HOST is not set")
+    elif not mail_settings.recipients:
+        lines.append(f"failure mail skipped: {mail.RECIPIENT_SETTINGS[mail.DATA_TEAM]} is not set")
     else:
         message = mail.build_message(mail_settings, f"styringsdata {run.home_municipality}: run FAILED, nothing "
                                      "published", f"<p>Run {run.run_id} failed: {html.escape(run.reason)}</p>"

@@ -41,6 +41,10 @@
     ('13470', 'stg_ssb__employment_by_workplace_industry', 'count',
         "case when contents_code = 'SysselsatteArb' then case industry_code when '00-99' then 'jobs_all' when '58-63' then 'jobs_ict' end end"),
     ('kostra_nokkeltall', 'stg_ssb__kostra_key_figures', 'rate', "'kostra:' || key_figure_id"),
+    ('12143', 'stg_ssb__kostra_financial_key_figures', 'rate',
+        "case when contents_code = 'KOSbelopbrinv0000' then case account_group_code when 'AGD23' then 'kostra:KOKO01' when 'KG31' then 'kostra:KOKO02' when '56' then 'kostra:KOKO03' when 'KG25' then 'kostra:KOKO05' when 'AGD86' then 'kostra:KOKO06' end end"),
+    ('12134', 'stg_ssb__kostra_accounting_key_figures', 'rate',
+        "case contents_code when 'KOSAG110000' then 'kostra:KOKO04' end"),
 ] -%}
 
 with

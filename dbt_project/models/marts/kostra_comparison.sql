@@ -1,10 +1,13 @@
 {#-
-    The Handlingsprogram's KOSTRA tables, long: every key figure x year x comparison region, with an
-    index where the ASSS average is 100. The ASSS average is ours: the unweighted mean over the 11
-    ASSS members without Oslo (fixed membership, today's codes, all years), computed only when all 11
-    have a figure. The KOSTRA group and the country figures are SSB's own (weighted, imputed).
+    The KOSTRA key figures, long: every key figure x year x comparison region, with an index where the ASSS
+    average is 100, for every ASSS member alike (the home member is only marked). Two ASSS averages are
+    ours, unweighted means on today's codes with fixed membership, computed only when every member has a
+    figure: ASSS_UTEN_OSLO over the 11 members without Oslo (the index base, as the Handlingsprogram
+    compares) and ASSS over all 12. The KOSTRA group and the country figures are SSB's own (weighted,
+    imputed).
 -#}
-{%- set asss_without_oslo = var('asss_municipalities') | reject('equalto', '0301') | list -%}
+{%- set members = var('asss_municipalities') -%}
+{%- set asss_without_oslo = members | reject('equalto', '0301') | list -%}
 
 with
 
@@ -24,10 +27,23 @@ measures as (
         status_symbol,
         is_series_break,
         note,
+        table_id as source_table,
         vintage,
         source_updated
     from {{ ref('int_ssb__measures_harmonised') }}
     where measure like 'kostra:%'
+
+),
+
+names as (
+
+    -- Today's name of each code, from the latest labels SSB gave it.
+    select category_code as region_code, max(category_label) as region_name
+    from {{ ref('stg_ssb__categories') }}
+    where dimension_code = 'KOKkommuneregion0000'
+        and vintage = (select max(vintage) from {{ ref('stg_ssb__categories') }} as c2
+                       where c2.table_id = stg_ssb__categories.table_id)
+    group by category_code
 
 ),
 
@@ -43,38 +59,47 @@ regions as (
         end as region_kind
     from measures
     where region_code in (
-        {%- for code in var('asss_municipalities') + ['EAK', 'EAKUO', 'EKG12'] %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+        {%- for code in members + ['EAK', 'EAKUO', 'EKG12'] %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
     )
 
 ),
 
-asss_average as (
+{% for average_code, average_kind, average_members, label in [
+    ('ASSS_UTEN_OSLO', 'asss_average', asss_without_oslo, 'ASSS members without Oslo'),
+    ('ASSS', 'asss_average_with_oslo', members, 'ASSS members'),
+] %}
+average_{{ loop.index }} as (
 
     select
         key_figure_id,
-        'ASSS_UTEN_OSLO' as region_code,
+        '{{ average_code }}' as region_code,
         year,
-        case when count(value) = {{ asss_without_oslo | length }} then list_avg(list(value order by region_code)) end as value,
-        case when count(value) < {{ asss_without_oslo | length }} then '..' end as status_symbol,
+        case when count(value) = {{ average_members | length }} then list_avg(list(value order by region_code)) end
+            as value,
+        case when count(value) < {{ average_members | length }} then '..' end as status_symbol,
         bool_or(is_series_break) as is_series_break,
-        'unweighted mean of the ' || count(value) || ' of {{ asss_without_oslo | length }} ASSS members without Oslo that have a figure'
+        'unweighted mean of the ' || count(value) || ' of {{ average_members | length }} {{ label }} that have a figure'
             as note,
+        string_agg(distinct source_table, '+' order by source_table) as source_table,
         max(vintage) as vintage,
         max(source_updated) as source_updated,
-        'asss_average' as region_kind
+        '{{ average_kind }}' as region_kind
     from regions
     where region_code in (
-        {%- for code in asss_without_oslo %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+        {%- for code in average_members %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
     )
     group by key_figure_id, year
 
 ),
+{% endfor %}
 
 combined as (
 
     select * from regions
     union all by name
-    select * from asss_average
+    select * from average_1
+    union all by name
+    select * from average_2
 
 ),
 
@@ -89,6 +114,11 @@ final as (
         key_figures.unit,
         combined.year,
         combined.region_code,
+        case combined.region_code
+            when 'ASSS_UTEN_OSLO' then 'ASSS-snitt uten Oslo'
+            when 'ASSS' then 'ASSS-snitt'
+            else coalesce(names.region_name, combined.region_code)
+        end as region_name,
         combined.region_kind,
         combined.region_code = '{{ var("home_municipality") }}' as is_home_municipality,
         combined.value,
@@ -102,11 +132,13 @@ final as (
         round(100 * combined.value / nullif(asss.value, 0), 1) as index_asss_100,
         combined.is_series_break,
         combined.note,
+        combined.source_table,
         combined.vintage,
         combined.source_updated
     from combined
     inner join key_figures using (key_figure_id)
-    left join asss_average as asss
+    left join names using (region_code)
+    left join average_1 as asss
         on asss.key_figure_id = combined.key_figure_id
         and asss.year = combined.year
 
