@@ -4,7 +4,8 @@
     styringsdata run --live     against SSB and KLASS (fails fast without network)
     styringsdata run --record   live, and save every answer as a snapshot
     styringsdata registry check FILE   validate a registry file; exit 1 when it would be rejected
-    styringsdata report         rebuild the newest quality report from the work file (--send to e-mail it)
+    styringsdata report         rebuild the newest quality report from the work file (--send to e-mail it;
+                                --audience makrogruppen for the macro group's report)
 """
 
 from __future__ import annotations
@@ -42,12 +43,18 @@ def _run(args: argparse.Namespace) -> int:
             print(f"styringsdata: {problem}", file=sys.stderr)
             return 3
 
+    from orchestration.settings import Settings
+
+    try:  # before anything is imported or built: a wrong setting (a retired home municipality) stops here
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"styringsdata: not started: {exc}", file=sys.stderr)
+        return 2
+
     import dagster as dg
 
     from orchestration.definitions import defs
-    from orchestration.settings import Settings
 
-    settings = Settings.from_env()
     print(f"styringsdata: source mode {mode}; work file {settings.work_db}")
     from orchestration.lib.lock import LockHeld, run_lock
 
@@ -88,11 +95,14 @@ def report_failed_run(run_id: str, instance, settings, reason: str) -> None:
     run = RunInfo(run_id=run_id, started_at=run_started_at(instance, run_id), outcome="held_back",
                   reason=reason, home_municipality=settings.home_municipality)
     for line in report_delivery.report_failed_run(settings.work_db, settings.reports_dir, run,
-                                                  read_gate_result(settings.reports_dir, run_id), settings.mail):
+                                                  read_gate_result(settings.reports_dir, run_id), settings.mail,
+                                                  number_style=settings.number_format):
         print(f"styringsdata: {line}", file=sys.stderr)
 
 
 def _report(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from orchestration.defs.quality import read_gate_result
     from orchestration.lib.report import latest_context
     from orchestration.lib.report_delivery import deliver
@@ -103,8 +113,11 @@ def _report(args: argparse.Namespace) -> int:
     if run is None:
         print(f"styringsdata: no report in {settings.reports_dir} yet; run `styringsdata run` first", file=sys.stderr)
         return 2
+    # The report is for today's home member, whatever member the run behind it was for.
+    run = dataclasses.replace(run, home_municipality=settings.home_municipality)
     delivery = deliver(settings.work_db, settings.reports_dir, run, read_gate_result(settings.reports_dir, run.run_id),
-                       settings.mail if args.send else None)
+                       settings.mail if args.send else None, audiences=(args.audience,),
+                       number_style=settings.number_format)
     for line in delivery.log_lines:
         print(f"styringsdata: {line}")
     return 0 if not delivery.mail_failed else 1
@@ -187,6 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.set_defaults(handler=_registry_check)
     report = commands.add_parser("report", help="rebuild the newest quality report without rerunning the pipeline")
     report.add_argument("--send", action="store_true", help="also e-mail it (needs the SMTP settings)")
+    report.add_argument("--audience", choices=("data-team", "makrogruppen"), default="data-team",
+                        help="data-team: the operational quality report (default); makrogruppen: the ASSS macro "
+                             "group's Norwegian report on every member")
     report.set_defaults(handler=_report)
     args = parser.parse_args(argv)
     return args.handler(args)

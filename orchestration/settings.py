@@ -12,6 +12,7 @@ from pathlib import Path
 from ingestion.transport import SourceMode
 from orchestration.lib.home import check_home_municipality
 from orchestration.lib.mail import MailSettings
+from orchestration.lib.numbers import NUMBER_FORMATS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # The one default of the home municipality (Asker); dbt, the gate, the reports and the mail get it from here.
@@ -49,7 +50,17 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("STYRINGSDATA_SMTP_USER", "(unset)", "SMTP login; no login when unset."),
     ("STYRINGSDATA_SMTP_PASSWORD", "(unset)", "SMTP password; read from the environment only, never logged."),
     ("STYRINGSDATA_MAIL_FROM", "<user>", "Sender address."),
-    ("STYRINGSDATA_MAIL_TO", "(unset)", "Comma-separated recipients (required when the host is set)."),
+    ("STYRINGSDATA_MAIL_TO_DATA_TEAM", "(unset)",
+     "Comma-separated recipients of the data team's operational report (after every run that publishes or is held "
+     "back)."),
+    ("STYRINGSDATA_MAIL_TO_MAKROGRUPPEN", "(unset)",
+     "Comma-separated recipients of the ASSS macro group's Norwegian report (after each publication); unset = "
+     "written to disk only."),
+    ("STYRINGSDATA_MAIL_TO", "(unset)",
+     "The data team's recipients as before there were two audiences; STYRINGSDATA_MAIL_TO_DATA_TEAM wins when both "
+     "are set. With the host set, at least one audience needs recipients."),
+    ("STYRINGSDATA_NUMBER_FORMAT", "en",
+     "Numbers in the data team's report: en (1,785.14) or no (1 785,14); the macro group's report is always no."),
     ("STYRINGSDATA_SMTP_CA_FILE", "(unset)",
      "PEM file of the certificate authority the SMTP server's certificate is checked against (default: the system's)."),
     ("STYRINGSDATA_SMTP_TIMEOUT", "30", "Seconds before an SMTP connection is given up (the report stays queued)."),
@@ -65,6 +76,12 @@ def _on_off(value: str, name: str) -> bool:
     if value.strip().lower() not in ("on", "off"):
         raise ValueError(f"{name}={value!r}: expected on or off")
     return value.strip().lower() == "on"
+
+
+def _number_format(value: str) -> str:
+    if value.strip().lower() not in NUMBER_FORMATS:
+        raise ValueError(f"STYRINGSDATA_NUMBER_FORMAT={value!r}: expected {' or '.join(NUMBER_FORMATS)}")
+    return value.strip().lower()
 
 
 @dataclass(frozen=True)
@@ -84,6 +101,7 @@ class Settings:
     automation: bool = False
     rebuild: bool = False
     mail: MailSettings | None = None
+    number_format: str = "en"  # the data team's report; see orchestration/lib/numbers.py
 
     @property
     def landing_dir(self) -> Path:
@@ -137,4 +155,5 @@ class Settings:
             rebuild=_on_off(env.get("STYRINGSDATA_REBUILD", "off"), "STYRINGSDATA_REBUILD"),
             automation=_on_off(env.get("STYRINGSDATA_AUTOMATION", "off"), "STYRINGSDATA_AUTOMATION"),
             mail=MailSettings.from_env(env),
+            number_format=_number_format(env.get("STYRINGSDATA_NUMBER_FORMAT", "en")),
         )

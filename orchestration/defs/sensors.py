@@ -116,7 +116,8 @@ def build_sensors(settings: Settings) -> list[dg.SensorDefinition]:
                       reason=context.failure_event.message or "the run failed",
                       home_municipality=settings.home_municipality)
         for line in report_failed_run(settings.work_db, settings.reports_dir, run,
-                                      read_gate_result(settings.reports_dir, run_id), settings.mail):
+                                      read_gate_result(settings.reports_dir, run_id), settings.mail,
+                                      number_style=settings.number_format):
             context.log.info(line)
 
     return [source_change_sensor, registry_inbox_sensor, failed_run_notification]
