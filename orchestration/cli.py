@@ -55,7 +55,10 @@ def _run(args: argparse.Namespace) -> int:
 
     from orchestration.definitions import defs
 
-    print(f"styringsdata: source mode {mode}; work file {settings.work_db}")
+    from orchestration.lib.home import member_name
+
+    print(f"styringsdata: source mode {mode}; home municipality {settings.home_municipality} "
+          f"{member_name(settings.home_municipality)}; work file {settings.work_db}")
     from orchestration.lib.lock import LockHeld, run_lock
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
@@ -154,6 +157,9 @@ def summarise(result, settings) -> None:
         print(f"  {name}: {rows} rows  (parquet: {settings.parquet_dir / (name + '.parquet')})")
     for report in sorted(settings.reports_dir.glob(f"quality-report_*_{result.run_id[:8]}.html")):
         print(f"styringsdata: quality report {report}")
+    for report in sorted(settings.reports_dir.glob(f"makrogruppen_*_{result.run_id[:8]}.html")):
+        if not report.name.endswith(".mail.html"):
+            print(f"styringsdata: macro group report {report}")
 
 
 def _registry_check(args: argparse.Namespace) -> int:

@@ -56,7 +56,9 @@ def deliver(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | N
                 continue
             mail.enqueue(outbox, files.subject, files.mail_html, files.attachments, files.charts, audience)
         outcome = mail.flush(outbox, mail_settings)
-        lines += [f"mail sent via {mail_settings.host}: {s}" for s in outcome.sent]
+        audience_of = {files.subject: audience for audience, files in reports.items()}
+        lines += [f"mail sent to {len(mail_settings.recipients_for(audience_of.get(s, mail.DATA_TEAM)))} recipient(s) "
+                  f"via {mail_settings.host}: {s}" for s in outcome.sent]
         lines += [f"mail NOT sent via {mail_settings.host}:{mail_settings.port} ({error}); the report stays on disk "
                   f"and in {outbox}, and is sent again on the next run: {subject}" for subject, error in outcome.failed]
     for line in lines:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 def run_info() -> RunInfo:
     return RunInfo(run_id="0123456789abcdef", started_at="2026-11-27T00:00:00+00:00", outcome="published",
-                   published_path="data/warehouse.duckdb")
+                   home_municipality="3203", published_path="data/warehouse.duckdb")
 
 
 def test_report_is_mailed_with_inline_charts(offline_run, tmp_path, smtp_server, caplog):  # noqa: F811
@@ -29,7 +29,7 @@ def test_report_is_mailed_with_inline_charts(offline_run, tmp_path, smtp_server,
     assert delivery.mail_failed == [] and len(delivery.mail_sent) == 1
     (envelope,) = inbox.envelopes
     message = email.message_from_bytes(envelope.content, policy=policy.default)
-    assert message["Subject"].startswith("styringsdata 3203: published, vintage ")
+    assert message["Subject"].startswith("styringsdata Asker (3203): published, vintage ")
     body = message.get_body(preferencelist=("html",)).get_content()
     assert "Coverage of the 88 indicators" in body and "cid:coverage" in body and "cid:trend" in body
     names = {part.get_filename() for part in message.walk() if part.get_filename()}
