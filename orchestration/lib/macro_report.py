@@ -26,6 +26,7 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -34,6 +35,7 @@ from orchestration.lib.home import asss_members, member_name
 from orchestration.lib.numbers import excel_csv, format_number
 from orchestration.lib.report import ReportFiles, RunInfo
 
+OSLO = ZoneInfo("Europe/Oslo")
 FINANCE_AREA = "Økonomi"  # the service area of the macro group's financial key figures in kostra_comparison
 # Robust z-score (Iglewicz and Hoaglin): 0.6745 * (x - median) / MAD; beyond 3.5 is an outlier.
 Z_FACTOR = 0.6745
@@ -193,7 +195,7 @@ def norwegian_unit(unit: str | None, name: str = "") -> str:
 
 def clean_name(name: str) -> str:
     """KOSTRA names as the Handlingsprogram prints them carry table markers: (B), *), **)."""
-    return re.sub(r"\s*(\(B\)|\*\*\)|\*\))", "", name).strip()
+    return re.sub(r"\s*(\(B\)|\(\*\*\)|\*\*\)|\*\))", "", name).strip()
 
 
 def _decimals(values: list[float]) -> int:
@@ -711,10 +713,10 @@ def _render_appendix(data: MacroData) -> list[str]:
     facts = data.facts
     out = ["<h2>Vedlegg: om datagrunnlaget</h2>",
            f"<p>Kjøring {e(data.run.run_id[:8])}, startet {e(_when(data.run.started_at))}; rapporten er laget "
-           f"{e(norwegian_date(data.generated_at.date()))} klokken {data.generated_at.strftime('%H.%M')} (UTC).</p>",
+           f"{e(_when(data.generated_at))} (norsk tid).</p>",
            "<h3>Regelen for avvik</h3>",
            f"<p>Et tall avviker når den robuste z-verdien er større enn {format_number(Z_LIMIT, 1)} i absoluttverdi: "
-           f"z = {format_number(Z_FACTOR, 4)} × (tall − median) / MAD, der MAD er medianen av avstandene til "
+           f"z = {format_number(Z_FACTOR, 4)} × (tall − median) ÷ MAD, der MAD er medianen av avstandene til "
            f"medianen. Mot de andre medlemmene sammenlignes siste år med tall fra minst {MIN_MEMBERS} medlemmer "
            "(ikke for tall som vokser med kommunens størrelse, som antall, og ikke for rangeringer). Mot egen "
            "historikk sammenlignes endringen fra året før med kommunens egne endringer fra år til år tidligere "
@@ -767,8 +769,9 @@ def _when(value: Any) -> str:
             value = dt.datetime.fromisoformat(value)
         except ValueError:
             return value
-    if isinstance(value, dt.datetime):
-        return f"{norwegian_date(value.date())} kl. {value.strftime('%H.%M')}"
+    if isinstance(value, dt.datetime):  # the marts keep UTC; readers are in Norway
+        local = (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(OSLO)
+        return f"{norwegian_date(local.date())} kl. {local.strftime('%H.%M')}"
     if isinstance(value, dt.date):
         return norwegian_date(value)
     return str(value)
