@@ -110,7 +110,9 @@ def build_message(settings: MailSettings, subject: str, html_body: str, attachme
     for cid, png in inline_images.items():
         html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png")
     for a in attachments:
-        message.add_attachment(a.content, maintype=a.maintype, subtype=a.subtype, filename=a.filename)
+        # our text files are UTF-8 (æøå); without the charset a mail client guesses, and the CSV keeps its BOM
+        params = {"charset": "utf-8"} if a.maintype == "text" else None
+        message.add_attachment(a.content, maintype=a.maintype, subtype=a.subtype, filename=a.filename, params=params)
     return message
 
 

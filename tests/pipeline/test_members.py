@@ -96,3 +96,22 @@ def test_marts_gate_and_reports_are_about_the_home_member(member_runs, code):
     decimals = f"{kostra_home:.1f}".replace(".", ",")
     assert re.search(rf"<tr class='home'><td>{name}</td>(<td class='n'>[^<]*</td>){{3}}<td class='n'>{decimals}</td>",
                      macro_text), "the home row shows the member's own netto lånegjeld"
+
+
+def test_report_command_builds_the_macro_group_report_for_todays_home(offline_run, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.pipeline.conftest import ROOT
+
+    data = tmp_path / "data"
+    shutil.copytree(offline_run.data_dir, data)
+    for old in (data / "reports").glob("makrogruppen_*"):
+        old.unlink()
+    env = {**offline_run.env, "STYRINGSDATA_DATA_DIR": str(data), "STYRINGSDATA_HOME_MUNICIPALITY": "3301"}
+    result = subprocess.run([sys.executable, "-m", "orchestration.cli", "report", "--audience", "makrogruppen"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "macro group report (makrogruppen) written" in result.stdout and "mail skipped" in result.stdout
+    (page,) = [p for p in (data / "reports").glob("makrogruppen_*.html") if not p.name.endswith(".mail.html")]
+    assert "<h3>Drammen (hjemkommune for denne rapporten)</h3>" in page.read_text(encoding="utf-8")
