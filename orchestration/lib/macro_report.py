@@ -598,7 +598,8 @@ def _row(table: FinanceTable, code: str) -> dict[str, Any] | None:
 
 def _png(figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    # tight_layout has placed everything already; bbox_inches="tight" would draw the figure a second time
+    figure.savefig(buffer, format="png", dpi=90)
     return buffer.getvalue()
 
 

@@ -121,7 +121,8 @@ def test_clean_run_report_lists_the_right_counts(offline_run):
     assert f"Fetched in this run: {len(landed)} new vintage(s)" in markdown
     con = duckdb.connect(str(offline_run.data_dir / "warehouse.duckdb"), read_only=True)
     try:
-        late = con.execute("select count(*) from indicator_scorecard where is_late").fetchone()[0]
+        late = con.execute("select count(*) from indicator_scorecard "
+                           "where is_late and is_home_municipality").fetchone()[0]
     finally:
         con.close()
     assert f"late for their frequency: {late}" in markdown
