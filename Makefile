@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run run-live test bench bench-national snapshots dev clean
+.PHONY: install duckdb1 run run-live test bench bench-national snapshots dev clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -13,13 +13,22 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 
 install: $(BIN)/.installed
 
+# DuckDB 1.x in its own virtualenv, to open the published file as a 1.x client would.
+DUCKDB1_VENV ?= .venv-duckdb1
+$(DUCKDB1_VENV)/.installed: requirements-duckdb1.txt
+	$(PYTHON) -m venv $(DUCKDB1_VENV)
+	$(DUCKDB1_VENV)/bin/pip install --quiet -r requirements-duckdb1.txt
+	touch $@
+
+duckdb1: $(DUCKDB1_VENV)/.installed
+
 run: install
 	$(BIN)/styringsdata run
 
 run-live: install
 	$(BIN)/styringsdata run --live
 
-test: install
+test: install duckdb1
 	$(BIN)/pytest -q
 
 # All benchmarks (print tables, assert nothing). The national ones generate data/bench/national first;
@@ -33,6 +42,7 @@ bench-national: install
 	$(BIN)/python bench/bench_loaders.py
 	$(BIN)/python bench/bench_pipeline.py --keep
 	$(BIN)/python bench/bench_overhead.py
+	$(BIN)/python bench/bench_postgres.py
 
 snapshots: install
 	$(BIN)/python snapshots/build.py

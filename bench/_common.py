@@ -54,7 +54,7 @@ def use_national_catalogues(snapshot_dir: Path) -> None:
     import ingestion.ssb
 
     ingestion.ssb.load_table_specs.__defaults__ = (snapshot_dir / "ssb_tables.yaml",)
-    ingestion.fhi.load_fhi_specs.__defaults__ = (snapshot_dir / "fhi_tables.yaml",)
+    ingestion.fhi.load_fhi_specs.__defaults__ = (snapshot_dir / "fhi_tables.yaml", snapshot_dir / "ssb_tables.yaml")
 
 
 def request_kind(method: str, url: str) -> str:

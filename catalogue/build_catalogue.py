@@ -56,20 +56,39 @@ def formulas() -> dict[str, tuple[str, str]]:
 
     root = HERE.parent
     out: dict[str, tuple[str, str]] = {}
-    ssb_tables = {t["id"]: t for t in yaml.safe_load((root / "ingestion" / "ssb_tables.yaml").read_text())["tables"]}
+    document = yaml.safe_load((root / "ingestion" / "ssb_tables.yaml").read_text())
+    series = {s["measure"]: (t["id"], s["evidence"]) for t in document["tables"] for s in t["series"] if s.get("measure")}
+    unknown = {e["indicator"]: e for e in document.get("without_known_table") or () if e.get("indicator")}
     for route in csv.DictReader((root / "dbt_project" / "seeds" / "ssb_indicator_routes.csv").open(encoding="utf-8")):
+        if route["indicator_id"] in unknown:
+            entry = unknown[route["indicator_id"]]
+            out[route["indicator_id"]] = (
+                "not fetched: no public source showed the SSB table for this series (ingestion/ssb_tables.yaml)",
+                f"grade {entry['grade']}: {entry['reason']}")
+            continue
         numerator = " + ".join(route["numerator_measures"].split("|"))
         formula = f"{route['multiplier']} * ({numerator})"
         if route["denominator_measures"]:
             formula += f" / ({' + '.join(route['denominator_measures'].split('|'))})"
+        if float(route.get("add_constant") or 0):
+            constant = f"{float(route['add_constant']):g}"
+            formula = (f"{constant} - ({numerator})" if float(route["multiplier"]) == -1 and not route["denominator_measures"]
+                       else f"{constant} + {formula}")
         formula += " on today's municipality codes (measures: int_ssb__measures)"
-        verified = "; ".join(f"SSB {t}: {ssb_tables[t]['verified']}" for t in route["source_table"].split("+"))
-        out[route["indicator_id"]] = (formula, verified)
+        measures = route["numerator_measures"].split("|") + [m for m in route["denominator_measures"].split("|") if m]
+        grades = dict.fromkeys(f"SSB {series[m][0]} {m}: grade {series[m][1]['grade']} ({series[m][1]['cite']})"
+                               for m in measures if m in series)
+        out[route["indicator_id"]] = (formula, "; ".join(grades))
     fhi = yaml.safe_load((root / "ingestion" / "fhi_tables.yaml").read_text())
     for table in fhi["tables"]:
-        out[table["indicator_id"]] = (
-            f"as published by FHI: table {table['table_id']}, measure {table['measure']}, both sexes",
-            "not verified: table id and measure chosen for the snapshot (ingestion/fhi_tables.yaml)")
+        evidence = table["evidence"]
+        if table.get("table_id"):
+            pins = ", ".join(f"{k}={v}" for k, v in (table.get("pin") or {}).items())
+            formula = (f"as published by FHI: table {table['table_id']}, MEASURE_TYPE {table['measure']}"
+                       + (f", {pins}" if pins else "") + "; a multi-year period shows on its last year")
+        else:
+            formula = f"not fetched: no FHI table found; doctor --live lists tables titled like '{table['look_for']}'"
+        out[table["indicator_id"]] = (formula, f"grade {evidence['grade']}: {evidence['cite']}")
     out["KLI01"] = ("sum of tonnes CO2-equivalents over every sector, source and gas (sheet 'Oversikt - detaljert')",
                     "sheet and columns as in public code using the file (reference/sources.md §5)")
     for indicator, column in (("INN08", "total_rank"), ("INN09", "county_rank"), ("UTD17", "fagprove_rank")):

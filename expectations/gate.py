@@ -137,10 +137,10 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
                   and r.value is not null""",
             lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
         checks.append(Check(
-            "raw_periods_well_formed", "raw", f"raw.{table}", "periods are YYYY or YYYYKn",
+            "raw_periods_well_formed", "raw", f"raw.{table}", "periods are YYYY, YYYYKn or YYYY-YYYY",
             f'select distinct "Tid" as period from raw.{table}',
-            lambda gxe: [gxe.ExpectColumnValuesToMatchRegex(column="period", regex=r"^(19|20)\d\d(K[1-4])?$",
-                                                            result_format="COMPLETE")]))
+            lambda gxe: [gxe.ExpectColumnValuesToMatchRegex(
+                column="period", regex=r"^(19|20)\d\d(K[1-4]|-(19|20)\d\d)?$", result_format="COMPLETE")]))
     checks.append(Check(
         "raw_municipality_codes_valid", "raw", "raw.registry_values", "registry figures use today's codes",
         """select r.indicator_id, r.municipality_code, r.period, l.to_code as should_be

@@ -1,19 +1,34 @@
 """An in-process stand-in for FHI Statistikk's open API, answering in FHI's JSON-stat2 dialect.
 
-Used to build the bundled snapshots and by tests; the figures come from a caller-supplied function.
+It serves the table list (`{source}/table[?modifiedAfter=]`), a table's `/dimension` answer (categories as a
+tree: `{"value", "label", "children"}`), and `POST /data` with FHI's refusals: a dimension left out or an
+unknown code (400), more rows than `maxRowCount` (400). Values may be numbers, null or a symbol such as "k"
+(FHI writes suppressed cells that way, inside `value`). Used to build the bundled snapshots and by tests; the
+figures come from a caller-supplied function.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 from ingestion.transport import Request, Response
 
 HEADERS = {"content-type": "application/json; charset=utf-8"}
-Cell = tuple[float | None, str | None]
+FhiCell = float | str | None  # a number, null, or a symbol written into `value`
+
+
+@dataclass
+class FakeFhiDimension:
+    code: str
+    label: str
+    categories: Sequence[tuple[str, str]]  # (code, label) in table order
+    parent: Mapping[str, str] = field(default_factory=dict)  # child code -> parent code (FHI's category tree)
+    units: Mapping[str, str] = field(default_factory=dict)  # MEASURE_TYPE: code -> unit label
 
 
 @dataclass
@@ -22,16 +37,23 @@ class FakeFhiTable:
     title: str
     modified: str  # ISO date of the last change, for ?modifiedAfter=
     updated: str  # publication time carried in the data response
-    geo: Sequence[tuple[str, str]]
-    years: Sequence[int]
-    measures: Sequence[tuple[str, str]]
-    cells: Callable[[str, int, str], float | None]
+    dimensions: Sequence[FakeFhiDimension]
+    cells: Callable[[Mapping[str, str]], FhiCell]
+
+    def dimension(self, code: str) -> FakeFhiDimension:
+        return next(d for d in self.dimensions if d.code == code)
+
+
+def _error(title: str) -> Response:
+    return Response(400, json.dumps({"title": title, "status": 400}).encode(), HEADERS)
 
 
 class FakeFhi:
-    def __init__(self, source_id: str, tables: Sequence[FakeFhiTable]) -> None:
+    def __init__(self, source_id: str, tables: Sequence[FakeFhiTable], listed_only: Sequence[tuple[int, str]] = ()
+                 ) -> None:
         self.source_id = source_id
         self.tables = {t.table_id: t for t in tables}
+        self.listed_only = list(listed_only)  # (id, title) of tables that are listed but not served
         self.log: list[Request] = []
 
     def __call__(self, request: Request, timeout: float) -> Response:
@@ -42,56 +64,70 @@ class FakeFhi:
         except ValueError:
             return Response(404, b'{"title": "Unknown source"}', HEADERS)
         rest = parts[at + 1:]
-        if rest == ["table"]:
+        if [r.lower() for r in rest] == ["table"]:
             after = dict(request.params).get("modifiedAfter")
             listed = [{"tableId": int(t.table_id), "title": t.title, "publishedAt": t.updated, "modifiedAt": t.modified}
                       for t in self.tables.values() if after is None or t.modified > after]
+            if after is None:
+                listed += [{"tableId": i, "title": title, "publishedAt": "2025-11-10T08:00:00+00:00",
+                            "modifiedAt": "2025-11-10"} for i, title in self.listed_only]
             return Response(200, json.dumps(listed, ensure_ascii=False).encode(), HEADERS)
-        if len(rest) >= 3 and rest[0].lower() == "table" and rest[1] in self.tables:
-            table = self.tables[rest[1]]
-            if rest[2] == "query":
-                return Response(200, json.dumps(self._query(table)).encode(), HEADERS)
+        if len(rest) >= 3 and rest[0].lower() == "table":
+            table = self.tables.get(rest[1])
+            if table is None:
+                return Response(404, json.dumps({"title": f"Table {rest[1]} not found"}).encode(), HEADERS)
+            if rest[2] == "dimension":
+                return Response(200, json.dumps(self._dimensions(table), ensure_ascii=False).encode(), HEADERS)
             if rest[2] == "data" and request.method == "POST":
                 return self._data(table, request.json_body or {})
         return Response(404, b'{"title": "Not found"}', HEADERS)
 
     @staticmethod
-    def _query(table: FakeFhiTable) -> dict:
-        return {"dimensions": [
-            {"code": "GEO", "filter": "item", "values": [table.geo[0][0]]},
-            {"code": "AAR", "filter": "bottom", "values": ["1"]},
-            {"code": "KJONN", "filter": "item", "values": ["0"]},
-            {"code": "ALDER", "filter": "item", "values": ["0_120"]},
-            {"code": "MEASURE_TYPE", "filter": "item", "values": [table.measures[0][0]]},
-        ], "response": {"format": "json-stat2", "maxRowCount": 50000}}
+    def _dimensions(table: FakeFhiTable) -> dict:
+        def tree(dim: FakeFhiDimension, parent: str | None) -> list[dict]:
+            return [{"value": code, "label": label, "children": tree(dim, code)}
+                    for code, label in dim.categories if dim.parent.get(code) == parent]
+
+        return {"dimensions": [{"code": d.code, "label": d.label, "categories": tree(d, None)}
+                               for d in table.dimensions]}
 
     def _data(self, table: FakeFhiTable, body: Mapping) -> Response:
-        wanted = {d["code"]: d for d in body.get("dimensions", [])}
-        geo_codes = dict(table.geo)
-        geo = [g for g in wanted["GEO"]["values"] if g in geo_codes]
-        if len(geo) != len(wanted["GEO"]["values"]):
-            return Response(400, json.dumps({"title": "Unknown GEO value"}).encode(), HEADERS)
-        years = [f"{y}_{y}" for y in table.years]
-        measures = [m for m, _ in table.measures if m in wanted["MEASURE_TYPE"]["values"]]
-        values: list[float | None] = []
-        for g in geo:
-            for y in table.years:
-                for m in measures:
-                    values.append(table.cells(g, y, m))
-        labels = dict(table.measures)
+        wanted = {d.get("code"): d for d in body.get("dimensions", [])}
+        selection: list[list[str]] = []
+        for dim in table.dimensions:
+            if dim.code not in wanted:
+                return _error(f"Dimension {dim.code} must be filtered")
+            known = [c for c, _ in dim.categories]
+            spec = wanted.pop(dim.code)
+            if spec.get("filter") == "all":
+                codes = known
+            else:
+                codes = list(spec.get("values", []))
+                unknown = [c for c in codes if c not in known]
+                if unknown:
+                    return _error(f"Unknown value {unknown[0]} in dimension {dim.code}")
+            selection.append([c for c in known if c in codes])  # FHI answers in the table's order
+        if wanted:
+            return _error(f"Unknown dimension {next(iter(wanted))}")
+        rows = math.prod(len(s) for s in selection)
+        cap = (body.get("response") or {}).get("maxRowCount")
+        if cap and rows > cap:
+            return _error(f"The query returns {rows} rows, more than maxRowCount {cap}")
+        codes = [d.code for d in table.dimensions]
+        values = [table.cells(dict(zip(codes, combo))) for combo in itertools.product(*selection)]
+        dimension = {}
+        for dim, chosen in zip(table.dimensions, selection):
+            labels = dict(dim.categories)
+            category = {"index": chosen, "label": {c: labels[c] for c in chosen}}
+            if dim.units:
+                category["unit"] = {c: {"decimals": 1, "label": dim.units.get(c, c), "symbol": None, "position": None}
+                                    for c in chosen}
+            dimension[dim.code] = {"label": dim.label, "category": category}
         document = {
             "class": "dataset", "version": "2.0", "label": table.title, "updated": table.updated,
-            "id": ["GEO", "AAR", "KJONN", "ALDER", "MEASURE_TYPE"], "size": [len(geo), len(years), 1, 1, len(measures)],
+            "id": codes, "size": [len(s) for s in selection],
             "role": {"time": None, "geo": None, "metric": ["MEASURE_TYPE"]},
-            "dimension": {
-                "GEO": {"label": "Geografi", "category": {"index": geo, "label": {g: geo_codes[g] for g in geo}}},
-                "AAR": {"label": "År", "category": {"index": years, "label": {y: y[:4] for y in years}}},
-                "KJONN": {"label": "Kjønn", "category": {"index": ["0"], "label": {"0": "kjønn samlet"}}},
-                "ALDER": {"label": "Alder", "category": {"index": ["0_120"], "label": {"0_120": "alle aldre"}}},
-                "MEASURE_TYPE": {"label": "Måltall", "category": {"index": measures, "label": {m: labels[m] for m in measures},
-                                 "unit": {m: {"decimals": 1, "label": labels[m], "symbol": None, "position": None}
-                                          for m in measures}}},
-            },
-            "value": values, "status": "",
+            "dimension": dimension, "value": values, "status": "",
         }
-        return Response(200, json.dumps(document, ensure_ascii=False).encode(), HEADERS)
+        # FHI's answers start with a UTF-8 byte order mark.
+        return Response(200, b"\xef\xbb\xbf" + json.dumps(document, ensure_ascii=False).encode(), HEADERS)

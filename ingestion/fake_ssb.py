@@ -62,12 +62,14 @@ class FakeSsb:
         tables: Sequence[FakeTable],
         *,
         klass_changes: Sequence[Mapping[str, str]] = (),
+        kostra_groups: Mapping[int, Sequence[Mapping[str, str]]] | None = None,
         max_cells: int = 800_000,
         max_url_length: int = 2_100,
         shuffle_seed: int = 7,
     ) -> None:
         self.tables = {t.table_id: t for t in tables}
         self.klass_changes = list(klass_changes)
+        self.kostra_groups = dict(kostra_groups or {})  # year -> correspondenceItems of KLASS 112 -> 131
         self.max_cells = max_cells
         self.max_url_length = max_url_length
         self.shuffle_seed = shuffle_seed
@@ -233,6 +235,14 @@ class FakeSsb:
             return Response(200, b"<?xml version='1.0'?><codeChangeList/>", {"content-type": "application/xml"})
         if parts[-1] == "changes" and "131" in parts:
             return self._json({"codeChanges": self.klass_changes})
+        if parts[-1] == "correspondsAt" and "112" in parts:
+            params = dict(request.params)
+            if params.get("targetClassificationId") != "131" or "date" not in params:
+                return _error(400, "targetClassificationId and date are required")
+            year = int(params["date"][:4])
+            if year not in self.kostra_groups:
+                return _error(404, f"no correspondence for {params['date']}")
+            return self._json({"correspondenceItems": list(self.kostra_groups[year])})
         return _error(404, "Not found")
 
 

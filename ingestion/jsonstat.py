@@ -3,6 +3,10 @@
 Reads SSB's shape (object `category.index` whose key order is not position
 order, sparse `status` object keyed by flat index with null values) and FHI's
 (array `index`, `role` entries null, `status: ""`, years like `2021_2021`).
+Both put symbols where numbers belong: FHI writes `"k"` (suppressed) and SSB's
+`..`, `:`, `-`, `.` straight into `value`. A known symbol becomes the cell's
+status with no value (never 0, never a rejected table); any other string in
+`value` is an error.
 Cells come out as columns, built with numpy/pyarrow rather than per-cell
 Python, so decoding costs little more than `json.loads` itself.
 
@@ -26,6 +30,23 @@ import pyarrow as pa
 
 class JsonStatError(ValueError):
     """The payload is not valid JSON-stat 2.0; the message names source, field, expected and found."""
+
+
+# What each symbol means, in SSB's and FHI's usage. SSB's "-" ("null": nothing to report) is kept as a
+# missing figure rather than turned into 0: nothing here ever makes a number out of a symbol.
+SYMBOL_MEANINGS: dict[str, str] = {
+    "k": "suppressed",  # FHI: too few cases to publish
+    ":": "suppressed",  # SSB: confidential
+    "..": "missing",  # data not available
+    "...": "missing",  # older SSB tables: not yet available
+    "-": "missing",  # SSB: nil; FHI: no figure
+    ".": "not_applicable",  # the category did not exist / cannot be given
+}
+
+
+def symbol_meaning(symbol: str | None) -> str | None:
+    """suppressed, missing or not_applicable for a known symbol; None for no symbol or an unknown one."""
+    return SYMBOL_MEANINGS.get(symbol.strip()) if isinstance(symbol, str) else None
 
 
 @dataclass(frozen=True)
@@ -166,25 +187,48 @@ def _dimensions(source: str, document: Mapping[str, Any]) -> tuple[Dimension, ..
     return tuple(out)
 
 
-def _values(source: str, raw: Any, n_cells: int, sizes: Sequence[int]) -> pa.Array:
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _symbol(source: str, where: str, value: Any) -> str | None:
+    """None for a number or null; the symbol for a known symbol; an error for anything else."""
+    if value is None or _is_number(value):
+        return None
+    if isinstance(value, str) and value.strip() in SYMBOL_MEANINGS:
+        return value.strip()
+    raise _fail(source, f"{where}: expected a number, null or a status symbol "
+                        f"({' '.join(repr(k) for k in SYMBOL_MEANINGS)}), found {value!r}")
+
+
+def _values(source: str, raw: Any, n_cells: int, sizes: Sequence[int]) -> tuple[pa.Array, dict[int, str]]:
+    """The numbers, and the symbols found in `value` by cell position."""
     if isinstance(raw, list):
         if len(raw) != n_cells:
             raise _fail(source, f"product of size {list(sizes)} is {n_cells} but value has {len(raw)} cells")
         try:
-            return pa.array(raw, type=pa.float64(), from_pandas=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            bad = next((i for i, v in enumerate(raw)
-                        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)))), None)
-            found = repr(raw[bad]) if bad is not None else str(exc)
-            raise _fail(source, f"value[{bad}]: expected a number or null, found {found}") from exc
+            return pa.array(raw, type=pa.float64(), from_pandas=False), {}
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
+        symbols: dict[int, str] = {}
+        numbers: list[Any] = list(raw)
+        for i, value in enumerate(raw):
+            symbol = _symbol(source, f"value[{i}]", value)
+            if symbol is not None:
+                symbols[i] = symbol
+                numbers[i] = None
+        return pa.array(numbers, type=pa.float64()), symbols
     if isinstance(raw, Mapping):
         out: list[float | None] = [None] * n_cells
+        symbols = {}
         for key, value in raw.items():
             position = _position(source, "value", key, n_cells)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-                raise _fail(source, f"value[{key!r}]: expected a number or null, found {value!r}")
-            out[position] = value
-        return pa.array(out, type=pa.float64())
+            symbol = _symbol(source, f"value[{key!r}]", value)
+            if symbol is not None:
+                symbols[position] = symbol
+            else:
+                out[position] = value
+        return pa.array(out, type=pa.float64()), symbols
     raise _fail(source, f"'value' must be an array or an object, found {type(raw).__name__}")
 
 
@@ -198,7 +242,11 @@ def _position(source: str, field_name: str, key: str, n_cells: int) -> int:
     return position
 
 
-def _statuses(source: str, raw: Any, n_cells: int) -> pa.Array:
+def _statuses(source: str, raw: Any, n_cells: int, value_symbols: Mapping[int, str]) -> pa.Array:
+    if value_symbols:
+        # The status field wins where it says something; a symbol in `value` fills the rest.
+        given = _statuses(source, raw, n_cells, {}).to_pylist()
+        return pa.array([g if g is not None else value_symbols.get(i) for i, g in enumerate(given)], type=pa.string())
     if raw is None or raw == "":
         return pa.nulls(n_cells, type=pa.string())
     if isinstance(raw, str):
@@ -225,13 +273,14 @@ def decode(payload: bytes | str | Mapping[str, Any], *, source: str = "<payload>
     sizes = [len(d.categories) for d in dimensions]
     n_cells = math.prod(sizes)
     note = document.get("note") or ()
+    values, value_symbols = _values(source, document["value"], n_cells, sizes)
     return Dataset(
         label=document.get("label"),
         source=document.get("source"),
         updated=document.get("updated"),
         dimensions=dimensions,
-        values=_values(source, document["value"], n_cells, sizes),
-        statuses=_statuses(source, document.get("status"), n_cells),
+        values=values,
+        statuses=_statuses(source, document.get("status"), n_cells, value_symbols),
         notes=tuple(note) if isinstance(note, list) else (str(note),),
         extension=dict(document.get("extension") or {}),
     )

@@ -168,3 +168,75 @@ def refresh_changes(client: KlassClient, landing: LandingZone, from_date: dt.dat
     payload = Payload("changes.json", url, "GET", tuple(params), None, response.body, fetched_at)
     path = landing.write_vintage("klass", table, vintage, [payload], source_updated=None)
     return KlassRefresh(vintage, True, path, len(changes))
+
+
+# -- KOSTRA groups: classification 112 ------------------------------------------------------------
+
+KOSTRA_GROUP_CLASSIFICATION = "112"
+
+
+@dataclass(frozen=True)
+class GroupMembership:
+    """In `year`, municipality `municipality_code` belonged to KOSTRA group `group_code` (EKG01-EKG17)."""
+
+    year: int
+    group_code: str
+    group_name: str
+    municipality_code: str
+    municipality_name: str
+
+
+def kostra_groups_request(base_url: str, year: int) -> tuple[str, list[tuple[str, str]]]:
+    # The grouping valid on 1 January of the statistical year (KOSTRA regrouped from 2020 data onwards).
+    return (f"{base_url}/classifications/{KOSTRA_GROUP_CLASSIFICATION}/correspondsAt",
+            [("targetClassificationId", MUNICIPALITY_CLASSIFICATION), ("date", f"{year}-01-01")])
+
+
+def fetch_kostra_groups(client: KlassClient, year: int) -> Response:
+    url, params = kostra_groups_request(client.base_url, year)
+    return client.transport.get(url, params, headers={"Accept": "application/json"})
+
+
+def parse_kostra_groups(body: bytes, year: int, source: str = "KLASS 112") -> list[GroupMembership]:
+    """`{"correspondenceItems": [{"sourceCode": "EKG12", "sourceName", "targetCode": "4601", "targetName"}]}`."""
+    if body.lstrip().startswith(b"<"):
+        raise KlassError(f"{source}: got XML/HTML, expected JSON (send Accept: application/json)")
+    try:
+        document: Any = json.loads(body)
+    except ValueError as exc:
+        raise KlassError(f"{source}: not valid JSON ({exc})") from exc
+    items = document.get("correspondenceItems") if isinstance(document, dict) else None
+    if not isinstance(items, list):
+        raise KlassError(f"{source}: expected an object with a 'correspondenceItems' list")
+    out = []
+    for i, item in enumerate(items):
+        try:
+            group, municipality = str(item["sourceCode"]).strip(), str(item["targetCode"]).strip()
+        except (KeyError, TypeError) as exc:
+            raise KlassError(f"{source}: correspondenceItems[{i}] lacks {exc}: {item!r}") from exc
+        if not group or not municipality:
+            raise KlassError(f"{source}: correspondenceItems[{i}] has an empty code: {item!r}")
+        out.append(GroupMembership(year, group, str(item.get("sourceName") or "").strip(), municipality.zfill(4),
+                                   str(item.get("targetName") or "").strip()))
+    if not out:
+        raise KlassError(f"{source}: no KOSTRA group membership for {year}")
+    return out
+
+
+def refresh_kostra_groups(client: KlassClient, landing: LandingZone, years: Iterable[int]) -> KlassRefresh:
+    """KOSTRA group membership for every year, one call per year; a new vintage only when an answer changed."""
+    payloads, count = [], 0
+    fetched_at = utc_now()
+    for year in years:
+        response = fetch_kostra_groups(client, year)
+        count += len(parse_kostra_groups(response.body, year, source=response.url))
+        url, params = kostra_groups_request(client.base_url, year)
+        payloads.append(Payload(f"groups-{year}.json", url, "GET", tuple(params), None, response.body, fetched_at))
+    digest = hashlib.sha256(b"".join(p.body for p in payloads)).hexdigest()
+    table = f"{KOSTRA_GROUP_CLASSIFICATION}-kostra-groups"
+    latest = landing.latest_vintage("klass", table)
+    if latest is not None and latest.endswith(digest[:12]):
+        return KlassRefresh(latest, False, landing.vintage_dir("klass", table, latest), count)
+    vintage = f"{fetched_at.replace(':', '').replace('-', '')}-{digest[:12]}"
+    path = landing.write_vintage("klass", table, vintage, payloads, source_updated=None)
+    return KlassRefresh(vintage, True, path, count)

@@ -130,5 +130,6 @@ def refresh(transport: Transport, landing: LandingZone, url: str = DOWNLOAD_URL)
     vintage = f"{fetched_at.replace(':', '').replace('-', '')}-{digest}"
     path = landing.write_vintage("miljodirektoratet", table, vintage,
                                  [Payload("utslippsstatistikk_alle_kommuner.xlsx", url, "GET", (), None,
-                                          response.body, fetched_at)], source_updated=None)
+                                          response.body, fetched_at)], source_updated=None,
+                                 extra={"origin": "snapshot" if response.from_snapshot else "live"})
     return EmissionsRefresh(vintage, True, path, len(rows), rows)

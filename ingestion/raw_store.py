@@ -20,10 +20,15 @@ import pyarrow as pa
 from ingestion import jsonstat
 from ingestion.klass import CodeChange, LineageRow, build_lineage, parse_changes
 from ingestion.landing import read_manifest, safe_name
+from ingestion.periods import PeriodError, parse_period
 
 RAW = "raw"
 IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 PROVENANCE_COLUMNS = ("_vintage", "_source_updated", "_fetched_at", "_landing_path")
+# Added after the provenance columns (so older raw tables gain them by ALTER TABLE): the period's first and last
+# day (ingestion/periods.py) and where the answer came from ('snapshot' or 'live'; NULL for vintages loaded
+# before this was recorded, which the marts never call live).
+PERIOD_COLUMNS = ("period_start", "period_end", "_origin")
 
 
 class RawLoadError(ValueError):
@@ -43,8 +48,9 @@ def identifier(name: str, what: str) -> str:
     if not isinstance(name, str) or not IDENTIFIER.match(name):
         raise RawLoadError(f"{what} {name!r} cannot be used as a name in SQL "
                            "(a letter, then letters, digits and _ only, at most 63 characters)")
-    if name.lower() in {c.lower() for c in ("value", "status", *PROVENANCE_COLUMNS)}:
-        raise RawLoadError(f"{what} {name!r} collides with a column the loader adds ({', '.join(('value', 'status', *PROVENANCE_COLUMNS))})")
+    added = ("value", "status", *PROVENANCE_COLUMNS, *PERIOD_COLUMNS)
+    if name.lower() in {c.lower() for c in added}:
+        raise RawLoadError(f"{what} {name!r} collides with a column the loader adds ({', '.join(added)})")
     return name
 
 
@@ -133,13 +139,16 @@ def _category_rows(table_id: str, vintage: str, metadata: dict[str, Any]) -> lis
     return rows
 
 
-def _decode_data(vintage_dir: Path, files: Iterable[str], what: str = "dimension") -> tuple[list[str], pa.Table]:
+def _decode_data(vintage_dir: Path, files: Iterable[str], what: str = "dimension",
+                 roles: dict[str, str | None] | None = None) -> tuple[list[str], pa.Table]:
     tables: list[pa.Table] = []
     dims: list[str] | None = None
     for name in files:
         path = vintage_dir / name
         dataset = jsonstat.decode(path.read_bytes(), source=str(path))
         these = [identifier(d.code, what) for d in dataset.dimensions]  # before they become columns
+        if roles is not None:
+            roles.update({d.code: d.role for d in dataset.dimensions})
         if dims is None:
             dims = these
         elif these != dims:
@@ -153,13 +162,19 @@ def _decode_data(vintage_dir: Path, files: Iterable[str], what: str = "dimension
     return dims, pa.concat_tables(tables)
 
 
-def _check_columns(con: duckdb.DuckDBPyConnection, table: str, dims: list[str], source: Path) -> None:
-    existing = [r[0] for r in con.execute(
+def _existing_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [r[0] for r in con.execute(
         "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
         "order by ordinal_position", [RAW, table]).fetchall()]
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, table: str, dims: list[str], source: Path) -> None:
+    existing = _existing_columns(con, table)
     if not existing:
         return
-    expected = [*dims, "value", "status", *PROVENANCE_COLUMNS]
+    expected = [*dims, "value", "status", *PROVENANCE_COLUMNS, *PERIOD_COLUMNS]
+    if [c.lower() for c in existing] == [c.lower() for c in expected[:-len(PERIOD_COLUMNS)]]:
+        return  # a table loaded before periods were recorded: _add_period_columns upgrades it
     if [c.lower() for c in existing] != [c.lower() for c in expected]:
         new = [d for d in dims if d.lower() not in {c.lower() for c in existing}]
         gone = [c for c in existing if c.lower() not in {e.lower() for e in expected}]
@@ -168,6 +183,48 @@ def _check_columns(con: duckdb.DuckDBPyConnection, table: str, dims: list[str], 
             + (f"; new dimension(s) {new}" if new else "") + (f"; missing {gone}" if gone else "")
             + ". The source changed shape: review ingestion/ssb_tables.yaml and the staging model before loading."
         )
+
+
+def _time_column(dims: list[str], dataset_roles: dict[str, str | None], source: Path) -> str:
+    for dim in dims:
+        if dataset_roles.get(dim) == "time":
+            return dim
+    if "Tid" in dims:
+        return "Tid"
+    raise RawLoadError(f"{source}: no time dimension (role time or 'Tid') among {dims}")
+
+
+def _period_bounds(codes: Iterable[str], source: Path, column: str) -> dict[str, tuple[dt.date, dt.date]]:
+    out = {}
+    for code in codes:
+        try:
+            period = parse_period(code)
+        except PeriodError as exc:
+            raise RawLoadError(f"{source}: column {column}: {exc}") from exc
+        out[code] = (period.start, period.end)
+    return out
+
+
+def _add_period_columns(con: duckdb.DuckDBPyConnection, table: str, time_column: str, source: Path) -> None:
+    """Upgrade a raw table loaded before periods were recorded: add the columns, fill the bounds."""
+    existing = {c.lower() for c in _existing_columns(con, table)}
+    if "period_start" in existing:
+        return
+    con.execute(f"alter table {RAW}.{table} add column period_start date")
+    con.execute(f"alter table {RAW}.{table} add column period_end date")
+    con.execute(f"alter table {RAW}.{table} add column _origin varchar")
+    codes = [r[0] for r in con.execute(f'select distinct "{time_column}" from {RAW}.{table}').fetchall()]
+    for code, (start, end) in _period_bounds(codes, source, time_column).items():
+        con.execute(f'update {RAW}.{table} set period_start = ?, period_end = ? where "{time_column}" = ?',
+                    [start, end, code])
+
+
+def _with_periods(cells: pa.Table, time_column: str, origin: str | None, source: Path) -> pa.Table:
+    codes = cells[time_column].to_pylist()
+    bounds = _period_bounds(set(codes), source, time_column)
+    return (cells.append_column("period_start", pa.array([bounds[c][0] for c in codes], type=pa.date32()))
+                 .append_column("period_end", pa.array([bounds[c][1] for c in codes], type=pa.date32()))
+                 .append_column("_origin", pa.array([origin] * len(codes), type=pa.string())))
 
 
 def load_ssb_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadResult:
@@ -179,7 +236,10 @@ def load_ssb_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadR
     if vintage in loaded_ssb_vintages(con, table_id):
         return LoadResult(raw_table, vintage, 0, True)
     data_files = [p["file"] for p in manifest["payloads"] if p["file"].startswith("data-")]
-    dims, cells = _decode_data(vintage_dir, data_files, f"table {table_id} dimension")
+    roles: dict[str, str | None] = {}
+    dims, cells = _decode_data(vintage_dir, data_files, f"table {table_id} dimension", roles)
+    time_column = _time_column(dims, roles, vintage_dir)
+    cells = _with_periods(cells, time_column, manifest.get("origin"), vintage_dir)
     metadata = json.loads((vintage_dir / "metadata.json").read_bytes())
     _check_columns(con, raw_table, dims, vintage_dir)
     source_updated = _timestamp(manifest.get("source_updated"))
@@ -189,14 +249,18 @@ def load_ssb_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadR
     try:
         con.execute(
             f"""create table if not exists {RAW}.{raw_table} ({columns}, value double, status varchar,
-                _vintage varchar, _source_updated timestamp, _fetched_at timestamp, _landing_path varchar)"""
+                _vintage varchar, _source_updated timestamp, _fetched_at timestamp, _landing_path varchar,
+                period_start date, period_end date, _origin varchar)"""
         )
+        _add_period_columns(con, raw_table, time_column, vintage_dir)
         con.execute(f"delete from {RAW}.{raw_table} where _vintage = ?", [vintage])
         con.register("incoming_cells", cells)
         selected = ", ".join(f'"{d}"' for d in dims)
         con.execute(
-            f"""insert into {RAW}.{raw_table}
-                select {selected}, value, status, ?, ?, ?, ? from incoming_cells""",
+            f"""insert into {RAW}.{raw_table} ({selected}, value, status, _vintage, _source_updated, _fetched_at,
+                    _landing_path, period_start, period_end, _origin)
+                select {selected}, value, status, ?, ?, ?, ?, period_start, period_end, _origin
+                from incoming_cells""",
             [vintage, source_updated, fetched_at, str(vintage_dir)],
         )
         con.unregister("incoming_cells")
@@ -283,42 +347,116 @@ def load_registry_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, row
     return LoadResult(f"registry/{table}", vintage, len(rows), False)
 
 
-FHI_DIMENSIONS = ["GEO", "AAR", "KJONN", "ALDER", "MEASURE_TYPE"]
+FHI_FIXED = ("GEO", "AAR", "MEASURE_TYPE")
+
+
+def _fhi_rows(cells: pa.Table, dims: list[str], pins: dict[str, dict[str, str]], table_id: str,
+              source: Path) -> pa.Table:
+    """Long rows: GEO, AAR, MEASURE_TYPE, the other dimensions as `K=v;K=v`, and the indicator whose pins match."""
+    others = [d for d in dims if d not in FHI_FIXED]
+    columns = {d: cells[d].to_pylist() for d in dims}
+    n = cells.num_rows
+    keys = [";".join(f"{d}={columns[d][i]}" for d in sorted(others)) for i in range(n)]
+    wanted = {}
+    for indicator, pin in pins.items():
+        key = ";".join(f"{d}={pin[d]}" for d in sorted(others))
+        wanted[(key, pin["MEASURE_TYPE"])] = indicator
+    indicators = [wanted.get((keys[i], columns["MEASURE_TYPE"][i])) for i in range(n)]
+    if any(i is None for i in indicators):
+        bad = next(k for k, i in zip(keys, indicators) if i is None)
+        raise RawLoadError(f"{source}: FHI table {table_id} answered cells ({bad or 'no other dimension'}) that no "
+                           "configured indicator asked for")
+    codes = columns["AAR"]
+    bounds = _period_bounds(set(codes), source, "AAR")
+    return pa.table({
+        "indicator_id": pa.array(indicators, type=pa.string()),
+        "GEO": pa.array(columns["GEO"], type=pa.string()),
+        "AAR": pa.array(codes, type=pa.string()),
+        "MEASURE_TYPE": pa.array(columns["MEASURE_TYPE"], type=pa.string()),
+        "dimensions": pa.array(keys, type=pa.string()),
+        "value": cells["value"],
+        "status": cells["status"],
+        "period_start": pa.array([bounds[c][0] for c in codes], type=pa.date32()),
+        "period_end": pa.array([bounds[c][1] for c in codes], type=pa.date32()),
+    })
 
 
 def load_fhi_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadResult:
-    """FHI tables of the municipal public-health source share one shape; they load into one raw table."""
+    """Every FHI table loads into one long raw table; dimensions besides GEO, AAR and MEASURE_TYPE differ from
+    table to table and are kept as `dimensions` ('KJONN=0;UTDANN=0'), each pinned to one code per indicator."""
     vintage_dir = Path(vintage_dir)
     manifest = read_manifest(vintage_dir)
     table_id = safe_name(manifest["table"], "FHI table id")
     vintage = manifest["vintage"]
     con.execute(f"create schema if not exists {RAW}")
-    columns = ", ".join(f'"{d}" varchar' for d in FHI_DIMENSIONS)
-    con.execute(f"""create table if not exists {RAW}.fhi_nokkel (table_id varchar, indicator_id varchar, {columns},
-                    value double, status varchar, _vintage varchar, _source_updated timestamp,
-                    _fetched_at timestamp, _landing_path varchar)""")
-    present = con.execute(f"select count(*) from {RAW}.fhi_nokkel where table_id = ? and _vintage = ?",
+    con.execute(f"""create table if not exists {RAW}.fhi_values (table_id varchar, indicator_id varchar,
+                    "GEO" varchar, "AAR" varchar, "MEASURE_TYPE" varchar, dimensions varchar, value double,
+                    status varchar, period_start date, period_end date, _origin varchar, _vintage varchar,
+                    _source_updated timestamp, _fetched_at timestamp, _landing_path varchar)""")
+    present = con.execute(f"select count(*) from {RAW}.fhi_values where table_id = ? and _vintage = ?",
                           [table_id, vintage]).fetchone()[0]
     if present:
-        return LoadResult("fhi_nokkel", vintage, 0, True)
-    dims, cells = _decode_data(vintage_dir, [p["file"] for p in manifest["payloads"]], f"FHI table {table_id} dimension")
-    if dims != FHI_DIMENSIONS:
-        raise RawLoadError(f"{vintage_dir}: FHI table {table_id} has dimensions {dims}, expected {FHI_DIMENSIONS}; "
-                           "a new dimension needs a decision on how to filter it (ingestion/fhi_tables.yaml)")
+        return LoadResult("fhi_values", vintage, 0, True)
+    files = [p["file"] for p in manifest["payloads"] if p["file"].startswith("data-")]
+    dims, cells = _decode_data(vintage_dir, files, f"FHI table {table_id} dimension")
+    missing = [d for d in FHI_FIXED if d not in dims]
+    if missing:
+        raise RawLoadError(f"{vintage_dir}: FHI table {table_id} has dimensions {dims}, without {missing}")
+    pins = manifest.get("pins") or {}
+    if not pins:
+        raise RawLoadError(f"{vintage_dir}: the manifest records no pins for FHI table {table_id}")
+    for indicator, pin in pins.items():
+        unpinned = [d for d in dims if d not in ("GEO", "AAR") and d not in pin]
+        if unpinned:
+            raise RawLoadError(f"{vintage_dir}: FHI table {table_id} has dimension(s) {unpinned} that {indicator}'s "
+                               "pins do not cover; a new dimension needs a decision on how to filter it "
+                               "(ingestion/fhi_tables.yaml)")
+    rows = _fhi_rows(cells, dims, pins, table_id, vintage_dir)
     con.execute("begin transaction")
     try:
-        con.register("incoming_cells", cells)
+        con.register("incoming_cells", rows)
         con.execute(
-            f"""insert into {RAW}.fhi_nokkel select ?, ?, {", ".join(f'"{d}"' for d in dims)}, value, status,
-                ?, ?, ?, ? from incoming_cells""",
-            [table_id, manifest.get("indicator_id"), vintage, _timestamp(manifest.get("source_updated")),
+            f"""insert into {RAW}.fhi_values select ?, indicator_id, "GEO", "AAR", "MEASURE_TYPE", dimensions, value,
+                status, period_start, period_end, ?, ?, ?, ?, ? from incoming_cells""",
+            [table_id, manifest.get("origin"), vintage, _timestamp(manifest.get("source_updated")),
              _timestamp(manifest.get("fetched_at")), str(vintage_dir)])
         con.unregister("incoming_cells")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    return LoadResult("fhi_nokkel", vintage, cells.num_rows, False)
+    return LoadResult("fhi_values", vintage, rows.num_rows, False)
+
+
+def load_kostra_groups_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadResult:
+    """KLASS 112: which KOSTRA group each municipality belonged to, per year."""
+    from ingestion.klass import parse_kostra_groups
+
+    vintage_dir = Path(vintage_dir)
+    manifest = read_manifest(vintage_dir)
+    vintage = manifest["vintage"]
+    con.execute(f"create schema if not exists {RAW}")
+    con.execute(f"""create table if not exists {RAW}.klass_kostra_groups (year integer, group_code varchar,
+                    group_name varchar, municipality_code varchar, municipality_name varchar, _vintage varchar,
+                    _fetched_at timestamp, _landing_path varchar)""")
+    if con.execute(f"select count(*) from {RAW}.klass_kostra_groups where _vintage = ?", [vintage]).fetchone()[0]:
+        return LoadResult("klass_kostra_groups", vintage, 0, True)
+    rows = []
+    for payload in manifest["payloads"]:
+        year = int(re.fullmatch(r"groups-(\d{4})\.json", payload["file"]).group(1))
+        path = vintage_dir / payload["file"]
+        rows += [(m.year, m.group_code, m.group_name, m.municipality_code, m.municipality_name)
+                 for m in parse_kostra_groups(path.read_bytes(), year, source=str(path))]
+    fetched = _timestamp(manifest.get("fetched_at"))
+    con.execute("begin transaction")
+    try:
+        _insert_rows(con, f"{RAW}.klass_kostra_groups",
+                     [(*r, vintage, fetched, str(vintage_dir)) for r in rows])
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return LoadResult("klass_kostra_groups", vintage, len(rows), False)
 
 
 def emissions_vintage_loaded(con: duckdb.DuckDBPyConnection, vintage: str) -> bool:
@@ -336,7 +474,9 @@ def load_emissions_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, ro
     con.execute(f"""create table if not exists {RAW}.miljodirektoratet_emissions (
         county varchar, municipality_code varchar, municipality_name varchar, year integer, sector varchar,
         emission_source varchar, gas varchar, tonnes_co2e double, _row integer, _vintage varchar,
-        _fetched_at timestamp, _landing_path varchar)""")
+        _fetched_at timestamp, _landing_path varchar, _origin varchar)""")
+    # Tables loaded before the answer's origin was recorded gain the column (NULL: never called live).
+    con.execute(f"alter table {RAW}.miljodirektoratet_emissions add column if not exists _origin varchar")
     if emissions_vintage_loaded(con, vintage):
         return LoadResult("miljodirektoratet_emissions", vintage, 0, True)
     fetched = _timestamp(manifest.get("fetched_at"))
@@ -345,7 +485,7 @@ def load_emissions_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, ro
         _insert_rows(
             con, f"{RAW}.miljodirektoratet_emissions",
             [(r.county, r.municipality_code, r.municipality_name, r.year, r.sector, r.emission_source, r.gas,
-              r.tonnes_co2e, r.row, vintage, fetched, str(vintage_dir)) for r in rows])
+              r.tonnes_co2e, r.row, vintage, fetched, str(vintage_dir), manifest.get("origin")) for r in rows])
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -8,7 +8,7 @@ when it would pass ~2 000 characters (longer GET URLs answer 404).
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import math
 import os
 import re
@@ -20,6 +20,7 @@ import yaml
 
 from ingestion import jsonstat
 from ingestion.landing import LandingZone, Payload, safe_name, utc_now, vintage_from_updated
+from ingestion.periods import PeriodError, is_period, periods_within
 from ingestion.transport import Request, Response, Transport
 
 SSB_BASE_URL = "https://data.ssb.no/api/pxwebapi/v2"
@@ -39,6 +40,7 @@ class TableInfo:
     first_period: str | None
     last_period: str | None
     raw: bytes = field(repr=False, default=b"")
+    from_snapshot: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,17 @@ class TableMetadata:
     updated: str | None
     variables: tuple[Variable, ...]
     raw: bytes = field(repr=False, default=b"")
+    from_snapshot: bool = False
+
+    def time_variable(self) -> Variable:
+        """The dimension with role time; SSB names it Tid, and a table without one is not a table we can use."""
+        for variable in self.variables:
+            if variable.is_time:
+                return variable
+        for variable in self.variables:
+            if variable.code == "Tid":
+                return variable
+        raise SsbError(f"table {self.table_id}: metadata has no time dimension (role.time is empty and no 'Tid')")
 
     def variable(self, code: str) -> Variable:
         for variable in self.variables:
@@ -146,11 +159,13 @@ class SsbClient:
             first_period=body.get("firstPeriod"),
             last_period=body.get("lastPeriod"),
             raw=response.body,
+            from_snapshot=response.from_snapshot,
         )
 
     def metadata(self, table_id: str) -> TableMetadata:
         response = self.transport.get(f"{self.base_url}/tables/{table_id}/metadata", [("lang", self.lang)])
-        return parse_metadata(table_id, _json(response, f"table {table_id} metadata"), response.body)
+        metadata = parse_metadata(table_id, _json(response, f"table {table_id} metadata"), response.body)
+        return dataclasses.replace(metadata, from_snapshot=response.from_snapshot)
 
     # -- planning ---------------------------------------------------------
     def resolve_selection(
@@ -199,7 +214,7 @@ class SsbClient:
                 continue
             else:
                 raise SsbError(
-                    f"table {metadata.table_id}: variable {variable.code} cannot be eliminated and no codes were "
+                    f"table {metadata.table_id}: dimension {variable.code} cannot be eliminated and no codes were "
                     "selected for it"
                 )
             selection.append((variable.code, codes))
@@ -288,6 +303,35 @@ def _json(response: Response, what: str) -> dict[str, Any]:
 # -- table specs and refresh ---------------------------------------------------
 
 TABLE_SPECS_PATH = Path(__file__).with_name("ssb_tables.yaml")
+GRADES = ("A", "B", "C", "-", "live")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    grade: str  # A, B, C, "-" or live (../shared/reference/real-tables.md §1)
+    cite: str
+
+
+@dataclass(frozen=True)
+class Series:
+    """One figure taken from a table: a code pinned in every dimension but region and time."""
+
+    table_id: str
+    select: Mapping[str, str]
+    label: str
+    evidence: Evidence
+    measure: str | None = None  # an input of an indicator (dbt seed ssb_indicator_routes)
+    key_figure: str | None = None  # a row of the Handlingsprogram's KOSTRA tables (dbt seed kostra_key_figures)
+    period: str | None = None  # only periods ending in this suffix (01222: K1 opening, K4 closing population)
+
+    @property
+    def key(self) -> str:
+        """`Var=code;Var=code` in variable-name order: how staging identifies the series in a raw table."""
+        return ";".join(f"{var}={code}" for var, code in sorted(self.select.items()))
+
+    @property
+    def name(self) -> str:
+        return self.measure or self.key_figure or self.key
 
 
 @dataclass(frozen=True)
@@ -297,9 +341,44 @@ class TableSpec:
     title: str
     kind: str  # "kostra" or "statbank"
     region_variable: str
-    select: Mapping[str, tuple[str, ...]]
-    time: str = "yearly"
-    verified: str = ""
+    series: tuple[Series, ...]
+    measure_kind: str = "rate"  # count: may be summed over merged municipalities; rate: may not
+
+    @property
+    def select(self) -> dict[str, tuple[str, ...]]:
+        """Per variable, the codes of every series, in the order the series name them."""
+        out: dict[str, list[str]] = {}
+        for series in self.series:
+            for var, code in series.select.items():
+                out.setdefault(var, [])
+                if code not in out[var]:
+                    out[var].append(code)
+        return {var: tuple(codes) for var, codes in out.items()}
+
+
+def table_spec(table_id: str, name: str, title: str, kind: str, region_variable: str,
+               select: Mapping[str, Sequence[str]], measure_kind: str = "rate") -> TableSpec:
+    """A spec with one series per combination of the codes in `select` (tests and tools that think in selections)."""
+    import itertools
+
+    variables = list(select)
+    series = tuple(
+        Series(table_id, dict(zip(variables, combo)), label="", evidence=Evidence("-", "constructed"),
+               measure="_".join(combo))
+        for combo in itertools.product(*(select[v] for v in variables)))
+    return TableSpec(table_id, name, title, kind, region_variable, series, measure_kind)
+
+
+@dataclass(frozen=True)
+class WithoutTable:
+    """A figure no public source showed a table (or codes) for: not fetched, listed with the reason."""
+
+    reason: str
+    grade: str
+    look_for: str = ""
+    indicator: str | None = None
+    key_figure: str | None = None
+    status: str = "source unknown"  # or "not SSB": another body publishes it (a file route is needed)
 
 
 @dataclass(frozen=True)
@@ -310,6 +389,8 @@ class TableSpecs:
     statbank_aggregates: tuple[str, ...]
     first_year: int
     last_year: int
+    kostra_group_pattern: str = r"^EKG\d+$"
+    without_known_table: tuple[WithoutTable, ...] = ()
 
     def table(self, table_id: str) -> TableSpec:
         for spec in self.tables:
@@ -317,27 +398,55 @@ class TableSpecs:
                 return spec
         raise KeyError(f"no SSB table {table_id!r} in {TABLE_SPECS_PATH.name}")
 
-    def regions_for(self, spec: TableSpec) -> tuple[str, ...]:
-        aggregates = self.kostra_aggregates if spec.kind == "kostra" else self.statbank_aggregates
-        return self.municipalities + aggregates
+    def regions_for(self, spec: TableSpec, metadata: TableMetadata | None = None) -> tuple[str, ...]:
+        """The region codes to ask for: the members' codes, SSB's aggregates and, in a KOSTRA table, every
+        KOSTRA group its metadata lists (membership per year comes from KLASS 112, not from here)."""
+        if spec.kind != "kostra":
+            return self.municipalities + self.statbank_aggregates
+        groups: tuple[str, ...] = ()
+        if metadata is not None:
+            pattern = re.compile(self.kostra_group_pattern)
+            groups = tuple(c for c in metadata.variable(spec.region_variable).values if pattern.match(c))
+        return self.municipalities + self.kostra_aggregates + groups
 
-    def periods_for(self, spec: TableSpec) -> tuple[str, ...]:
-        years = range(self.first_year, self.last_year + 1)
-        if spec.time == "quarterly":
-            return tuple(f"{y}K{q}" for y in years for q in range(1, 5))
-        return tuple(str(y) for y in years)
+    def periods_for(self, metadata: TableMetadata) -> tuple[str, ...]:
+        """The periods the table's metadata has within first..last year; never one it lacks."""
+        time = metadata.time_variable()
+        try:
+            return periods_within(time.values, self.first_year, self.last_year)
+        except PeriodError as exc:
+            raise SsbError(f"table {metadata.table_id}, variable {time.code}: {exc}") from exc
+
+    def series(self) -> tuple[Series, ...]:
+        return tuple(s for spec in self.tables for s in spec.series)
 
 
-KEY_FIGURE_CATALOGUE = Path(__file__).resolve().parents[1] / "snapshots" / "kostra_published.csv"
+def _evidence(entry: Mapping[str, Any], where: str) -> Evidence:
+    evidence = entry.get("evidence")
+    if not isinstance(evidence, Mapping) or "grade" not in evidence or not evidence.get("cite"):
+        raise SsbError(f"{where}: every series needs `evidence: {{grade: A|B|C|-|live, cite: ...}}`")
+    grade = str(evidence["grade"])
+    if grade not in GRADES:
+        raise SsbError(f"{where}: evidence grade must be one of {', '.join(GRADES)}, got {grade!r}")
+    return Evidence(grade, str(evidence["cite"]))
 
 
-def _codes(variable: str, codes: object, path: object) -> tuple[str, ...]:
-    if codes == "from_key_figure_catalogue":
-        with KEY_FIGURE_CATALOGUE.open(encoding="utf-8") as f:
-            return tuple(row["key_figure_id"] for row in csv.DictReader(f))
-    if not isinstance(codes, list):
-        raise SsbError(f"{path}: select.{variable} must be a list of codes, got {codes!r}")
-    return tuple(str(c) for c in codes)
+def _series(table_id: str, entry: Mapping[str, Any], where: str) -> Series:
+    select = entry.get("select")
+    if not isinstance(select, Mapping) or not select:
+        raise SsbError(f"{where}: `select` must map each dimension to one code")
+    for var, code in select.items():
+        if isinstance(code, (list, dict)) or code is None:
+            raise SsbError(f"{where}: select.{var} must be one code (a series pins one code per dimension), "
+                           f"got {code!r}")
+    if "ContentsCode" not in select:
+        raise SsbError(f"{where}: select has no ContentsCode")
+    if not entry.get("measure") and not entry.get("key_figure"):
+        raise SsbError(f"{where}: a series feeds a `measure`, a `key_figure` or both")
+    return Series(table_id=table_id, select={str(k): str(v) for k, v in select.items()},
+                  label=str(entry.get("label", "")), evidence=_evidence(entry, where),
+                  measure=entry.get("measure"), key_figure=entry.get("key_figure"),
+                  period=str(entry["period"]) if entry.get("period") else None)
 
 
 def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSpecs:
@@ -345,15 +454,17 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
     tables = []
     for i, entry in enumerate(document["tables"]):
         try:
+            table_id = safe_name(str(entry["id"]), "SSB table id")
+            series = tuple(_series(table_id, s, f"{path}: table {table_id}, series {n + 1}")
+                           for n, s in enumerate(entry["series"]))
             spec = TableSpec(
-                table_id=safe_name(str(entry["id"]), "SSB table id"),
+                table_id=table_id,
                 name=safe_name(entry["name"], "table name"),
                 title=entry.get("title", ""),
                 kind=entry["kind"],
                 region_variable=entry["region_variable"],
-                select={var: _codes(var, codes, path) for var, codes in entry["select"].items()},
-                time=entry.get("time", "yearly"),
-                verified=entry.get("verified", ""),
+                series=series,
+                measure_kind=entry.get("measure_kind", "rate"),
             )
         except KeyError as exc:
             raise SsbError(f"{path}: tables[{i}] lacks field {exc}") from exc
@@ -362,8 +473,22 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
                            "(it names the raw table raw.ssb_<id>)")
         if spec.kind not in ("kostra", "statbank"):
             raise SsbError(f"{path}: table {spec.table_id}: kind must be kostra or statbank, got {spec.kind!r}")
+        if spec.measure_kind not in ("rate", "count"):
+            raise SsbError(f"{path}: table {spec.table_id}: measure_kind must be rate or count")
+        keys = [s.key for s in spec.series]
+        if len(set(keys)) != len(keys):
+            raise SsbError(f"{path}: table {spec.table_id}: two series select the same codes")
+        variables = {frozenset(s.select) for s in spec.series}
+        if len(variables) > 1:
+            raise SsbError(f"{path}: table {spec.table_id}: every series must pin the same dimensions "
+                           f"(found {sorted(sorted(v) for v in variables)})")
         tables.append(spec)
     regions = document["regions"]
+    without = tuple(
+        WithoutTable(reason=str(e["reason"]), grade=str(e.get("grade", "-")), look_for=str(e.get("look_for", "")),
+                     indicator=e.get("indicator"), key_figure=e.get("key_figure"),
+                     status=str(e.get("status", "source unknown")))
+        for e in document.get("without_known_table") or ())
     return TableSpecs(
         tables=tuple(tables),
         municipalities=tuple(str(c) for c in regions["asss_municipalities"]),
@@ -371,7 +496,21 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
         statbank_aggregates=tuple(str(c) for c in regions["statbank_aggregates"]),
         first_year=int(document["years"]["first"]),
         last_year=int(document["years"]["last"]),
+        kostra_group_pattern=str(regions.get("kostra_group_pattern", r"^EKG\d+$")),
+        without_known_table=without,
     )
+
+
+def check_selection(metadata: TableMetadata, spec: TableSpec) -> None:
+    """Refuse, before any data request, a selection SSB would refuse: every non-eliminable dimension besides
+    region and time must be pinned by the series (SSB answers 400 "Missing selection for mandantory variable")."""
+    pinned = set(spec.select) | {spec.region_variable, metadata.time_variable().code}
+    for variable in metadata.variables:
+        if not variable.elimination and variable.code not in pinned:
+            raise SsbError(
+                f"table {spec.table_id}: dimension {variable.code} ({variable.label}) cannot be eliminated and "
+                f"{TABLE_SPECS_PATH.name} selects no code for it; pin one in every series of the table "
+                f"(its codes include {', '.join(variable.values[:6])}{'…' if len(variable.values) > 6 else ''})")
 
 
 @dataclass(frozen=True)
@@ -398,11 +537,16 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
                              landing.vintage_dir("ssb", spec.table_id, vintage))
     fetched_at = utc_now()
     metadata = client.metadata(spec.table_id)
-    time_variable = next((v.code for v in metadata.variables if v.is_time), "Tid")
+    check_selection(metadata, spec)
+    periods = specs.periods_for(metadata)
+    if not periods:
+        raise SsbError(f"table {spec.table_id}: its metadata has no period within {specs.first_year}-"
+                       f"{specs.last_year} (first {metadata.time_variable().values[:1]}, "
+                       f"last {metadata.time_variable().values[-1:]})")
     selection, dropped = client.resolve_selection(
         metadata,
         strict=spec.select,
-        lenient={spec.region_variable: specs.regions_for(spec), time_variable: specs.periods_for(spec)},
+        lenient={spec.region_variable: specs.regions_for(spec, metadata), metadata.time_variable().code: periods},
     )
     requests = client.plan(spec.table_id, selection)
     base = client.base_url
@@ -411,8 +555,10 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
         Payload("metadata.json", f"{base}/tables/{spec.table_id}/metadata", "GET", (("lang", client.lang),), None,
                 metadata.raw, fetched_at),
     ]
+    from_snapshot = [info.from_snapshot, metadata.from_snapshot]
     for n, request in enumerate(requests, start=1):
         response = client.fetch(request)
+        from_snapshot.append(response.from_snapshot)
         payloads.append(
             Payload(
                 f"data-{n:03d}.json",
@@ -437,7 +583,87 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
     path = landing.write_vintage(
         "ssb", spec.table_id, vintage, payloads, source_updated=info.updated,
         extra={"label": info.label, "first_period": info.first_period, "last_period": info.last_period,
-               "dropped_codes": {k: list(v) for k, v in dropped.items()}},
+               "dropped_codes": {k: list(v) for k, v in dropped.items()},
+               "origin": "snapshot" if all(from_snapshot) else "live"},
     )
     return RefreshResult(spec.table_id, vintage, info.updated, True, len(requests),
                          sum(r.cells for r in requests), path, dropped)
+
+
+# -- doctor: does the configuration match the live metadata? ---------------------------------------
+
+def nearest(wanted: str, candidates: Mapping[str, str], n: int = 3) -> tuple[str, ...]:
+    """The codes whose labels (or codes) come nearest to `wanted`, as `CODE 'label'`."""
+    import difflib
+
+    by_label = {label.lower(): code for code, label in candidates.items()}
+    picks = difflib.get_close_matches(wanted.lower(), list(by_label), n=n, cutoff=0.3)
+    codes = [by_label[p] for p in picks]
+    codes += [c for c in difflib.get_close_matches(wanted, list(candidates), n=n, cutoff=0.5) if c not in codes]
+    return tuple(f"{c} {candidates[c]!r}" for c in codes[:n])
+
+
+def diagnose_table(client: SsbClient, spec: TableSpec) -> list[Any]:
+    """One doctor row per series of the table, from its metadata only (never data)."""
+    from ingestion.doctor import DoctorRow
+    from ingestion.transport import HttpError
+
+    # The dimension that tells the table's series apart (12362: the function), else the series code.
+    telling = next((v for v, codes in spec.select.items() if len(codes) > 1 and v != "ContentsCode"), "ContentsCode")
+
+    def row(series: Series, verdict: str, variable: str = telling, code: str | None = None, detail: str = "",
+            suggestions: tuple[str, ...] = ()) -> DoctorRow:
+        return DoctorRow("SSB", spec.table_id, series.name, variable,
+                         series.select.get(variable, "-") if code is None else code, series.evidence.grade, verdict,
+                         detail, suggestions)
+
+    try:
+        response = client.transport.get(f"{client.base_url}/tables/{spec.table_id}/metadata", [("lang", client.lang)])
+    except HttpError as exc:
+        if exc.response.status in (400, 404):
+            return [row(s, "table missing", detail=f"SSB answered {exc.response.status} for table {spec.table_id}")
+                    for s in spec.series]
+        raise
+    metadata = parse_metadata(spec.table_id, _json(response, f"table {spec.table_id} metadata"), response.body)
+    variables = {v.code: v for v in metadata.variables}
+    labels = {v.code: _category_labels(response.body, v.code) for v in metadata.variables}
+    try:
+        time = metadata.time_variable()
+    except SsbError as exc:
+        return [row(s, "period format", "Tid", "-", str(exc)) for s in spec.series]
+    bad_periods = [p for p in time.values if not is_period(p)]
+    unpinned = [v for v in metadata.variables if not v.elimination
+                and v.code not in set(spec.select) | {spec.region_variable, time.code}]
+    rows = []
+    for series in spec.series:
+        problem = None
+        if spec.region_variable not in variables:
+            problem = row(series, "code missing", spec.region_variable, "-",
+                          f"the table has no region dimension {spec.region_variable}", tuple(variables))
+        for variable, code in series.select.items():
+            if problem:
+                break
+            if variable not in variables:
+                problem = row(series, "code missing", variable, code, f"the table has no dimension {variable}",
+                              tuple(v for v in variables if v not in series.select))
+            elif code not in variables[variable].values:
+                wanted = series.label if variable == "ContentsCode" and series.label else code
+                problem = row(series, "code missing", variable, code,
+                              f"{variable} has no code {code}", nearest(wanted, labels[variable]))
+        if problem is None and unpinned:
+            first = unpinned[0]
+            problem = row(series, "dimension not selected", first.code, "-",
+                          f"{first.code} ({first.label}) cannot be eliminated and no code is pinned",
+                          tuple(f"{c} {labels[first.code].get(c, '')!r}" for c in first.values[:3]))
+        if problem is None and bad_periods:
+            problem = row(series, "period format", time.code, bad_periods[0],
+                          f"{len(bad_periods)} period code(s) the period model does not know")
+        rows.append(problem or row(series, "ok"))
+    return rows
+
+
+def _category_labels(body: bytes, variable: str) -> dict[str, str]:
+    import json
+
+    dimension = json.loads(body)["dimension"][variable]
+    return {str(k): str(v) for k, v in ((dimension.get("category") or {}).get("label") or {}).items()}

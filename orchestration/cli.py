@@ -3,9 +3,14 @@
     styringsdata run            offline, from the bundled snapshots
     styringsdata run --live     against SSB and KLASS (fails fast without network)
     styringsdata run --record   live, and save every answer as a snapshot
-    styringsdata registry check FILE   validate a registry file; exit 1 when it would be rejected
+    styringsdata registry check FILE [--show]
+                                validate a registry file without loading it; --show prints the rows the
+                                warehouse would hold. Exit 0 accepted, 1 rejected, 2 cannot check (no such
+                                file, no run yet), 75 cannot read now (the file is still being written, or
+                                is locked): try again. It never opens the work file, so it cannot disturb a run.
     styringsdata report         rebuild the newest quality report from the work file (--send to e-mail it;
                                 --audience makrogruppen for the macro group's report)
+    styringsdata doctor [--live]   does the configuration match the sources? (snapshots, or the live APIs)
 """
 
 from __future__ import annotations
@@ -162,13 +167,15 @@ def summarise(result, settings) -> None:
             print(f"styringsdata: macro group report {report}")
 
 
+REGISTRY_CANNOT_READ_NOW = 75  # sysexits' EX_TEMPFAIL: try again later; distinct from 1 = rejected
+
+
 def _registry_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    import duckdb
-
-    from ingestion.catalogue import registry_reference
-    from ingestion.registry import validate_file
+    from ingestion.catalogue import load_catalogue
+    from ingestion.registry import (REFERENCE_SNAPSHOT, FileChanged, IndicatorRule, read_reference_snapshot,
+                                    validate_file)
     from orchestration.settings import Settings
 
     settings = Settings.from_env()
@@ -176,18 +183,74 @@ def _registry_check(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"styringsdata: {path}: no such file", file=sys.stderr)
         return 2
-    if not settings.work_db.exists():
-        print(f"styringsdata: {settings.work_db} does not exist; run `styringsdata run` once so municipality "
-              "codes from SSB and KLASS are known", file=sys.stderr)
-        return 2
-    con = duckdb.connect(str(settings.work_db), read_only=True)
+    # The municipality codes the last run checked against, from a file that run wrote: the work file
+    # itself may be held by a run's writer, and a reader would block that writer.
+    snapshot = settings.data_dir / REFERENCE_SNAPSHOT
+    rules = [IndicatorRule(i.indicator_id, i.route, i.unit) for i in load_catalogue()]
     try:
-        reference = registry_reference(con, max_bytes=settings.registry_max_bytes)
-    finally:
-        con.close()
-    report, _ = validate_file(path, reference)  # an oversized file is refused without being read
+        reference = read_reference_snapshot(snapshot, rules, max_bytes=settings.registry_max_bytes)
+    except FileNotFoundError:
+        print(f"styringsdata: {snapshot} does not exist; run `styringsdata run` once so municipality codes from "
+              "SSB and KLASS are known", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"styringsdata: cannot read {snapshot} now ({exc.__class__.__name__}: {exc}); try again in a minute "
+              "(every run rewrites it)", file=sys.stderr)
+        return REGISTRY_CANNOT_READ_NOW
+    try:
+        report, _ = validate_file(path, reference)  # an oversized file is refused without being read
+    except FileChanged:
+        print(f"styringsdata: cannot read {path} now: its size or modification time changed while it was read "
+              "(is it still being copied or saved?); try again when it is complete", file=sys.stderr)
+        return REGISTRY_CANNOT_READ_NOW
+    except OSError as exc:
+        print(f"styringsdata: cannot read {path} now ({exc.__class__.__name__}: {exc}); try again",
+              file=sys.stderr)
+        return REGISTRY_CANNOT_READ_NOW
     sys.stdout.write(report.text())
+    if args.show and report.ok:
+        sys.stdout.write(_registry_rows_table(report.rows))
     return 0 if report.ok else 1
+
+
+DOCTOR_HOSTS = ("data.ssb.no", "statistikk-data.fhi.no", "www.miljodirektoratet.no")
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    """One row per configured series against the sources' metadata (ingestion/doctor.py); exit 1 unless all ok."""
+    from ingestion.doctor import run_doctor
+    from ingestion.transport import SourceMode, Transport, TransportError
+    from orchestration.settings import Settings
+
+    settings = Settings.from_env()
+    if args.live:
+        problem = check_reachable(DOCTOR_HOSTS)
+        if problem:
+            print(f"styringsdata: {problem}", file=sys.stderr)
+            return 3
+        transport = Transport(SourceMode.LIVE, rate_limits={"data.ssb.no": (settings.ssb_requests_per_minute, 60.0)},
+                              timeout=settings.http_timeout)
+    else:
+        transport = Transport(SourceMode.REPLAY, settings.snapshot_dir)
+    print(f"styringsdata doctor: {'live sources' if args.live else f'snapshots in {settings.snapshot_dir}'}")
+    try:
+        report = run_doctor(transport)
+    except TransportError as exc:
+        print(f"styringsdata: doctor could not finish: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(report.text())
+    return report.exit_code()
+
+
+def _registry_rows_table(rows) -> str:
+    """The rows as the warehouse would hold them, aligned for reading in a terminal."""
+    from ingestion.registry import show
+
+    table = [("indicator", "municipality", "period", "value", "unit", "status")]
+    table += [(r.indicator_id, r.municipality_code, str(r.period), "" if r.value is None else show(r.value),
+               r.unit, r.status) for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    return "".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() + "\n" for line in table)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -201,8 +264,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.set_defaults(handler=_run)
     registry = commands.add_parser("registry", help="the municipal registry drop zone")
     registry_commands = registry.add_subparsers(dest="registry_command", required=True)
-    check = registry_commands.add_parser("check", help="validate a registry file without loading it")
+    check = registry_commands.add_parser(
+        "check", help="validate a registry file without loading it",
+        description="Validate a registry file as a run would, without loading it. Exit 0 accepted, 1 rejected, "
+        "2 cannot check (no such file, no run yet), 75 cannot read now (still being written, locked): try again.")
     check.add_argument("file")
+    check.add_argument("--show", action="store_true",
+                       help="print the normalised rows that would be loaded (indicator, municipality, period, "
+                       "value, unit, status)")
     check.set_defaults(handler=_registry_check)
     report = commands.add_parser("report", help="rebuild the newest quality report without rerunning the pipeline")
     report.add_argument("--send", action="store_true", help="also e-mail it (needs the SMTP settings)")
@@ -210,6 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="data-team: the operational quality report (default); makrogruppen: the ASSS macro "
                              "group's Norwegian report on every member")
     report.set_defaults(handler=_report)
+    doctor = commands.add_parser("doctor", help="check every configured series against the sources' metadata")
+    doctor.add_argument("--live", action="store_true", help="ask SSB, KLASS, FHI and Miljødirektoratet, not the snapshots")
+    doctor.set_defaults(handler=_doctor)
     args = parser.parse_args(argv)
     return args.handler(args)
 

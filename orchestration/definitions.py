@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dagster as dg
+from orchestration.defs.asss_inputs import asss_input_assets
 from orchestration.defs.dbt import dbt_resource, styringsdata_dbt_models
 from orchestration.defs.fhi import fhi_nokkel
 from orchestration.defs.files import kommune_nm_ranks, miljodirektoratet_emissions
 from orchestration.defs.freshness import source_freshness_checks
 from orchestration.defs.jobs import audit_and_publish, full_refresh, kostra_refresh
-from orchestration.defs.klass import klass_municipality_changes
+from orchestration.defs.klass import klass_kostra_groups, klass_municipality_changes
 from orchestration.defs.publish import published_warehouse
 from orchestration.defs.quality import quality_gate
 from orchestration.defs.registry import registry_values
@@ -32,7 +33,9 @@ ssb_bookkeeping = [
 ]
 
 defs = dg.Definitions(
-    assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, fhi_nokkel, miljodirektoratet_emissions,
+    assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, klass_kostra_groups, fhi_nokkel,
+            miljodirektoratet_emissions,
+            *asss_input_assets,
             kommune_nm_ranks, registry_values, styringsdata_dbt_models, published_warehouse, quality_report],
     asset_checks=[quality_gate, source_freshness_checks],
     jobs=[full_refresh, kostra_refresh, audit_and_publish],

@@ -6,7 +6,8 @@ The README's configuration table mirrors `SETTINGS`; change both together.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestion.transport import SourceMode
@@ -38,6 +39,9 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("STYRINGSDATA_REGISTRY_SEED", "snapshots/registry",
      "Bundled registry files landed once (the Handlingsprogram's published 2019-2022 values)."),
     ("STYRINGSDATA_REGISTRY_MAX_BYTES", "20971520", "Registry files larger than this are refused."),
+    ("STYRINGSDATA_REGISTRY_SETTLE_SECONDS", "30",
+     "A registry inbox file modified less than this many seconds ago is left for a later run (it may still be "
+     "being copied); every run and the inbox sensor apply it."),
     ("STYRINGSDATA_AUTOMATION", "off",
      "on: schedules and sensors start running when Dagster's daemon starts (dagster dev); off: they are listed, "
      "stopped, and can be switched on in the UI."),
@@ -64,7 +68,34 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("STYRINGSDATA_SMTP_CA_FILE", "(unset)",
      "PEM file of the certificate authority the SMTP server's certificate is checked against (default: the system's)."),
     ("STYRINGSDATA_SMTP_TIMEOUT", "30", "Seconds before an SMTP connection is given up (the report stays queued)."),
+    ("STYRINGSDATA_POSTGRES_URL", "(unset)",
+     "PostgreSQL database the marts are published to as well (postgresql://user@host:5432/db); unset = the DuckDB "
+     "file and Parquet only. Password in PGPASSWORD or ~/.pgpass (libpq), never logged."),
+    ("STYRINGSDATA_POSTGRES_SCHEMA", "styringsdata",
+     "Schema BI tools read there (<schema>__incoming and <schema>__previous are the publish step's own)."),
+    ("STYRINGSDATA_POSTGRES_READER_ROLE", "styringsdata_reader",
+     "Role granted read access to each publication (BI logins are made members of it)."),
+    ("STYRINGSDATA_POSTGRES_SWAP_WAIT", "300",
+     "Seconds the switch to a new publication waits for readers' open transactions before the publish fails."),
 )
+
+
+def _pg_identifier(value: str, name: str) -> str:
+    # Lower case and short enough for the suffixed staging names (PostgreSQL cuts names at 63 bytes).
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,49}", value):
+        raise ValueError(f"{name}={value!r}: expected a lower-case PostgreSQL name of at most 50 characters "
+                         "(letters, digits, _)")
+    return value
+
+
+def _seconds(value: str, name: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise ValueError(f"{name}={value!r}: expected a number of seconds >= 0")
+    return seconds
 
 
 def _resolve(path: str, base: Path) -> Path:
@@ -84,6 +115,16 @@ def _number_format(value: str) -> str:
     return value.strip().lower()
 
 
+def _seconds(value: str, name: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"{name}={value!r}: expected a number of seconds, 0 or more (e.g. 30)")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -98,10 +139,16 @@ class Settings:
     quarantine: Path
     registry_seed: Path
     registry_max_bytes: int
+    registry_settle_seconds: float = 30.0
     automation: bool = False
     rebuild: bool = False
     mail: MailSettings | None = None
     number_format: str = "en"  # the data team's report; see orchestration/lib/numbers.py
+    # May hold a password (when the user put it in the URL): kept out of repr, never logged.
+    postgres_url: str | None = field(default=None, repr=False)
+    postgres_schema: str = "styringsdata"
+    postgres_reader_role: str = "styringsdata_reader"
+    postgres_swap_wait: float = 300.0
 
     @property
     def landing_dir(self) -> Path:
@@ -152,8 +199,17 @@ class Settings:
             quarantine=_resolve(env.get("STYRINGSDATA_QUARANTINE", str(data_dir / "quarantine")), PROJECT_ROOT),
             registry_seed=_resolve(env.get("STYRINGSDATA_REGISTRY_SEED", "snapshots/registry"), PROJECT_ROOT),
             registry_max_bytes=int(env.get("STYRINGSDATA_REGISTRY_MAX_BYTES", str(20 * 1024 * 1024))),
+            registry_settle_seconds=_seconds(env.get("STYRINGSDATA_REGISTRY_SETTLE_SECONDS", "30"),
+                                             "STYRINGSDATA_REGISTRY_SETTLE_SECONDS"),
             rebuild=_on_off(env.get("STYRINGSDATA_REBUILD", "off"), "STYRINGSDATA_REBUILD"),
             automation=_on_off(env.get("STYRINGSDATA_AUTOMATION", "off"), "STYRINGSDATA_AUTOMATION"),
             mail=MailSettings.from_env(env),
             number_format=_number_format(env.get("STYRINGSDATA_NUMBER_FORMAT", "en")),
+            postgres_url=env.get("STYRINGSDATA_POSTGRES_URL") or None,
+            postgres_schema=_pg_identifier(env.get("STYRINGSDATA_POSTGRES_SCHEMA", "styringsdata"),
+                                           "STYRINGSDATA_POSTGRES_SCHEMA"),
+            postgres_reader_role=_pg_identifier(env.get("STYRINGSDATA_POSTGRES_READER_ROLE", "styringsdata_reader"),
+                                                "STYRINGSDATA_POSTGRES_READER_ROLE"),
+            postgres_swap_wait=_seconds(env.get("STYRINGSDATA_POSTGRES_SWAP_WAIT", "300"),
+                                        "STYRINGSDATA_POSTGRES_SWAP_WAIT"),
         )

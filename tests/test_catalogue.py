@@ -35,7 +35,7 @@ def test_direction_is_never_defaulted():
 
 
 def test_every_indicator_has_exactly_one_route_that_is_implemented():
-    fhi = {t.indicator_id for t in load_fhi_specs().tables}
+    fhi = {i.indicator_id for i in load_fhi_specs().indicators}
     implemented = {"ssb": SSB_ROUTES, "fhi": fhi, **FILE_ROUTES}
     for indicator in load_catalogue():
         assert indicator.route in ROUTES, indicator

@@ -8,6 +8,7 @@ from orchestration.defs.quality import quality_gate
 PUBLISH = dg.AssetKey(["published", "warehouse"])
 REPORT = dg.AssetKey(["reports", "quality_report"])
 KLASS = dg.AssetKey(["raw", "klass_municipality_changes"])
+KOSTRA_GROUPS = dg.AssetKey(["raw", "klass_kostra_groups"])
 REGISTRY = dg.AssetKey(["raw", "registry_values"])
 FHI = dg.AssetKey(["raw", "fhi_nokkel"])
 FILE_SOURCES = (dg.AssetKey(["raw", "miljodirektoratet_emissions"]), dg.AssetKey(["raw", "kommune_nm_ranks"]))
@@ -35,7 +36,7 @@ full_refresh = dg.define_asset_job(
 
 kostra_refresh = dg.define_asset_job(
     "kostra_refresh",
-    selection=refresh_of([*KOSTRA_TABLES, KLASS]),
+    selection=refresh_of([*KOSTRA_TABLES, KLASS, KOSTRA_GROUPS]),
     description="The KOSTRA tables and KLASS, then everything built from them, the gate, publish and the report "
     "(scheduled after SSB's KOSTRA releases on 15 March and 15 June).",
 )

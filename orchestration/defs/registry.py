@@ -4,7 +4,8 @@ import dagster as dg
 
 from ingestion.catalogue import registry_reference
 from ingestion.raw_store import load_registry_vintage
-from ingestion.registry import land_seed_files, parse_landed, process_inbox
+from ingestion.registry import (REFERENCE_SNAPSHOT, land_seed_files, parse_landed, process_inbox,
+                                write_reference_snapshot)
 from ingestion.ssb import load_table_specs
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from orchestration.lib.build_state import RAW_CHANGED
@@ -30,10 +31,15 @@ def registry_values(context: dg.AssetExecutionContext, pipeline: PipelineResourc
     landing = pipeline.landing()
     with pipeline.work_db() as con:
         reference = registry_reference(con, max_bytes=settings.registry_max_bytes)
+        # `styringsdata registry check` reads this, never the work file a run is writing.
+        write_reference_snapshot(settings.data_dir / REFERENCE_SNAPSHOT, reference)
         land_seed_files(settings.registry_seed, landing, reference)
-        inbox = process_inbox(settings.registry_inbox, settings.quarantine, landing, reference)
+        inbox = process_inbox(settings.registry_inbox, settings.quarantine, landing, reference,
+                              settle_seconds=settings.registry_settle_seconds)
         for name, report in inbox.rejected:
             context.log.warning(f"registry file {name} rejected, moved to quarantine; report: {report}")
+        for name, why in inbox.skipped:
+            context.log.info(f"registry file {name} left in the inbox: {why}")
         loaded_rows = 0
         vintages = 0
         for table in sorted(p.name for p in (settings.landing_dir / "registry").iterdir()) \
@@ -49,6 +55,7 @@ def registry_values(context: dg.AssetExecutionContext, pipeline: PipelineResourc
             "accepted_files": dg.MetadataValue.json([name for name, _ in inbox.accepted]),
             "rejected_files": dg.MetadataValue.json({name: str(path) for name, path in inbox.rejected}),
             "already_landed_files": dg.MetadataValue.json(inbox.already_landed),
+            "waiting_files": dg.MetadataValue.json(dict(inbox.skipped)),
             "new_vintages_loaded": vintages,
             RAW_CHANGED: vintages > 0,
             "rows_loaded": loaded_rows,

@@ -15,6 +15,7 @@ import dagster as dg
 
 from ingestion.changes import fhi_changes, ssb_changes
 from ingestion.fhi import FhiClient, load_fhi_specs
+from ingestion.registry import inbox_candidates
 from ingestion.ssb import load_table_specs
 from orchestration.defs.jobs import (FHI, REGISTRY, audit_and_publish, full_refresh, kostra_refresh, refresh_of,
                                      ssb_key)
@@ -27,8 +28,6 @@ from orchestration.settings import Settings
 OSLO = ZoneInfo("Europe/Oslo")
 # SSB refreshes its metadata around 05:00 and 11:30 (Norwegian time): answers then may be half-updated.
 SSB_METADATA_WINDOWS = ((dt.time(4, 45), dt.time(5, 30)), (dt.time(11, 15), dt.time(12, 0)))
-# A file still being copied into the inbox must not be validated half-written.
-INBOX_SETTLE_SECONDS = 30
 
 
 def utc_now() -> dt.datetime:
@@ -88,13 +87,15 @@ def build_sensors(settings: Settings) -> list[dg.SensorDefinition]:
                description="A new file in the registry inbox starts validation and, if accepted, load and publish.")
     def registry_inbox_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineResource):
         inbox = pipeline.settings.registry_inbox
-        now = utc_now().timestamp()
+        # The runs' own rule (settle time, temporary names): a file the run would leave is not asked for.
+        ready, _ = inbox_candidates(inbox, pipeline.settings.registry_settle_seconds, utc_now().timestamp())
         files = {}
-        if inbox.is_dir():
-            for path in sorted(inbox.iterdir()):
-                stat = path.stat()
-                if path.is_file() and not path.name.startswith(".") and now - stat.st_mtime >= INBOX_SETTLE_SECONDS:
-                    files[path.name] = f"{stat.st_size}:{stat.st_mtime_ns}"
+        for path in ready:
+            try:
+                stat = path.lstat()
+            except FileNotFoundError:
+                continue  # a run took it meanwhile
+            files[path.name] = f"{stat.st_size}:{stat.st_mtime_ns}"
         seen = json.loads(context.cursor or "{}")
         new = {name: stamp for name, stamp in files.items() if seen.get(name) != stamp}
         context.update_cursor(json.dumps(files, sort_keys=True))

@@ -15,7 +15,8 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
         group_name="ssb",
         kinds={"python", "duckdb"},
         pool=DUCKDB_WRITER_POOL,
-        description=f"SSB table {spec.table_id}: {spec.title}. Structure verified: {spec.verified}.",
+        description=(f"SSB table {spec.table_id}: {spec.title}. Series and evidence grades: "
+                     + "; ".join(f"{s.name} {s.evidence.grade}" for s in spec.series) + " (ingestion/ssb_tables.yaml)."),
         metadata={"ssb_table": spec.table_id, "region_variable": spec.region_variable},
     )
     def _asset(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:

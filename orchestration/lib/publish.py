@@ -4,6 +4,12 @@ BI users read `warehouse.duckdb` (read-only) while the pipeline runs. We never
 open that file for writing: a complete new file is built next to it and moved
 into place with one atomic rename, so a reader sees the old publication or the
 new one, never a mix. The previous file is kept as `warehouse.previous.duckdb`.
+
+The file is written in DuckDB 1.1's storage format (`PUBLICATION_STORAGE_VERSION`): the pipeline runs DuckDB
+2.0, but BI drivers and CLIs bundle a 1.x engine, which cannot open a file in 2.0's format.
+
+With a PostgreSQL target (orchestration/lib/publish_postgres.py), the same publication is staged and switched
+in there before anything is renamed here: a publication that PostgreSQL cannot take changes neither target.
 """
 
 from __future__ import annotations
@@ -15,14 +21,18 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import duckdb
 
 from ingestion.raw_store import identifier
 from orchestration.lib.lock import exclusive_lock
+
+if TYPE_CHECKING:
+    from orchestration.lib.publish_postgres import GateRecord, PostgresTarget
 
 
 class PublishError(RuntimeError):
@@ -43,6 +53,8 @@ class Publication:
     parquet_dir: Path
     tables: dict[str, int]  # table -> rows
     published_at: str
+    postgres: str | None = None  # where it was published in PostgreSQL too (no password)
+    seconds: dict[str, float] = field(default_factory=dict)  # by part: duckdb, parquet, postgres stage/switch
 
 
 def marts_from_manifest(manifest_path: Path) -> list[MartSpec]:
@@ -76,12 +88,20 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def build_publication(work_db: Path, target: Path, marts: Iterable[MartSpec], published_at: str) -> dict[str, int]:
+# The oldest DuckDB release whose readers open the published file (1.0 stored version 64, 2.0 stores 69).
+PUBLICATION_STORAGE_VERSION = "v1.1.0"
+
+
+def build_publication(work_db: Path, target: Path, marts: Iterable[MartSpec], published_at: str,
+                      source_mode: str = "replay") -> dict[str, int]:
     if target.exists():
         target.unlink()
     rows: dict[str, int] = {}
-    con = duckdb.connect(str(target))
+    con = duckdb.connect()
     try:
+        # A file created by connect() gets this engine's newest format; ATTACH can choose an older one.
+        con.execute(f"attach {_sql_string(str(target))} as publication "
+                    f"(storage_version {_sql_string(PUBLICATION_STORAGE_VERSION)})")
         try:
             con.execute(f"attach {_sql_string(str(work_db))} as work (read_only)")
         except duckdb.IOException as exc:
@@ -89,21 +109,26 @@ def build_publication(work_db: Path, target: Path, marts: Iterable[MartSpec], pu
             raise PublishError(f"cannot publish: the work file {work_db} cannot be opened for reading: {exc}; "
                                "the published warehouse was left as it was") from exc
         for mart in marts:
-            con.execute(f"create table main.{mart.name} as select * from work.{mart.relation}")
+            con.execute(f"create table publication.main.{mart.name} as select * from work.{mart.relation}")
             if mart.description:
-                con.execute(f"comment on table main.{mart.name} is {_sql_string(mart.description)}")
+                con.execute(f"comment on table publication.main.{mart.name} is {_sql_string(mart.description)}")
             existing = {r[0] for r in con.execute(
-                "select column_name from information_schema.columns where table_schema='main' and table_name=?",
-                [mart.name]).fetchall()}
+                "select column_name from information_schema.columns where table_catalog='publication' "
+                "and table_schema='main' and table_name=?", [mart.name]).fetchall()}
             for column, description in mart.columns.items():
                 if column in existing and description:
-                    con.execute(f'comment on column main.{mart.name}."{column}" is {_sql_string(description)}')
-            rows[mart.name] = con.execute(f"select count(*) from main.{mart.name}").fetchone()[0]
+                    con.execute(f'comment on column publication.main.{mart.name}."{column}" is '
+                                f'{_sql_string(description)}')
+            rows[mart.name] = con.execute(f"select count(*) from publication.main.{mart.name}").fetchone()[0]
         con.execute("detach work")
-        con.execute("create table main._publication (published_at timestamp, table_name varchar, row_count bigint)")
-        con.executemany("insert into main._publication values (?, ?, ?)",
-                        [(published_at, name, n) for name, n in rows.items()])
-        con.execute("checkpoint")
+        # source_mode: the run's (replay = bundled or recorded snapshots, live, record); each figure's own origin
+        # is in the marts' `origin` column.
+        con.execute("create table publication.main._publication "
+                    "(published_at timestamp, table_name varchar, row_count bigint, source_mode varchar)")
+        con.executemany("insert into publication.main._publication values (?, ?, ?, ?)",
+                        [(published_at, name, n, source_mode) for name, n in rows.items()])
+        con.execute("checkpoint publication")
+        con.execute("detach publication")
     finally:
         con.close()
     _fsync(target)
@@ -163,18 +188,24 @@ def publish_lock_path(warehouse: Path) -> Path:
 
 
 def publish(work_db: Path, warehouse: Path, parquet_dir: Path, marts: list[MartSpec], *,
-            lock_wait: float = 600.0) -> Publication:
+            lock_wait: float = 600.0, postgres: "PostgresTarget | None" = None,
+            gate: "GateRecord | None" = None, source_mode: str = "replay") -> Publication:
     """Publish the marts. A second publish of the same warehouse waits up to `lock_wait` seconds for the
-    first to finish, then fails with LockHeld naming it."""
+    first to finish, then fails with LockHeld naming it. With `postgres`, the same publication goes there
+    too, recorded with `gate` (the gate result that let it through)."""
     if not marts:
         raise ValueError("nothing to publish: the dbt manifest lists no models under models/marts")
+    if postgres is not None and gate is None:
+        raise ValueError("publishing to PostgreSQL needs the gate result to record beside the marts")
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(publish_lock_path(warehouse), f"publishing {warehouse}", wait=lock_wait):
-        return _publish_locked(Path(work_db), warehouse, Path(parquet_dir), marts)
+        return _publish_locked(Path(work_db), warehouse, Path(parquet_dir), marts, postgres, gate, source_mode)
 
 
-def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: list[MartSpec]) -> Publication:
+def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: list[MartSpec],
+                    postgres: "PostgresTarget | None" = None, gate: "GateRecord | None" = None,
+                    source_mode: str = "replay") -> Publication:
     # Files left by a publish that was killed midway: never the live name, and no other publish is
     # running (we hold the lock), so they are safe to remove.
     backup = warehouse.with_name(warehouse.stem + ".previous" + warehouse.suffix)
@@ -185,11 +216,28 @@ def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: li
     published_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
     incoming = warehouse.with_name(f".{warehouse.name}.incoming-{os.getpid()}")
     staging = None
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
     try:
-        rows = build_publication(work_db, incoming, marts, published_at)
+        rows = build_publication(work_db, incoming, marts, published_at, source_mode)
+        seconds["duckdb"] = time.perf_counter() - clock
         # Parquet is written before anything is renamed, so the DuckDB file and the Parquet copy
         # change places one right after the other.
+        clock = time.perf_counter()
         staging = stage_parquet(incoming, parquet_dir, rows)
+        seconds["parquet"] = time.perf_counter() - clock
+        if postgres is not None:
+            # PostgreSQL first: staging or its switch can fail (a server away, readers holding the old
+            # publication past the wait), and then neither target has changed. What remains after it
+            # here is two renames on one file system.
+            from orchestration.lib import publish_postgres
+
+            clock = time.perf_counter()
+            staged = publish_postgres.stage(postgres, incoming, published_at, gate)
+            seconds["postgres stage"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            switched = publish_postgres.swap(staged)
+            seconds["postgres switch"] = time.perf_counter() - clock
         if warehouse.exists():
             # A hard link keeps the previous publication without copying it and
             # without ever removing the live name.
@@ -206,4 +254,7 @@ def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: li
         if incoming.exists():
             incoming.unlink()
     swap_in_parquet(staging, parquet_dir)
-    return Publication(warehouse, parquet_dir, rows, published_at)
+    return Publication(warehouse, parquet_dir, rows, published_at,
+                       f"{postgres.describe()} ({switched.how}"
+                       + (f"; {switched.vacuum_error})" if switched.vacuum_error else ")")
+                       if postgres is not None else None, seconds)

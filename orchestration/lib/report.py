@@ -24,6 +24,7 @@ import duckdb
 from expectations.gate import GateResult
 from orchestration.lib.home import member_name
 from orchestration.lib.numbers import excel_csv, format_plain
+from orchestration.lib.origin_summary import origin_counts, origin_line
 
 STATUS_ORDER = ("measured", "pending", "under_development", "not_measured")
 STATUS_LABELS = {
@@ -82,6 +83,7 @@ class ReportData:
     trend_target: float | None
     home_name: str
     number_style: str = "en"  # "no": 1 785,1 (STYRINGSDATA_NUMBER_FORMAT)
+    origin_counts: dict[str, int] | None = None  # orchestration/lib/origin_summary.py
 
     @property
     def home_label(self) -> str:
@@ -225,6 +227,7 @@ def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None
         trend_target=trend_target,
         home_name=home_name or member_name(home),
         number_style=number_style,
+        origin_counts=origin_counts(con),
     )
 
 
@@ -375,6 +378,7 @@ def _summary_lines(data: ReportData) -> list[str]:
         f"Changed figures since the previous vintage: {data.revisions_total}",
         f"Quality gate: {checks}",
         f"Indicators with figures: {measured} of 88; late for their frequency: {len(data.late_indicators)}",
+        origin_line(data),
     ]
 
 

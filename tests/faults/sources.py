@@ -15,12 +15,12 @@ import duckdb
 from ingestion.fake_ssb import FakeSsb
 from ingestion.landing import LandingZone
 from ingestion.raw_store import load_ssb_vintage
-from ingestion.ssb import SsbClient, TableSpec, TableSpecs, refresh_table
+from ingestion.ssb import table_spec, SsbClient, TableSpec, TableSpecs, refresh_table
 from ingestion.transport import Request, Response, RetryPolicy, SourceMode, Transport
 from tests.ingestion.fakes import FakeClock, small_table
 
 SSB_DATA_URL = "https://data.ssb.no/api/pxwebapi/v2/tables/99999/data"
-SPEC = TableSpec("99999", "test_table", "Test", "statbank", "Region",
+SPEC = table_spec("99999", "test_table", "Test", "statbank", "Region",
                  {"ContentsCode": ("Personer",), "Alder": ("15-74",)})
 SPECS = TableSpecs((SPEC,), ("0001", "0002", "0003"), (), (), 2020, 2022)
 FIRST_UPDATED = "2026-03-15T07:00:00Z"

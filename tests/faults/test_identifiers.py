@@ -14,9 +14,9 @@ import duckdb
 import pytest
 
 from ingestion import kommune_nm
-from ingestion.fake_fhi import FakeFhi, FakeFhiTable
+from ingestion.fake_fhi import FakeFhi
 from ingestion.fake_ssb import FakeDimension, FakeSsb
-from ingestion.fhi import FhiClient, FhiSpecs, FhiTable, load_fhi_specs, refresh_table as refresh_fhi
+from ingestion.fhi import FhiClient, load_fhi_specs, refresh_table as refresh_fhi
 from ingestion.landing import LandingError, LandingZone, Payload, safe_name
 from ingestion.raw_store import RawLoadError, load_registry_vintage, load_ssb_vintage
 from ingestion.registry import (
@@ -27,11 +27,11 @@ from ingestion.registry import (
     registry_table_name,
     safe_file_name,
 )
-from ingestion.ssb import SsbClient, SsbError, TableSpec, load_table_specs, refresh_table
+from ingestion.ssb import table_spec, SsbClient, SsbError, TableSpec, load_table_specs, refresh_table
 from ingestion.transport import SourceMode, Transport
 from orchestration.lib.publish import MartSpec, marts_from_manifest, publish
 from tests.faults.sources import SPEC, SPECS, ssb_world
-from tests.ingestion.fakes import FakeClock, small_table
+from tests.ingestion.fakes import FakeClock, fhi_specs, fhi_vaccination_table, small_table
 
 INJECTION = "x'; drop table raw.ssb_tables; --"
 QUOTED_INJECTION = 'Region"; drop table raw.ssb_tables; --'
@@ -70,7 +70,7 @@ def test_a_category_code_with_sql_in_it_is_stored_as_data(tmp_path):
     table = small_table()
     table.dimension("Alder").categories.insert(0, (INJECTION, "odd"))  # eliminated Alder answers its first code
     client = SsbClient(Transport(SourceMode.LIVE, sender=FakeSsb([table]), clock=FakeClock()))
-    spec = TableSpec("99999", "t", "T", "statbank", "Region", {"ContentsCode": ("Personer",)})
+    spec = table_spec("99999", "t", "T", "statbank", "Region", {"ContentsCode": ("Personer",)})
     result = refresh_table(client, landing, SPECS, spec)
     con = duckdb.connect(str(tmp_path / "work.duckdb"))
     assert load_ssb_vintage(con, result.landing_path).rows == 9
@@ -90,7 +90,8 @@ def test_ssb_table_ids_in_the_table_list_are_checked(tmp_path, table_id, error, 
     specs = tmp_path / "ssb_tables.yaml"
     specs.write_text(json.dumps({
         "tables": [{"id": table_id, "name": "t", "kind": "statbank", "region_variable": "Region",
-                    "select": {"ContentsCode": ["Personer"]}}],
+                    "series": [{"measure": "persons", "select": {"ContentsCode": "Personer"},
+                                "evidence": {"grade": "-", "cite": "test"}}]}],
         "regions": {"asss_municipalities": ["3203"], "kostra_aggregates": [], "statbank_aggregates": []},
         "years": {"first": 2020, "last": 2022}}))
     with pytest.raises(error, match=message):
@@ -123,21 +124,21 @@ def test_an_ssb_updated_stamp_that_is_not_a_timestamp_names_no_directory(tmp_pat
 
 def test_a_fhi_updated_stamp_with_a_path_in_it_is_refused(tmp_path):
     evil = "../../../../tmp/evil/x"
-    table = FakeFhiTable("1003", "Meslinger", "2026-05-04", evil, [("3203", "Asker")], [2021], [("ANDEL", "andel")],
-                         lambda *_: 1.0)
+    table = fhi_vaccination_table("2026-05-04", evil, cells=lambda combo: 1.0, periods=("2021_2021",))
     landing = LandingZone(tmp_path / "landing")
     client = FhiClient(Transport(SourceMode.LIVE, sender=FakeFhi("nokkel", [table]), clock=FakeClock()))
-    specs = FhiSpecs("nokkel", ("3203",), 2021, 2021, (FhiTable("HEL01", "1003", "ANDEL", "Meslinger"),))
+    specs = fhi_specs(geo=("3203",), first=2021, last=2021)
     with pytest.raises(LandingError, match=r"vintage '\.\./\.\./.*' is not a safe identifier"):
         refresh_fhi(client, landing, specs, specs.tables[0], None)
     assert list(tmp_path.rglob("*")) == []  # nothing written, inside or outside the landing zone
 
 
-@pytest.mark.parametrize("field, value", [("table_id", "../1003"), ("table_id", "1003 or 1=1"),
+@pytest.mark.parametrize("field, value", [("table_id", "../173"), ("table_id", "173 or 1=1"),
                                           ("source_id", "nokkel/../../x")])
 def test_fhi_ids_in_the_table_list_are_checked(tmp_path, field, value):
-    document = {"source_id": "nokkel", "geo": ["3203"], "years": {"first": 2021, "last": 2022},
-                "tables": [{"indicator_id": "HEL01", "table_id": "1003", "measure": "ANDEL"}]}
+    document = {"source_id": "nokkel", "years": {"first": 2021, "last": 2022},
+                "tables": [{"indicator_id": "HEL01", "table_id": "173", "measure": "RATE",
+                            "evidence": {"grade": "C", "cite": "test"}}]}
     if field == "source_id":
         document["source_id"] = value
     else:
@@ -183,7 +184,7 @@ def test_hostile_registry_file_names_land_inside_the_landing_zone_and_load_as_da
     for n, name in enumerate(HOSTILE_NAMES):
         (inbox / name).write_text("indicator_id;municipality_code;period;value;unit;status;source;comment\n"
                                   f"OKO01;3203;{2000 + n};1;percent;measured;;\n", encoding="utf-8")
-    result = process_inbox(inbox, quarantine, landing, reference)
+    result = process_inbox(inbox, quarantine, landing, reference, settle_seconds=0)
     # Names starting with a dot are hidden files (editor and upload leftovers): left alone in the inbox.
     hidden = [n for n in HOSTILE_NAMES if n.startswith(".")]
     assert sorted(n for n, _ in result.accepted) == sorted(set(HOSTILE_NAMES) - set(hidden))

@@ -15,15 +15,15 @@ import re
 import duckdb
 import pytest
 
-from ingestion.fake_fhi import FakeFhi, FakeFhiTable
+from ingestion.fake_fhi import FakeFhi
 from ingestion.fake_ssb import FakeDimension
-from ingestion.fhi import FhiClient, FhiError, FhiSpecs, FhiTable, refresh_table as refresh_fhi
+from ingestion.fhi import FhiClient, FhiError, refresh_table as refresh_fhi
 from ingestion.landing import REJECTED, LandingZone
 from ingestion.raw_store import RawLoadError, load_fhi_vintage, load_ssb_vintage
-from ingestion.ssb import SsbError, TableSpec, TableSpecs, refresh_table
+from ingestion.ssb import table_spec, SsbError, TableSpec, TableSpecs, refresh_table
 from ingestion.transport import Response, SourceMode, Transport
 from tests.faults.sources import SSB_DATA_URL, FaultySender, cut, mutate_json, next_table, ssb_world
-from tests.ingestion.fakes import FakeClock
+from tests.ingestion.fakes import FakeClock, fhi_specs, fhi_vaccination_table
 
 TRUNCATED = cut(0.6)
 NOT_JSON = lambda r: Response(200, b"<!DOCTYPE html><html><body>Vedlikehold</body></html>", r.headers, r.url)  # noqa: E731
@@ -101,7 +101,8 @@ def test_a_new_dimension_that_cannot_be_eliminated_names_the_variable(tmp_path):
     changed = next_table()
     changed.dimensions.insert(1, FakeDimension("Kjonn", "kjønn", [("1", "Menn"), ("2", "Kvinner")]))
     client, _, _ = world.client(table=changed)
-    with pytest.raises(SsbError, match="table 99999: variable Kjonn cannot be eliminated and no codes were selected"):
+    with pytest.raises(SsbError, match=r"table 99999: dimension Kjonn \(kjønn\) cannot be eliminated and "
+                                       r"ssb_tables.yaml selects no code for it"):
         world.refresh(client)
     assert world.landing.vintages("ssb", "99999") == [world.first_vintage] and world.raw_state() == before
 
@@ -113,7 +114,7 @@ def test_a_new_dimension_in_the_data_is_landed_but_not_loaded(tmp_path):
     changed = next_table()
     changed.dimensions.insert(1, FakeDimension("Kjonn", "kjønn", [("0", "Begge kjønn")], elimination=True))
     client, _, _ = world.client(table=changed)
-    spec = TableSpec("99999", "test_table", "Test", "statbank", "Region",
+    spec = table_spec("99999", "test_table", "Test", "statbank", "Region",
                      {"ContentsCode": ("Personer",), "Alder": ("15-74",), "Kjonn": ("0",)})
     result = world.refresh(client, spec)
     with pytest.raises(RawLoadError, match=rf"{result.landing_path}: raw.ssb_99999 has columns .* new dimension\(s\) "
@@ -127,7 +128,7 @@ def test_municipality_codes_a_table_does_not_carry_are_skipped_and_recorded(tmp_
     # 0220 (Asker before 2020) and an unknown 9999 are not in this table: the request goes on without
     # them, the manifest names them, and nothing is invented for them.
     world = ssb_world(tmp_path)
-    spec = TableSpec("99999", "t", "T", "statbank", "Region", {"ContentsCode": ("Personer",), "Alder": ("15-74",)})
+    spec = table_spec("99999", "t", "T", "statbank", "Region", {"ContentsCode": ("Personer",), "Alder": ("15-74",)})
     specs = TableSpecs((spec,), ("0001", "0220", "9999"), (), (), 2020, 2022)
     client, sender, _ = world.client()
     result = refresh_table(client, world.landing, specs, spec)
@@ -139,14 +140,12 @@ def test_municipality_codes_a_table_does_not_carry_are_skipped_and_recorded(tmp_
 
 # -- FHI -----------------------------------------------------------------------------------------
 
-FHI_SPECS = FhiSpecs("nokkel", ("3203", "0"), 2019, 2022, (FhiTable("HEL01", "1003", "ANDEL", "Meslinger"),))
-FHI_DATA_URL = "https://statistikk-data.fhi.no/api/open/v1/nokkel/Table/1003/data"
+FHI_SPECS = fhi_specs()
+FHI_DATA_URL = "https://statistikk-data.fhi.no/api/open/v1/nokkel/Table/173/data"
 
 
 def fhi_fake(updated: str = "2026-05-04T10:15:31.4470513+00:00", value: float = 96.0) -> FakeFhi:
-    table = FakeFhiTable("1003", "Meslinger", updated[:10], updated, [("3203", "Asker"), ("0", "Hele landet")],
-                         [2021, 2022], [("ANDEL", "andel")], lambda geo, year, m: value)
-    return FakeFhi("nokkel", [table])
+    return FakeFhi("nokkel", [fhi_vaccination_table(updated[:10], updated, cells=lambda combo: value)])
 
 
 def fhi_client(sender) -> FhiClient:
@@ -163,23 +162,23 @@ def fhi_world(tmp_path):
 
 
 def fhi_raw(con):
-    return con.execute("select * exclude (_landing_path) from raw.fhi_nokkel order by all").fetchall()
+    return con.execute("select * exclude (_landing_path) from raw.fhi_values order by all").fetchall()
 
 
 @pytest.mark.parametrize("damage, message", [(TRUNCATED, "truncated JSON"), (NOT_JSON, "HTML/XML instead of JSON"),
-                                             (SIZES_OFF, r"product of size \[2, 2, 1, 1, 1\] is 4 but value has 3")],
+                                             (SIZES_OFF, r"product of size \[2, 2, 1\] is 4 but value has 3")],
                          ids=["truncated body", "HTML instead of JSON", "values fewer than sizes"])
 def test_an_unusable_fhi_answer_is_not_landed_and_is_kept_aside(fhi_world, damage, message):
     landing, con, first = fhi_world
     before = fhi_raw(con)
     newer = fhi_fake("2026-09-01T08:00:00+00:00", 50.0)
-    with pytest.raises(FhiError, match=rf"FHI table 1003 \(HEL01\): the data answer cannot be used: {FHI_DATA_URL}: "
+    with pytest.raises(FhiError, match=rf"FHI table 173 \(HEL01\): the data answer cannot be used: {FHI_DATA_URL}: "
                                        rf"{message}.*Nothing was landed or loaded"):
         refresh_fhi(fhi_client(FaultySender(newer, {"/data": [damage]})), landing, FHI_SPECS, FHI_SPECS.tables[0],
-                    {"1003"})
-    assert landing.vintages("fhi", "1003") == [first.vintage] and fhi_raw(con) == before
-    assert len(list((landing.table_dir("fhi", "1003") / REJECTED).iterdir())) == 1
-    again = refresh_fhi(fhi_client(newer), landing, FHI_SPECS, FHI_SPECS.tables[0], {"1003"})
+                    {"173"})
+    assert landing.vintages("fhi", "173") == [first.vintage] and fhi_raw(con) == before
+    assert len(list((landing.table_dir("fhi", "173") / REJECTED).iterdir())) == 1
+    again = refresh_fhi(fhi_client(newer), landing, FHI_SPECS, FHI_SPECS.tables[0], {"173"})
     assert again.changed and load_fhi_vintage(con, again.landing_path).rows == 4
 
 
@@ -193,9 +192,9 @@ def test_a_new_fhi_dimension_is_landed_but_refused_by_the_loader(fhi_world):
         document["dimension"]["UTDANN"] = {"label": "Utdanning", "category": {"index": ["0"], "label": {"0": "Alle"}}}
 
     sender = FaultySender(fhi_fake("2026-09-01T08:00:00+00:00", 50.0), {"/data": [mutate_json(add_dimension)]})
-    result = refresh_fhi(fhi_client(sender), landing, FHI_SPECS, FHI_SPECS.tables[0], {"1003"})
-    with pytest.raises(RawLoadError, match=r"FHI table 1003 has dimensions \['GEO', 'AAR', 'UTDANN', 'KJONN', "
-                                           r"'ALDER', 'MEASURE_TYPE'\], expected .*a new dimension needs a decision"):
+    result = refresh_fhi(fhi_client(sender), landing, FHI_SPECS, FHI_SPECS.tables[0], {"173"})
+    with pytest.raises(RawLoadError, match=r"FHI table 173 has dimension\(s\) \['UTDANN'\] that HEL01's pins do not "
+                                           r"cover; a new dimension needs a decision"):
         load_fhi_vintage(con, result.landing_path)
     assert fhi_raw(con) == before
 
@@ -210,6 +209,6 @@ def test_a_fhi_answer_without_a_required_dimension_names_the_ones_it_has(fhi_wor
         document["dimension"].pop("MEASURE_TYPE")
 
     sender = FaultySender(fhi_fake("2026-09-01T08:00:00+00:00"), {"/data": [mutate_json(drop_measure)]})
-    with pytest.raises(FhiError, match=r"no dimension 'MEASURE_TYPE'; the dataset has \['GEO', 'AAR', 'KJONN', 'ALDER'\]"):
-        refresh_fhi(fhi_client(sender), landing, FHI_SPECS, FHI_SPECS.tables[0], {"1003"})
-    assert landing.vintages("fhi", "1003") == [first.vintage]
+    with pytest.raises(FhiError, match=r"no dimension 'MEASURE_TYPE'; the dataset has \['GEO', 'AAR'\]"):
+        refresh_fhi(fhi_client(sender), landing, FHI_SPECS, FHI_SPECS.tables[0], {"173"})
+    assert landing.vintages("fhi", "173") == [first.vintage]

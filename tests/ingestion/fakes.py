@@ -53,3 +53,28 @@ class ScriptedSender:
         if isinstance(answer, BaseException):
             raise answer
         return answer
+
+
+def fhi_vaccination_table(modified: str = "2026-05-04", updated: str = "2026-05-04T10:15:31.4470513+00:00",
+                          cells=None, periods: tuple[str, ...] = ("2021_2021", "2022_2022")):
+    """FHI's table 173 as a public query shows it: GEO, AAR and MEASURE_TYPE (RATE, SMR), nothing else."""
+    from ingestion.fake_fhi import FakeFhiDimension, FakeFhiTable
+
+    def default(combo):
+        if combo["GEO"] == "0" and combo["AAR"] == "2022_2022":
+            return None
+        return 96.0 + int(combo["AAR"][:4]) - 2021
+
+    return FakeFhiTable("173", "Vaksinasjonsdekning", modified, updated, [
+        FakeFhiDimension("GEO", "Geografi", [("3203", "Asker"), ("0220", "Asker (-2019)"), ("0", "Hele landet")]),
+        FakeFhiDimension("AAR", "År", [(p, p) for p in periods]),
+        FakeFhiDimension("MEASURE_TYPE", "Måltall", [("RATE", "prosent"), ("SMR", "standardisert")]),
+    ], cells or default)
+
+
+def fhi_specs(geo: tuple[str, ...] = ("3203", "0"), first: int = 2019, last: int = 2022, pin=None, max_rows=50_000,
+              measure: str = "RATE"):
+    from ingestion.fhi import FhiIndicator, FhiSpecs
+
+    return FhiSpecs("nokkel", geo, first, last, (FhiIndicator("HEL01", "173", measure, "Vaksinasjonsdekning",
+                                                              pin or {}, "C", "test"),), max_rows)

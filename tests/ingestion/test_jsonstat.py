@@ -65,7 +65,7 @@ def test_to_arrow_columns_and_types():
         (lambda d: d.update(size=[3, 2, 1]), r"'id' \(4\) and 'size' \(3\) must be lists of equal length"),
         (lambda d: d.update(size=[4, 2, 1, 2]), r"dimension 'Produkter' has 3 categories but size says 4"),
         (lambda d: d.update({"class": "collection"}), r"'class' must be \"dataset\""),
-        (lambda d: d["value"].__setitem__(2, "x"), r"value\[2\]: expected a number or null, found 'x'"),
+        (lambda d: d["value"].__setitem__(2, "x"), r"value\[2\]: expected a number, null or a status symbol .*found 'x'"),
         (lambda d: d.update(status={"12": ":"}), r"status key '12' is outside 0..11"),
         (lambda d: d["dimension"]["Tid"]["category"].update(index={"2023": 0, "2024": 0}),
          r"positions must be 0..1"),
@@ -139,3 +139,41 @@ def random_cube(rng: random.Random):
 def test_random_cubes_round_trip(seed):
     doc, expected = random_cube(random.Random(seed))
     assert rows(decode(copy.deepcopy(doc))) == expected
+
+
+# -- symbols where numbers belong ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("symbol, meaning", [("k", "suppressed"), (":", "suppressed"), ("..", "missing"),
+                                             ("-", "missing"), (".", "not_applicable")])
+@pytest.mark.parametrize("shape", ["ssb", "fhi"])
+def test_a_symbol_in_value_is_a_status_with_no_value_in_both_shapes(shape, symbol, meaning):
+    from ingestion.jsonstat import symbol_meaning
+
+    doc = json.loads((SSB if shape == "ssb" else FHI).read_text())
+    doc["value"][1] = symbol  # where a number belongs, as FHI writes "k"
+    dataset = decode(json.dumps(doc), source="x.json")  # the table is not rejected
+    cells = rows(dataset)
+    assert cells[1][-2:] == (None, symbol)  # no value, never 0; the symbol is the status
+    assert symbol_meaning(cells[1][-1]) == meaning
+    assert all(r[-2] is not None for i, r in enumerate(cells) if i != 1 and r[-1] is None)
+
+
+def test_the_status_field_wins_where_both_say_something_and_a_sparse_value_may_hold_a_symbol():
+    doc = json.loads(SSB.read_text())
+    doc["value"][6] = ".."  # cell 6 has status "." in the status object already
+    assert rows(decode(doc))[6][-2:] == (None, ".")
+    fhi = json.loads(FHI.read_text())
+    fhi["value"] = {"0": 1, "2": "k"}
+    assert [r[-2:] for r in rows(decode(fhi))] == [(1.0, None), (None, None), (None, "k"), (None, None)]
+
+
+def test_cli_shows_symbols_in_the_status_column(tmp_path, capsys):
+    doc = json.loads(FHI.read_text())
+    doc["value"] = [3516, "k", ":", "-"]
+    path = tmp_path / "fhi.json"
+    path.write_text(json.dumps(doc))
+    assert main([str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["03,2020_2020,0,0_120,BEFVEKST_ANT,3516,",
+                                                        "03,2021_2021,0,0_120,BEFVEKST_ANT,,k",
+                                                        "30,2020_2020,0,0_120,BEFVEKST_ANT,,:",
+                                                        "30,2021_2021,0,0_120,BEFVEKST_ANT,,-"]

@@ -8,11 +8,11 @@ import pytest
 from ingestion.fake_ssb import FakeSsb
 from ingestion.landing import LandingError, LandingZone, Payload, vintage_from_updated
 from ingestion.raw_store import RawLoadError, load_ssb_vintage
-from ingestion.ssb import SsbClient, TableSpec, TableSpecs, refresh_table
+from ingestion.ssb import table_spec, SsbClient, TableSpec, TableSpecs, refresh_table
 from ingestion.transport import SourceMode, Transport
 from tests.ingestion.fakes import FakeClock, small_table
 
-SPEC = TableSpec("99999", "test_table", "Test", "statbank", "Region", {"ContentsCode": ("Personer",),
+SPEC = table_spec("99999", "test_table", "Test", "statbank", "Region", {"ContentsCode": ("Personer",),
                                                                          "Alder": ("15-74",)})
 SPECS = TableSpecs((SPEC,), ("0001", "0002", "0220"), (), (), 2020, 2022)
 
@@ -72,7 +72,7 @@ def test_a_new_dimension_in_a_later_vintage_is_refused(tmp_path):
 
     changed.dimensions.insert(1, FakeDimension("Kjonn", "kjønn", [("0", "Begge")], elimination=False))
     client2, _, _ = setup(tmp_path, changed)
-    spec = TableSpec("99999", "test_table", "Test", "statbank", "Region",
+    spec = table_spec("99999", "test_table", "Test", "statbank", "Region",
                      {"ContentsCode": ("Personer",), "Alder": ("15-74",), "Kjonn": ("0",)})
     result = refresh_table(client2, landing, SPECS, spec)
     with pytest.raises(RawLoadError, match=r"new dimension\(s\) \['Kjonn'\]"):

@@ -85,7 +85,7 @@ def test_lenient_codes_missing_from_the_table_are_dropped_and_reported():
 
 def test_mandatory_variable_without_selection_is_an_error():
     client, _ = client_for(small_table())
-    with pytest.raises(SsbError, match="variable Tid cannot be eliminated"):
+    with pytest.raises(SsbError, match="dimension Tid cannot be eliminated"):
         client.resolve_selection(client.metadata("99999"), strict={"ContentsCode": ["Personer"]})
 
 
@@ -140,3 +140,100 @@ def test_duplicate_codes_would_give_ssb_500_so_the_plan_removes_them():
     request = client.plan("99999", [("Region", ["0001", "0001"]), ("ContentsCode", ["Personer"]), ("Tid", ["2020"])])[0]
     assert dict(request.selection)["Region"] == ("0001",)
     assert client.fetch(request).status == 200
+
+
+# -- request shapes of the real tables -----------------------------------------------------------------
+
+def kostra_by_function(table_id: str = "12362", periods=("2021", "2022")):
+    """12362's shape: region, function and art cannot be eliminated; EKG groups in the region dimension."""
+    from ingestion.fake_ssb import FakeDimension, FakeTable
+
+    return FakeTable(table_id, f"{table_id}: Utgifter etter funksjon og art (K)", "2026-06-15T06:00:00Z", [
+        FakeDimension("KOKkommuneregion0000", "region", [("3203", "Asker"), ("EAK", "Landet"), ("EKG12", "Gruppe 12"),
+                                                         ("EKG13", "Gruppe 13"), ("EKA32", "Akershus")]),
+        FakeDimension("KOKfunksjon0000", "funksjon", [("100", "Politisk styring"), ("120", "Administrasjon")]),
+        FakeDimension("KOKart0000", "art", [("AGD2", "Netto driftsutgifter"), ("AGD10", "Brutto driftsutgifter")]),
+        FakeDimension("ContentsCode", "statistikkvariabel", [("KOSbelopinnbygge0000", "Beløp per innbygger")],
+                      role="metric", units={"KOSbelopinnbygge0000": {"base": "kr", "decimals": 0}}),
+        FakeDimension("Tid", "år", [(p, p) for p in periods], role="time"),
+    ], cells=lambda combo: (100.0, None))
+
+
+def one_table_specs(spec, first=2018, last=2025):
+    from ingestion.ssb import TableSpecs
+
+    return TableSpecs((spec,), ("3203",), ("EAK",), ("0",), first, last)
+
+
+def test_a_kostra_selection_that_leaves_out_a_non_eliminable_dimension_is_refused_before_any_data_request(tmp_path):
+    # 12905 in the old configuration asked for ContentsCode only: SSB would answer "Missing selection".
+    from ingestion.landing import LandingZone
+    from ingestion.ssb import refresh_table, table_spec
+
+    spec = table_spec("12362", "t", "T", "kostra", "KOKkommuneregion0000",
+                      {"KOKart0000": ["AGD2"], "ContentsCode": ["KOSbelopinnbygge0000"]})
+    client, fake = client_for(kostra_by_function())
+    with pytest.raises(SsbError, match=r"table 12362: dimension KOKfunksjon0000 \(funksjon\) cannot be eliminated "
+                                       r"and ssb_tables.yaml selects no code for it.*100, 120"):
+        refresh_table(client, LandingZone(tmp_path), one_table_specs(spec), spec)
+    assert fake.data_requests() == []
+
+
+def test_kostra_groups_come_from_the_metadata_and_every_dimension_is_pinned(tmp_path):
+    from ingestion.landing import LandingZone
+    from ingestion.ssb import refresh_table, table_spec
+
+    spec = table_spec("12362", "t", "T", "kostra", "KOKkommuneregion0000",
+                      {"KOKfunksjon0000": ["100", "120"], "KOKart0000": ["AGD2"],
+                       "ContentsCode": ["KOSbelopinnbygge0000"]})
+    client, fake = client_for(kostra_by_function())
+    refresh_table(client, LandingZone(tmp_path), one_table_specs(spec), spec)
+    (request,) = fake.data_requests()
+    query = request.full_url()
+    assert "valueCodes[KOKkommuneregion0000]=3203,EAK,EKG12,EKG13&" in query  # not EKA32: not a KOSTRA group
+    assert "valueCodes[KOKfunksjon0000]=100,120&" in query and "valueCodes[KOKart0000]=AGD2&" in query
+
+
+def test_a_table_with_two_year_periods_is_asked_for_its_intervals_and_raw_keeps_their_bounds(tmp_path):
+    import datetime as dt
+
+    import duckdb
+
+    from ingestion.fake_ssb import FakeDimension, FakeTable
+    from ingestion.landing import LandingZone
+    from ingestion.raw_store import load_ssb_vintage
+    from ingestion.ssb import refresh_table, table_spec
+
+    intervals = ["2015-2016", "2016-2017", "2017-2018", "2018-2019", "2019-2020"]
+    table = FakeTable("08487", "08487: Anmeldte lovbrudd", "2026-05-01T06:00:00Z", [
+        FakeDimension("Gjerningssted", "gjerningssted", [("3203", "Asker")], elimination=True),
+        FakeDimension("ContentsCode", "statistikkvariabel", [("AnmLovbrPer1000", "per 1000")], role="metric",
+                      units={"AnmLovbrPer1000": {"base": "per 1000", "decimals": 1}}),
+        FakeDimension("Tid", "periode", [(p, p) for p in intervals], role="time"),
+    ], cells=lambda combo: (4.4, None))
+    spec = table_spec("08487", "t", "T", "statbank", "Gjerningssted", {"ContentsCode": ["AnmLovbrPer1000"]})
+    client, fake = client_for(table)
+    result = refresh_table(client, LandingZone(tmp_path), one_table_specs(spec, 2018, 2025), spec)
+    assert fake.data_requests()[0].full_url().endswith("valueCodes[Tid]=2017-2018,2018-2019,2019-2020")
+    con = duckdb.connect()
+    load_ssb_vintage(con, result.landing_path)
+    assert con.execute('select "Tid", period_start, period_end, _origin from raw.ssb_08487 order by 1').fetchall() == [
+        ("2017-2018", dt.date(2017, 1, 1), dt.date(2018, 12, 31), "live"),
+        ("2018-2019", dt.date(2018, 1, 1), dt.date(2019, 12, 31), "live"),
+        ("2019-2020", dt.date(2019, 1, 1), dt.date(2020, 12, 31), "live")]
+
+
+def test_the_configuration_has_evidence_for_every_series_and_no_stand_in():
+    from ingestion.ssb import load_table_specs
+
+    specs = load_table_specs()
+    assert all(s.evidence.grade in ("A", "B", "C", "-", "live") and s.evidence.cite for s in specs.series())
+    by_key_figure = {s.key_figure: s for s in specs.series() if s.key_figure}
+    assert by_key_figure["KOSU01"].table_id == "12362" and by_key_figure["KOSU01"].select == {
+        "KOKfunksjon0000": "100", "KOKart0000": "AGD2", "ContentsCode": "KOSbelopinnbygge0000"}
+    assert (by_key_figure["KOPP04"].table_id, by_key_figure["KOPP05"].table_id) == ("13502", "12255")
+    codes = {s.select["ContentsCode"] for s in specs.series()}
+    assert {"KOSVREGLekkVann0000", "KOSAVLOPbeftilkn0000", "KOSsykhjand80aar0000", "KOShjtj80aarover0001"} <= codes
+    assert not {"KOSandellekk0000", "KOSandelavlop0000", "KOSandel80hjemme0000", "KOSvedlikeholdm20000"} & codes
+    for spec in specs.tables:  # a KOSTRA table's KOK dimensions are pinned in every series
+        assert all(set(s.select) == set(spec.select) for s in spec.series)

@@ -23,14 +23,16 @@ def test_one_asset_per_ssb_table_in_group_ssb_and_pool():
 def test_groups_are_per_source_and_layer():
     g = graph()
     groups = {g.get(k).group_name for k in g.get_all_asset_keys()}
-    assert groups == {"ssb", "klass", "fhi", "miljodirektoratet", "kommune_nm", "registry", "dbt_staging",
+    assert groups == {"ssb", "klass", "fhi", "miljodirektoratet", "kommune_nm", "registry", "asss_inputs", "dbt_staging",
                       "dbt_intermediate", "dbt_marts", "dbt_seeds", "publish"}
 
 
 def test_dbt_sources_join_the_ingestion_assets_and_publish_follows_the_marts():
     g = graph()
-    staging = g.get(dg.AssetKey(["staging", "stg_ssb__kostra_financial_key_figures"]))
-    assert dg.AssetKey(["raw", "ssb_12143"]) in staging.parent_keys
+    staging = g.get(dg.AssetKey(["staging", "stg_ssb__series_values"]))
+    assert {dg.AssetKey(["raw", "ssb_12143"]), dg.AssetKey(["raw", "ssb_12362"])} <= staging.parent_keys
+    groups = g.get(dg.AssetKey(["staging", "stg_klass__kostra_groups"]))
+    assert dg.AssetKey(["raw", "klass_kostra_groups"]) in groups.parent_keys
     lineage = g.get(dg.AssetKey(["staging", "stg_klass__municipality_lineage"]))
     assert dg.AssetKey(["raw", "klass_municipality_changes"]) in lineage.parent_keys
     publish = g.get(dg.AssetKey(["published", "warehouse"]))
@@ -44,3 +46,14 @@ def test_every_writer_shares_the_pool():
         node = g.get(key)
         if node.is_materializable and key.path[0] in ("raw", "staging", "intermediate", "marts", "published"):
             assert node.pools == {"duckdb_writer"}, key
+
+
+def test_the_asss_inputs_feed_their_staging_models_and_the_index_waits_for_the_codes():
+    g = graph()
+    deflator = g.get(dg.AssetKey(["staging", "stg_statsbudsjettet__municipal_deflator"]))
+    assert dg.AssetKey(["raw", "municipal_deflator"]) in deflator.parent_keys
+    index = g.get(dg.AssetKey(["staging", "stg_gront_hefte__expense_need_index"]))
+    assert dg.AssetKey(["raw", "expense_need_index"]) in index.parent_keys
+    raw_index = g.get(dg.AssetKey(["raw", "expense_need_index"]))
+    assert dg.AssetKey(["raw", "klass_municipality_changes"]) in raw_index.parent_keys
+    assert raw_index.group_name == "asss_inputs" and raw_index.pools == {"duckdb_writer"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,9 @@ def offline_run(tmp_path_factory) -> PipelineRun:
     (inbox / "sykefravaer_2023.csv").write_text(REGISTRY_HEADER + "MED01;3203;2023;8,9;percent;measured;HR;\n")
     (inbox / "bad_extract.csv").write_text(REGISTRY_HEADER + "MED01;3203;2023;8,9;percent;measured;HR;\n"
                                            "OKO01;3025;2023;abc;percent;measured;;\n")
+    dropped = time.time() - 120  # dropped two minutes ago: past the inbox's settle time
+    for path in inbox.iterdir():
+        os.utime(path, (dropped, dropped))
     first = run_cli(env)
     assert first.returncode == 0, f"offline run failed:\n{first.stdout}\n{first.stderr[-5000:]}"
     return PipelineRun(data_dir, env, first)

@@ -18,6 +18,15 @@ ROUTES = {r["indicator_id"]: r["route"] for r in csv.DictReader(
     (ROOT / "dbt_project" / "seeds" / "catalogue_indicators.csv").open(encoding="utf-8"))}
 
 
+def without_known_table() -> set[str]:
+    """Indicators whose table no public source showed: not fetched, so their printed numbers cannot arrive."""
+    from ingestion.fhi import load_fhi_specs
+    from ingestion.ssb import load_table_specs
+
+    return ({w.indicator for w in load_table_specs().without_known_table if w.indicator}
+            | {i.indicator_id for i in load_fhi_specs().without_table})
+
+
 def test_published_numbers_and_statuses_arrive(offline_run):
     con = duckdb.connect(str(offline_run.data_dir / "warehouse.duckdb"), read_only=True)
     try:
@@ -26,12 +35,17 @@ def test_published_numbers_and_statuses_arrive(offline_run):
         ).fetchall()}
     finally:
         con.close()
-    checked, failures = {}, []
+    checked, failures, not_compared = {}, [], {}
+    unknown = without_known_table()
     for row in PUBLISHED:
         key = (row["indicator_id"], int(row["year"]))
         value, status = got.get(key, (None, "absent"))
         route = ROUTES[row["indicator_id"]]
-        if row["status"] == "measured":
+        if row["status"] == "measured" and row["indicator_id"] in unknown:
+            not_compared[route] = not_compared.get(route, 0) + 1
+            if value is not None:
+                failures.append((key, route, "no table, yet a figure", value, status))
+        elif row["status"] == "measured":
             expected = float(row["value"])
             decimals = len(row["value"].partition(".")[2])
             if value is None or abs(value - expected) > 0.5 * 10 ** -decimals + 1e-9:
@@ -39,6 +53,7 @@ def test_published_numbers_and_statuses_arrive(offline_run):
             checked[route] = checked.get(route, 0) + 1
         elif route == "registry" and (value is not None or status != row["status"]):
             failures.append((key, route, row["status"], value, status))
-    print(f"\npublished numbers checked per route: {checked}")
+    print(f"\npublished numbers checked per route: {checked}; not compared (no known table): {not_compared}")
     assert not failures, failures[:10]
-    assert checked == {"ssb": 78, "registry": 122, "fhi": 22, "miljodirektoratet": 4, "kommune_nm": 12}
+    assert checked == {"ssb": 75, "registry": 122, "fhi": 14, "miljodirektoratet": 4, "kommune_nm": 12}
+    assert not_compared == {"ssb": 3, "fhi": 8}  # OKO04; BYS06, BYS16, HEL02

@@ -20,7 +20,8 @@ emission_totals as (
         'Miljødirektoratet' as source,
         'Klimagassutslipp fra kommuner' as source_table,
         vintage,
-        max(fetched_at) as fetched_at
+        max(fetched_at) as fetched_at,
+        max(fetch_origin) as fetch_origin
     from emissions
     group by municipality_code, year, vintage
 
@@ -51,8 +52,9 @@ rank_values as (
 
 )
 
-select indicator_id, municipality_code, year, value, source, source_table, vintage, fetched_at
+select indicator_id, municipality_code, year, value, source, source_table, vintage, fetched_at, fetch_origin
 from emission_totals
 union all
-select indicator_id, municipality_code, year, value, 'NHO Kommune-NM', file_name, vintage, received_at
+select indicator_id, municipality_code, year, value, 'NHO Kommune-NM', file_name, vintage, received_at,
+    cast(null as varchar)
 from rank_values

@@ -21,6 +21,8 @@ population_change as (
         e.is_aggregate,
         e.value - s.value as value,
         coalesce(e.status_symbol, s.status_symbol) as status_symbol,
+        s.period || '..' || e.period as period,
+        case when e.fetch_origin = 'live' and s.fetch_origin = 'live' then 'live' else 'snapshot' end as fetch_origin,
         e.is_series_break or s.is_series_break as is_series_break,
         coalesce(e.note, s.note) as note,
         greatest(e.vintage, s.vintage) as vintage,
@@ -46,6 +48,9 @@ jobs_change as (
         cur.is_aggregate,
         cur.value - prev.value as value,
         coalesce(cur.status_symbol, prev.status_symbol) as status_symbol,
+        prev.period || '..' || cur.period as period,
+        case when cur.fetch_origin = 'live' and prev.fetch_origin = 'live' then 'live' else 'snapshot' end
+            as fetch_origin,
         cur.is_series_break or prev.is_series_break as is_series_break,
         coalesce(cur.note, prev.note) as note,
         greatest(cur.vintage, prev.vintage) as vintage,

@@ -1,6 +1,6 @@
 {#-
-    Each SSB-sourced indicator from its route: multiplier * sum(numerator measures) / sum(denominator
-    measures). A NULL input never turns into 0: the indicator is then NULL with a status saying why.
+    Each SSB-sourced indicator from its route: add_constant + multiplier * sum(numerator measures) /
+    sum(denominator measures) (HEL12, the share of 80+ living at home, is 100 - 1 * the institution share). A NULL input never turns into 0: the indicator is then NULL with a status saying why.
 -#}
 with
 
@@ -49,6 +49,8 @@ parts as (
         case when bool_or(inputs.status_symbol = ':') then ':' else max(inputs.status_symbol) end as status_symbol,
         bool_or(inputs.is_series_break) as is_series_break,
         string_agg(distinct inputs.note, '; ' order by inputs.note) as note,
+        string_agg(distinct inputs.period, '+' order by inputs.period) as period,
+        bool_and(inputs.fetch_origin = 'live') as is_live,
         bool_or(inputs.is_aggregate) as is_aggregate,
         string_agg(distinct inputs.table_id || ':' || inputs.vintage, '+' order by inputs.table_id || ':' || inputs.vintage) as vintage,
         max(inputs.source_updated) as source_updated,
@@ -84,6 +86,7 @@ combined as (
         n.municipality_code,
         n.year,
         routes.multiplier,
+        coalesce(routes.add_constant, 0) as add_constant,
         routes.denominator_measures is not null and routes.denominator_measures <> '' as has_denominator,
         n.measures_found = n.measures_expected and not n.has_null as numerator_complete,
         d.indicator_id is not null and d.measures_found = d.measures_expected and not d.has_null as denominator_complete,
@@ -92,6 +95,9 @@ combined as (
         coalesce(n.status_symbol, d.status_symbol) as status_symbol,
         coalesce(n.is_series_break, false) or coalesce(d.is_series_break, false) as is_series_break,
         array_to_string(list_distinct(list_filter([n.note, d.note], lambda x: x is not null)), '; ') as note,
+        array_to_string(list_sort(list_distinct(list_filter(
+            string_split(concat_ws('+', n.period, d.period), '+'), lambda x: x <> ''))), '+') as period,
+        n.is_live and coalesce(d.is_live, true) as is_live,
         n.is_aggregate,
         array_to_string(list_sort(list_distinct(string_split(concat_ws('+', n.vintage, d.vintage), '+'))), '+')
             as vintage,
@@ -112,10 +118,10 @@ computed as (
         *,
         case
             when not numerator_complete then null
-            when not has_denominator then multiplier * numerator
+            when not has_denominator then add_constant + multiplier * numerator
             when not denominator_complete then null
             when denominator = 0 then null
-            else multiplier * numerator / denominator
+            else add_constant + multiplier * numerator / denominator
         end as value
     from combined
 
@@ -139,6 +145,8 @@ final as (
         status_symbol,
         is_series_break,
         nullif(note, '') as note,
+        nullif(period, '') as period,
+        case when is_live then 'live' else 'snapshot' end as fetch_origin,
         is_aggregate,
         vintage,
         source_updated,

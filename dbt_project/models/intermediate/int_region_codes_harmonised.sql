@@ -11,6 +11,12 @@ cells as (
     select distinct region_code, year
     from {{ ref('int_ssb__measures') }}
     where status_symbol is distinct from '.'
+    union
+    -- FHI publishes historical municipality codes too; they are harmonised the same way. FHI has no '.' for a
+    -- code that did not exist: a cell with neither a figure nor a symbol contributes nothing.
+    select distinct region_code, year
+    from {{ ref('stg_fhi__values') }}
+    where value is not null or status_symbol is not null
 
 ),
 
@@ -32,7 +38,7 @@ mapped as (
         lineage.to_code is not null as is_recoded,
         cells.region_code in (
             {%- for code in var('aggregate_regions') %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-        ) as is_aggregate
+        ) or cells.region_code like 'EKG%' as is_aggregate
     from cells
     left join lineage
         on lineage.from_code = cells.region_code

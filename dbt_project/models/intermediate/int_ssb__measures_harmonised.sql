@@ -55,6 +55,9 @@ counts as (
             else list_sum(list(value order by region_code) filter (where not is_split))
         end as value,
         max(status_symbol) filter (where not is_split) as status_symbol,
+        string_agg(distinct period, '+' order by period) filter (where not is_split) as period,
+        case when bool_and(fetch_origin = 'live') filter (where not is_split) then 'live' else 'snapshot' end
+            as fetch_origin,
         bool_or(has_split_contributor) as is_series_break,
         case
             when bool_or(has_split_contributor)
@@ -82,6 +85,9 @@ rates as (
         bool_or(is_aggregate) as is_aggregate,
         max(value) filter (where is_named_predecessor) as value,
         max(status_symbol) filter (where is_named_predecessor) as status_symbol,
+        max(period) filter (where is_named_predecessor) as period,
+        case when bool_and(fetch_origin = 'live') filter (where is_named_predecessor) then 'live' else 'snapshot' end
+            as fetch_origin,
         bool_or(contributor_count > 1 or has_split_contributor) as is_series_break,
         case
             when bool_or(contributor_count > 1 or has_split_contributor)

@@ -41,6 +41,15 @@ files as (
 
 ),
 
+published as (
+
+    -- What the Handlingsprogram prints: a bundled figure among these is `published`, any other `illustrative`.
+    select figure_id as indicator_id, region_code as municipality_code, year, value
+    from {{ ref('published_figures') }}
+    where figure_kind = 'indicator'
+
+),
+
 names as (
 
     -- Today's name of each code, from the latest labels SSB gave it.
@@ -66,6 +75,8 @@ ssb_values as (
         computed.status_symbol,
         computed.is_series_break,
         computed.note,
+        computed.period,
+        computed.fetch_origin,
         'SSB' as source,
         routes.source_table,
         computed.source_updated,
@@ -94,6 +105,10 @@ registry_values as (
         cast(null as varchar) as status_symbol,
         false as is_series_break,
         registry.comment as note,
+        cast(registry.year as varchar) as period,
+        -- the Handlingsprogram's values bundled as the registry's first vintage, or the municipality's own files
+        case when registry.file_name = 'handlingsprogram_2024_2027.csv' then 'snapshot' else 'live' end
+            as fetch_origin,
         coalesce(registry.reported_source, catalogue.source_published) as source,
         registry.file_name as source_table,
         cast(null as timestamp) as source_updated,
@@ -116,8 +131,13 @@ fhi_values as (
         fhi.value,
         fhi.status,
         fhi.status_symbol,
-        false as is_series_break,
-        case when fhi.period <> fhi.year || '_' || fhi.year then 'FHI period ' || fhi.period end as note,
+        fhi.is_series_break,
+        concat_ws('; ',
+            case when fhi.period <> fhi.year || '_' || fhi.year
+                then 'FHI period ' || fhi.period || ', shown on its last year' end,
+            fhi.note) as note,
+        fhi.period,
+        fhi.fetch_origin,
         'FHI' as source,
         fhi.table_id as source_table,
         fhi.source_updated,
@@ -142,6 +162,13 @@ file_values as (
         cast(null as varchar) as status_symbol,
         false as is_series_break,
         cast(null as varchar) as note,
+        cast(files.year as varchar) as period,
+        -- the bundled Kommune-NM file and the recorded Miljødirektoratet workbook, or what came from outside
+        case
+            when files.source_table = 'kommune_nm_2019_2022.csv' then 'snapshot'
+            when files.source = 'Miljødirektoratet' then coalesce(files.fetch_origin, 'snapshot')
+            else 'live'
+        end as fetch_origin,
         files.source,
         files.source_table,
         cast(null as timestamp) as source_updated,
@@ -202,8 +229,12 @@ member_grid as (
         case
             when catalogue.route = 'registry' and registry_senders.municipality_code is null
                 then 'no registry file delivered for this municipality'
+            when routes.source_status = 'source unknown'
+                then 'no figure received: no public source showed the SSB table (ingestion/ssb_tables.yaml)'
             else 'no figure received for this year'
         end as note,
+        cast(years.year as varchar) as period,
+        cast(null as varchar) as fetch_origin,
         catalogue.source_published as source,
         cast(null as varchar) as source_table,
         cast(null as timestamp) as source_updated,
@@ -211,6 +242,7 @@ member_grid as (
         cast(null as timestamp) as fetched_at
     from catalogue
     cross join members
+    left join routes using (indicator_id)
     cross join (select unnest(range({{ var('first_year') }}, year({{ as_of_date() }}))) as year) as years
     left join names on names.municipality_code = members.municipality_code
     left join registry_senders on registry_senders.municipality_code = members.municipality_code
@@ -244,6 +276,15 @@ final as (
         completed.status_symbol,
         completed.is_series_break,
         completed.note,
+        completed.period,
+        case
+            when completed.value is null then null
+            when completed.fetch_origin = 'live' then 'live'
+            when published.indicator_id is not null
+                and abs(completed.value - published.value) <= 0.5 * pow(10, -cast(catalogue.decimals as integer)) + 1e-9
+                then 'published'
+            else 'illustrative'
+        end as origin,
         catalogue.route,
         completed.source,
         completed.source_table,
@@ -252,6 +293,10 @@ final as (
         completed.fetched_at
     from completed
     inner join catalogue using (indicator_id)
+    left join published
+        on published.indicator_id = completed.indicator_id
+        and published.municipality_code = completed.municipality_code
+        and published.year = completed.year
 
 )
 

@@ -3,8 +3,9 @@
     average is 100, for every ASSS member alike (the home member is only marked). Two ASSS averages are
     ours, unweighted means on today's codes with fixed membership, computed only when every member has a
     figure: ASSS_UTEN_OSLO over the 11 members without Oslo (the index base, as the Handlingsprogram
-    compares) and ASSS over all 12. The KOSTRA group and the country figures are SSB's own (weighted,
-    imputed).
+    compares) and ASSS over all 12. The KOSTRA groups (those the ASSS members belong to that year, from KLASS
+    112) and the country figures are SSB's own (weighted, imputed). A key figure no public source showed a
+    table for keeps one row per year for every member with status source_unknown (or not_ssb) and the reason.
 -#}
 {%- set members = var('asss_municipalities') -%}
 {%- set asss_without_oslo = members | reject('equalto', '0301') | list -%}
@@ -27,7 +28,7 @@ measures as (
         status_symbol,
         is_series_break,
         note,
-        table_id as source_table,
+        fetch_origin,
         vintage,
         source_updated
     from {{ ref('int_ssb__measures_harmonised') }}
@@ -47,6 +48,25 @@ names as (
 
 ),
 
+member_groups as (
+
+    -- The KOSTRA groups the ASSS members belong to, per year (KLASS 112).
+    select distinct year, group_code
+    from {{ ref('int_kostra_groups__membership') }}
+    where municipality_code in (
+        {%- for code in var('asss_municipalities') %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+    )
+
+),
+
+published as (
+
+    select figure_id as key_figure_id, region_code, year
+    from {{ ref('published_figures') }}
+    where figure_kind = 'key_figure'
+
+),
+
 regions as (
 
     select
@@ -59,8 +79,9 @@ regions as (
         end as region_kind
     from measures
     where region_code in (
-        {%- for code in members + ['EAK', 'EAKUO', 'EKG12'] %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+        {%- for code in members + ['EAK', 'EAKUO'] %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
     )
+    or exists (select 1 from member_groups as g where g.group_code = measures.region_code and g.year = measures.year)
 
 ),
 
@@ -80,7 +101,7 @@ average_{{ loop.index }} as (
         bool_or(is_series_break) as is_series_break,
         'unweighted mean of the ' || count(value) || ' of {{ average_members | length }} {{ label }} that have a figure'
             as note,
-        string_agg(distinct source_table, '+' order by source_table) as source_table,
+        case when bool_and(fetch_origin = 'live') then 'live' else 'snapshot' end as fetch_origin,
         max(vintage) as vintage,
         max(source_updated) as source_updated,
         '{{ average_kind }}' as region_kind
@@ -100,6 +121,30 @@ combined as (
     select * from average_1
     union all by name
     select * from average_2
+
+),
+
+without_table as (
+
+    -- Key figures without a known table: a row per year for every member, so the gap shows whoever is home.
+    select
+        key_figures.key_figure_id,
+        member_codes.region_code,
+        years.year,
+        cast(null as double) as value,
+        cast(null as varchar) as status_symbol,
+        false as is_series_break,
+        key_figures.source_reason as note,
+        cast(null as varchar) as fetch_origin,
+        cast(null as varchar) as vintage,
+        cast(null as timestamp) as source_updated,
+        'municipality' as region_kind
+    from key_figures
+    cross join (select distinct year from measures) as years
+    cross join (select unnest([
+        {%- for code in members %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+    ]) as region_code) as member_codes
+    where key_figures.source_status <> 'mapped'
 
 ),
 
@@ -124,24 +169,62 @@ final as (
         combined.value,
         round(combined.value, key_figures.decimals) as value_rounded,
         case
+            when key_figures.source_status = 'source unknown' then 'source_unknown'
+            when key_figures.source_status = 'not SSB' then 'not_ssb'
             when combined.value is not null then 'measured'
-            when combined.status_symbol = ':' then 'suppressed'
+            when combined.status_symbol in (':', 'k') then 'suppressed'
             else 'not_measured'
         end as status,
         combined.status_symbol,
         round(100 * combined.value / nullif(asss.value, 0), 1) as index_asss_100,
         combined.is_series_break,
         combined.note,
-        combined.source_table,
+        key_figures.source_table,
+        key_figures.evidence_grade,
+        nullif(key_figures.adjustment_in_document, '') as adjustment_in_document,
+        case
+            when combined.value is null then null
+            when combined.fetch_origin = 'live' then 'live'
+            when published.key_figure_id is not null then 'published'
+            else 'illustrative'
+        end as origin,
         combined.vintage,
         combined.source_updated
-    from combined
+    from (select * from combined union all by name select * from without_table) as combined
     inner join key_figures using (key_figure_id)
-    left join names using (region_code)
+    left join published
+        on published.key_figure_id = combined.key_figure_id
+        and published.region_code = combined.region_code
+        and published.year = combined.year
+    left join names on names.region_code = combined.region_code
     left join average_1 as asss
         on asss.key_figure_id = combined.key_figure_id
         and asss.year = combined.year
 
+),
+
+-- The ASSS way of comparing (deflated / need-adjusted, as the document marks each row): int_kostra__adjusted_key_figures.
+with_adjustments as (
+
+    select
+        final.*,
+        -- Rows without a figure (no known table) still say how the document adjusts them.
+        coalesce(adjusted.adjustment, {{ kostra_adjustment('final.key_figure_name') }}) as adjustment,
+        adjusted.price_base_year,
+        adjusted.deflated_value,
+        adjusted.need_area,
+        adjusted.need_index,
+        adjusted.need_adjusted_value,
+        adjusted.adjusted_value,
+        adjusted.adjusted_value_rounded,
+        adjusted.adjustment_origin,
+        adjusted.adjustment_note
+    from final
+    left join {{ ref('int_kostra__adjusted_key_figures') }} as adjusted
+        on adjusted.key_figure_id = final.key_figure_id
+        and adjusted.region_code = final.region_code
+        and adjusted.year = final.year
+
 )
 
-select * from final
+select * from with_adjustments

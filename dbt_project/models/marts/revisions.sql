@@ -15,9 +15,8 @@ ssb as (
 
 fhi as (
 
-    select 'FHI', table_id, measure_code, municipality_code, year, vintage, value, status_symbol
-    from {{ ref('stg_fhi__nokkel_values') }}
-    where sex_code = '0'
+    select 'FHI', table_id, indicator_id, region_code, year, vintage, value, status_symbol
+    from {{ ref('stg_fhi__values') }}
 
 ),
 

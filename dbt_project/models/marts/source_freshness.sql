@@ -35,7 +35,7 @@ ssb as (
         coalesce(
             (select min(f.cadence_years) from frequency_years as f
              where f.route = 'ssb' and list_contains(string_split(f.source_table, '+'), table_id)),
-            case when table_id in ('kostra_nokkeltall', '12134') then 1 end
+            case when table_id in (select source_table from {{ ref('kostra_key_figures') }}) then 1 end
         ) as cadence_years
     from {{ ref('stg_ssb__table_vintages') }}
     group by table_id
@@ -45,7 +45,7 @@ ssb as (
 fhi as (
 
     select 'FHI', table_id, max(source_updated), max(fetched_at), max(vintage), 1
-    from {{ ref('stg_fhi__nokkel_values') }}
+    from {{ ref('stg_fhi__values') }}
     group by table_id
 
 ),

@@ -16,6 +16,7 @@ renamed as (
         gas,
         tonnes_co2e,
         _row as file_row,
+        _origin as fetch_origin,
         _vintage as vintage,
         _fetched_at as fetched_at
     from source
