@@ -6,6 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from ingestion.seeds import SEEDS, expected_seeds
@@ -68,3 +69,10 @@ def test_no_file_names_the_stand_in_table_or_invented_fhi_table_ids():
         if match:
             offenders.append(f"{relative}: {match.group(0)[:60]!r}")
     assert not offenders, offenders
+
+
+def test_a_macro_group_key_figure_without_a_configured_series_is_refused():
+    from ingestion.seeds import macro_key_figure_rows
+
+    with pytest.raises(ValueError, match=r"asss_macro_key_figures.csv row 2: key figure KOKO01 is not a series"):
+        macro_key_figure_rows({})
