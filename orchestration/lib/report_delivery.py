@@ -17,6 +17,7 @@ import duckdb
 
 from expectations.gate import GateResult
 from orchestration.lib import mail
+from orchestration.lib.home import member_name
 from orchestration.lib.report import ReportFiles, RunInfo, report_exists, write_report
 
 AFTER_PUBLICATION = (mail.DATA_TEAM, mail.MACRO_GROUP)
@@ -100,7 +101,8 @@ def report_failed_run(work_db: Path, reports_dir: Path, run: RunInfo, gate: Gate
     elif not mail_settings.recipients:
         lines.append(f"failure mail skipped: {mail.RECIPIENT_SETTINGS[mail.DATA_TEAM]} is not set")
     else:
-        message = mail.build_message(mail_settings, f"styringsdata {run.home_municipality}: run FAILED, nothing "
+        home = f"{member_name(run.home_municipality)} ({run.home_municipality})"
+        message = mail.build_message(mail_settings, f"styringsdata {home}: run FAILED, nothing "
                                      "published", f"<p>Run {run.run_id} failed: {html.escape(run.reason)}</p>"
                                      "<p>The last good publication stays in place.</p>", [], {})
         try:
