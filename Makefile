@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install duckdb1 run run-live test bench bench-national snapshots dev clean
+.PHONY: install duckdb1 run run-live test bench bench-national snapshots derive dev clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,13 @@ bench-national: install
 	$(BIN)/python bench/bench_overhead.py
 	$(BIN)/python bench/bench_postgres.py
 
+# After editing ingestion/ssb_tables.yaml: re-record the bundled answers and write every derived file.
 snapshots: install
 	$(BIN)/python snapshots/build.py
+
+# Only the files derived from ingestion/ssb_tables.yaml (seeds, dbt sources, catalogue), without re-recording.
+derive: install
+	$(BIN)/python tools/derive.py
 
 dev: install
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/dagster_home} $(BIN)/dagster dev -h 127.0.0.1 -w workspace.yaml

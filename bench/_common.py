@@ -22,7 +22,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 # What the recorded requests and answers depend on: a snapshot older than any of these is rebuilt.
 SNAPSHOT_INPUTS = ("ingestion/ssb.py", "ingestion/fhi.py", "ingestion/klass.py", "ingestion/transport.py",
-                   "ingestion/fake_ssb.py", "ingestion/fake_fhi.py", "ingestion/miljodirektoratet.py",
+                   "tests/fakes/fake_ssb.py", "tests/fakes/fake_fhi.py", "ingestion/miljodirektoratet.py",
                    "ingestion/ssb_tables.yaml", "ingestion/fhi_tables.yaml", "snapshots/build.py",
                    "snapshots/kostra_published.csv", "bench/national_snapshot.py")
 
@@ -64,6 +64,8 @@ def request_kind(method: str, url: str) -> str:
     if parsed.netloc == "data.ssb.no":
         if "klass" in parts:
             return "klass changes"
+        if parts[-1] == "tables":
+            return "ssb listing"
         if parts[-1] == "data":
             return "ssb data"
         if parts[-1] == "metadata":

@@ -1,25 +1,32 @@
 """Decode a >= 1 000 000-cell JSON-stat2 payload with SSB's structure three ways, side by side.
 
-    python bench/bench_jsonstat.py [--cells N] [--repeat R] [--skip-pyjstat]
+    python bench/bench_jsonstat.py [--cells N] [--repeat R] [--skip-pyjstat] [--before REV]
 
 (a) json.loads alone: the floor, any decoder must parse the text;
 (b) ours: ingestion.jsonstat.decode(text).to_arrow() (parsing included);
+(b') the same decoder as it was at git revision REV (default: main before issue 17), read with
+     `git show` and run in this process on the same payload, so before and after share one run;
 (c) pyjstat 2.4: Dataset.read(text).write('dataframe', naming='id'), what people use today.
-Prints best-of-R seconds and the ratios. Nothing is asserted.
+Prints best-of-R seconds and the ratios. The R rounds interleave (a), (b) and (b'), so a machine whose load
+changes during the run slows them alike. Nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import random
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from ingestion.jsonstat import decode  # noqa: E402
 
@@ -63,31 +70,64 @@ def ssb_like_payload(cells: int, seed: int = 1) -> str:
     return json.dumps(document)
 
 
-def best_of(repeat: int, fn: Callable[[], object]) -> tuple[float, object]:
-    best, result = math.inf, None
+# main before issue 17 (decoder on json.loads); any revision can be given with --before.
+BEFORE = "ee87981"
+
+
+def decoder_at(revision: str):
+    """ingestion/jsonstat.py as it was at `revision`, imported under another name; None if git cannot say."""
+    shown = subprocess.run(["git", "show", f"{revision}:ingestion/jsonstat.py"], cwd=ROOT, capture_output=True)
+    if shown.returncode != 0:
+        print(f"(no decoder at {revision}: {shown.stderr.decode().strip()})")
+        return None
+    path = Path(tempfile.mkdtemp()) / "jsonstat_before.py"
+    path.write_bytes(shown.stdout)
+    spec = importlib.util.spec_from_file_location("jsonstat_before", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+def best_of(repeat: int, fns: dict[str, Callable[[], object]]) -> dict[str, tuple[float, object]]:
+    """Best time and last result of each function, the functions taking turns in every round."""
+    best: dict[str, tuple[float, object]] = {name: (math.inf, None) for name in fns}
     for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            result = fn()
+            elapsed = time.perf_counter() - start
+            best[name] = (min(best[name][0], elapsed), result)
+    return best
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cells", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-pyjstat", action="store_true")
+    parser.add_argument("--before", default=BEFORE, help=f"git revision of the decoder to compare with ({BEFORE})")
     args = parser.parse_args()
 
     text = ssb_like_payload(args.cells)
     cells = math.prod(json.loads(text)["size"])
     print(f"payload: {cells:,} cells, {len(text) / 1e6:.1f} MB of JSON-stat2 (SSB structure, object index, sparse status)")
 
-    floor, _ = best_of(args.repeat, lambda: json.loads(text))
-    ours, table = best_of(args.repeat, lambda: decode(text).to_arrow())
+    old = decoder_at(args.before)
+    candidates = {"floor": lambda: json.loads(text), "ours": lambda: decode(text).to_arrow()}
+    if old is not None:
+        candidates["before"] = lambda: old.decode(text).to_arrow()
+    timed = best_of(args.repeat, candidates)
+    floor, (ours, table) = timed["floor"][0], timed["ours"]
     print(f"{'method':<34}{'seconds':>10}{'vs json.loads':>16}")
     print(f"{'json.loads (floor)':<34}{floor:>10.3f}{1.0:>15.2f}x")
     print(f"{'ingestion.jsonstat decode+arrow':<34}{ours:>10.3f}{ours / floor:>15.2f}x")
+    if old is not None:
+        before, old_table = timed["before"]
+        label = f"the same at {args.before} (before)"
+        print(f"{label:<34}{before:>10.3f}{before / floor:>15.2f}x")
+        same = old_table.equals(table)
+        print(f"{'':<34}before/after: {before / ours:.2f}x; decoded tables identical: {'yes' if same else 'NO'}")
     if args.skip_pyjstat:
         return 0
     import pyjstat.pyjstat as pyjstat

@@ -89,8 +89,12 @@ def child(args: argparse.Namespace) -> int:
     job = defs.get_job_def("full_refresh")
     selection = None
     if args.select == "ingest":
-        selection = [n.key for n in defs.resolve_asset_graph().asset_nodes
-                     if n.key.path[0] == "raw" and n.is_executable]
+        graph = defs.resolve_asset_graph()
+        raw = {n.key for n in graph.asset_nodes if n.key.path[0] == "raw" and n.is_executable}
+        # the source freshness checks, not the quality gate's checks on raw tables (the gate runs after dbt)
+        from orchestration.defs.quality import quality_gate
+        checks = {k for k in graph.asset_check_keys if k.asset_key in raw} - set(quality_gate.check_keys)
+        job = job.get_subset(asset_selection=raw, asset_check_selection=checks)
     elif args.select == "dbt":  # the dbt step alone, with dbt's own tests (bench/bench_overhead.py)
         dbt_assets = defs.get_assets_def(dg.AssetKey(["marts", "fct_indicator_values"]))
         job = job.get_subset(asset_selection=set(dbt_assets.keys), asset_check_selection=set(dbt_assets.check_keys))
@@ -131,8 +135,10 @@ def child(args: argparse.Namespace) -> int:
 
     dbt_nodes: dict[str, float] = {}
     dbt_elapsed = None
+    dbt_parse = None
     for target in dbt_targets:
         path = target if target.is_absolute() else ROOT / "dbt_project" / target
+        dbt_parse = parse_mode(path / "dbt.log") or dbt_parse
         results = path / "run_results.json"
         if results.exists():
             document = json.loads(results.read_text(encoding="utf-8"))
@@ -154,10 +160,26 @@ def child(args: argparse.Namespace) -> int:
         "ru_maxrss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "ru_maxrss_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
         "peak_total": max((s[1] + s[2] for s in sampler.samples), default=0),
-        "dbt_nodes": dbt_nodes, "dbt_elapsed": dbt_elapsed, "dbt_command": dbt_command,
+        "dbt_nodes": dbt_nodes, "dbt_elapsed": dbt_elapsed, "dbt_command": dbt_command, "dbt_parse": dbt_parse,
     }
     Path(args.out).write_text(json.dumps(report), encoding="utf-8")
     return 0 if result.success else 1
+
+
+def parse_mode(dbt_log: Path) -> str | None:
+    """How dbt parsed the project in that invocation, from its JSON log: partially, or fully and why."""
+    if not dbt_log.exists():
+        return None
+    mode = "partial"
+    for line in dbt_log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if '"UnableToPartialParse"' in line:
+            try:
+                return "full: " + json.loads(line)["data"]["reason"]
+            except (ValueError, KeyError):
+                return "full"
+        if '"PartialParsingSkipParsing"' in line:
+            mode = "partial (nothing changed)"
+    return mode
 
 
 # -- the parent: runs, tables ------------------------------------------------------------------
@@ -250,7 +272,8 @@ def main() -> int:
         n = full["dbt_nodes"]
         parts = [f"{kind} {n[kind]:.1f} s ({int(n[kind + '_count'])})" for kind in ("seed", "model", "test", "unit_test")
                  if kind in n]
-        print(f"inside the dbt step: dbt's own elapsed {full['dbt_elapsed']:.1f} s; node execution: " + ", ".join(parts))
+        print(f"inside the dbt step: dbt's own elapsed {full['dbt_elapsed']:.1f} s, parse {full.get('dbt_parse')}; "
+              "node execution: " + ", ".join(parts))
 
     print()
     kinds = sorted(set(full["requests"]) | set(noop["requests"]) | set(skip["requests"]))

@@ -4,7 +4,7 @@
 
 DIR must be outside snapshots/ (e.g. data/bench/national or /tmp/national); it is rebuilt.
 It uses the mechanism of snapshots/build.py: the pipeline's own clients run in record mode
-against the in-process fakes (ingestion/fake_ssb.py, ingestion/fake_fhi.py), so every request a
+against the in-process fakes (tests/fakes/fake_ssb.py, tests/fakes/fake_fhi.py), so every request a
 national run makes has a recorded answer, keyed exactly as the transport looks it up.
 
 What it writes:
@@ -57,9 +57,9 @@ import yaml  # noqa: E402
 
 import snapshots.build as build  # noqa: E402  (the bundled snapshots' generator: figures, fakes, helpers)
 from ingestion import miljodirektoratet  # noqa: E402
-from ingestion.fake_fhi import FakeFhi, FakeFhiTable  # noqa: E402
-from ingestion.fake_ssb import FakeDimension, FakeSsb, FakeTable  # noqa: E402
-from ingestion.fhi import FhiClient, load_fhi_specs, modified_since  # noqa: E402
+from tests.fakes.fake_fhi import FakeFhi, FakeFhiTable  # noqa: E402
+from tests.fakes.fake_ssb import FakeDimension, FakeSsb, FakeTable  # noqa: E402
+from ingestion.fhi import FhiClient, load_fhi_specs  # noqa: E402
 from ingestion.fhi import refresh_table as refresh_fhi_table  # noqa: E402
 from ingestion.klass import KlassClient, refresh_kostra_groups  # noqa: E402
 from ingestion.landing import LandingZone  # noqa: E402
@@ -362,10 +362,12 @@ def generate(out: Path, first_year: int, last_year: int) -> dict:
     workbook, emission_rows = national_emissions_workbook(world)
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sender = build.HostSender({"data.ssb.no": FakeSsb(tables, klass_changes=changes,
-                                                      kostra_groups=build.kostra_group_membership(specs)),
+                                                      kostra_groups=build.kostra_group_membership(specs),
+                                                      now=lambda: build.SNAPSHOT_NOW,
+                                                      unrelated_per_day=build.SSB_OTHER_TABLES_PER_DAY),
                                "statistikk-data.fhi.no": national_fhi(world, fhi_path, ssb_path),
                                "www.miljodirektoratet.no": build.FileHost(miljodirektoratet.DOWNLOAD_URL, workbook, xlsx)})
-    transport = Transport(SourceMode.RECORD, out, sender=sender)
+    transport = Transport(SourceMode.RECORD, out, sender=sender, wall_clock=lambda: build.SNAPSHOT_NOW)
     client = SsbClient(transport)
     per_table = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -385,8 +387,9 @@ def generate(out: Path, first_year: int, last_year: int) -> dict:
         modified, _ = fhi.modified_tables(fhi_specs.source_id, None)
         for table in fhi_specs.tables:
             refresh_fhi_table(fhi, landing, fhi_specs, table, modified)
-        fhi.modified_tables(fhi_specs.source_id, modified_since(landing, fhi_specs))
         miljodirektoratet.refresh(transport, landing)
+        # what the next run asks: the SSB listing (and table info per table), FHI since, the conditional GET
+        build.record_change_checks(transport, landing, specs, fhi_specs, miljodirektoratet.DOWNLOAD_URL)
     (out / "kommune_nm").mkdir()
     (out / "kommune_nm" / "kommune_nm_national.csv").write_text(
         national_kommune_nm(world, first_year, last_year), encoding="utf-8")

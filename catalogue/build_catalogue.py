@@ -1,10 +1,13 @@
-"""Build the indicator catalogue seed from the appendix extract and the curated attributes.
+"""Build the indicator catalogue seed from the appendix extract, the curated attributes and the source configuration.
 
-    python catalogue/build_catalogue.py     # writes dbt_project/seeds/catalogue_indicators.csv
+    python tools/derive.py     # writes dbt_project/seeds/catalogue_indicators.csv with the other derived files
 
 appendix_indicators.csv is what the document says (name, source, frequency, notes, as published);
-attributes.csv is what we decided per indicator (unit, decimals, direction, route, source table).
-Direction is never defaulted: a missing or unknown direction stops the build.
+attributes.csv is what we decided per indicator (unit, decimals, direction; route and source table for the
+indicators delivered as files). The route, source table and formula of an SSB- or FHI-sourced indicator come from
+its entry in ingestion/ssb_tables.yaml (`indicators`) or ingestion/fhi_tables.yaml, never from attributes.csv:
+an indicator is routed in exactly one place. Direction is never defaulted: a missing or unknown direction stops
+the build.
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SEED = HERE.parent / "dbt_project" / "seeds" / "catalogue_indicators.csv"
 
 FREQUENCIES = {"Årlig": "yearly", "Hvert andre år": "every_2_years", "Hvert tredje år": "every_3_years",
                "Hvert fjerde år": "every_4_years", "Sporadisk": "sporadic", "Ukjent": "unknown"}
 DIRECTIONS = {"higher", "lower", "neutral"}
-ROUTES = {"ssb", "fhi", "miljodirektoratet", "kommune_nm", "registry"}
+# Routes of the indicators delivered as files; ssb and fhi come from the source configuration.
+FILE_ROUTES = {"miljodirektoratet", "kommune_nm", "registry"}
 # Sources that are the municipality's own registers and surveys; every other source is public
 # statistics. With this split the document's own figures (76 % / 24 %) come out exactly.
 OWN_SOURCES = {"Asker kommune", "Innbyggerundersøkelse, Sentio", "Medarbeiderundersøkelsen, KS",
@@ -50,21 +53,17 @@ def target_rule(name: str) -> str:
     return re.sub(r"\s+", " ", match.group(1)).replace("/ m", "/m") if match else ""
 
 
-def formulas() -> dict[str, tuple[str, str]]:
-    """indicator_id -> (formula, how the series was verified), from the route configuration files."""
-    import yaml
-
-    root = HERE.parent
+def ssb_formulas(specs, routes: list[dict[str, str]]) -> dict[str, tuple[str, str]]:
+    """indicator_id -> (formula, how the series was verified), from the SSB configuration and its routes."""
+    series = {s.measure: s for s in specs.series() if s.measure}
+    unknown = {e.indicator: e for e in specs.without_known_table if e.indicator}
     out: dict[str, tuple[str, str]] = {}
-    document = yaml.safe_load((root / "ingestion" / "ssb_tables.yaml").read_text())
-    series = {s["measure"]: (t["id"], s["evidence"]) for t in document["tables"] for s in t["series"] if s.get("measure")}
-    unknown = {e["indicator"]: e for e in document.get("without_known_table") or () if e.get("indicator")}
-    for route in csv.DictReader((root / "dbt_project" / "seeds" / "ssb_indicator_routes.csv").open(encoding="utf-8")):
+    for route in routes:
         if route["indicator_id"] in unknown:
             entry = unknown[route["indicator_id"]]
             out[route["indicator_id"]] = (
                 "not fetched: no public source showed the SSB table for this series (ingestion/ssb_tables.yaml)",
-                f"grade {entry['grade']}: {entry['reason']}")
+                f"grade {entry.grade}: {entry.reason}")
             continue
         numerator = " + ".join(route["numerator_measures"].split("|"))
         formula = f"{route['multiplier']} * ({numerator})"
@@ -76,10 +75,18 @@ def formulas() -> dict[str, tuple[str, str]]:
                        else f"{constant} + {formula}")
         formula += " on today's municipality codes (measures: int_ssb__measures)"
         measures = route["numerator_measures"].split("|") + [m for m in route["denominator_measures"].split("|") if m]
-        grades = dict.fromkeys(f"SSB {series[m][0]} {m}: grade {series[m][1]['grade']} ({series[m][1]['cite']})"
+        grades = dict.fromkeys(f"SSB {series[m].table_id} {m}: grade {series[m].evidence.grade} ({series[m].evidence.cite})"
                                for m in measures if m in series)
         out[route["indicator_id"]] = (formula, "; ".join(grades))
-    fhi = yaml.safe_load((root / "ingestion" / "fhi_tables.yaml").read_text())
+    return out
+
+
+def fhi_routes() -> dict[str, tuple[str, str, str]]:
+    """indicator_id -> (source table, formula, how it was verified), from ingestion/fhi_tables.yaml."""
+    import yaml
+
+    out: dict[str, tuple[str, str, str]] = {}
+    fhi = yaml.safe_load((HERE.parent / "ingestion" / "fhi_tables.yaml").read_text(encoding="utf-8"))
     for table in fhi["tables"]:
         evidence = table["evidence"]
         if table.get("table_id"):
@@ -88,41 +95,81 @@ def formulas() -> dict[str, tuple[str, str]]:
                        + (f", {pins}" if pins else "") + "; a multi-year period shows on its last year")
         else:
             formula = f"not fetched: no FHI table found; doctor --live lists tables titled like '{table['look_for']}'"
-        out[table["indicator_id"]] = (formula, f"grade {evidence['grade']}: {evidence['cite']}")
-    out["KLI01"] = ("sum of tonnes CO2-equivalents over every sector, source and gas (sheet 'Oversikt - detaljert')",
-                    "sheet and columns as in public code using the file (reference/sources.md §5)")
-    for indicator, column in (("INN08", "total_rank"), ("INN09", "county_rank"), ("UTD17", "fagprove_rank")):
-        out[indicator] = (f"Kommune-NM {column} as published", "file contract defined here; no public format exists")
+        out[table["indicator_id"]] = (str(table.get("table_id") or ""), formula,
+                                      f"grade {evidence['grade']}: {evidence['cite']}")
     return out
 
 
-def build() -> list[dict[str, str]]:
-    appendix = list(csv.DictReader((HERE / "appendix_indicators.csv").open(encoding="utf-8")))
+FILE_FORMULAS = {
+    "KLI01": ("sum of tonnes CO2-equivalents over every sector, source and gas (sheet 'Oversikt - detaljert')",
+              "sheet and columns as in public code using the file (reference/sources.md §5)"),
+    **{indicator: (f"Kommune-NM {column} as published", "file contract defined here; no public format exists")
+       for indicator, column in (("INN08", "total_rank"), ("INN09", "county_rank"), ("UTD17", "fagprove_rank"))},
+}
+
+
+def appendix() -> list[dict[str, str]]:
+    return list(csv.DictReader((HERE / "appendix_indicators.csv").open(encoding="utf-8")))
+
+
+def routing(specs, routes: list[dict[str, str]]) -> dict[str, tuple[str, str, str, str]]:
+    """indicator_id -> (route, source table, formula, verified) for the indicators a source configuration carries."""
+    out: dict[str, tuple[str, str, str, str]] = {}
+    ssb = ssb_formulas(specs, routes)
+    for route in routes:
+        out[route["indicator_id"]] = ("ssb", route["source_table"], *ssb[route["indicator_id"]])
+    for indicator, (table, formula, verified) in fhi_routes().items():
+        if indicator in out:
+            raise ValueError(f"{indicator} has a route in ingestion/ssb_tables.yaml and in ingestion/fhi_tables.yaml: "
+                             "keep one")
+        out[indicator] = ("fhi", table, formula, verified)
+    return out
+
+
+def build(specs=None, routes: list[dict[str, str]] | None = None) -> list[dict[str, str]]:
+    """The catalogue rows. `specs`/`routes`: the SSB configuration and its routes as tools/derive.py reads them."""
+    if specs is None or routes is None:
+        sys.path.insert(0, str(HERE.parent))
+        from tools.derive import derived_routes
+
+        specs, routes = derived_routes(HERE.parent)
     attributes = {r["indicator_id"]: r for r in csv.DictReader((HERE / "attributes.csv").open(encoding="utf-8"))}
-    computed = formulas()
+    configured = routing(specs, routes)
     rows = []
-    for entry in appendix:
-        attr = attributes.get(entry["indicator_id"])
+    for entry in appendix():
+        indicator = entry["indicator_id"]
+        attr = attributes.get(indicator)
         if attr is None:
-            raise ValueError(f"attributes.csv lacks {entry['indicator_id']} ({entry['indicator_name']})")
+            raise ValueError(f"attributes.csv lacks {indicator} ({entry['indicator_name']})")
         if attr["direction"] not in DIRECTIONS:
-            raise ValueError(f"{entry['indicator_id']}: direction must be one of {sorted(DIRECTIONS)}, got {attr['direction']!r}")
-        if attr["route"] not in ROUTES:
-            raise ValueError(f"{entry['indicator_id']}: route must be one of {sorted(ROUTES)}, got {attr['route']!r}")
+            raise ValueError(f"{indicator}: direction must be one of {sorted(DIRECTIONS)}, got {attr['direction']!r}")
+        if indicator in configured:
+            route, source_table, formula, verified = configured[indicator]
+            if attr["route"] or attr["source_table"]:
+                raise ValueError(f"attributes.csv gives {indicator} a route or source table, but its route is in "
+                                 f"ingestion/{route}_tables.yaml: leave both columns empty in attributes.csv")
+        else:
+            route, source_table = attr["route"], attr["source_table"]
+            if route not in FILE_ROUTES:
+                raise ValueError(f"{indicator}: no source configuration carries it, so attributes.csv must give its "
+                                 f"route, one of {sorted(FILE_ROUTES)}; got {route!r} (an SSB or FHI indicator is "
+                                 "routed by its entry in ingestion/ssb_tables.yaml or ingestion/fhi_tables.yaml)")
+            formula, verified = FILE_FORMULAS.get(indicator, ("as reported through the registry drop zone",
+                                                               "not applicable: delivered as a file"))
         rows.append({
             **entry,
             "source_system": source_system(entry["source_published"]),
             "statistics_origin": "own_register_or_survey" if entry["source_published"] in OWN_SOURCES
             else "public_statistics",
-            "route": attr["route"],
-            "source_table": attr["source_table"],
+            "route": route,
+            "source_table": source_table,
             "frequency": FREQUENCIES[entry["frequency_published"]],
             "unit": attr["unit"],
             "decimals": attr["decimals"],
             "direction": attr["direction"],
             "target_rule": target_rule(entry["indicator_name"]),
-            "formula": computed.get(entry["indicator_id"], ("as reported through the registry drop zone", ""))[0],
-            "series_verified": computed.get(entry["indicator_id"], ("", "not applicable: delivered as a file"))[1],
+            "formula": formula,
+            "series_verified": verified,
         })
     extra = set(attributes) - {r["indicator_id"] for r in rows}
     if extra:
@@ -131,13 +178,10 @@ def build() -> list[dict[str, str]]:
 
 
 def main() -> int:
-    rows = build()
-    with SEED.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"{len(rows)} indicators -> {SEED}")
-    return 0
+    sys.path.insert(0, str(HERE.parent))
+    from tools.derive import main as derive
+
+    return derive([])  # the catalogue is one of the files derived from the source configuration
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 
 from ingestion.registry import IndicatorRule, Reference, load_reference
+from ingestion.ssb import load_table_specs
 
-CATALOGUE_PATH = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "catalogue_indicators.csv"
 ROUTES = ("ssb", "fhi", "miljodirektoratet", "kommune_nm", "registry")
 
 
@@ -26,13 +26,15 @@ class Indicator:
     direction: str
 
 
-def load_catalogue(path: Path = CATALOGUE_PATH) -> list[Indicator]:
+def load_catalogue(path: Path) -> list[Indicator]:
+    """`path`: the catalogue seed (Settings.catalogue_path)."""
     with Path(path).open(encoding="utf-8") as f:
         return [Indicator(r["indicator_id"], r["indicator_name"], r["focus_area"], r["route"], r["source_table"],
                           r["unit"], r["frequency"], r["direction"]) for r in csv.DictReader(f)]
 
 
-def registry_reference(con: duckdb.DuckDBPyConnection, *, max_bytes: int | None = None) -> Reference:
+def registry_reference(con: duckdb.DuckDBPyConnection, catalogue: Path, *,
+                       max_bytes: int | None = None) -> Reference:
     """Check registry files against the catalogue and the municipality codes the pipeline knows.
 
     Today's codes: every four-digit region code in the latest SSB metadata that KLASS does not list
@@ -49,9 +51,9 @@ def registry_reference(con: duckdb.DuckDBPyConnection, *, max_bytes: int | None 
     retired = {code: tuple(successors) for code, successors in lineage}
     codes = {r[0] for r in con.execute(
         """select distinct code from raw.ssb_categories
-           where dimension in ('Region', 'KOKkommuneregion0000', 'Gjerningssted') and regexp_full_match(code, '\\d{4}')"""
-    ).fetchall()}
+           where list_contains(?, dimension) and regexp_full_match(code, '\\d{4}')""",
+        [list(load_table_specs().region_variables())]).fetchall()}
     current = (codes - set(retired)) | {c for successors in retired.values() for c in successors}
-    rules = [IndicatorRule(i.indicator_id, i.route, i.unit) for i in load_catalogue()]
+    rules = [IndicatorRule(i.indicator_id, i.route, i.unit) for i in load_catalogue(catalogue)]
     limits = {"max_bytes": max_bytes} if max_bytes else {}
     return load_reference(rules, current, retired, **limits)

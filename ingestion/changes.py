@@ -1,7 +1,8 @@
-"""Cheap change detection for the sensors: metadata calls only, never data.
+"""Cheap change detection for the sensors: the calls a refresh makes to decide, never data.
 
-SSB: one `GET /tables/{id}` per table, compared with the vintages in the landing zone (a vintage is
-named from `updated`). FHI: one `table?modifiedAfter=` listing, asked the same way the FHI asset asks it.
+SSB: one `GET /tables?pastDays=N` for every table (`ingestion.ssb.check_ssb`, the same check a run
+makes; table info per table only when it must, and the check says why). FHI: one
+`table?modifiedAfter=` listing, asked the same way the FHI asset asks it.
 """
 
 from __future__ import annotations
@@ -10,24 +11,25 @@ from dataclasses import dataclass
 
 from ingestion.fhi import FhiClient, FhiSpecs, modified_since
 from ingestion.landing import LandingZone, vintage_from_updated
-from ingestion.ssb import SsbClient, TableSpecs
+from ingestion.ssb import SsbCheck, SsbClient, TableSpecs, check_ssb
+
+NOT_LANDED = "(no vintage landed yet)"
 
 
 @dataclass(frozen=True)
 class SsbChange:
     table_id: str
-    vintage: str  # the vintage SSB's `updated` names, not in the landing zone yet
-    source_updated: str
+    vintage: str  # the vintage SSB's `updated` names (not in the landing zone yet), or NOT_LANDED
+    source_updated: str | None
 
 
 def ssb_changes(client: SsbClient, landing: LandingZone, specs: TableSpecs) -> list[SsbChange]:
-    changes = []
-    for spec in specs.tables:
-        info = client.table_info(spec.table_id)
-        vintage = vintage_from_updated(info.updated)
-        if not landing.has_vintage("ssb", spec.table_id, vintage):
-            changes.append(SsbChange(spec.table_id, vintage, info.updated))
-    return changes
+    return changes_of(check_ssb(client, landing, [t.table_id for t in specs.tables]))
+
+
+def changes_of(check: SsbCheck) -> list[SsbChange]:
+    return [SsbChange(t, vintage_from_updated(updated) if updated else NOT_LANDED, updated)
+            for t, updated in sorted(check.changed.items())]
 
 
 def fhi_changes(client: FhiClient, landing: LandingZone, specs: FhiSpecs) -> tuple[str, ...]:

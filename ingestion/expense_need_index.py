@@ -27,16 +27,16 @@ from typing import Mapping
 
 import duckdb
 
-from ingestion.file_contract import body_rows, read_contract_table, read_header
+from ingestion.file_contract import body_rows, read_contract_table, read_header, parse_number
 from ingestion.raw_store import RAW, LoadResult, _insert_rows, _timestamp
-from ingestion.registry import DecimalSeparator, Problem, ValidationReport, number_text, read_number
+from ingestion.registry import Problem, ValidationReport
 
 SOURCE = "expense_need_index"
+AREAS_SEED = "expense_need_areas.csv"  # in the dbt project's seeds (Settings.seeds_dir)
 TABLE = f"{RAW}.expense_need_index"
 COLUMNS = ("year", "municipality_code", "municipality_name", "need_area", "need_index", "origin", "source",
            "citation")
 ORIGINS = ("published", "illustrative")
-AREAS_PATH = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "expense_need_areas.csv"
 FIRST_YEAR = 1990
 # Grønt hefte prints ratios (1,0421); a file whose every index is below this was written on that scale.
 RATIO_SCALE_BELOW = 10.0
@@ -66,15 +66,9 @@ class NeedIndexRow:
 
 
 
-def parse_number(text: str) -> tuple[float | None, str | None]:
-    """(value, what was expected) by the registry's rules, taken per value: a reading that depends on which
-    separator is the decimal one (`1,053`) is refused with both readings rather than mis-read."""
-    value, expected, _ = read_number(text, DecimalSeparator(None))
-    # Text that is no number at all gets the column's own expectation; the registry's says why a number is not.
-    return value, (expected if number_text(text) is not None else None)
 
-
-def load_areas(path: Path = AREAS_PATH) -> frozenset[str]:
+def load_areas(path: Path) -> frozenset[str]:
+    """`path`: seed expense_need_areas.csv (Settings.seeds_dir)."""
     with Path(path).open(encoding="utf-8") as f:
         return frozenset(r["need_area"] for r in csv.DictReader(f))
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ingestion.landing import LandingZone, Payload, read_manifest, safe_name, utc_now
-from ingestion.registry import (DEFAULT_MAX_BYTES, Problem, RegistryError, ValidationReport, read_table,
-                                registry_table_name, safe_file_name)
+from ingestion.registry import (DEFAULT_MAX_BYTES, DecimalSeparator, Problem, RegistryError, ValidationReport,
+                                number_text, read_number, read_table, registry_table_name, safe_file_name)
 
 Validate = Callable[[bytes, str], ValidationReport]
 SUFFIXES = (".csv", ".xlsx")
@@ -217,3 +217,11 @@ def refresh(con: Any, landing: LandingZone, source: str, validate: Validate, *, 
         newly += 0 if loaded.already_loaded else 1
         rows += loaded.rows
     return RefreshResult(result, len(vintages), newly, rows)
+
+
+def parse_number(text: str) -> tuple[float | None, str | None]:
+    """(value, what was expected) by the registry's rules, taken per value: a reading that depends on which
+    separator is the decimal one (`1,053`) is refused with both readings rather than mis-read."""
+    value, expected, _ = read_number(text, DecimalSeparator(None))
+    # Text that is no number at all gets the column's own expectation; the registry's says why a number is not.
+    return value, (expected if number_text(text) is not None else None)

@@ -79,6 +79,13 @@ class LandingZone:
     def has_vintage(self, source: str, table: str, vintage: str) -> bool:
         return (self.vintage_dir(source, table, vintage) / MANIFEST).is_file()
 
+    def tables(self, source: str) -> list[str]:
+        """The tables of a source that hold at least one vintage (never `.rejected`)."""
+        directory = self.root / safe_name(source, "source")
+        if not directory.is_dir():
+            return []
+        return sorted(p.name for p in directory.iterdir() if SAFE_NAME.match(p.name) and self.vintages(source, p.name))
+
     def vintages(self, source: str, table: str) -> list[str]:
         directory = self.table_dir(source, table)
         if not directory.is_dir():

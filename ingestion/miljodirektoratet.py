@@ -1,7 +1,10 @@
 """Miljødirektoratet, "Klimagassutslipp fra kommuner": one xlsx for all municipalities and years.
 
-There is no API. The file is downloaded whole; the old download URL now answers an HTML error page
-with status 200, so the bytes are checked to be a zip (xlsx) before parsing. Sheet
+There is no API. Before downloading, the server is asked whether the file changed: a conditional GET with
+the ETag (If-None-Match) and Last-Modified (If-Modified-Since) it sent with the latest vintage, which a
+server that keeps them answers with 304 and no body. A server that sends neither (or ignores them) is
+answered by downloading and comparing sha256 with the latest vintage, as before. The old download URL now
+answers an HTML error page with status 200, so the bytes are checked to be a zip (xlsx) before parsing. Sheet
 "Oversikt - detaljert": Fylke, Kommunenummer, Kommune, År, Sektor, Utslippskilde, Klimagass,
 "Utslipp (tonn CO2-ekvivalenter)". Labels may carry trailing spaces; rows repeat per Klimagass,
 which therefore stays in the key. Miljødirektoratet recomputes the whole series each year: every
@@ -12,18 +15,24 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 from ingestion.landing import LandingZone, Payload, utc_now
-from ingestion.transport import Transport
+from ingestion.transport import Response, Transport
 
 DOWNLOAD_URL = "https://www.miljodirektoratet.no/sharepoint/downloaditem/?id=01FM3LD2WOT7QL4D6Y5FC3JYADXGI6A3FA"
 SHEET = "Oversikt - detaljert"
 COLUMNS = ("Fylke", "Kommunenummer", "Kommune", "År", "Sektor", "Utslippskilde", "Klimagass",
            "Utslipp (tonn CO2-ekvivalenter)")
 ZIP_SIGNATURE = b"PK\x03\x04"
+TABLE = "klimagassutslipp-kommuner"
+# The server's validators for a vintage's bytes, learned after it landed (the manifest is written once).
+VALIDATORS_FILE = "validators.json"
 
 
 class MiljodirektoratetError(ValueError):
@@ -114,22 +123,69 @@ class EmissionsRefresh:
     landing_path: Path
     rows: int | None  # None: the download is the latest vintage byte for byte and was not parsed again
     parsed: list[EmissionRow] | None = None  # the rows of a new vintage, parsed once to check it before landing
+    downloaded: bool = True  # False: the server answered 304 Not Modified, no body
+    how: str = ""  # for the run log: what was asked and what decided
+
+
+def stored_validators(landing: LandingZone, vintage: str) -> dict[str, str]:
+    """The ETag / Last-Modified the server sent with this vintage's bytes ({} when it sent neither)."""
+    directory = landing.vintage_dir("miljodirektoratet", TABLE, vintage)
+    learned = directory / VALIDATORS_FILE
+    if learned.is_file():
+        return dict(json.loads(learned.read_text(encoding="utf-8")))
+    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    return dict(manifest.get("validators") or {})
+
+
+def validators_of(response: Response) -> dict[str, str]:
+    return {name: response.headers[name] for name in ("etag", "last-modified") if response.headers.get(name)}
+
+
+def conditional_headers(validators: Mapping[str, str]) -> dict[str, str]:
+    headers = {}
+    if validators.get("etag"):
+        headers["If-None-Match"] = validators["etag"]
+    if validators.get("last-modified"):
+        headers["If-Modified-Since"] = validators["last-modified"]
+    return headers
 
 
 def refresh(transport: Transport, landing: LandingZone, url: str = DOWNLOAD_URL) -> EmissionsRefresh:
-    response = transport.get(url)
+    latest = landing.latest_vintage("miljodirektoratet", TABLE)
+    known = stored_validators(landing, latest) if latest is not None else {}
+    asked = conditional_headers(known)
+    response = transport.get(url, headers=asked)
+    if response.status == 304:
+        assert latest is not None  # a 304 only answers a conditional request, and those need a vintage
+        return EmissionsRefresh(latest, False, landing.vintage_dir("miljodirektoratet", TABLE, latest), None,
+                                downloaded=False,
+                                how=f"not modified: the server answered 304 to {', '.join(asked)} ({latest})")
+    offered = validators_of(response)
     digest = hashlib.sha256(response.body).hexdigest()[:12]
-    table = "klimagassutslipp-kommuner"
-    latest = landing.latest_vintage("miljodirektoratet", table)
+    asked_how = f"conditional GET ({', '.join(asked)}) answered 200" if asked else "GET"
     if latest is not None and latest.endswith(digest):
         # The same bytes were parsed and checked when that vintage landed; parsing the whole workbook
         # again (4 s for the 47 000 rows of a national file, bench/bench_pipeline.py) would find nothing new.
-        return EmissionsRefresh(latest, False, landing.vintage_dir("miljodirektoratet", table, latest), None)
+        path = landing.vintage_dir("miljodirektoratet", TABLE, latest)
+        if offered and offered != known:
+            _keep_validators(path, offered)  # so the next refresh can ask without downloading
+        return EmissionsRefresh(latest, False, path, None,
+                                how=f"{asked_how}: downloaded {len(response.body):,} bytes, the same sha256 as "
+                                    f"{latest}" + ("" if offered else "; the server sends no ETag or Last-Modified, "
+                                                                      "so every refresh downloads"))
     rows = parse_workbook(response.body, url)
     fetched_at = utc_now()
     vintage = f"{fetched_at.replace(':', '').replace('-', '')}-{digest}"
-    path = landing.write_vintage("miljodirektoratet", table, vintage,
+    path = landing.write_vintage("miljodirektoratet", TABLE, vintage,
                                  [Payload("utslippsstatistikk_alle_kommuner.xlsx", url, "GET", (), None,
                                           response.body, fetched_at)], source_updated=None,
-                                 extra={"origin": "snapshot" if response.from_snapshot else "live"})
-    return EmissionsRefresh(vintage, True, path, len(rows), rows)
+                                 extra={"origin": "snapshot" if response.from_snapshot else "live",
+                                        "validators": offered})
+    return EmissionsRefresh(vintage, True, path, len(rows), rows,
+                            how=f"{asked_how}: a new workbook, {len(response.body):,} bytes, {len(rows):,} rows")
+
+
+def _keep_validators(vintage_dir: Path, validators: Mapping[str, str]) -> None:
+    tmp = vintage_dir / f".{VALIDATORS_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(dict(validators), indent=1) + "\n", encoding="utf-8")
+    tmp.replace(vintage_dir / VALIDATORS_FILE)

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.file_contract import body_rows, read_contract_table, read_header
+from ingestion.file_contract import body_rows, read_contract_table, read_header, parse_number
 from ingestion.raw_store import RAW, LoadResult, _insert_rows, _timestamp
-from ingestion.registry import DecimalSeparator, Problem, ValidationReport, number_text, read_number
+from ingestion.registry import Problem, ValidationReport
 
 SOURCE = "municipal_deflator"
 TABLE = f"{RAW}.municipal_deflator"
@@ -53,13 +53,6 @@ class DeflatorRow:
     row: int
 
 
-
-def parse_number(text: str) -> tuple[float | None, str | None]:
-    """(value, what was expected) by the registry's rules, taken per value: a reading that depends on which
-    separator is the decimal one (`1,053`) is refused with both readings rather than mis-read."""
-    value, expected, _ = read_number(text, DecimalSeparator(None))
-    # Text that is no number at all gets the column's own expectation; the registry's says why a number is not.
-    return value, (expected if number_text(text) is not None else None)
 
 
 def validate(data: bytes, name: str, *, last_year: int | None = None) -> ValidationReport:

@@ -3,6 +3,10 @@
 Every row carries its provenance (vintage, the source's `updated`, fetch time,
 landing path). Loading a vintage that is already there adds nothing; a vintage
 is loaded in one transaction, so a crash leaves it either absent or whole.
+
+Raw is a cache of the landing zone: `load_landed_*` load every landed vintage raw
+does not hold yet, oldest first, so a lost or damaged work file comes back whole,
+with the history `revisions` compares (not only each source's latest vintage).
 """
 
 from __future__ import annotations
@@ -12,14 +16,14 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import duckdb
 import pyarrow as pa
 
 from ingestion import jsonstat
 from ingestion.klass import CodeChange, LineageRow, build_lineage, parse_changes
-from ingestion.landing import read_manifest, safe_name
+from ingestion.landing import LandingZone, read_manifest, safe_name
 from ingestion.periods import PeriodError, parse_period
 
 RAW = "raw"
@@ -518,3 +522,66 @@ def load_kommune_nm_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, r
         con.execute("rollback")
         raise
     return LoadResult("kommune_nm_ranks", vintage, len(rows), False)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Everything landed, into raw
+
+
+def _loaded(con: duckdb.DuckDBPyConnection, table: str, where: str = "", params: Iterable[Any] = ()) -> set[str]:
+    exists = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                         [RAW, table]).fetchone()[0]
+    if not exists:
+        return set()
+    return {r[0] for r in con.execute(f"select distinct _vintage from {RAW}.{table} {where}", list(params)).fetchall()}
+
+
+def _unloaded(landing: LandingZone, source: str, table: str, loaded: set[str]) -> list[Path]:
+    return [landing.vintage_dir(source, table, v) for v in landing.vintages(source, table) if v not in loaded]
+
+
+def load_landed_ssb(con: duckdb.DuckDBPyConnection, landing: LandingZone, table_id: str) -> list[LoadResult]:
+    loaded = loaded_ssb_vintages(con, table_id)
+    return [load_ssb_vintage(con, d) for d in _unloaded(landing, "ssb", table_id, loaded)]
+
+
+def load_landed_fhi(con: duckdb.DuckDBPyConnection, landing: LandingZone, table_id: str) -> list[LoadResult]:
+    loaded = _loaded(con, "fhi_values", "where table_id = ?", [table_id])
+    return [load_fhi_vintage(con, d) for d in _unloaded(landing, "fhi", table_id, loaded)]
+
+
+def load_landed_klass(con: duckdb.DuckDBPyConnection, landing: LandingZone, table: str) -> list[LoadResult]:
+    loaded = _loaded(con, "klass_municipality_changes")
+    return [load_klass_vintage(con, d) for d in _unloaded(landing, "klass", table, loaded)]
+
+
+def load_landed_kostra_groups(con: duckdb.DuckDBPyConnection, landing: LandingZone, table: str) -> list[LoadResult]:
+    loaded = _loaded(con, "klass_kostra_groups")
+    return [load_kostra_groups_vintage(con, d) for d in _unloaded(landing, "klass", table, loaded)]
+
+
+def load_landed_emissions(con: duckdb.DuckDBPyConnection, landing: LandingZone, table: str,
+                          parse: Callable[[bytes, str], list], parsed: dict[str, list] | None = None) -> list[LoadResult]:
+    """`parsed`: rows already parsed by this run's download, by vintage (a workbook is not parsed twice)."""
+    loaded = _loaded(con, "miljodirektoratet_emissions")
+    results = []
+    for vintage_dir in _unloaded(landing, "miljodirektoratet", table, loaded):
+        rows = (parsed or {}).get(vintage_dir.name)
+        if rows is None:
+            manifest = read_manifest(vintage_dir)
+            rows = parse((vintage_dir / manifest["payloads"][0]["file"]).read_bytes(), str(vintage_dir))
+        results.append(load_emissions_vintage(con, vintage_dir, rows))
+    return results
+
+
+def load_landed_kommune_nm(con: duckdb.DuckDBPyConnection, landing: LandingZone,
+                           parse: Callable[[bytes, str], list]) -> list[LoadResult]:
+    loaded = _loaded(con, "kommune_nm_ranks")
+    results = []
+    for table in landing.tables("kommune_nm"):
+        for vintage_dir in _unloaded(landing, "kommune_nm", table, loaded):
+            manifest = read_manifest(vintage_dir)
+            rows = parse((vintage_dir / manifest["payloads"][0]["file"]).read_bytes(),
+                         manifest.get("original_name", "kommune_nm"))
+            results.append(load_kommune_nm_vintage(con, vintage_dir, rows))
+    return results

@@ -1,17 +1,26 @@
 """Client for SSB's statistikkbank, PxWebApi v2 (https://data.ssb.no/api/pxwebapi/v2).
 
-It reads table info (`updated`), metadata (JSON-stat2 with `value: []`) and
-data, and turns a wished-for selection into the fewest data requests SSB will
-answer: under 800 000 cells each, by GET while the URL is short and by POST
-when it would pass ~2 000 characters (longer GET URLs answer 404).
+It reads the catalogue of recently updated tables (`GET /tables?pastDays=N`),
+table info (`updated`), metadata (JSON-stat2 with `value: []`) and data, and
+turns a wished-for selection into the fewest data requests SSB will answer:
+under 800 000 cells each, by GET while the URL is short and by POST when it
+would pass ~2 000 characters (longer GET URLs answer 404).
+
+Which tables to fetch again is decided once per run for all of them
+(`check_ssb`): one listing call answers for every table, and a table found
+changed costs its metadata and data only.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import json
+import logging
 import math
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -21,11 +30,16 @@ import yaml
 from ingestion import jsonstat
 from ingestion.landing import LandingZone, Payload, safe_name, utc_now, vintage_from_updated
 from ingestion.periods import PeriodError, is_period, periods_within
-from ingestion.transport import Request, Response, Transport
+from ingestion.transport import Request, Response, Transport, format_utc, parse_utc
+
+log = logging.getLogger(__name__)
 
 SSB_BASE_URL = "https://data.ssb.no/api/pxwebapi/v2"
 MAX_CELLS = 800_000
 MAX_GET_URL_LENGTH = 2_000
+# Tables per page of `GET /tables`: SSB publishes a few dozen tables on a working day, so a listing of the
+# days since the last check fits one page; more pages are followed (`page.totalPages`).
+LISTING_PAGE_SIZE = 1_000
 
 
 class SsbError(ValueError):
@@ -44,6 +58,17 @@ class TableInfo:
 
 
 @dataclass(frozen=True)
+class Listing:
+    """SSB's answer to `GET /tables?pastDays=N`: table id -> `updated`, for every table SSB updated."""
+
+    past_days: int
+    updated: Mapping[str, str]
+    calls: int
+    pages: int
+    complete: bool
+
+
+@dataclass(frozen=True)
 class Variable:
     code: str
     label: str
@@ -59,6 +84,7 @@ class TableMetadata:
     variables: tuple[Variable, ...]
     raw: bytes = field(repr=False, default=b"")
     from_snapshot: bool = False
+    label: str = ""
 
     def time_variable(self) -> Variable:
         """The dimension with role time; SSB names it Tid, and a table without one is not a table we can use."""
@@ -127,7 +153,8 @@ def parse_metadata(table_id: str, document: Mapping[str, Any], raw: bytes = b"")
                 is_time=code in time_vars,
             )
         )
-    return TableMetadata(table_id=table_id, updated=document.get("updated"), variables=tuple(variables), raw=raw)
+    return TableMetadata(table_id=table_id, updated=document.get("updated"), variables=tuple(variables), raw=raw,
+                         label=str(document.get("label") or ""))
 
 
 class SsbClient:
@@ -161,6 +188,39 @@ class SsbClient:
             raw=response.body,
             from_snapshot=response.from_snapshot,
         )
+
+    def updated_tables(self, past_days: int, page_size: int = LISTING_PAGE_SIZE,
+                       max_pages: int | None = None) -> "Listing":
+        """Every table SSB lists as updated in the past `past_days` days, all pages (discontinued ones too:
+        a table of ours that SSB stops is still news). `max_pages`: give up (complete=False) rather than
+        ask more pages than that."""
+        if past_days < 1:
+            raise ValueError(f"pastDays must be at least 1, got {past_days}")
+        listed: dict[str, str] = {}
+        page, pages, calls = 1, 1, 0
+        while page <= pages:
+            if max_pages is not None and pages > max_pages:
+                return Listing(past_days, listed, calls, pages, complete=False)
+            response = self.transport.get(f"{self.base_url}/tables", [
+                ("lang", self.lang), ("pastDays", str(past_days)), ("includeDiscontinued", "true"),
+                ("pageSize", str(page_size)), ("pageNumber", str(page))])
+            calls += 1
+            body = _json(response, f"tables updated in the past {past_days} days")
+            tables, paging = body.get("tables"), body.get("page")
+            if not isinstance(tables, list) or not isinstance(paging, dict):
+                raise SsbError(f"{response.url}: expected 'tables' (a list) and 'page' (an object), "
+                               f"found keys {sorted(body)[:10]}")
+            for n, entry in enumerate(tables):
+                if not isinstance(entry, dict) or "id" not in entry or not entry.get("updated"):
+                    raise SsbError(f"{response.url}: tables[{n}] has no 'id' and 'updated' ({str(entry)[:120]})")
+                listed[str(entry["id"])] = str(entry["updated"])
+            try:
+                pages = int(paging.get("totalPages", 1))
+            except (TypeError, ValueError):
+                raise SsbError(f"{response.url}: page.totalPages is {paging.get('totalPages')!r}, "
+                               "expected a number") from None
+            page += 1
+        return Listing(past_days, listed, calls, pages, complete=True)
 
     def metadata(self, table_id: str) -> TableMetadata:
         response = self.transport.get(f"{self.base_url}/tables/{table_id}/metadata", [("lang", self.lang)])
@@ -320,7 +380,7 @@ class Series:
     select: Mapping[str, str]
     label: str
     evidence: Evidence
-    measure: str | None = None  # an input of an indicator (dbt seed ssb_indicator_routes)
+    measure: str | None = None  # an input of an indicator (`indicators` in ssb_tables.yaml)
     key_figure: str | None = None  # a row of the Handlingsprogram's KOSTRA tables (dbt seed kostra_key_figures)
     period: str | None = None  # only periods ending in this suffix (01222: K1 opening, K4 closing population)
 
@@ -382,6 +442,18 @@ class WithoutTable:
 
 
 @dataclass(frozen=True)
+class IndicatorRoute:
+    """How an SSB-sourced indicator is computed from measures: add + multiplier * sum(numerator) / sum(denominator)
+    (no denominator: add + multiplier * sum(numerator)). dbt seed ssb_indicator_routes is written from these."""
+
+    indicator_id: str
+    numerator: tuple[str, ...]
+    denominator: tuple[str, ...] = ()
+    multiplier: float = 1.0
+    add: float = 0.0
+
+
+@dataclass(frozen=True)
 class TableSpecs:
     tables: tuple[TableSpec, ...]
     municipalities: tuple[str, ...]
@@ -391,6 +463,9 @@ class TableSpecs:
     last_year: int
     kostra_group_pattern: str = r"^EKG\d+$"
     without_known_table: tuple[WithoutTable, ...] = ()
+    indicators: tuple[IndicatorRoute, ...] = ()
+    # measures dbt computes from other measures (int_indicator_inputs), with the measures each is computed from
+    computed_measures: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def table(self, table_id: str) -> TableSpec:
         for spec in self.tables:
@@ -419,6 +494,28 @@ class TableSpecs:
 
     def series(self) -> tuple[Series, ...]:
         return tuple(s for spec in self.tables for s in spec.series)
+
+    def region_variables(self) -> tuple[str, ...]:
+        """The region dimension of every configured table (KOKkommuneregion0000, Region, ...): the one list."""
+        return tuple(sorted({spec.region_variable for spec in self.tables}))
+
+    def tables_of(self, measure: str) -> tuple[str, ...]:
+        """The tables a measure is fetched from, through the measures it is computed from; () when none is."""
+        fetched = tuple(dict.fromkeys(s.table_id for s in self.series() if s.measure == measure))
+        if fetched:
+            return fetched
+        inputs = self.computed_measures.get(measure, ())
+        return tuple(dict.fromkeys(t for m in inputs for t in self.tables_of(m)))
+
+    def route_tables(self, route: IndicatorRoute) -> tuple[str, ...]:
+        return tuple(sorted({t for m in route.numerator + route.denominator for t in self.tables_of(m)}))
+
+    def route_status(self, route: IndicatorRoute) -> str:
+        """fetched, or the status of its `without_known_table` entry (source unknown, not SSB)."""
+        for entry in self.without_known_table:
+            if entry.indicator == route.indicator_id:
+                return entry.status
+        return "fetched"
 
 
 def _evidence(entry: Mapping[str, Any], where: str) -> Evidence:
@@ -489,7 +586,9 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
                      indicator=e.get("indicator"), key_figure=e.get("key_figure"),
                      status=str(e.get("status", "source unknown")))
         for e in document.get("without_known_table") or ())
-    return TableSpecs(
+    computed = {str(name): tuple(str(m) for m in inputs)
+                for name, inputs in (document.get("computed_measures") or {}).items()}
+    specs = TableSpecs(
         tables=tuple(tables),
         municipalities=tuple(str(c) for c in regions["asss_municipalities"]),
         kostra_aggregates=tuple(str(c) for c in regions["kostra_aggregates"]),
@@ -498,7 +597,65 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
         last_year=int(document["years"]["last"]),
         kostra_group_pattern=str(regions.get("kostra_group_pattern", r"^EKG\d+$")),
         without_known_table=without,
+        indicators=tuple(_route(e, f"{path}: indicators[{i}]") for i, e in enumerate(document.get("indicators") or ())),
+        computed_measures=computed,
     )
+    _check_routes(specs, path)
+    return specs
+
+
+def _route(entry: Mapping[str, Any], where: str) -> IndicatorRoute:
+    if not isinstance(entry, Mapping) or not entry.get("id"):
+        raise SsbError(f"{where}: an indicator needs `id` and `numerator` (a list of measures)")
+
+    def measures(key: str) -> tuple[str, ...]:
+        value = entry.get(key) or []
+        if isinstance(value, str) or not all(isinstance(m, str) and m for m in value):
+            raise SsbError(f"{where} ({entry['id']}): `{key}` must be a list of measure names, got {value!r}")
+        return tuple(value)
+
+    numerator = measures("numerator")
+    if not numerator:
+        raise SsbError(f"{where} ({entry['id']}): `numerator` names no measure")
+    unknown = set(entry) - {"id", "numerator", "denominator", "multiplier", "add"}
+    if unknown:
+        raise SsbError(f"{where} ({entry['id']}): unknown field(s) {', '.join(sorted(unknown))}; expected id, "
+                       "numerator, denominator, multiplier, add")
+    try:
+        multiplier, add = float(entry.get("multiplier", 1)), float(entry.get("add", 0))
+    except (TypeError, ValueError):
+        raise SsbError(f"{where} ({entry['id']}): `multiplier` and `add` must be numbers") from None
+    return IndicatorRoute(str(entry["id"]), numerator, measures("denominator"), multiplier, add)
+
+
+def _check_routes(specs: TableSpecs, path: str | os.PathLike[str]) -> None:
+    """Every measure an indicator names is fetched, computed from fetched ones, or its indicator is listed under
+    `without_known_table`: a misspelt measure would otherwise leave the indicator silently without figures."""
+    fetched = {s.measure for s in specs.series() if s.measure}
+    for name, inputs in specs.computed_measures.items():
+        missing = [m for m in inputs if m not in fetched]
+        if missing:
+            raise SsbError(f"{path}: computed measure {name} is computed from {', '.join(missing)}, which no series "
+                           "of `tables` names as its `measure`")
+    seen: set[str] = set()
+    unknown_tables = {e.indicator for e in specs.without_known_table if e.indicator}
+    for route in specs.indicators:
+        if route.indicator_id in seen:
+            raise SsbError(f"{path}: indicator {route.indicator_id} has two entries under `indicators`")
+        seen.add(route.indicator_id)
+        if route.indicator_id in unknown_tables:
+            continue
+        missing = [m for m in route.numerator + route.denominator
+                   if m not in fetched and m not in specs.computed_measures]
+        if missing:
+            raise SsbError(
+                f"{path}: indicator {route.indicator_id} uses measure(s) {', '.join(missing)} that no series of "
+                f"`tables` feeds (nor `computed_measures`); add the series, or list {route.indicator_id} under "
+                "`without_known_table` with the reason")
+    orphans = unknown_tables - seen
+    if orphans:
+        raise SsbError(f"{path}: `without_known_table` names indicator(s) {', '.join(sorted(orphans))} that have no "
+                       "entry under `indicators` (say which measures the indicator will be computed from)")
 
 
 def check_selection(metadata: TableMetadata, spec: TableSpec) -> None:
@@ -513,6 +670,171 @@ def check_selection(metadata: TableMetadata, spec: TableSpec) -> None:
                 f"(its codes include {', '.join(variable.values[:6])}{'…' if len(variable.values) > 6 else ''})")
 
 
+# -- change check: which tables changed since we last asked ------------------------------------------
+
+# In landing/ssb/ (a table id never starts with '_'): per table, SSB's `updated` as last seen and when it was
+# asked for. A listing's window reaches back to the oldest of these times; a table the listing leaves out
+# still has the `updated` last seen, so one found changed stays changed until its new vintage lands.
+CHECK_STATE = "_change_check.json"
+# SSB's server code sets no limit on pastDays (PxWebApi: TablesApiController.ListAllTables,
+# LuceneSearcher.Find). Ours: a landing zone not checked for a month is asked table by table once, and
+# listings resume from there.
+MAX_PAST_DAYS = 31
+# The listing comes from SSB's search index, which is refreshed hours after a publication (around 05:00 and
+# 11:30): a table published just before our last check but indexed after it must still fall in the window.
+INDEX_LAG = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Seen:
+    updated: str  # SSB's `updated` for the table
+    at: dt.datetime  # SSB's time when that was asked
+
+
+@dataclass(frozen=True)
+class SsbCheck:
+    """Which SSB tables need fetching, decided for all of them at once."""
+
+    asked_at: dt.datetime | None  # SSB's time when asked (None: a replayed snapshot that does not say)
+    method: str  # "listing", "table info" or "none" (no table landed yet)
+    how: str  # for the run log: the calls made and, when not one listing, why
+    calls: int
+    current: Mapping[str, str]  # table id -> the landed vintage SSB's `updated` names
+    changed: Mapping[str, str | None]  # table id -> SSB's `updated` (None: never landed, nothing asked)
+    past_days: int | None = None
+
+    def how_for(self, table_id: str) -> str:
+        """How this table was found to need fetching (kept in its vintage's manifest)."""
+        if self.changed.get(table_id) is None:
+            return "first fetch (no vintage landed)"
+        if self.method == "listing":
+            return f"SSB's updated moved (listing GET /tables?pastDays={self.past_days})"
+        return "SSB's updated moved (table info GET /tables/{id})"
+
+
+def past_days_for(elapsed: dt.timedelta) -> int:
+    """The `pastDays` that covers everything published since `elapsed` ago, and SSB's index lag."""
+    return max(1, math.ceil((elapsed + INDEX_LAG) / dt.timedelta(days=1)))
+
+
+def check_ssb(client: SsbClient, landing: LandingZone, table_ids: Sequence[str], *,
+              listing: bool = True, page_size: int = LISTING_PAGE_SIZE) -> SsbCheck:
+    """Ask SSB once which of these tables changed since their landed vintages.
+
+    One `GET /tables?pastDays=N` answers for all of them, N reaching back to the oldest time a table's
+    `updated` was seen (landing/ssb/_change_check.json). Table info per table (`GET /tables/{id}`)
+    instead, saying why, when that time is unknown or too long ago, when SSB's clock cannot be read (a
+    replayed snapshot without `recorded_at.json`), when the listing would take more pages than there are
+    tables, or for a table refreshed on its own (`listing=False`: one call either way). Tables never
+    landed are not asked about: their metadata is fetched anyway. What is seen is recorded at once.
+    """
+    now = client.transport.now(urllib.parse.urlsplit(client.base_url).netloc)
+    never: dict[str, str | None] = {t: None for t in table_ids if landing.latest_vintage("ssb", t) is None}
+    landed = [t for t in table_ids if t not in never]
+    if not landed:
+        return SsbCheck(now, "none", f"SSB: no table landed yet; {len(never)} fetched whole (metadata and data), "
+                        "nothing to ask first", 0, {}, never)
+    seen = read_check_state(landing)
+    reason = _why_no_listing(listing, now, landed, seen)
+    spent = 0  # listing calls made before giving up on it
+    if reason is None:
+        assert now is not None
+        oldest = min(seen[t].at for t in landed)
+        past_days = past_days_for(now - oldest)
+        found = client.updated_tables(past_days, page_size, max_pages=len(landed))
+        if found.complete:
+            updated = {t: found.updated.get(t, seen[t].updated) for t in landed}
+            record_seen(landing, updated, now)
+            current, changed = _compare(landing, updated, never)
+            how = (f"SSB: one listing, GET /tables?pastDays={past_days} ({found.calls} call(s); {len(found.updated)} "
+                   f"table(s) updated on SSB since {format_utc(now - dt.timedelta(days=past_days))}, our oldest "
+                   f"check {format_utc(oldest)}): {len(changed) - len(never)} of {len(landed)} landed table(s) "
+                   "changed" + (f", {len(never)} never landed" if never else ""))
+            log.info(how)
+            return SsbCheck(now, "listing", how, found.calls, current, changed, past_days)
+        reason = (f"the listing of the past {past_days} days runs to {found.pages} pages, more calls than the "
+                  f"{len(landed)} table-info calls")
+        spent = found.calls
+    updated = {t: client.table_info(t).updated for t in landed}
+    record_seen(landing, updated, now)
+    current, changed = _compare(landing, updated, never)
+    how = (f"SSB: table info for each of {len(landed)} landed table(s) ({len(landed) + spent} call(s)), because "
+           f"{reason}; {len(changed) - len(never)} changed" + (f", {len(never)} never landed" if never else ""))
+    log.info(how)
+    return SsbCheck(now, "table info", how, len(landed) + spent, current, changed)
+
+
+def _compare(landing: LandingZone, updated: Mapping[str, str],
+             never: Mapping[str, str | None]) -> tuple[dict[str, str], dict[str, str | None]]:
+    current: dict[str, str] = {}
+    changed = dict(never)
+    for table_id, stamp in updated.items():
+        vintage = vintage_from_updated(stamp)
+        if landing.has_vintage("ssb", table_id, vintage):
+            current[table_id] = vintage
+        else:
+            changed[table_id] = stamp
+    return current, changed
+
+
+def _why_no_listing(listing: bool, now: dt.datetime | None, landed: Sequence[str],
+                    seen: Mapping[str, Seen]) -> str | None:
+    if not listing:
+        return "one table refreshed on its own: its table info is one call, as a listing would be"
+    if now is None:
+        return "SSB's time is unknown: the replayed snapshot of data.ssb.no has no recorded_at.json"
+    unknown = [t for t in landed if t not in seen]
+    if unknown:
+        return (f"{len(unknown)} landed table(s) have no earlier check in landing/ssb/{CHECK_STATE} "
+                f"({', '.join(unknown[:5])}{'…' if len(unknown) > 5 else ''}): when they were last asked about "
+                "is unknown")
+    oldest_table = min(landed, key=lambda t: seen[t].at)
+    oldest = seen[oldest_table].at
+    if oldest > now:
+        return (f"the last check ({format_utc(oldest)}, table {oldest_table}) is later than SSB's time now "
+                f"({format_utc(now)}): the landing zone is newer than the source it is compared with")
+    if past_days_for(now - oldest) > MAX_PAST_DAYS:
+        return (f"the last check of table {oldest_table} was {format_utc(oldest)}, longer ago than the "
+                f"{MAX_PAST_DAYS} days a listing is asked for")
+    return None
+
+
+def read_check_state(landing: LandingZone) -> dict[str, Seen]:
+    """Per table, SSB's `updated` as last seen. Unreadable state counts as none: every table is asked again."""
+    path = landing.root / "ssb" / CHECK_STATE
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return {str(t): Seen(str(e["updated"]), parse_utc(str(e["checked_at"]), str(path)))
+                for t, e in document["tables"].items()}
+    except FileNotFoundError:
+        return {}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("%s cannot be read (%s): every landed SSB table is asked about on its own", path, exc)
+        return {}
+
+
+def record_seen(landing: LandingZone, updated: Mapping[str, str], at: dt.datetime | None) -> None:
+    """Record SSB's `updated` per table as asked at `at`. What was seen later (the sensor's check, another
+    run's) is kept; the file is replaced whole, never half-written."""
+    if at is None or not updated:
+        return
+    state = read_check_state(landing)
+    merged = dict(state)
+    for table_id, stamp in updated.items():
+        if table_id not in state or state[table_id].at <= at:
+            merged[table_id] = Seen(stamp, at)
+    if merged == state:
+        return
+    path = landing.root / "ssb" / CHECK_STATE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {"about": "per SSB table: its `updated` as last seen and SSB's time when it was asked "
+                         "(ingestion/ssb.py check_ssb); delete the file to have every table asked on its own",
+                "tables": {t: {"updated": e.updated, "checked_at": format_utc(e.at)} for t, e in sorted(merged.items())}}
+    tmp = path.with_name(f".{CHECK_STATE}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
 @dataclass(frozen=True)
 class RefreshResult:
     table_id: str
@@ -523,20 +845,34 @@ class RefreshResult:
     cells_requested: int
     landing_path: Path
     dropped_codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    metadata_requests: int = 0
 
 
-def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, spec: TableSpec) -> RefreshResult:
+def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, spec: TableSpec,
+                  check: SsbCheck | None = None) -> RefreshResult:
     """Fetch a new vintage of one table, or nothing if SSB's `updated` is unchanged.
 
-    An unchanged table costs exactly one call (table info).
+    `check` is the run's one change check for all tables (`check_ssb`): a table it found current costs
+    nothing here, a changed one its metadata and data. Without it the table asks on its own (one
+    table-info call). The vintage is named from the metadata's `updated`, which comes with the metadata.
     """
-    info = client.table_info(spec.table_id)
-    vintage = vintage_from_updated(info.updated)
-    if landing.has_vintage("ssb", spec.table_id, vintage):
-        return RefreshResult(spec.table_id, vintage, info.updated, False, 0, 0,
-                             landing.vintage_dir("ssb", spec.table_id, vintage))
+    if check is None:
+        check = check_ssb(client, landing, [spec.table_id], listing=False)
+    if spec.table_id in check.current:
+        vintage = check.current[spec.table_id]
+        path = landing.vintage_dir("ssb", spec.table_id, vintage)
+        return RefreshResult(spec.table_id, vintage, _landed_updated(path), False, 0, 0, path)
     fetched_at = utc_now()
     metadata = client.metadata(spec.table_id)
+    if metadata.updated is None:
+        raise SsbError(f"table {spec.table_id}: its metadata has no 'updated', which names the vintage "
+                       f"({client.base_url}/tables/{spec.table_id}/metadata)")
+    vintage = vintage_from_updated(metadata.updated)
+    if landing.has_vintage("ssb", spec.table_id, vintage):
+        # SSB's catalogue ran ahead of (or behind) the table itself: what the metadata names we already hold.
+        record_seen(landing, {spec.table_id: metadata.updated}, check.asked_at)
+        path = landing.vintage_dir("ssb", spec.table_id, vintage)
+        return RefreshResult(spec.table_id, vintage, metadata.updated, False, 0, 0, path, metadata_requests=1)
     check_selection(metadata, spec)
     periods = specs.periods_for(metadata)
     if not periods:
@@ -551,11 +887,10 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
     requests = client.plan(spec.table_id, selection)
     base = client.base_url
     payloads = [
-        Payload("table.json", f"{base}/tables/{spec.table_id}", "GET", (("lang", client.lang),), None, info.raw, fetched_at),
         Payload("metadata.json", f"{base}/tables/{spec.table_id}/metadata", "GET", (("lang", client.lang),), None,
                 metadata.raw, fetched_at),
     ]
-    from_snapshot = [info.from_snapshot, metadata.from_snapshot]
+    from_snapshot = [metadata.from_snapshot]
     for n, request in enumerate(requests, start=1):
         response = client.fetch(request)
         from_snapshot.append(response.from_snapshot)
@@ -580,14 +915,24 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
                 f"table {spec.table_id}: data request {n} of {len(requests)} answered something we cannot use: "
                 f"{exc}. Nothing was landed or loaded; the answers are kept in {kept}; the next run fetches again."
             ) from exc
+    time_codes = metadata.time_variable().values
     path = landing.write_vintage(
-        "ssb", spec.table_id, vintage, payloads, source_updated=info.updated,
-        extra={"label": info.label, "first_period": info.first_period, "last_period": info.last_period,
+        "ssb", spec.table_id, vintage, payloads, source_updated=metadata.updated,
+        extra={"label": metadata.label, "first_period": time_codes[0] if time_codes else None,
+               "last_period": time_codes[-1] if time_codes else None,
                "dropped_codes": {k: list(v) for k, v in dropped.items()},
+               "change_check": check.how_for(spec.table_id),
                "origin": "snapshot" if all(from_snapshot) else "live"},
     )
-    return RefreshResult(spec.table_id, vintage, info.updated, True, len(requests),
-                         sum(r.cells for r in requests), path, dropped)
+    record_seen(landing, {spec.table_id: metadata.updated}, check.asked_at)
+    return RefreshResult(spec.table_id, vintage, metadata.updated, True, len(requests),
+                         sum(r.cells for r in requests), path, dropped, metadata_requests=1)
+
+
+def _landed_updated(vintage_dir: Path) -> str:
+    """SSB's `updated` as the vintage's manifest recorded it (no need to re-hash the payloads for that)."""
+    manifest = json.loads((vintage_dir / "manifest.json").read_text(encoding="utf-8"))
+    return str(manifest.get("source_updated") or "")
 
 
 # -- doctor: does the configuration match the live metadata? ---------------------------------------

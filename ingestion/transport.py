@@ -7,17 +7,24 @@ and record/replay against a snapshot directory.
 Snapshot layout (documented in snapshots/README.md):
 
     <snapshot_dir>/<host>/<path>/<METHOD>-<key>.json
+    <snapshot_dir>/<host>/recorded_at.json
 
 where <key> is the first 16 hex digits of sha256 over the canonical request
-(method, URL without query, sorted query pairs, canonical JSON body). The file
+(method, URL without query, sorted query pairs, canonical JSON body, and the
+conditional headers If-None-Match / If-Modified-Since when sent). The file
 holds the request (for humans and for the miss message) and the response:
-status, the headers we use, and the body as text.
+status (304 included), the headers we use, and the body as text.
+`recorded_at.json` says when the host was recorded: in replay the source's
+clock stands still at that moment (`Transport.now`), so a question that
+depends on the time ("tables updated in the past N days") is asked the same
+way on every replay and finds its recorded answer.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -35,7 +42,11 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "styringsdata/0.1 (+https://github.com/styringsdata; municipal indicator pipeline)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-KEPT_HEADERS = ("content-type", "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-policy")
+KEPT_HEADERS = ("content-type", "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-policy",
+                "etag", "last-modified", "content-length")
+# Headers that change the answer (a 304 instead of the body): part of the snapshot key when sent.
+CONDITIONAL_HEADERS = ("if-none-match", "if-modified-since")
+RECORDED_AT = "recorded_at.json"
 
 
 class SourceMode(str, Enum):
@@ -79,7 +90,13 @@ class Request:
         text = f"{self.method} {self.full_url()}"
         if self.json_body is not None:
             text += f" body={canonical_json(self.json_body)[:300]}"
+        for name, value in self.conditions():
+            text += f" {name}: {value}"
         return text
+
+    def conditions(self) -> tuple[tuple[str, str], ...]:
+        """The conditional headers sent (If-None-Match, If-Modified-Since), lower-cased and sorted."""
+        return tuple(sorted((k.lower(), v) for k, v in self.headers if k.lower() in CONDITIONAL_HEADERS))
 
 
 @dataclass(frozen=True)
@@ -111,15 +128,15 @@ def canonical_json(body: Any) -> str:
 
 
 def request_key(request: Request) -> str:
-    canonical = "\n".join(
-        [
-            request.method.upper(),
-            request.url,
-            encode_query(sorted(request.params)),
-            "" if request.json_body is None else canonical_json(request.json_body),
-        ]
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+    parts = [
+        request.method.upper(),
+        request.url,
+        encode_query(sorted(request.params)),
+        "" if request.json_body is None else canonical_json(request.json_body),
+    ]
+    # Only when sent, so every unconditional request keeps the key it always had.
+    parts += [f"{name}: {value}" for name, value in request.conditions()]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
 class Clock(Protocol):
@@ -239,6 +256,24 @@ class SnapshotStore:
         return Response(status=response["status"], body=body,
                         headers=response.get("headers", {}), url=request.full_url(), from_snapshot=True)
 
+    def recorded_at(self, host: str) -> dt.datetime | None:
+        """When this host's answers were recorded; None for a snapshot that does not say."""
+        path = self.root / host / RECORDED_AT
+        try:
+            text = json.loads(path.read_text(encoding="utf-8"))["recorded_at"]
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise TransportError(f"{path}: expected {{\"recorded_at\": \"<ISO-8601 time>\"}} ({exc})") from exc
+        return parse_utc(text, str(path))
+
+    def mark_recorded(self, host: str, moment: dt.datetime) -> None:
+        path = self.root / host / RECORDED_AT
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"recorded_at": format_utc(moment)}) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
     def save(self, request: Request, response: Response) -> Path:
         path = self.path_for(request)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -248,6 +283,7 @@ class SnapshotStore:
                 "url": request.url,
                 "params": [list(p) for p in request.params],
                 "json": request.json_body,
+                **({"headers": dict(request.conditions())} if request.conditions() else {}),
             },
             "response": {
                 "status": response.status,
@@ -259,6 +295,22 @@ class SnapshotStore:
         tmp.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
         tmp.replace(path)
         return path
+
+
+def parse_utc(text: str, where: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (AttributeError, ValueError) as exc:
+        raise TransportError(f"{where}: {text!r} is not an ISO-8601 time") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def format_utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def system_utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def _body_field(body: bytes) -> dict[str, str]:
@@ -288,6 +340,7 @@ class Transport:
         timeout: float = 60.0,
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
+        wall_clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.mode = SourceMode(mode)
         if self.mode in (SourceMode.REPLAY, SourceMode.RECORD) and snapshot_dir is None:
@@ -297,11 +350,25 @@ class Transport:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.clock = clock or SystemClock()
+        # Calendar time where the sources' answers depend on it; `clock` above only measures intervals.
+        self.wall_clock = wall_clock or system_utc_now
+        self._marked: set[str] = set()
         self.stats = TransportStats()
         self._limiters = {host: RateLimiter(n, w, self.clock) for host, (n, w) in (rate_limits or {}).items()}
 
+    def now(self, host: str) -> dt.datetime | None:
+        """The time on the source's side: the wall clock live; in replay the moment the host's snapshot was
+        recorded (a recorded world does not move on), or None when the snapshot does not say."""
+        if self.mode is SourceMode.REPLAY:
+            assert self.store is not None
+            return self.store.recorded_at(host)
+        return self.wall_clock()
+
     def get(self, url: str, params: Sequence[tuple[str, str]] = (), headers: Mapping[str, str] | None = None) -> Response:
         return self.send(Request("GET", url, tuple(params), None, tuple((headers or {}).items())))
+
+    def head(self, url: str, params: Sequence[tuple[str, str]] = (), headers: Mapping[str, str] | None = None) -> Response:
+        return self.send(Request("HEAD", url, tuple(params), None, tuple((headers or {}).items())))
 
     def post(self, url: str, json_body: Any, params: Sequence[tuple[str, str]] = (),
              headers: Mapping[str, str] | None = None) -> Response:
@@ -321,6 +388,9 @@ class Transport:
         if self.mode is SourceMode.RECORD:
             assert self.store is not None
             self.store.save(request, response)
+            if host not in self._marked:  # the moment this recording of the host began
+                self.store.mark_recorded(host, self.wall_clock())
+                self._marked.add(host)
         return self._check(request, response)
 
     def _send_with_retries(self, request: Request, host: str) -> Response:
@@ -371,6 +441,8 @@ class Transport:
     def _check(self, request: Request, response: Response) -> Response:
         if 200 <= response.status < 300:
             return response
+        if response.status == 304 and request.conditions():
+            return response  # Not Modified: the answer a conditional request asks for, not an error
         detail = _error_detail(response)
         raise HttpError(f"{request.describe()} answered HTTP {response.status}{detail}", response)
 

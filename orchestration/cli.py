@@ -11,6 +11,11 @@
     styringsdata report         rebuild the newest quality report from the work file (--send to e-mail it;
                                 --audience makrogruppen for the macro group's report)
     styringsdata doctor [--live]   does the configuration match the sources? (snapshots, or the live APIs)
+
+Exit codes: 0 done; 1 the run failed (or the report's mail was not sent; for `registry check`: the file
+would be rejected); 2 a setting or argument is wrong, or there is nothing to report on; 3 no network for
+live mode; 4 busy: another run holds the data directory (`run`), or a run is writing the work file
+(`report`: try again when it has finished); 5 out of disk space (the message names the path).
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import sys
 from typing import Sequence
 
 LIVE_HOSTS = ("data.ssb.no",)
+EXIT_BUSY = 4
+EXIT_DISK_FULL = 5
 
 
 def check_reachable(hosts: Sequence[str], timeout: float = 5.0) -> str | None:
@@ -48,19 +55,13 @@ def _run(args: argparse.Namespace) -> int:
             print(f"styringsdata: {problem}", file=sys.stderr)
             return 3
 
-    from orchestration.settings import Settings
-
-    try:  # before anything is imported or built: a wrong setting (a retired home municipality) stops here
-        settings = Settings.from_env()
-    except ValueError as exc:
-        print(f"styringsdata: not started: {exc}", file=sys.stderr)
-        return 2
-
     import dagster as dg
 
     from orchestration.definitions import defs
-
     from orchestration.lib.home import member_name
+    from orchestration.settings import Settings
+
+    settings = Settings.from_env()  # main() has checked every setting, the home municipality included
 
     print(f"styringsdata: source mode {mode}; home municipality {settings.home_municipality} "
           f"{member_name(settings.home_municipality)}; work file {settings.work_db}")
@@ -73,21 +74,32 @@ def _run(args: argparse.Namespace) -> int:
             return _run_job(defs, instance, settings)
     except LockHeld as exc:
         print(f"styringsdata: not started: {exc}", file=sys.stderr)
-        return 4
+        return EXIT_BUSY
 
 
 def _run_job(defs, instance, settings) -> int:
+    import dagster as dg
+
+    from orchestration.lib.failures import disk_full, disk_full_line, fullest, step_failures
+
     result = defs.resolve_job_def("full_refresh").execute_in_process(instance=instance, raise_on_error=False)
     if not result.success:
-        failures = []
-        for event in result.all_events:
-            if event.is_step_failure and event.step_failure_data:
-                error = event.step_failure_data.error
-                failures.append(f"step {event.step_key} failed: {error.message.strip() if error else ''}")
+        failures = step_failures(result.all_events)
         for line in failures:
             print(f"styringsdata: {line}", file=sys.stderr)
-        print("styringsdata: run failed; the published warehouse was not changed.", file=sys.stderr)
-        report_failed_run(result.run_id, instance, settings, "; ".join(failures) or "the run failed")
+        published = any(e.asset_key == dg.AssetKey(["published", "warehouse"])
+                        for e in result.get_asset_materialization_events())
+        if published:
+            print(f"styringsdata: run failed after publishing {settings.warehouse} (the publication is whole); "
+                  "the next run finishes what is missing", file=sys.stderr)
+        else:
+            print("styringsdata: run failed; the published warehouse was not changed.", file=sys.stderr)
+            report_failed_run(result.run_id, instance, settings, "; ".join(failures) or "the run failed")
+        full = [line.split(" failed: ", 1)[-1] for line in failures if disk_full(line)]
+        if full:
+            cause = full[0] if "/" in full[0] else \
+                f"{full[0]} ({fullest([settings.work_db, settings.warehouse, settings.reports_dir, settings.landing_dir])})"
+            print(f"styringsdata: {disk_full_line(cause)}", file=sys.stderr)
         return 1
     summarise(result, settings)
     return 0
@@ -98,34 +110,76 @@ def report_failed_run(run_id: str, instance, settings, reason: str) -> None:
     from orchestration.defs.quality import read_gate_result
     from orchestration.defs.resources import run_started_at
     from orchestration.lib import report_delivery
+    from orchestration.lib.lock import run_lock_path
     from orchestration.lib.report import RunInfo
 
     run = RunInfo(run_id=run_id, started_at=run_started_at(instance, run_id), outcome="held_back",
                   reason=reason, home_municipality=settings.home_municipality)
     for line in report_delivery.report_failed_run(settings.work_db, settings.reports_dir, run,
                                                   read_gate_result(settings.reports_dir, run_id), settings.mail,
+                                                  lock_path=run_lock_path(settings.data_dir),
                                                   number_style=settings.number_format):
         print(f"styringsdata: {line}", file=sys.stderr)
 
 
 def _report(args: argparse.Namespace) -> int:
+    """Rebuild the report of what the work file holds, labelled with the run that made it.
+
+    Reads a private copy of the work file taken while no run writes, so a run is never blocked or failed
+    by this (exit 4 while a run is writing). When the publication in the warehouse never got its report
+    (its run was stopped first), that is the report written, not the previous run's again.
+    """
     import dataclasses
 
+    import duckdb
+
     from orchestration.defs.quality import read_gate_result
-    from orchestration.lib.report import latest_context
+    from orchestration.lib import build_state, work_file
+    from orchestration.lib.lock import LockHeld, run_lock_path, shared_lock
+    from orchestration.lib.report import RunInfo, latest_context
     from orchestration.lib.report_delivery import deliver
     from orchestration.settings import Settings
 
     settings = Settings.from_env()
-    run = latest_context(settings.reports_dir)
-    if run is None:
-        print(f"styringsdata: no report in {settings.reports_dir} yet; run `styringsdata run` first", file=sys.stderr)
+    lock_path = run_lock_path(settings.data_dir)
+    try:
+        with work_file.readable(settings.work_db, lock_path, state_path=settings.build_state_path) as copy:
+            state = build_state.parse(copy.state, settings.build_state_path)
+            latest = latest_context(settings.reports_dir)
+            if state is not None and not state.built and (latest is None or latest.run_id != state.run_id):
+                print(f"styringsdata: the work file holds the unfinished build of run {state.run_id} (that run was "
+                      "stopped or failed): its figures are no publication and there is nothing to report on until "
+                      "the next run has finished it", file=sys.stderr)
+                return 2
+            unreported = build_state.unreported_publication(state)
+            run = RunInfo(run_id=state.published_by, started_at=state.published_run_started_at,
+                          outcome="published", published_path=str(settings.warehouse),
+                          home_municipality=settings.home_municipality) if unreported else latest
+            if run is None:
+                print(f"styringsdata: no report in {settings.reports_dir} yet; run `styringsdata run` first",
+                      file=sys.stderr)
+                return 2
+            # The report is for today's home member, whatever member the run behind it was for.
+            run = dataclasses.replace(run, home_municipality=settings.home_municipality)
+            delivery = deliver(copy.work_db, settings.reports_dir, run,
+                               read_gate_result(settings.reports_dir, run.run_id), settings.mail if args.send else None,
+                               audiences=(args.audience,), number_style=settings.number_format)
+    except LockHeld as exc:
+        print(f"styringsdata: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except FileNotFoundError as exc:
+        print(f"styringsdata: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
-    # The report is for today's home member, whatever member the run behind it was for.
-    run = dataclasses.replace(run, home_municipality=settings.home_municipality)
-    delivery = deliver(settings.work_db, settings.reports_dir, run, read_gate_result(settings.reports_dir, run.run_id),
-                       settings.mail if args.send else None, audiences=(args.audience,),
-                       number_style=settings.number_format)
+    except duckdb.Error as exc:
+        print(f"styringsdata: cannot read the work file {settings.work_db} ({' '.join(str(exc).split())}); the next "
+              "run moves a damaged work file aside and rebuilds it from the landing zone", file=sys.stderr)
+        return 2
+    if unreported:
+        try:
+            with shared_lock(lock_path, "record that the report was written", wait=10):
+                build_state.mark_reported(settings.build_state_path, run.run_id)
+        except LockHeld:
+            pass  # a run started meanwhile: it writes this report once more, which does no harm
     for line in delivery.log_lines:
         print(f"styringsdata: {line}")
     return 0 if not delivery.mail_failed else 1
@@ -186,7 +240,7 @@ def _registry_check(args: argparse.Namespace) -> int:
     # The municipality codes the last run checked against, from a file that run wrote: the work file
     # itself may be held by a run's writer, and a reader would block that writer.
     snapshot = settings.data_dir / REFERENCE_SNAPSHOT
-    rules = [IndicatorRule(i.indicator_id, i.route, i.unit) for i in load_catalogue()]
+    rules = [IndicatorRule(i.indicator_id, i.route, i.unit) for i in load_catalogue(settings.catalogue_path)]
     try:
         reference = read_reference_snapshot(snapshot, rules, max_bytes=settings.registry_max_bytes)
     except FileNotFoundError:
@@ -283,7 +337,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     doctor.add_argument("--live", action="store_true", help="ask SSB, KLASS, FHI and Miljødirektoratet, not the snapshots")
     doctor.set_defaults(handler=_doctor)
     args = parser.parse_args(argv)
-    return args.handler(args)
+    from orchestration.lib.failures import disk_full_line, is_disk_full_error
+    from orchestration.settings import Settings, SettingsError
+
+    try:
+        Settings.from_env()  # every setting checked before anything starts
+    except SettingsError as exc:
+        print(f"styringsdata: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return args.handler(args)
+    except Exception as exc:
+        if not is_disk_full_error(exc):
+            raise
+        where = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.filename else \
+            " ".join(str(exc).split())
+        print(f"styringsdata: {disk_full_line(where)}", file=sys.stderr)
+        return EXIT_DISK_FULL
 
 
 if __name__ == "__main__":

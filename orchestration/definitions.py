@@ -1,16 +1,21 @@
-"""The Dagster code location: `dagster dev -w workspace.yaml` or `styringsdata run`."""
+"""The Dagster code location: `dagster dev -w workspace.yaml` or `styringsdata run`.
+
+The Definitions are built when first asked for (`defs`, or Dagster loading the @dg.definitions function), not at
+import: building them prepares the dbt manifest, which may run `dbt parse`.
+"""
 
 from __future__ import annotations
 
+import functools
+
 import dagster as dg
 from orchestration.defs.asss_inputs import asss_input_assets
-from orchestration.defs.dbt import dbt_resource, styringsdata_dbt_models
+from orchestration.defs.dbt import dbt_models, dbt_resource, ensure_manifest
 from orchestration.defs.fhi import fhi_nokkel
 from orchestration.defs.files import kommune_nm_ranks, miljodirektoratet_emissions
 from orchestration.defs.freshness import source_freshness_checks
 from orchestration.defs.jobs import audit_and_publish, full_refresh, kostra_refresh
 from orchestration.defs.klass import klass_kostra_groups, klass_municipality_changes
-from orchestration.defs.publish import published_warehouse
 from orchestration.defs.quality import quality_gate
 from orchestration.defs.registry import registry_values
 from orchestration.defs.report import quality_report
@@ -32,20 +37,39 @@ ssb_bookkeeping = [
                  description="One row per loaded SSB table vintage: label, SSB's updated, periods, rows."),
 ]
 
-defs = dg.Definitions(
-    assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, klass_kostra_groups, fhi_nokkel,
-            miljodirektoratet_emissions,
-            *asss_input_assets,
-            kommune_nm_ranks, registry_values, styringsdata_dbt_models, published_warehouse, quality_report],
-    asset_checks=[quality_gate, source_freshness_checks],
-    jobs=[full_refresh, kostra_refresh, audit_and_publish],
-    schedules=build_schedules(SETTINGS),
-    sensors=build_sensors(SETTINGS),
-    resources={
-        "pipeline": PipelineResource(),
-        "dbt": dbt_resource(),
-    },
-    # One process per run: SSB's rate limit is counted by one limiter, and the
-    # DuckDB work file has one writer.
-    executor=dg.in_process_executor,
-)
+
+@functools.cache
+def build_defs() -> dg.Definitions:
+    ensure_manifest(SETTINGS)
+    from orchestration.defs.publish import published_warehouse  # reads the manifest's marts at import
+
+    return _definitions(dbt_models(), published_warehouse)
+
+
+@dg.definitions
+def styringsdata() -> dg.Definitions:
+    return build_defs()
+
+
+def __getattr__(name: str) -> dg.Definitions:
+    if name == "defs":  # `from orchestration.definitions import defs` builds them on first use
+        return build_defs()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _definitions(dbt_assets: dg.AssetsDefinition, published_warehouse: dg.AssetsDefinition) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, klass_kostra_groups, fhi_nokkel,
+                miljodirektoratet_emissions, *asss_input_assets, kommune_nm_ranks, registry_values, dbt_assets, published_warehouse, quality_report],
+        asset_checks=[quality_gate, source_freshness_checks],
+        jobs=[full_refresh, kostra_refresh, audit_and_publish],
+        schedules=build_schedules(SETTINGS),
+        sensors=build_sensors(SETTINGS),
+        resources={
+            "pipeline": PipelineResource(),
+            "dbt": dbt_resource(),
+        },
+        # One process per run: SSB's rate limit is counted by one limiter, and the
+        # DuckDB work file has one writer.
+        executor=dg.in_process_executor,
+    )

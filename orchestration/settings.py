@@ -5,19 +5,25 @@ The README's configuration table mirrors `SETTINGS`; change both together.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Mapping
 
 from ingestion.transport import SourceMode
-from orchestration.lib.home import check_home_municipality
+from orchestration.lib.home import HomeMunicipalityError, check_home_municipality
+from orchestration.lib.home import form_problem as home_form_problem
 from orchestration.lib.mail import MailSettings
 from orchestration.lib.numbers import NUMBER_FORMATS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # The one default of the home municipality (Asker); dbt, the gate, the reports and the mail get it from here.
 DEFAULT_HOME_MUNICIPALITY = "3203"
+# The dbt project: models, and the seeds product code also reads (the catalogue, the need areas). The one place
+# that knows where it is; code reaches it through Settings, never by a path of its own.
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 # (variable, default, meaning) -- the README table is generated from the same words.
 SETTINGS: tuple[tuple[str, str, str], ...] = (
@@ -45,6 +51,9 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("STYRINGSDATA_AUTOMATION", "off",
      "on: schedules and sensors start running when Dagster's daemon starts (dagster dev); off: they are listed, "
      "stopped, and can be switched on in the UI."),
+    ("STYRINGSDATA_RUN_LOCK_WAIT", "3600",
+     "Seconds a run started by Dagster (UI, schedule, sensor) waits for another run on the same data directory "
+     "to finish before it gives up naming it; `styringsdata run` does not wait for another run."),
     ("STYRINGSDATA_REBUILD", "off",
      "on: run dbt, the gate and publish even when no source loaded anything new (off: such runs skip them "
      "when today's build of the same project is already published)."),
@@ -80,10 +89,105 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+class SettingsError(ValueError):
+    """A setting with a value it cannot have; the message names the variable, the value and the expected form."""
+
+
+def _positive_seconds(text: str) -> str | None:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    return None if math.isfinite(value) and value > 0 else "expected a number of seconds greater than 0 (e.g. 60)"
+
+
+def _seconds_or_zero(text: str) -> str | None:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    return None if math.isfinite(value) and value >= 0 else "expected a number of seconds, 0 or more (e.g. 3600)"
+
+
+def _whole_bytes(text: str) -> str | None:
+    return None if text.isdigit() and int(text) > 0 else \
+        "expected a whole number of bytes greater than 0 (e.g. 20971520 for 20 MiB)"
+
+
+def _per_minute(text: str) -> str | None:
+    return None if text.isdigit() and int(text) >= 1 else "expected a whole number >= 1"
+
+
+def _port(text: str) -> str | None:
+    return None if text.isdigit() and 1 <= int(text) <= 65535 else "expected a port number from 1 to 65535"
+
+
+def _on_off_form(text: str) -> str | None:
+    return None if text.strip().lower() in ("on", "off") else "expected on or off"
+
+
+def _mode(text: str) -> str | None:
+    return None if text in {m.value for m in SourceMode} else "expected replay, live or record"
+
+
+
+
+def _number_format_form(text: str) -> str | None:
+    return None if text.strip().lower() in NUMBER_FORMATS else f"expected {' or '.join(NUMBER_FORMATS)}"
+
+
+def _not_a_directory(text: str) -> str | None:
+    path = _resolve(text, PROJECT_ROOT)
+    return "expected a file path, but that is a directory" if path.is_dir() else None
+
+
+def _a_directory_or_nothing(text: str) -> str | None:
+    path = _resolve(text, PROJECT_ROOT)
+    return "expected a directory, but that is a file" if path.exists() and not path.is_dir() else None
+
+
+# How each variable's value must look; checked before anything starts (`validate_environment`).
+# Checks of how the settings fit together (mail recipients, the CA file) are in MailSettings.from_env.
+FORMS: dict[str, Callable[[str], str | None]] = {
+    "STYRINGSDATA_DATA_DIR": _a_directory_or_nothing,
+    "STYRINGSDATA_SOURCE_MODE": _mode,
+    "STYRINGSDATA_SNAPSHOT_DIR": _a_directory_or_nothing,
+    "STYRINGSDATA_WORK_DB": _not_a_directory,
+    "STYRINGSDATA_WAREHOUSE": _not_a_directory,
+    "STYRINGSDATA_HOME_MUNICIPALITY": home_form_problem,  # membership and successors: check_home_municipality
+    "STYRINGSDATA_SSB_REQUESTS_PER_MINUTE": _per_minute,
+    "STYRINGSDATA_HTTP_TIMEOUT": _positive_seconds,
+    "STYRINGSDATA_REGISTRY_INBOX": _a_directory_or_nothing,
+    "STYRINGSDATA_QUARANTINE": _a_directory_or_nothing,
+    "STYRINGSDATA_REGISTRY_SEED": _a_directory_or_nothing,
+    "STYRINGSDATA_REGISTRY_MAX_BYTES": _whole_bytes,
+    "STYRINGSDATA_AUTOMATION": _on_off_form,
+    "STYRINGSDATA_RUN_LOCK_WAIT": _seconds_or_zero,
+    "STYRINGSDATA_REBUILD": _on_off_form,
+    "STYRINGSDATA_SMTP_PORT": _port,
+    "STYRINGSDATA_SMTP_TIMEOUT": _positive_seconds,
+    "STYRINGSDATA_NUMBER_FORMAT": _number_format_form,
+}
+
+
+def validate_environment(env: Mapping[str, str]) -> None:
+    """Raise SettingsError naming every variable whose value has the wrong form (all of them, in one line)."""
+    problems = []
+    for name, check in FORMS.items():
+        value = env.get(name)
+        if value is None:
+            continue
+        problem = check(value)
+        if problem:
+            problems.append(f"{name}={value!r}: {problem}")
+    if problems:
+        raise SettingsError("; ".join(problems))
+
+
 def _pg_identifier(value: str, name: str) -> str:
     # Lower case and short enough for the suffixed staging names (PostgreSQL cuts names at 63 bytes).
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,49}", value):
-        raise ValueError(f"{name}={value!r}: expected a lower-case PostgreSQL name of at most 50 characters "
+        raise SettingsError(f"{name}={value!r}: expected a lower-case PostgreSQL name of at most 50 characters "
                          "(letters, digits, _)")
     return value
 
@@ -94,7 +198,7 @@ def _seconds(value: str, name: str) -> float:
     except ValueError:
         seconds = -1.0
     if not seconds >= 0:
-        raise ValueError(f"{name}={value!r}: expected a number of seconds >= 0")
+        raise SettingsError(f"{name}={value!r}: expected a number of seconds >= 0")
     return seconds
 
 
@@ -104,14 +208,14 @@ def _resolve(path: str, base: Path) -> Path:
 
 
 def _on_off(value: str, name: str) -> bool:
-    if value.strip().lower() not in ("on", "off"):
-        raise ValueError(f"{name}={value!r}: expected on or off")
+    if _on_off_form(value):
+        raise SettingsError(f"{name}={value!r}: expected on or off")
     return value.strip().lower() == "on"
 
 
 def _number_format(value: str) -> str:
     if value.strip().lower() not in NUMBER_FORMATS:
-        raise ValueError(f"STYRINGSDATA_NUMBER_FORMAT={value!r}: expected {' or '.join(NUMBER_FORMATS)}")
+        raise SettingsError(f"STYRINGSDATA_NUMBER_FORMAT={value!r}: expected {' or '.join(NUMBER_FORMATS)}")
     return value.strip().lower()
 
 
@@ -149,6 +253,7 @@ class Settings:
     postgres_schema: str = "styringsdata"
     postgres_reader_role: str = "styringsdata_reader"
     postgres_swap_wait: float = 300.0
+    run_lock_wait: float = 3600.0
 
     @property
     def landing_dir(self) -> Path:
@@ -169,22 +274,33 @@ class Settings:
 
     @property
     def dbt_project_dir(self) -> Path:
-        return PROJECT_ROOT / "dbt_project"
+        return DBT_PROJECT_DIR
+
+    @property
+    def seeds_dir(self) -> Path:
+        return self.dbt_project_dir / "seeds"
+
+    @property
+    def catalogue_path(self) -> Path:
+        """The indicator catalogue (written by tools/derive.py): ids, routes and units the registry checks against."""
+        return self.seeds_dir / "catalogue_indicators.csv"
 
     @classmethod
     def from_env(cls, environ: "os._Environ[str] | dict[str, str] | None" = None) -> "Settings":
         env = os.environ if environ is None else environ
+        validate_environment(env)
         data_dir = _resolve(env.get("STYRINGSDATA_DATA_DIR", "data"), PROJECT_ROOT)
-        mode = env.get("STYRINGSDATA_SOURCE_MODE", "replay")
-        try:
-            source_mode = SourceMode(mode)
-        except ValueError:
-            raise ValueError(f"STYRINGSDATA_SOURCE_MODE={mode!r}: expected replay, live or record") from None
+        source_mode = SourceMode(env.get("STYRINGSDATA_SOURCE_MODE", "replay"))
         rate = env.get("STYRINGSDATA_SSB_REQUESTS_PER_MINUTE", "30")
-        if not rate.isdigit() or int(rate) < 1:
-            raise ValueError(f"STYRINGSDATA_SSB_REQUESTS_PER_MINUTE={rate!r}: expected a whole number >= 1")
-        home = check_home_municipality(env.get("STYRINGSDATA_HOME_MUNICIPALITY", DEFAULT_HOME_MUNICIPALITY),
-                                       data_dir / "landing")
+        try:  # an ASSS member, or the successor of a retired code named (KLASS lineage)
+            home = check_home_municipality(env.get("STYRINGSDATA_HOME_MUNICIPALITY", DEFAULT_HOME_MUNICIPALITY),
+                                           data_dir / "landing")
+        except HomeMunicipalityError as exc:
+            raise SettingsError(str(exc)) from None
+        try:
+            mail = MailSettings.from_env(env)
+        except ValueError as exc:  # MailConfigError: already names the variable
+            raise SettingsError(str(exc)) from None
         return cls(
             data_dir=data_dir,
             source_mode=source_mode,
@@ -203,7 +319,7 @@ class Settings:
                                              "STYRINGSDATA_REGISTRY_SETTLE_SECONDS"),
             rebuild=_on_off(env.get("STYRINGSDATA_REBUILD", "off"), "STYRINGSDATA_REBUILD"),
             automation=_on_off(env.get("STYRINGSDATA_AUTOMATION", "off"), "STYRINGSDATA_AUTOMATION"),
-            mail=MailSettings.from_env(env),
+            mail=mail,
             number_format=_number_format(env.get("STYRINGSDATA_NUMBER_FORMAT", "en")),
             postgres_url=env.get("STYRINGSDATA_POSTGRES_URL") or None,
             postgres_schema=_pg_identifier(env.get("STYRINGSDATA_POSTGRES_SCHEMA", "styringsdata"),
@@ -212,4 +328,5 @@ class Settings:
                                                 "STYRINGSDATA_POSTGRES_READER_ROLE"),
             postgres_swap_wait=_seconds(env.get("STYRINGSDATA_POSTGRES_SWAP_WAIT", "300"),
                                         "STYRINGSDATA_POSTGRES_SWAP_WAIT"),
+            run_lock_wait=float(env.get("STYRINGSDATA_RUN_LOCK_WAIT", "3600")),
         )

@@ -2,7 +2,7 @@
 
     python snapshots/build.py            # rewrites snapshots/data.ssb.no/...
 
-The pipeline's own clients run in record mode against `ingestion.fake_ssb`,
+The pipeline's own clients run in record mode against `tests.fakes.fake_ssb`,
 so every request the offline run makes has a recorded answer, keyed exactly
 as the transport will look it up. Rerun this after changing
 ingestion/ssb_tables.yaml (regions, years, series).
@@ -30,20 +30,25 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ingestion.fake_fhi import FakeFhi, FakeFhiDimension, FakeFhiTable  # noqa: E402
-from ingestion.fake_ssb import Cell, FakeDimension, FakeSsb, FakeTable  # noqa: E402
+from tests.fakes.fake_fhi import FakeFhi, FakeFhiDimension, FakeFhiTable  # noqa: E402
+from tests.fakes.fake_ssb import Cell, FakeDimension, FakeSsb, FakeTable  # noqa: E402
 from ingestion.fhi import FhiClient, load_fhi_specs  # noqa: E402
 from ingestion.fhi import modified_since, refresh_table as refresh_fhi_table  # noqa: E402
 from ingestion.klass import KlassClient, refresh_kostra_groups  # noqa: E402
 from ingestion.landing import LandingZone  # noqa: E402
-from ingestion.ssb import SsbClient, TableSpec, load_table_specs, refresh_table  # noqa: E402
+from ingestion.ssb import SsbClient, TableSpec, check_ssb, load_table_specs, refresh_table  # noqa: E402
 from ingestion.periods import parse_period  # noqa: E402
 from ingestion.transport import SourceMode, Transport  # noqa: E402
 from ingestion.doctor import run_doctor  # noqa: E402
-from ingestion.seeds import write_seeds  # noqa: E402
+from tools.derive import write as write_derived  # noqa: E402
 
 SNAPSHOT_DIR = ROOT / "snapshots"
 KLASS_FROM = dt.date(2018, 1, 1)
+# The recorded world's clock: after every table's `updated` (updated_for), and where a replay's clock stands
+# (snapshots/<host>/recorded_at.json), so "tables updated in the past N days" has one recorded answer.
+SNAPSHOT_NOW = dt.datetime(2026, 9, 1, 6, 0, tzinfo=dt.timezone.utc)
+# Tables SSB publishes on a working day besides ours: what a pastDays listing also holds.
+SSB_OTHER_TABLES_PER_DAY = 40
 
 # code: (name, first year valid, last year valid, approximate population)
 MUNICIPALITIES: dict[str, tuple[str, int, int, int]] = {
@@ -184,6 +189,16 @@ UNITS = {
     "KOSregnind20000": ("kr", 0), "KOSgrunnskolepoe0000": ("poeng", 1),
     "KOSAG110000": ("kr", 0),
 }
+# Counts per inhabitant for everyone but Asker.
+COUNT_SCALES = {
+    "DeltakereProg1": 0.0008, "Areal": 0.0006, "Bosatte": 0.9, "Sysselsatte": 0.5, "SysselsatteArb": 0.48,
+    "Igangsatte": 0.0015, "NyeBygg4Aar": 0.0015, "OmdispDyrkaDyrkbar": 0.0007, "NettoForbruk": 7.5,
+}
+# A series of a table added to ssb_tables.yaml that this script has no figures for: illustrative figures of its
+# measure kind (README, "Adding a table or an indicator"), so the offline run has something to show.
+DEFAULT_UNITS = {"rate": ("prosent", 1), "count": ("antall", 0)}
+DEFAULT_RATE_LEVEL = (50.0, 10.0)
+DEFAULT_COUNT_SCALE = 0.01
 EXTRA_CATEGORIES = {  # codes the tables hold besides the ones we select, so selection matters
     "KOKartkap0000": [("AGD2", "Brutto driftsresultat")],
     "KOKart0000": [("AGD10", "Brutto driftsutgifter"), ("AGD4", "Korrigerte brutto driftsutgifter")],
@@ -308,24 +323,27 @@ def asker_value(table_id: str, contents: str, year: int, code: str, combo: Mappi
     return series[year], None
 
 
-def generic_value(table_id: str, contents: str, year: int, code: str, combo: Mapping[str, str]) -> Cell:
+def unit(contents: str, measure_kind: str) -> tuple[str, int]:
+    """The unit the fake table declares for a series: a table added to the configuration without figures here
+    gets a plain one by its measure kind, so adding a table needs no edit of this script."""
+    return UNITS.get(contents) or DEFAULT_UNITS[measure_kind]
+
+
+def generic_value(table_id: str, contents: str, year: int, code: str, combo: Mapping[str, str],
+                  measure_kind: str = "rate") -> Cell:
     key = (table_id, contents, year, code, tuple(sorted(combo.items())))
     if table_id == "12143" and combo["KOKartkap0000"] in KAP_LEVELS:
         base, spread = KAP_LEVELS[combo["KOKartkap0000"]]
         return round(base + spread * noise(*key), 1), None
-    if contents in RATE_LEVELS:
-        base, spread = RATE_LEVELS[contents]
-        decimals = UNITS.get(contents, ("", 1))[1]
-        return round(base + spread * noise(*key), decimals), None
+    if contents in RATE_LEVELS or (contents not in COUNT_SCALES and measure_kind == "rate"):
+        base, spread = RATE_LEVELS.get(contents, DEFAULT_RATE_LEVEL)
+        return round(base + spread * noise(*key), unit(contents, measure_kind)[1]), None
     size = population(code)
     growth = 1 + 0.012 * (year - 2018)
     if table_id == "01222":
         quarter = int(combo["Tid"][-1]) - 1 + (contents == "Folketallet11")
         return float(round(size * (growth + 0.003 * quarter + 0.002 * noise(code, year)))), None
-    scale = {
-        "DeltakereProg1": 0.0008, "Areal": 0.0006, "Bosatte": 0.9, "Sysselsatte": 0.5, "SysselsatteArb": 0.48,
-        "Igangsatte": 0.0015, "NyeBygg4Aar": 0.0015, "OmdispDyrkaDyrkbar": 0.0007, "NettoForbruk": 7.5,
-    }[contents]
+    scale = COUNT_SCALES.get(contents, DEFAULT_COUNT_SCALE)
     factor = {"1": 0.5, "2": 0.15, "3": 0.35, "58-63": 0.04, "111-113": 0.3, "121-124": 0.1, "131-136": 0.2,
               "141-146": 0.35, "151-159": 0.05}
     for value in combo.values():
@@ -338,7 +356,7 @@ def generic_value(table_id: str, contents: str, year: int, code: str, combo: Map
     return float(round(value)), None
 
 
-# -- KOSTRA key figures: the Handlingsprogram's service-area tables ------------------
+# -- Key figures: the rows of the Handlingsprogram's service-area KOSTRA tables ---------
 KOSTRA_PUBLISHED = Path(__file__).with_name("kostra_published.csv")
 # Which region and year each published column is (peers are 2022 figures; 2022 codes).
 PUBLISHED_COLUMNS = {"asker_2021": ("3025", 2021), "asker_2022": ("3025", 2022), "baerum_2022": ("3024", 2022),
@@ -408,13 +426,13 @@ def make_cells(spec: TableSpec):
         key = ";".join(f"{var}={combo[var]}" for var in sorted(spec.select))
         series = by_key.get(key)
         if series is None:
-            return generic_value(spec.table_id, contents, year, code, combo)
+            return generic_value(spec.table_id, contents, year, code, combo, spec.measure_kind)
         if series.key_figure and (series.key_figure, code, year) in published:
             return published[(series.key_figure, code, year)]
         asker = asker_value(spec.table_id, contents, year, code, combo)
         if asker is not None:
             return asker
-        return generic_value(spec.table_id, contents, year, code, combo)
+        return generic_value(spec.table_id, contents, year, code, combo, spec.measure_kind)
 
     return cells
 
@@ -454,7 +472,8 @@ def fake_table(spec: TableSpec, specs, updated: str, regions: list[str] | None =
         dims.append(FakeDimension(var, var.lower(), categories, elimination=not var.startswith("KOK")))
     contents = spec.select["ContentsCode"]
     dims.append(FakeDimension("ContentsCode", "statistikkvariabel", [(c, labels.get(c, c)) for c in contents],
-                              role="metric", units={c: {"base": UNITS[c][0], "decimals": UNITS[c][1]} for c in contents}))
+                              role="metric", units={c: dict(zip(("base", "decimals"), unit(c, spec.measure_kind)))
+                                                    for c in contents}))
     periods = table_periods(spec, specs.last_year)
     label = "kvartal" if spec.table_id == "01222" else "periode" if spec.table_id == "08487" else "år"
     dims.append(FakeDimension("Tid", label, [(p, p) for p in periods], role="time"))
@@ -491,7 +510,8 @@ def fake_ssb(specs=None) -> FakeSsb:
     tables = [fake_table(spec, specs, updated_for(spec)) for spec in specs.tables]
     changes = [{"oldCode": o, "oldName": on, "oldShortName": "", "newCode": n, "newName": nn, "newShortName": "",
                 "changeOccurred": d} for o, on, n, nn, d in KLASS_CHANGES]
-    return FakeSsb(tables, klass_changes=changes, kostra_groups=kostra_group_membership(specs))
+    return FakeSsb(tables, klass_changes=changes, kostra_groups=kostra_group_membership(specs),
+                   now=lambda: SNAPSHOT_NOW, unrelated_per_day=SSB_OTHER_TABLES_PER_DAY)
 
 
 # -- FHI (Kommunehelsa) ---------------------------------------------------------
@@ -544,11 +564,26 @@ def fhi_periods(kind: str, last_year: int) -> list[str]:
     return [f"{y}_{y}" for y in range(FIRST_PERIOD_YEAR, last_year + 1)]
 
 
+def default_fhi_shape(table) -> dict:
+    """A table added to fhi_tables.yaml without a shape in FHI_TABLES: the dimensions its indicators pin, each
+    with the pinned code (a `top` pin: a total coded 0), and its measures, so adding an FHI table needs no edit here."""
+    pins: dict[str, list[tuple[str, str]]] = {}
+    for indicator in table.indicators:
+        for code, value in indicator.pin.items():
+            category = ("0", "totalt") if value == "top" else (value, value)
+            if category not in pins.setdefault(code, []):
+                pins[code].append(category)
+    measures = list(dict.fromkeys((i.measure, i.measure) for i in table.indicators))
+    return {"title": table.indicators[0].title, "periods": "single",
+            "dims": [(code, code, categories) for code, categories in pins.items()]
+            + [("MEASURE_TYPE", "Måltall", measures)]}
+
+
 def fake_fhi(specs=None, geo: list[str] | None = None) -> FakeFhi:
     specs = specs or load_fhi_specs()
     tables = []
     for table in specs.tables:
-        shape = FHI_TABLES[table.table_id]
+        shape = FHI_TABLES.get(table.table_id) or default_fhi_shape(table)
         by_pins = {(i.measure, tuple(sorted((k, v) for k, v in i.pin.items() if v != "top"))): i.indicator_id
                    for i in table.indicators}
         geo_codes = geo or [g for g in specs.geo if g in FHI_GEO_NAMES]
@@ -570,13 +605,13 @@ def fake_fhi(specs=None, geo: list[str] | None = None) -> FakeFhi:
             if geo_code != "0" and not valid(geo_code, year):
                 return None  # FHI has no figure for a code in a year it did not exist
             asker = "0220" if year <= 2019 else "3025" if year <= 2023 else "3203"
-            if geo_code == asker and year in FHI_ASKER[indicator]:
+            if geo_code == asker and year in FHI_ASKER.get(indicator, {}):
                 return float(FHI_ASKER[indicator][year])  # on the code valid that year; dbt harmonises it
             if year == specs.last_year and indicator in ("HEL03", "HEL07"):
                 return None  # not yet published: FHI lags a year for register-based figures
             if geo_code in ("0627", "0628", "0711", "1141", "1142", "1129") and indicator == "UTD10":
                 return "k"  # too few pupils in a small municipality: FHI suppresses, inside `value`
-            base, spread = FHI_LEVELS[indicator]
+            base, spread = FHI_LEVELS.get(indicator, DEFAULT_RATE_LEVEL)
             return round(base + spread * noise("fhi", indicator, geo_code, year), 1)
 
         tables.append(FakeFhiTable(table.table_id, shape["title"], "2026-05-04", "2026-05-04T10:15:31.4470513+00:00",
@@ -675,19 +710,74 @@ def _fixed_zip_times(data: bytes) -> bytes:
 
 
 class FileHost:
-    """Serves fixed bytes for one URL, as a web server serving a download does."""
+    """Serves fixed bytes for one URL, as a web server serving a download does.
 
-    def __init__(self, url: str, body: bytes, content_type: str) -> None:
+    With `validators` it sends an ETag and a Last-Modified and answers a conditional request whose
+    validator still matches with 304 and no body (RFC 9110 §13: If-None-Match decides when both are sent);
+    without, it sends neither and always the whole file. Which of the two Miljødirektoratet's server does
+    is not verified (no network here): the bundled snapshot records the first, tests cover both.
+    """
+
+    def __init__(self, url: str, body: bytes, content_type: str, *, validators: bool = True,
+                 last_modified: str = "Sun, 01 Feb 2026 08:00:00 GMT") -> None:
         self.url, self.body, self.content_type = url, body, content_type
+        self.validators = validators
+        self.last_modified = last_modified
+        self.answered: list[tuple[str, int, int]] = []  # (method, status, body bytes) per request
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha256(self.body).hexdigest()[:20] + '"'
+
+    def downloads(self) -> int:
+        """Requests answered with the whole file."""
+        return sum(1 for method, status, size in self.answered if method == "GET" and status == 200 and size)
 
     def __call__(self, request, timeout):
+        response = self._answer(request)
+        self.answered.append((request.method, response.status, len(response.body)))
+        return response
+
+    def _answer(self, request):
         from ingestion.transport import Response
 
         if request.full_url() != self.url:
             return Response(404, b"<html>Side for feilmelding</html>", {"content-type": "text/html"})
+        headers = {"content-type": self.content_type, "content-length": str(len(self.body))}
+        if self.validators:
+            headers.update({"etag": self.etag, "last-modified": self.last_modified})
+            sent = {k.lower(): v for k, v in request.headers}
+            if "if-none-match" in sent:
+                not_modified = self.etag in [t.strip() for t in sent["if-none-match"].split(",")]
+            else:
+                not_modified = sent.get("if-modified-since") == self.last_modified
+            if not_modified:
+                return Response(304, b"", {k: v for k, v in headers.items() if k != "content-length"})
         if request.method == "HEAD":  # what `styringsdata doctor` asks: headers, no body
-            return Response(200, b"", {"content-type": self.content_type})
-        return Response(200, self.body, {"content-type": self.content_type})
+            return Response(200, b"", headers)
+        return Response(200, self.body, headers)
+
+
+def record_change_checks(transport: Transport, landing: LandingZone, specs, fhi_specs, workbook_url: str) -> None:
+    """Record what a later run asks to decide what changed, once everything has landed (`landing`):
+
+    - SSB: the one listing `GET /tables?pastDays=N` (N = 1: in replay the clock stands at the recording) and,
+      for when the last check is unknown or too old, table info per table;
+    - FHI: `table?modifiedAfter=` from the landed vintages;
+    - Miljødirektoratet: the conditional GET with the validators the first download brought (304 when the
+      server keeps them).
+    """
+    from ingestion import miljodirektoratet
+
+    client = SsbClient(transport)
+    check = check_ssb(client, landing, [t.table_id for t in specs.tables])
+    assert check.method == "listing" and not check.changed, check.how
+    for spec in specs.tables:
+        client.table_info(spec.table_id)
+    FhiClient(transport).modified_tables(fhi_specs.source_id, modified_since(landing, fhi_specs))
+    again = miljodirektoratet.refresh(transport, landing, workbook_url)
+    assert not again.changed, again.how
+    print(f"recorded the next run's checks: {check.how}; Miljødirektoratet: {again.how}")
 
 
 class HostSender:
@@ -711,12 +801,13 @@ def build(snapshot_dir: Path = SNAPSHOT_DIR) -> None:
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sender = HostSender({"data.ssb.no": fake_ssb(specs), "statistikk-data.fhi.no": fake_fhi(),
                          "www.miljodirektoratet.no": FileHost(miljodirektoratet.DOWNLOAD_URL, emissions_workbook(), xlsx)})
-    transport = Transport(SourceMode.RECORD, snapshot_dir, sender=sender)
+    transport = Transport(SourceMode.RECORD, snapshot_dir, sender=sender, wall_clock=lambda: SNAPSHOT_NOW)
     client = SsbClient(transport)
     with tempfile.TemporaryDirectory() as tmp:
         landing = LandingZone(Path(tmp))
+        check = check_ssb(client, landing, [t.table_id for t in specs.tables])  # a first run: nothing to ask
         for spec in specs.tables:
-            result = refresh_table(client, landing, specs, spec)
+            result = refresh_table(client, landing, specs, spec, check)
             print(f"{spec.table_id}: {result.data_requests} data request(s), {result.cells_requested} cells")
         klass = KlassClient(transport)
         klass.fetch_changes(KLASS_FROM)
@@ -729,15 +820,17 @@ def build(snapshot_dir: Path = SNAPSHOT_DIR) -> None:
         for table in fhi_specs.tables:
             result = refresh_fhi_table(fhi, landing, fhi_specs, table, modified)
             print(f"FHI {table.table_id} ({table.indicator_id}): {result.vintage}, {result.data_requests} request(s)")
-        fhi.modified_tables(fhi_specs.source_id, modified_since(landing, fhi_specs))  # what the next run asks
         emissions = miljodirektoratet.refresh(transport, landing)
         print(f"Miljødirektoratet: {emissions.rows} rows")
+        record_change_checks(transport, landing, specs, fhi_specs, miljodirektoratet.DOWNLOAD_URL)
         # What `styringsdata doctor` asks besides the above: a HEAD on the workbook and, with the data requests above
         # already recorded, nothing else; its report on these snapshots must be all ok.
         report = run_doctor(transport)
         print(f"doctor: {'all ok' if report.ok else 'NOT OK'} ({len(report.rows)} series)")
-    for path in write_seeds():
-        print(f"wrote {path.relative_to(ROOT)}")
+    written, total = write_derived(ROOT)
+    for relative in written:
+        print(f"wrote {relative}")
+    print(f"derived files: {len(written)} changed, {total - len(written)} already current")
     print(f"recorded {transport.stats.requests} responses under {snapshot_dir}")
 
 

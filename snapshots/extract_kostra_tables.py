@@ -5,7 +5,7 @@
 Run once; the CSV is committed because the seed document is not part of the repo. It holds, per
 key figure, the published values of the seven columns (Asker 2021, Asker 2022, Bærum, Drammen,
 Lillestrøm, ASSS uten Oslo, Kostragruppe 12; the peers are 2022 figures). snapshots/build.py serves
-them from the illustrative KOSTRA key-figure tables, and tests/pipeline/test_kostra_comparison.py
+them in the real SSB tables each key figure comes from (where one is known), and tests/pipeline/test_kostra_comparison.py
 checks the warehouse reproduces them.
 """
 

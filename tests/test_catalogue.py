@@ -7,13 +7,14 @@ from collections import Counter
 from pathlib import Path
 
 from ingestion.catalogue import ROUTES, load_catalogue
+from orchestration.settings import Settings
 from ingestion.fhi import load_fhi_specs
+from ingestion.ssb import load_table_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 APPENDIX = list(csv.DictReader((ROOT / "catalogue" / "appendix_indicators.csv").open(encoding="utf-8")))
 SEED = list(csv.DictReader((ROOT / "dbt_project" / "seeds" / "catalogue_indicators.csv").open(encoding="utf-8")))
-SSB_ROUTES = {r["indicator_id"] for r in csv.DictReader(
-    (ROOT / "dbt_project" / "seeds" / "ssb_indicator_routes.csv").open(encoding="utf-8"))}
+SSB_ROUTES = {r.indicator_id for r in load_table_specs().indicators}
 FILE_ROUTES = {"miljodirektoratet": {"KLI01"}, "kommune_nm": {"INN08", "INN09", "UTD17"}}
 
 
@@ -37,7 +38,8 @@ def test_direction_is_never_defaulted():
 def test_every_indicator_has_exactly_one_route_that_is_implemented():
     fhi = {i.indicator_id for i in load_fhi_specs().indicators}
     implemented = {"ssb": SSB_ROUTES, "fhi": fhi, **FILE_ROUTES}
-    for indicator in load_catalogue():
+    catalogue = load_catalogue(Settings.from_env({}).catalogue_path)
+    for indicator in catalogue:
         assert indicator.route in ROUTES, indicator
         carriers = [route for route, ids in implemented.items() if indicator.indicator_id in ids]
         if indicator.route == "registry":
@@ -45,7 +47,7 @@ def test_every_indicator_has_exactly_one_route_that_is_implemented():
         else:
             assert carriers == [indicator.route], (indicator.indicator_id, carriers)
     assert sum(len(ids) for ids in implemented.values()) + sum(
-        1 for i in load_catalogue() if i.route == "registry") == 88
+        1 for i in catalogue if i.route == "registry") == 88
 
 
 def test_the_documents_own_figures_can_be_recomputed():

@@ -1,5 +1,5 @@
 {#-
-    How the Handlingsprogram adjusts a KOSTRA key figure, read from the marks in its printed name:
+    How the Handlingsprogram adjusts a key figure, read from the marks in its printed name:
     `*)` "Inflasjonsjustert med deflator", `**)` "Justert for utgiftsbehov" (always printed with `*)`).
     One rule for the adjusted figures and for the rows that have no figure to adjust.
 -#}

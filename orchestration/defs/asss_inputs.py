@@ -79,8 +79,9 @@ def municipal_deflator_estimates(context: dg.AssetExecutionContext, pipeline: Pi
 def expense_need_indices(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
     settings = pipeline.settings
     with pipeline.work_db() as con:
-        codes = registry_reference(con)
-        reference = expense_need_index.NeedIndexReference(expense_need_index.load_areas(), codes.municipalities,
+        codes = registry_reference(con, settings.catalogue_path)
+        areas = expense_need_index.load_areas(settings.seeds_dir / expense_need_index.AREAS_SEED)
+        reference = expense_need_index.NeedIndexReference(areas, codes.municipalities,
                                                           codes.retired)
         expense_need_index.ensure_table(con)
         result = refresh(con, pipeline.landing(), expense_need_index.SOURCE,

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from ingestion.fhi import FhiClient, load_fhi_specs, modified_since, refresh_table
-from ingestion.raw_store import load_fhi_vintage
+from ingestion.raw_store import load_landed_fhi
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from orchestration.lib.build_state import RAW_CHANGED
 
@@ -34,9 +34,9 @@ def fhi_nokkel(context: dg.AssetExecutionContext, pipeline: PipelineResource) ->
             if result.changed:
                 fetched.append(table.table_id)
             requests += result.data_requests
-            loaded = load_fhi_vintage(con, result.landing_path)
-            rows += loaded.rows
-            newly_loaded += 0 if loaded.already_loaded else 1
+            for loaded in load_landed_fhi(con, landing, table.table_id):  # every vintage raw lacks
+                rows += loaded.rows
+                newly_loaded += 0 if loaded.already_loaded else 1
         total = con.execute("select count(*) from raw.fhi_values").fetchone()[0]
     return dg.MaterializeResult(metadata={
         "modified_after": str(since) if since else "(first fetch: all tables)",

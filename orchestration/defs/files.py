@@ -3,9 +3,7 @@
 import dagster as dg
 
 from ingestion import kommune_nm, miljodirektoratet
-from ingestion.landing import read_manifest
-from ingestion.raw_store import (LoadResult, emissions_vintage_loaded, load_emissions_vintage,
-                                 load_kommune_nm_vintage)
+from ingestion.raw_store import load_landed_emissions, load_landed_kommune_nm
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from orchestration.lib.build_state import RAW_CHANGED
 
@@ -23,21 +21,16 @@ from orchestration.lib.build_state import RAW_CHANGED
 def miljodirektoratet_emissions(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
     result = miljodirektoratet.refresh(pipeline.transport, pipeline.landing())
     with pipeline.work_db() as con:
-        if emissions_vintage_loaded(con, result.vintage):
-            # the same bytes as the vintage raw holds: parsing 47 000 rows again would find nothing new
-            loaded = LoadResult("miljodirektoratet_emissions", result.vintage, 0, True)
-        else:
-            rows = result.parsed
-            if rows is None:  # landed before but not in this work file (a new work file)
-                manifest = read_manifest(result.landing_path)
-                data = (result.landing_path / manifest["payloads"][0]["file"]).read_bytes()
-                rows = miljodirektoratet.parse_workbook(data, str(result.landing_path))
-            loaded = load_emissions_vintage(con, result.landing_path, rows)
+        # every landed workbook raw lacks (a new work file gets the whole history back); a known workbook is
+        # recognised by its vintage and never parsed again
+        loaded = load_landed_emissions(con, pipeline.landing(), result.landing_path.parent.name,
+                                       miljodirektoratet.parse_workbook,
+                                       {result.vintage: result.parsed} if result.parsed is not None else None)
         total = con.execute("select count(*) from raw.miljodirektoratet_emissions where _vintage = ?",
                             [result.vintage]).fetchone()[0]
     return dg.MaterializeResult(metadata={"vintage": result.vintage, "new_vintage": result.changed,
-                                          RAW_CHANGED: not loaded.already_loaded,
-                                          "rows_loaded": loaded.rows, "dagster/row_count": total})
+                                          RAW_CHANGED: any(not r.already_loaded for r in loaded),
+                                          "rows_loaded": sum(r.rows for r in loaded), "dagster/row_count": total})
 
 
 @dg.asset(
@@ -56,15 +49,10 @@ def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResour
     limit = settings.registry_max_bytes
     landed = kommune_nm.land_files(settings.snapshot_dir / "kommune_nm", landing, max_bytes=limit)
     landed += kommune_nm.land_files(settings.data_dir / "inbox" / "kommune_nm", landing, max_bytes=limit)
-    loaded, newly_loaded = 0, 0
     with pipeline.work_db() as con:
-        for vintage_dir in landed:
-            manifest = read_manifest(vintage_dir)
-            rows = kommune_nm.parse((vintage_dir / manifest["payloads"][0]["file"]).read_bytes(),
-                                    manifest.get("original_name", "kommune_nm"))
-            result = load_kommune_nm_vintage(con, vintage_dir, rows)
-            loaded += result.rows
-            newly_loaded += 0 if result.already_loaded else 1
+        results = load_landed_kommune_nm(con, landing, kommune_nm.parse)  # every landed file raw lacks
+        loaded = sum(r.rows for r in results)
+        newly_loaded = sum(not r.already_loaded for r in results)
         total = con.execute("select count(*) from raw.kommune_nm_ranks").fetchone()[0]
     return dg.MaterializeResult(metadata={"files": len(landed), "rows_loaded": loaded, RAW_CHANGED: newly_loaded > 0,
                                           "dagster/row_count": total})

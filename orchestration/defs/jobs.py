@@ -18,13 +18,20 @@ def ssb_key(table_id: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", f"ssb_{table_id}"])
 
 
-KOSTRA_TABLES = tuple(ssb_key(t.table_id) for t in load_table_specs().tables
-                      if t.region_variable == "KOKkommuneregion0000")
+KOSTRA_TABLES = tuple(ssb_key(t.table_id) for t in load_table_specs().tables if t.kind == "kostra")
+
+
+DBT_GROUPS = ("dbt_seeds", "dbt_staging", "dbt_intermediate", "dbt_marts", "dbt_models")
 
 
 def refresh_of(keys: list[dg.AssetKey]) -> dg.AssetSelection:
-    """These sources, everything built from them, and every mart: the quality gate audits all marts at once."""
-    return dg.AssetSelection.assets(*keys).downstream() | dg.AssetSelection.groups("dbt_marts").downstream()
+    """These sources, then the whole dbt project, the gate, publish and the report.
+
+    The whole dbt project, not only what is built from these sources: raw may hold data an earlier run
+    loaded and never built (it was killed, or ran out of disk), and this run must publish that too
+    (orchestration/lib/build_state.py).
+    """
+    return dg.AssetSelection.assets(*keys).downstream() | dg.AssetSelection.groups(*DBT_GROUPS).downstream()
 
 
 full_refresh = dg.define_asset_job(

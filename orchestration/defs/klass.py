@@ -6,7 +6,7 @@ import datetime as dt
 import dagster as dg
 
 from ingestion.klass import refresh_changes, refresh_kostra_groups
-from ingestion.raw_store import load_klass_vintage, load_kostra_groups_vintage
+from ingestion.raw_store import load_landed_klass, load_landed_kostra_groups
 from ingestion.ssb import load_table_specs
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from orchestration.lib.build_state import RAW_CHANGED
@@ -27,16 +27,17 @@ CHANGES_FROM = dt.date(2018, 1, 1)
 def klass_municipality_changes(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
     result = refresh_changes(pipeline.klass(), pipeline.landing(), CHANGES_FROM)
     with pipeline.work_db() as con:
-        loaded = load_klass_vintage(con, result.landing_path)
+        landing = pipeline.landing()
+        loaded = load_landed_klass(con, landing, result.landing_path.parent.name)  # every vintage raw lacks
         lineage_rows = con.execute(
             "select count(*) from raw.klass_municipality_lineage where _vintage = ?", [result.vintage]).fetchone()[0]
     return dg.MaterializeResult(
         metadata={
             "vintage": result.vintage,
             "new_vintage": result.changed,
-            RAW_CHANGED: not loaded.already_loaded,
+            RAW_CHANGED: any(not r.already_loaded for r in loaded),
             "changes": result.changes,
-            "rows_loaded": loaded.rows,
+            "rows_loaded": sum(r.rows for r in loaded),
             "lineage_rows": lineage_rows,
             "landing_path": dg.MetadataValue.path(str(result.landing_path)),
         }
@@ -58,14 +59,14 @@ def klass_kostra_groups(context: dg.AssetExecutionContext, pipeline: PipelineRes
     specs = load_table_specs()
     result = refresh_kostra_groups(pipeline.klass(), pipeline.landing(), range(specs.first_year, specs.last_year + 1))
     with pipeline.work_db() as con:
-        loaded = load_kostra_groups_vintage(con, result.landing_path)
+        loaded = load_landed_kostra_groups(con, pipeline.landing(), result.landing_path.parent.name)  # every vintage
     return dg.MaterializeResult(
         metadata={
             "vintage": result.vintage,
             "new_vintage": result.changed,
-            RAW_CHANGED: not loaded.already_loaded,
+            RAW_CHANGED: any(not r.already_loaded for r in loaded),
             "memberships": result.changes,
-            "rows_loaded": loaded.rows,
+            "rows_loaded": sum(r.rows for r in loaded),
             "landing_path": dg.MetadataValue.path(str(result.landing_path)),
         }
     )

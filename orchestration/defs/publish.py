@@ -6,7 +6,7 @@ import dagster as dg
 
 from orchestration.defs.dbt import dbt_project
 from orchestration.defs.quality import read_gate_result
-from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
+from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource, run_started_at
 from orchestration.lib.build_state import mark_published
 from orchestration.lib.publish import marts_from_manifest, publish
 from orchestration.lib.publish_postgres import GateRecord, PostgresTarget
@@ -55,7 +55,7 @@ def published_warehouse(context: dg.AssetExecutionContext, pipeline: PipelineRes
     publication = publish(settings.work_db, settings.warehouse, settings.parquet_dir, MARTS, postgres=postgres,
                           gate=gate_record(context.run_id, gate),
                           source_mode=settings.source_mode.value)
-    mark_published(settings.build_state_path, context.run_id)
+    mark_published(settings.build_state_path, context.run_id, run_started_at(context.instance, context.run_id))
     context.log.info(f"published {len(publication.tables)} marts to {publication.path}")
     context.log.info(f"published to PostgreSQL {publication.postgres}" if publication.postgres else
                      "not published to PostgreSQL: STYRINGSDATA_POSTGRES_URL is not set")

@@ -30,7 +30,7 @@ def registry_values(context: dg.AssetExecutionContext, pipeline: PipelineResourc
     settings = pipeline.settings
     landing = pipeline.landing()
     with pipeline.work_db() as con:
-        reference = registry_reference(con, max_bytes=settings.registry_max_bytes)
+        reference = registry_reference(con, settings.catalogue_path, max_bytes=settings.registry_max_bytes)
         # `styringsdata registry check` reads this, never the work file a run is writing.
         write_reference_snapshot(settings.data_dir / REFERENCE_SNAPSHOT, reference)
         land_seed_files(settings.registry_seed, landing, reference)

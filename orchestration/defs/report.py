@@ -9,6 +9,7 @@ import dagster as dg
 
 from orchestration.defs.quality import read_gate_result
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource, run_started_at
+from orchestration.lib.build_state import mark_reported
 from orchestration.lib.report import RunInfo
 from orchestration.lib.report_delivery import AFTER_PUBLICATION, deliver
 
@@ -34,6 +35,7 @@ def quality_report(context: dg.AssetExecutionContext, pipeline: PipelineResource
     delivery = deliver(settings.work_db, settings.reports_dir, run,
                        read_gate_result(settings.reports_dir, context.run_id), settings.mail, context.log,
                        audiences=AFTER_PUBLICATION, number_style=settings.number_format)
+    mark_reported(settings.build_state_path, context.run_id)
     reports = delivery.reports or {}
     return dg.MaterializeResult(metadata={
         "html": dg.MetadataValue.path(str(delivery.files.html)),

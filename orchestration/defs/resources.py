@@ -12,6 +12,7 @@ from ingestion.landing import LandingZone
 from ingestion.raw_store import ensure_schema
 from ingestion.ssb import SsbClient
 from ingestion.transport import Transport
+from orchestration.lib.recovery import start_run
 from orchestration.settings import Settings
 
 # Everything that writes the DuckDB work file runs in this pool, limited to 1
@@ -24,6 +25,10 @@ class PipelineResource(dg.ConfigurableResource):
 
     One transport per run, so SSB's rate limit is counted across all SSB assets
     of the run (the job runs in one process).
+
+    Every run needs this resource, so its start is where every run, whoever launched it, takes the run
+    lock and recovers what an earlier run left (orchestration/lib/recovery.py); the lock is released when
+    the run ends. Sensors use the resource too, without a run: they never take the lock.
     """
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -35,6 +40,15 @@ class PipelineResource(dg.ConfigurableResource):
             rate_limits={"data.ssb.no": (s.ssb_requests_per_minute, 60.0)},
             timeout=s.http_timeout,
         )
+        self._run_lock = None
+        run = context.run
+        if run is not None:
+            self._run_lock = start_run(s, f"Dagster run {run.run_id} of job {run.job_name}", context.log)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._run_lock is not None:
+            self._run_lock.__exit__(None, None, None)
+            self._run_lock = None
 
     @property
     def settings(self) -> Settings:

@@ -13,14 +13,16 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from ingestion.changes import fhi_changes, ssb_changes
+from ingestion.changes import changes_of, fhi_changes
 from ingestion.fhi import FhiClient, load_fhi_specs
 from ingestion.registry import inbox_candidates
-from ingestion.ssb import load_table_specs
-from orchestration.defs.jobs import (FHI, REGISTRY, audit_and_publish, full_refresh, kostra_refresh, refresh_of,
-                                     ssb_key)
+from ingestion.ssb import check_ssb, load_table_specs
+from orchestration.defs.jobs import (FHI, PUBLISH, REGISTRY, audit_and_publish, full_refresh, kostra_refresh,
+                                     refresh_of, ssb_key)
 from orchestration.defs.quality import read_gate_result
 from orchestration.defs.resources import PipelineResource
+from orchestration.lib.failures import step_failures
+from orchestration.lib.lock import run_lock_path
 from orchestration.lib.report import RunInfo
 from orchestration.lib.report_delivery import report_failed_run
 from orchestration.settings import Settings
@@ -63,13 +65,16 @@ def build_sensors(settings: Settings) -> list[dg.SensorDefinition]:
     fhi_specs = load_fhi_specs()
 
     @dg.sensor(job=full_refresh, minimum_interval_seconds=3600, default_status=status,
-               description="Hourly: SSB `GET /tables/{id}` and FHI `table?modifiedAfter=` (metadata only); "
-               "starts a run for the sources whose data changed and everything built from them.")
+               description="Hourly: one SSB `GET /tables?pastDays=N` for every table and one FHI "
+               "`table?modifiedAfter=` (no data); starts a run for the sources whose data changed and everything "
+               "built from them.")
     def source_change_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineResource):
         if in_ssb_metadata_window(utc_now()):
             return dg.SkipReason("SSB is refreshing its metadata (around 05:00 and 11:30); asking later")
         landing = pipeline.landing()
-        pending = {f"ssb:{c.table_id}": c.vintage for c in ssb_changes(pipeline.ssb(), landing, ssb_specs)}
+        check = check_ssb(pipeline.ssb(), landing, [t.table_id for t in ssb_specs.tables])
+        context.log.info(check.how)
+        pending = {f"ssb:{c.table_id}": c.vintage for c in changes_of(check)}
         fhi = fhi_changes(FhiClient(pipeline.transport), landing, fhi_specs)
         if fhi:
             pending["fhi"] = ",".join(fhi)
@@ -78,7 +83,7 @@ def build_sensors(settings: Settings) -> list[dg.SensorDefinition]:
         context.update_cursor(json.dumps(pending, sort_keys=True))
         if not new:
             return dg.SkipReason(f"no source changed since the last request ({len(ssb_specs.tables)} SSB tables "
-                                 f"and FHI '{fhi_specs.source_id}' asked)")
+                                 f"asked in {check.calls} call(s), FHI '{fhi_specs.source_id}' in one)")
         keys = [ssb_key(k.split(":", 1)[1]) for k in new if k.startswith("ssb:")] + ([FHI] if "fhi" in new else [])
         context.log.info(f"changed upstream: {new}")
         return _run_request(context, keys, f"sources-{_digest(new)}", {"styringsdata/trigger": "source_change"})
@@ -113,11 +118,27 @@ def build_sensors(settings: Settings) -> list[dg.SensorDefinition]:
         stats = context.instance.get_run_stats(run_id)
         # a run that failed to launch never started: its report covers what was fetched from now on (nothing)
         started = dt.datetime.fromtimestamp(stats.start_time or dt.datetime.now().timestamp(), dt.timezone.utc)
+        events = [entry.dagster_event for entry in context.instance.all_logs(
+            run_id, of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RESOURCE_INIT_FAILURE})
+            if entry.dagster_event is not None]
+        failures = step_failures(events)
+        if any("LockHeld:" in line for line in failures):
+            context.log.info(f"run {run_id} did not start (another run held the run lock): {'; '.join(failures)}")
+            return
+        published = [r for r in context.instance.get_records_for_run(
+            run_id=run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=10_000).records
+            if r.event_log_entry.asset_materialization is not None
+            and r.event_log_entry.asset_materialization.asset_key == PUBLISH]
+        if published:
+            # nothing was held back: the next run writes the publication's missing report (recovery.py)
+            context.log.info(f"run {run_id} failed after publishing: {'; '.join(failures)}")
+            return
         run = RunInfo(run_id=run_id, started_at=started.isoformat(timespec="seconds"), outcome="held_back",
-                      reason=context.failure_event.message or "the run failed",
+                      reason="; ".join(failures) or context.failure_event.message or "the run failed",
                       home_municipality=settings.home_municipality)
         for line in report_failed_run(settings.work_db, settings.reports_dir, run,
                                       read_gate_result(settings.reports_dir, run_id), settings.mail,
+                                      lock_path=run_lock_path(settings.data_dir),
                                       number_style=settings.number_format):
             context.log.info(line)
 

@@ -3,10 +3,23 @@
 
 import dagster as dg
 
-from ingestion.raw_store import load_ssb_vintage
-from ingestion.ssb import TableSpec, TableSpecs, load_table_specs, refresh_table
+from ingestion.raw_store import load_landed_ssb
+from ingestion.ssb import SsbCheck, TableSpec, TableSpecs, check_ssb, load_table_specs, refresh_table
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from orchestration.lib.build_state import RAW_CHANGED
+
+# The run's one SSB change check, made by its first SSB asset and used by all (a run is one process:
+# definitions.py uses the in-process executor). Keyed by run id, so a later run asks again.
+_RUN_CHECK: dict[str, SsbCheck] = {}
+
+
+def run_check(context: dg.AssetExecutionContext, pipeline: PipelineResource, specs: TableSpecs) -> SsbCheck:
+    run_id = context.run.run_id
+    if run_id not in _RUN_CHECK:
+        _RUN_CHECK.clear()
+        _RUN_CHECK[run_id] = check_ssb(pipeline.ssb(), pipeline.landing(), [t.table_id for t in specs.tables])
+        context.log.info(_RUN_CHECK[run_id].how)
+    return _RUN_CHECK[run_id]
 
 
 def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
@@ -20,9 +33,11 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
         metadata={"ssb_table": spec.table_id, "region_variable": spec.region_variable},
     )
     def _asset(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
-        result = refresh_table(pipeline.ssb(), pipeline.landing(), specs, spec)
+        check = run_check(context, pipeline, specs)
+        result = refresh_table(pipeline.ssb(), pipeline.landing(), specs, spec, check)
         with pipeline.work_db() as con:
-            loaded = load_ssb_vintage(con, result.landing_path)
+            # every landed vintage raw lacks, not only this one: a new work file gets the whole history back
+            loaded = load_landed_ssb(con, pipeline.landing(), spec.table_id)
             total = con.execute(
                 f"select count(*) from raw.ssb_{spec.table_id} where _vintage = ?", [result.vintage]).fetchone()[0]
         if result.dropped_codes:
@@ -32,10 +47,12 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
                 "vintage": result.vintage,
                 "source_updated": result.source_updated,
                 "new_vintage": result.changed,
-                RAW_CHANGED: not loaded.already_loaded,
+                RAW_CHANGED: any(not r.already_loaded for r in loaded),
                 "data_requests": result.data_requests,
+                "change_check": check.how,
                 "cells_requested": result.cells_requested,
-                "rows_loaded": loaded.rows,
+                "rows_loaded": sum(r.rows for r in loaded),
+                "vintages_loaded": dg.MetadataValue.json([r.vintage for r in loaded]),
                 "dagster/row_count": total,
                 "landing_path": dg.MetadataValue.path(str(result.landing_path)),
             }

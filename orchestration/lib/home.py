@@ -45,16 +45,27 @@ def member_name(code: str) -> str:
     return MEMBER_NAMES.get(code, code)
 
 
+def members_listed() -> str:
+    return ", ".join(f"{c} {member_name(c)}" for c in asss_members())
+
+
+def form_problem(value: str) -> str | None:
+    """What is wrong with the setting's form (settings.FORMS), before membership is looked up."""
+    code = value.strip()
+    return None if code.isdigit() and len(code) == 4 else \
+        f"expected the four-digit code of an ASSS member (today's codes: {members_listed()})"
+
+
 def check_home_municipality(value: str, landing_dir: Path | None = None) -> str:
     """The code when it is one of today's ASSS members; otherwise an error naming the setting and what to set."""
     code = value.strip()
     members = asss_members()
     if code in members:
         return code
-    expected = ", ".join(f"{c} {member_name(c)}" for c in members)
-    if not (code.isdigit() and len(code) == 4):
-        raise HomeMunicipalityError(f"{SETTING}={value!r}: expected the four-digit code of an ASSS member "
-                                    f"(today's codes: {expected})")
+    expected = members_listed()
+    problem = form_problem(value)
+    if problem:
+        raise HomeMunicipalityError(f"{SETTING}={value!r}: {problem}")
     successors = _successors(code, landing_dir)
     if successors:
         old_name, changed_on, targets = successors

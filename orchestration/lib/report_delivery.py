@@ -3,12 +3,18 @@
 Audiences (orchestration/lib/mail.py): the data team gets the operational report after every run that
 publishes or is held back; the macro group gets its Norwegian report after each publication. Each goes to
 its own recipients; an audience without recipients gets its report on disk only.
+
+Inside a run the reports read the work file directly (the run holds the run lock). Anyone else passes
+`lock_path` and reads a private copy taken while no run writes (orchestration/lib/work_file.py), so
+`styringsdata report` and the failure sensor never hold DuckDB's lock on the work file during a run.
 """
 
 from __future__ import annotations
 
+import errno
 import html
 import logging
+import os
 import smtplib
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +22,10 @@ from pathlib import Path
 import duckdb
 
 from expectations.gate import GateResult
-from orchestration.lib import mail
+from orchestration.lib import mail, work_file
+from orchestration.lib.failures import is_disk_full_error
 from orchestration.lib.home import member_name
+from orchestration.lib.lock import LockHeld
 from orchestration.lib.report import ReportFiles, RunInfo, report_exists, write_report
 
 AFTER_PUBLICATION = (mail.DATA_TEAM, mail.MACRO_GROUP)
@@ -33,16 +41,34 @@ class Delivery:
     reports: dict[str, ReportFiles] | None = None  # audience -> its report
 
 
-def deliver(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | None,
-            mail_settings: mail.MailSettings | None, log: logging.Logger | None = None,
-            audiences: tuple[str, ...] = (mail.DATA_TEAM,), number_style: str = "en") -> Delivery:
-    """Save each audience's report; then queue those with recipients and send everything in the outbox.
-    Mail trouble never loses a report."""
+def _write_all(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | None, audiences: tuple[str, ...],
+               number_style: str) -> dict[str, ReportFiles]:
     con = duckdb.connect(str(work_db), read_only=True)
     try:
-        reports = {audience: _write(con, reports_dir, run, gate, audience, number_style) for audience in audiences}
+        return {audience: _write(con, reports_dir, run, gate, audience, number_style) for audience in audiences}
+    except OSError as exc:
+        if is_disk_full_error(exc) and not exc.filename:  # Python's write() errors name no file
+            raise OSError(exc.errno, f"{os.strerror(exc.errno or errno.ENOSPC)} (writing the report)",
+                          str(reports_dir)) from None
+        raise
     finally:
         con.close()
+
+
+def deliver(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | None,
+            mail_settings: mail.MailSettings | None, log: logging.Logger | None = None, *,
+            audiences: tuple[str, ...] = (mail.DATA_TEAM,), number_style: str = "en",
+            lock_path: Path | None = None) -> Delivery:
+    """Save each audience's report; then queue those with recipients and send everything in the outbox.
+    Mail trouble never loses a report.
+
+    `lock_path`: the run lock, for callers outside a run (read a private copy of the work file).
+    """
+    if lock_path is None:
+        reports = _write_all(work_db, reports_dir, run, gate, audiences, number_style)
+    else:
+        with work_file.readable(work_db, lock_path) as readable:
+            reports = _write_all(readable.work_db, reports_dir, run, gate, audiences, number_style)
     lines = [f"{_label(audience)} written: {files.html}"
              + (f" (Markdown: {files.markdown.name})" if files.markdown else "") for audience, files in reports.items()]
     if mail_settings is None:
@@ -81,21 +107,24 @@ def _label(audience: str) -> str:
 
 
 def report_failed_run(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | None,
-                      mail_settings: mail.MailSettings | None, log: logging.Logger | None = None,
-                      number_style: str = "en") -> list[str]:
+                      mail_settings: mail.MailSettings | None, log: logging.Logger | None = None, *,
+                      lock_path: Path | None = None, number_style: str = "en") -> list[str]:
     """After a failed run: the held-back report (unless the gate already wrote it), or a plain failure mail.
 
-    The plain mail is for runs that failed before any marts existed, when there is nothing to report on.
+    The plain mail is for runs that failed before any marts existed, when there is nothing to report on,
+    or when the work file cannot be read now (another run writes it, or the disk is full).
     Both go to the data team only: the macro group hears about publications.
     """
     log = log or logging.getLogger(__name__)
     if report_exists(reports_dir, run.run_id):
         return [f"the held-back report for run {run.run_id} was already written"]
     try:
-        return deliver(work_db, reports_dir, run, gate, mail_settings, log, number_style=number_style).log_lines
-    except duckdb.Error as exc:
+        return deliver(work_db, reports_dir, run, gate, mail_settings, log, lock_path=lock_path,
+                       number_style=number_style).log_lines
+    except (duckdb.Error, LockHeld, OSError) as exc:
+        text = " ".join(str(exc).split())
         lines = [f"no quality report for run {run.run_id}: the work file cannot be reported on "
-                 f"({exc.__class__.__name__}: {exc})"]
+                 f"({exc.__class__.__name__}: {text})"]
     if mail_settings is None:
         lines.append("mail skipped: STYRINGSDATA_SMTP_HOST is not set")
     elif not mail_settings.recipients:

@@ -1,4 +1,4 @@
-"""Fault injection around the in-process fakes of SSB and FHI (ingestion/fake_ssb.py, ingestion/fake_fhi.py).
+"""Fault injection around the in-process fakes of SSB and FHI (tests/fakes/fake_ssb.py, tests/fakes/fake_fhi.py).
 
 `FaultySender` wraps a fake: requests whose path ends with a given suffix are answered from a list of
 faults first (a Response to return or an exception to raise), then by the fake itself.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.fake_ssb import FakeSsb
+from tests.fakes.fake_ssb import FakeSsb
 from ingestion.landing import LandingZone
 from ingestion.raw_store import load_ssb_vintage
 from ingestion.ssb import table_spec, SsbClient, TableSpec, TableSpecs, refresh_table

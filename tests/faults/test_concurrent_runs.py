@@ -140,3 +140,40 @@ def test_second_cli_run_on_the_same_data_directory_is_refused_naming_the_first(t
     assert second.returncode == 4, second.stderr
     assert "not started" in second.stderr and f"process {os.getpid()}" in second.stderr
     assert not (data / "warehouse.duckdb").exists() and not (data / "work.duckdb").exists()
+
+
+HOLD_SHARED = """
+import sys, time
+from orchestration.lib.lock import shared_lock
+with shared_lock(sys.argv[1], "read the work file now"):
+    print("ready", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_the_run_lock_is_reentrant_in_its_process_and_waits_for_readers_only(tmp_path):
+    from orchestration.lib.lock import holds, run_lock_path, shared_lock
+
+    path = run_lock_path(tmp_path)
+    with run_lock(tmp_path):
+        with run_lock(tmp_path, wait=0):  # the CLI's run, then its Dagster resource: same process
+            assert holds(path)
+        assert holds(path)
+        with shared_lock(path, "read"):  # a run reading its own work file
+            pass
+        # another process that only reads is refused while this one writes
+        reader = subprocess.run([sys.executable, "-c", HOLD_SHARED, str(path), "0"], cwd=ROOT, capture_output=True,
+                                text=True, timeout=60)
+        assert reader.returncode == 1 and f"is writing it (lock {path})" in reader.stderr
+    assert not holds(path)
+    # a reader holds it for 1.5 s: a writer that may not wait for writers still waits for it
+    reader = subprocess.Popen([sys.executable, "-c", HOLD_SHARED, str(path), "1.5"], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        ready(reader)
+        started = time.monotonic()
+        with run_lock(tmp_path, wait=0):
+            assert time.monotonic() - started >= 1.0
+    finally:
+        reader.kill()
+        reader.communicate(timeout=30)

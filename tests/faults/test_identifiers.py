@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from ingestion import kommune_nm
-from ingestion.fake_fhi import FakeFhi
-from ingestion.fake_ssb import FakeDimension, FakeSsb
+from tests.fakes.fake_fhi import FakeFhi
+from tests.fakes.fake_ssb import FakeDimension, FakeSsb
 from ingestion.fhi import FhiClient, load_fhi_specs, refresh_table as refresh_fhi
 from ingestion.landing import LandingError, LandingZone, Payload, safe_name
 from ingestion.raw_store import RawLoadError, load_registry_vintage, load_ssb_vintage

@@ -15,8 +15,8 @@ import re
 import duckdb
 import pytest
 
-from ingestion.fake_fhi import FakeFhi
-from ingestion.fake_ssb import FakeDimension
+from tests.fakes.fake_fhi import FakeFhi
+from tests.fakes.fake_ssb import FakeDimension
 from ingestion.fhi import FhiClient, FhiError, refresh_table as refresh_fhi
 from ingestion.landing import REJECTED, LandingZone
 from ingestion.raw_store import RawLoadError, load_fhi_vintage, load_ssb_vintage
@@ -64,7 +64,7 @@ def test_an_unusable_ssb_data_answer_is_not_landed_and_is_kept_aside(tmp_path, f
     entry = next(p for p in report["payloads"] if p["file"] == "data-001.json")
     assert entry["url"] == SSB_DATA_URL and entry["body"]["selection"][0]["variableCode"] == "Region"
     assert (kept / "data-001.json").read_bytes() == sender.answered[-1].body
-    assert {p["file"] for p in report["payloads"]} == {"table.json", "metadata.json", "data-001.json"}
+    assert {p["file"] for p in report["payloads"]} == {"metadata.json", "data-001.json"}
     # The next run, SSB answering properly again, lands and loads the vintage.
     healthy, _, _ = world.client()
     result = world.refresh(healthy)

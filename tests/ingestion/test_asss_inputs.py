@@ -21,8 +21,9 @@ from ingestion.landing import LandingZone
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_DEFLATOR = ROOT / "snapshots" / "municipal_deflator" / "kommunal_deflator.csv"
 BUNDLED_INDEX = ROOT / "snapshots" / "expense_need_index" / "utgiftsbehov_asss_illustrative.csv"
+AREAS = ROOT / "dbt_project" / "seeds" / expense_need_index.AREAS_SEED
 MEMBERS = frozenset({"0301", "4601", "5001", "1103", "3201", "4204", "3107", "1108", "5501", "3301", "3203", "3205"})
-REFERENCE = expense_need_index.NeedIndexReference(expense_need_index.load_areas(), MEMBERS,
+REFERENCE = expense_need_index.NeedIndexReference(expense_need_index.load_areas(AREAS), MEMBERS,
                                                   {"3025": ("3203",), "3024": ("3201",)})
 DEFLATOR_HEADER = "year;deflator_percent;estimate;published;origin;source;citation\n"
 INDEX_HEADER = "year;municipality_code;municipality_name;need_area;need_index;origin;source;citation\n"

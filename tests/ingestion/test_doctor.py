@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ingestion.doctor import run_doctor
-from ingestion.fake_fhi import FakeFhiDimension
-from ingestion.fake_ssb import FakeDimension
+from tests.fakes.fake_fhi import FakeFhiDimension
+from tests.fakes.fake_ssb import FakeDimension
 from ingestion.transport import SourceMode, Transport
 
 ROOT = Path(__file__).resolve().parents[2]

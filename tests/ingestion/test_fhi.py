@@ -6,7 +6,7 @@ import json
 import duckdb
 import pytest
 
-from ingestion.fake_fhi import FakeFhi, FakeFhiDimension, FakeFhiTable
+from tests.fakes.fake_fhi import FakeFhi, FakeFhiDimension, FakeFhiTable
 from ingestion.fhi import (FhiClient, FhiError, FhiIndicator, FhiSpecs, candidates_by_title, load_fhi_specs,
                            modified_since, plan_requests, refresh_table)
 from ingestion.jsonstat import decode

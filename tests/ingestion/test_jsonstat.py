@@ -177,3 +177,20 @@ def test_cli_shows_symbols_in_the_status_column(tmp_path, capsys):
                                                         "03,2021_2021,0,0_120,BEFVEKST_ANT,,k",
                                                         "30,2020_2020,0,0_120,BEFVEKST_ANT,,:",
                                                         "30,2021_2021,0,0_120,BEFVEKST_ANT,,-"]
+
+
+def test_sparse_status_keys_read_as_before_when_one_cell_is_named_twice_or_a_key_is_odd():
+    doc = json.loads(SSB.read_text())
+    doc["status"] = {"6": ".", "06": ":"}  # both name cell 6: the later key wins, as it always did
+    assert rows(decode(doc))[6][-1] == ":"
+    doc["status"] = {"6": ".", "x": ":"}
+    with pytest.raises(JsonStatError, match=r"status key 'x' is not a cell index"):
+        decode(doc, source="s.json")
+
+
+def test_json_that_only_the_standard_parser_reads_still_decodes():
+    # NaN is not JSON, but Python's parser has always read it: the faster parser must not change what loads.
+    text = SSB.read_text().replace('"value": [6,', '"value": [NaN,', 1)
+    assert '"value": [NaN,' in text
+    value = rows(decode(text))[0][-2]
+    assert value != value  # NaN, as before

@@ -5,7 +5,7 @@ import json
 import duckdb
 import pytest
 
-from ingestion.fake_ssb import FakeSsb
+from tests.fakes.fake_ssb import FakeSsb
 from ingestion.landing import LandingError, LandingZone, Payload, vintage_from_updated
 from ingestion.raw_store import RawLoadError, load_ssb_vintage
 from ingestion.ssb import table_spec, SsbClient, TableSpec, TableSpecs, refresh_table
@@ -35,12 +35,18 @@ def test_refresh_lands_payloads_with_manifest_then_skips_unchanged(tmp_path):
     assert first.dropped_codes == {"Region": ("0220",)}
     manifest = json.loads((first.landing_path / "manifest.json").read_text())
     assert manifest["source_updated"] == "2026-03-15T07:00:00Z"
-    assert {p["file"] for p in manifest["payloads"]} == {"table.json", "metadata.json", "data-001.json"}
+    # no table-info call before a first fetch: the metadata carries `updated`, which names the vintage
+    assert {p["file"] for p in manifest["payloads"]} == {"metadata.json", "data-001.json"}
+    assert manifest["label"] == "99999: Test table" and (manifest["first_period"], manifest["last_period"]) == \
+        ("2020", "2022")
+    assert manifest["change_check"] == "first fetch (no vintage landed)"
+    assert [r.url.rsplit("/", 1)[-1] for r in fake.log] == ["metadata", "data"]
     assert all(len(p["sha256"]) == 64 and p["url"].startswith("https://data.ssb.no/") for p in manifest["payloads"])
     calls_before = len(fake.log)
     second = refresh_table(client, landing, SPECS, SPEC)
     assert not second.changed and second.vintage == first.vintage
-    assert len(fake.log) - calls_before == 1  # table info only: no metadata, no data call
+    # on its own (no run-wide check), a table asks its table info: one call, no metadata, no data
+    assert [r.url for r in fake.log[calls_before:]] == ["https://data.ssb.no/api/pxwebapi/v2/tables/99999"]
 
 
 def test_raw_load_has_provenance_keeps_status_and_is_idempotent(tmp_path):
@@ -68,7 +74,7 @@ def test_a_new_dimension_in_a_later_vintage_is_refused(tmp_path):
     load_ssb_vintage(con, refresh_table(client, landing, SPECS, SPEC).landing_path)
     changed = small_table()
     changed.updated = "2026-06-15T06:00:00Z"
-    from ingestion.fake_ssb import FakeDimension
+    from tests.fakes.fake_ssb import FakeDimension
 
     changed.dimensions.insert(1, FakeDimension("Kjonn", "kjønn", [("0", "Begge")], elimination=False))
     client2, _, _ = setup(tmp_path, changed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -9,29 +10,28 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingestion.seeds import SEEDS, expected_seeds
-from ingestion.ssb import load_table_specs
+from ingestion.ssb import SsbError, load_table_specs
+from tools.derive import SEEDS, current, derived_files
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_seeds_are_written_from_the_configuration():
-    for name, text in expected_seeds().items():
-        assert (SEEDS / name).read_text(encoding="utf-8") == text, f"{name} is stale: run python -m ingestion.seeds"
+def test_derived_files_are_written_from_the_configuration():
+    stale = [str(relative) for relative, text in derived_files(ROOT).items() if current(ROOT / relative) != text]
+    assert not stale, f"{stale} differ from what the configuration gives: run `make snapshots` (or tools/derive.py)"
 
 
 def test_staging_and_sources_cover_exactly_the_configured_tables():
     configured = [t.table_id for t in load_table_specs().tables]
-    model = (ROOT / "dbt_project" / "models" / "staging" / "ssb" / "stg_ssb__series_values.sql").read_text()
-    listed = re.search(r"set tables = \[(.*?)\]", model, re.S).group(1)
-    assert re.findall(r"'(\w+)'", listed) == configured
+    macro = (ROOT / "dbt_project" / "macros" / "ssb_configured_tables.sql").read_text()
+    assert re.findall(r"'table_id': '(\w+)'", macro) == configured
     sources = yaml.safe_load((ROOT / "dbt_project" / "models" / "staging" / "ssb" / "_ssb__sources.yml").read_text())
     declared = {t["name"] for t in sources["sources"][0]["tables"]}
     assert declared == {f"ssb_{t}" for t in configured} | {"ssb_categories", "ssb_tables"}
 
 
 def test_every_key_figure_has_a_series_or_a_reason():
-    seed = (SEEDS / "kostra_key_figures.csv").read_text(encoding="utf-8").splitlines()
+    seed = (ROOT / SEEDS / "kostra_key_figures.csv").read_text(encoding="utf-8").splitlines()
     assert len(seed) == 92  # header + the document's 85 key figures + the macro group's 6 (KOKO01-KOKO06)
     specs = load_table_specs()
     mapped = {s.key_figure for s in specs.series() if s.key_figure}
@@ -72,7 +72,68 @@ def test_no_file_names_the_stand_in_table_or_invented_fhi_table_ids():
 
 
 def test_a_macro_group_key_figure_without_a_configured_series_is_refused():
-    from ingestion.seeds import macro_key_figure_rows
+    from tools.derive import macro_key_figure_rows
 
     with pytest.raises(ValueError, match=r"asss_macro_key_figures.csv row 2: key figure KOKO01 is not a series"):
         macro_key_figure_rows({})
+
+
+def _config_with(tmp_path: Path, edit) -> Path:
+    document = yaml.safe_load((ROOT / "ingestion" / "ssb_tables.yaml").read_text(encoding="utf-8"))
+    edit(document)
+    path = tmp_path / "ssb_tables.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_an_indicator_naming_a_measure_no_series_feeds_is_refused_naming_both(tmp_path):
+    def misspell(document):
+        route = next(r for r in document["indicators"] if r["id"] == "SAM03")
+        route["denominator"] = ["intro_totall"]
+
+    with pytest.raises(SsbError, match=r"indicator SAM03 uses measure\(s\) intro_totall that no series"):
+        load_table_specs(_config_with(tmp_path, misspell))
+
+
+def test_a_figure_without_a_table_must_still_say_how_its_indicator_is_computed(tmp_path):
+    def drop_route(document):
+        document["indicators"] = [r for r in document["indicators"] if r["id"] != "OKO04"]
+
+    with pytest.raises(SsbError, match="`without_known_table` names indicator.s. OKO04 that have no entry"):
+        load_table_specs(_config_with(tmp_path, drop_route))
+
+
+def test_routes_take_their_tables_from_the_measures_and_computed_measures():
+    specs = load_table_specs()
+    routes = {r.indicator_id: r for r in specs.indicators}
+    assert specs.route_tables(routes["INN10"]) == ("01222", "07984")  # jobs_change and population_change
+    assert specs.route_tables(routes["OKO04"]) == () and specs.route_status(routes["OKO04"]) == "source unknown"
+    assert specs.route_status(routes["BYS14"]) == "fetched"
+    assert specs.region_variables() == ("Gjerningssted", "KOKkommuneregion0000", "Region")
+
+
+def test_an_fhi_table_added_to_the_configuration_is_answered_offline_without_editing_the_snapshot_builder(tmp_path):
+    """The FHI half of the recipe: an entry in fhi_tables.yaml is all `make snapshots` needs (illustrative figures)."""
+    import sys
+
+    from ingestion.fhi import FhiClient, load_fhi_specs, refresh_table
+    from ingestion.landing import LandingZone
+    from ingestion.transport import SourceMode, Transport
+    from tests.ingestion.fakes import FakeClock
+
+    sys.path.insert(0, str(ROOT))
+    import snapshots.build as build
+
+    document = yaml.safe_load((ROOT / "ingestion" / "fhi_tables.yaml").read_text(encoding="utf-8"))
+    entry = next(t for t in document["tables"] if t["indicator_id"] == "BYS16")
+    entry.update({"table_id": "9999", "measure": "RATE", "pin": {"KJONN": "0", "ALDER": "top"}})
+    path = tmp_path / "fhi_tables.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    specs = load_fhi_specs(path)
+
+    client = FhiClient(Transport(SourceMode.LIVE, sender=build.fake_fhi(specs), clock=FakeClock()))
+    table = next(t for t in specs.tables if t.table_id == "9999")
+    result = refresh_table(client, LandingZone(tmp_path / "landing"), specs, table, None)
+    assert result.changed and result.data_requests == 1
+    answer = json.loads(next((result.landing_path).glob("data*.json")).read_text(encoding="utf-8-sig"))
+    assert answer["id"][:2] == ["GEO", "AAR"] and any(isinstance(v, float) for v in answer["value"])

@@ -128,3 +128,61 @@ def test_snapshot_paths_refuse_traversal(tmp_path):
     replay = Transport(SourceMode.REPLAY, tmp_path)
     with pytest.raises(TransportError, match="refusing"):
         replay.get("https://data.ssb.no/api/../../etc/passwd")
+
+
+# -- conditional requests, HEAD and the source's clock (issue 17) -----------------------------------
+
+WORKBOOK = "https://www.miljodirektoratet.no/sharepoint/downloaditem/?id=X"
+
+
+def test_conditional_headers_are_part_of_the_snapshot_key_and_nothing_else_changes():
+    from ingestion.transport import Request, request_key
+
+    plain = Request("GET", WORKBOOK, ())
+    assert request_key(plain) == request_key(Request("GET", WORKBOOK, (), None, (("User-Agent", "x"),)))
+    conditional = Request("GET", WORKBOOK, (), None, (("If-None-Match", '"abc"'),))
+    assert request_key(conditional) != request_key(plain)
+    assert request_key(conditional) != request_key(Request("GET", WORKBOOK, (), None, (("If-None-Match", '"abd"'),)))
+    # case of the header name does not matter, as in HTTP
+    assert request_key(conditional) == request_key(Request("GET", WORKBOOK, (), None, (("if-none-match", '"abc"'),)))
+
+
+def test_304_answers_a_conditional_request_and_is_an_error_for_any_other():
+    not_modified = Response(304, b"", {"etag": '"abc"'})
+    transport, _, _ = live([not_modified])
+    assert transport.get(WORKBOOK, headers={"If-None-Match": '"abc"'}).status == 304
+    transport, _, _ = live([not_modified])
+    with pytest.raises(HttpError, match="answered HTTP 304"):
+        transport.get(WORKBOOK)
+
+
+def test_head_and_304_are_recorded_and_replayed_with_their_validators(tmp_path):
+    sender = ScriptedSender([Response(200, b"", {"etag": '"abc"', "last-modified": "Sun, 01 Feb 2026 08:00:00 GMT",
+                                                 "content-length": "29253", "set-cookie": "x"}),
+                             Response(304, b"", {"etag": '"abc"'})])
+    recorder = Transport(SourceMode.RECORD, tmp_path, sender=sender, clock=FakeClock())
+    recorder.head(WORKBOOK)
+    recorder.get(WORKBOOK, headers={"If-None-Match": '"abc"'})
+    replay = Transport(SourceMode.REPLAY, tmp_path)
+    head = replay.head(WORKBOOK)
+    assert (head.status, head.headers) == (200, {"etag": '"abc"', "last-modified": "Sun, 01 Feb 2026 08:00:00 GMT",
+                                                  "content-length": "29253"})  # what we use, no cookies
+    assert replay.get(WORKBOOK, headers={"If-None-Match": '"abc"'}).status == 304
+    with pytest.raises(ReplayMiss, match=r'If-None-Match: "abd"|if-none-match: "abd"'):
+        replay.get(WORKBOOK, headers={"If-None-Match": '"abd"'})
+
+
+def test_in_replay_the_sources_clock_stands_at_the_recording(tmp_path):
+    import datetime as dt
+
+    moment = dt.datetime(2026, 9, 1, 6, 0, tzinfo=dt.timezone.utc)
+    recorder = Transport(SourceMode.RECORD, tmp_path, sender=ScriptedSender([OK]), clock=FakeClock(),
+                         wall_clock=lambda: moment)
+    assert recorder.now("data.ssb.no") == moment
+    recorder.get(URL)
+    replay = Transport(SourceMode.REPLAY, tmp_path)
+    assert replay.now("data.ssb.no") == moment
+    assert replay.now("statistikk-data.fhi.no") is None  # nothing recorded for it: unknown, not guessed
+    (tmp_path / "data.ssb.no" / "recorded_at.json").write_text("{}")
+    with pytest.raises(TransportError, match=r"recorded_at.json: expected"):
+        replay.now("data.ssb.no")

@@ -15,7 +15,7 @@ import dagster as dg
 import pytest
 from dagster._utils.schedules import cron_string_iterator
 
-from ingestion.landing import LandingZone
+from ingestion.landing import LandingZone, vintage_from_updated
 from ingestion.ssb import load_table_specs
 from orchestration.defs.jobs import KOSTRA_TABLES
 from orchestration.defs.resources import PipelineResource
@@ -47,9 +47,10 @@ def sensor(name: str) -> dg.SensorDefinition:
 
 
 def evaluate(name: str, cursor: str | None = None):
-    context = dg.build_sensor_context(cursor=cursor, definitions=defs, resources={"pipeline": PipelineResource()})
-    result = sensor(name).evaluate_tick(context)
-    return result, context.cursor
+    # The pipeline resource has a setup and teardown (it takes the run lock), so the context must be opened.
+    with dg.build_sensor_context(cursor=cursor, definitions=defs, resources={"pipeline": PipelineResource()}) as context:
+        result = sensor(name).evaluate_tick(context)
+        return result, context.cursor
 
 
 def test_schedules_follow_the_asss_year_in_norwegian_time():
@@ -95,17 +96,41 @@ def test_ssb_metadata_windows():
     assert not in_ssb_metadata_window(dt.datetime(2027, 3, 15, 13, 0, tzinfo=OSLO))
 
 
-def land_every_ssb_vintage(data: Path) -> None:
-    """Copy the vintages an offline run would land, without running it: what the sensor compares with."""
-    from ingestion.changes import ssb_changes
-    from ingestion.ssb import SsbClient
+def land_every_ssb_vintage(data: Path, checked: bool = True) -> None:
+    """Leave in the landing zone what an offline run would, without running it: a vintage per table named from
+    SSB's `updated` and, unless `checked` is False (a landing zone from before checks were kept), SSB's
+    `updated` per table as seen at the snapshot's time."""
+    from ingestion.ssb import SsbClient, record_seen
     from ingestion.transport import Transport
 
     landing = LandingZone(data / "landing")
-    client = SsbClient(Transport("replay", PROJECT_ROOT / "snapshots"))
-    for change in ssb_changes(client, landing, load_table_specs()):
-        (landing.vintage_dir("ssb", change.table_id, change.vintage)).mkdir(parents=True)
-        (landing.vintage_dir("ssb", change.table_id, change.vintage) / "manifest.json").write_text("{}")
+    transport = Transport("replay", PROJECT_ROOT / "snapshots")
+    client = SsbClient(transport)
+    updated = {}
+    for spec in load_table_specs().tables:
+        updated[spec.table_id] = client.table_info(spec.table_id).updated
+        vintage = vintage_from_updated(updated[spec.table_id])
+        landing.vintage_dir("ssb", spec.table_id, vintage).mkdir(parents=True)
+        (landing.vintage_dir("ssb", spec.table_id, vintage) / "manifest.json").write_text("{}")
+    if checked:
+        record_seen(landing, updated, transport.now("data.ssb.no"))
+
+
+def publish_upstream(snapshots: Path, table_id: str, updated: str) -> None:
+    """SSB publishes `table_id` again: its table info and the listing of the past day say so."""
+    (info_file,) = (snapshots / f"data.ssb.no/api/pxwebapi/v2/tables/{table_id}").glob("GET-*.json")
+    recorded = json.loads(info_file.read_text())
+    body = json.loads(recorded["response"]["body"])
+    body["updated"] = updated
+    recorded["response"]["body"] = json.dumps(body)
+    info_file.write_text(json.dumps(recorded))
+    (listing_file,) = (snapshots / "data.ssb.no/api/pxwebapi/v2/tables").glob("GET-*.json")
+    recorded = json.loads(listing_file.read_text())
+    listing = json.loads(recorded["response"]["body"])
+    listing["tables"].insert(0, {**body, "updated": updated})
+    listing["page"]["totalElements"] += 1
+    recorded["response"]["body"] = json.dumps(listing)
+    listing_file.write_text(json.dumps(recorded))
 
 
 def test_source_change_sensor_keeps_out_of_ssb_metadata_windows(data_dir, monkeypatch):
@@ -132,13 +157,9 @@ def test_source_change_sensor_asks_once_and_only_for_what_changed(data_dir, tmp_
     land_every_ssb_vintage(data_dir)
     snapshots = tmp_path / "snapshots"
     shutil.copytree(PROJECT_ROOT / "snapshots", snapshots)
-    (info_file,) = (snapshots / "data.ssb.no/api/pxwebapi/v2/tables/12143").glob("GET-*.json")
-    recorded = json.loads(info_file.read_text())
-    body = json.loads(recorded["response"]["body"])
-    body["updated"] = "2027-06-15T06:00:00Z"
-    recorded["response"]["body"] = json.dumps(body)
-    info_file.write_text(json.dumps(recorded))
+    publish_upstream(snapshots, "12143", "2027-06-15T06:00:00Z")
     monkeypatch.setenv("STYRINGSDATA_SNAPSHOT_DIR", str(snapshots))
+    asked = count_requests(monkeypatch)
 
     result, cursor = evaluate("source_change_sensor", cursor)
     (request,) = result.run_requests
@@ -149,6 +170,42 @@ def test_source_change_sensor_asks_once_and_only_for_what_changed(data_dir, tmp_
     assert json.loads(cursor)["ssb:12143"] == "2027-06-15T060000Z"
     # the cursor holds what is pending against the landing zone, not every table asked about
     assert {k for k in json.loads(cursor) if k.startswith("ssb:")} == {"ssb:12143"}
+    # found by one listing call, the same the run makes: no table-info call per table
+    assert [u for u in asked if "pxwebapi" in u] == ["https://data.ssb.no/api/pxwebapi/v2/tables"]
+
+
+def count_requests(monkeypatch) -> list[str]:
+    from ingestion.transport import Transport
+
+    urls: list[str] = []
+    send = Transport.send
+
+    def counting(self, request):
+        urls.append(request.url)
+        return send(self, request)
+
+    monkeypatch.setattr(Transport, "send", counting)
+    return urls
+
+
+def test_source_change_sensor_asks_table_by_table_when_the_last_check_is_unknown(data_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(sensors, "utc_now", lambda: dt.datetime(2027, 3, 15, 9, 0, tzinfo=OSLO))
+    land_every_ssb_vintage(data_dir, checked=False)  # landed before change checks were kept
+    snapshots = tmp_path / "snapshots"
+    shutil.copytree(PROJECT_ROOT / "snapshots", snapshots)
+    publish_upstream(snapshots, "12143", "2027-06-15T06:00:00Z")
+    monkeypatch.setenv("STYRINGSDATA_SNAPSHOT_DIR", str(snapshots))
+    asked = count_requests(monkeypatch)
+    result, cursor = evaluate("source_change_sensor")
+    (request,) = result.run_requests
+    assert dg.AssetKey(["raw", "ssb_12143"]) in request.asset_selection
+    assert json.loads(cursor)["ssb:12143"] == "2027-06-15T060000Z"
+    assert sorted(u.rsplit("/", 1)[-1] for u in asked if "pxwebapi" in u) == sorted(SSB_TABLES)
+    # what each table's info said is kept: the next tick asks one listing, and 12143 is still pending
+    asked.clear()
+    result, cursor = evaluate("source_change_sensor", cursor)
+    assert result.run_requests == [] and json.loads(cursor)["ssb:12143"] == "2027-06-15T060000Z"
+    assert [u for u in asked if "pxwebapi" in u] == ["https://data.ssb.no/api/pxwebapi/v2/tables"]
 
 
 def test_registry_inbox_sensor_waits_for_a_settled_file_then_asks_once(data_dir):

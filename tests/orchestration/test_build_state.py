@@ -12,15 +12,17 @@ from orchestration.lib.build_state import BuildState, decide, project_fingerprin
 TODAY = dt.date(2027, 3, 15)
 FP = "abc"
 UNCHANGED = [("raw/ssb_12143", False), ("raw/registry_values", False)]
+RAW = {"ssb_12143": ["2026-06-15T060000Z"], "registry_values": ["20261201T101010Z-abc"]}
 
 
 def published_today(**changes) -> BuildState:
     return BuildState(**{"fingerprint": FP, "built_on": TODAY.isoformat(), "run_id": "r1", "published": True,
-                         **changes})
+                         "raw": RAW, "published_by": "r1", **changes})
 
 
 def decision(state=published_today(), sources=UNCHANGED, **overrides):
-    args = dict(fingerprint=FP, today=TODAY, sources=sources, marts_exist=True, warehouse_exists=True, forced=False)
+    args = dict(fingerprint=FP, today=TODAY, sources=sources, marts_exist=True, warehouse_exists=True, forced=False,
+                raw=RAW)
     return decide(state, **{**args, **overrides})
 
 
@@ -38,6 +40,14 @@ def test_skips_only_when_nothing_changed_and_todays_build_is_published():
     ("no publication", {"warehouse_exists": False}, "no earlier build"),
     ("project changed", {"fingerprint": "other"}, "changed since the last build"),
     ("held back", {"state": published_today(published=False)}, "was not published"),
+    ("raw loaded by a run that never built it",
+     {"raw": {**RAW, "ssb_12143": ["2026-06-15T060000Z", "2026-06-16T060000Z"]}},
+     "pending publication: an earlier run loaded data it did not build and publish: raw.ssb_12143 "
+     "(2026-06-16T060000Z)"),
+    ("a vintage gone from raw (a new work file)", {"raw": {**RAW, "ssb_12143": []}}, "raw.ssb_12143 (lost"),
+    ("a build that never finished", {"state": published_today(built=False, published=False)}, "did not finish"),
+    ("a state from before raw was recorded", {"state": published_today(raw={})}, "did not record what raw held"),
+    ("raw not inspected", {"raw": None}, "raw not inspected"),
     ("yesterday's build", {"state": published_today(built_on="2027-03-14")}, "against today"),
 ])
 def test_rebuilds_when(why, kwargs, reason):
@@ -45,14 +55,25 @@ def test_rebuilds_when(why, kwargs, reason):
     assert result.rebuild and reason in result.reason, why
 
 
-def test_state_is_saved_and_marked_published_only_for_its_own_run(tmp_path):
+def test_a_build_goes_from_started_to_reported_and_remembers_what_is_pending(tmp_path):
     path = tmp_path / "work.build.json"
     assert build_state.load(path) is None
-    build_state.save(path, published_today(published=False, run_id="r2"))
-    build_state.mark_published(path, "some-other-run")
+    build_state.build_started(path, run_id="r2", fingerprint=FP, today=TODAY, raw=RAW)
+    started = build_state.load(path)
+    assert not started.built and not started.published and started.raw == RAW
+    build_state.mark_published(path, "r2")  # a publish of an unfinished build records nothing
     assert not build_state.load(path).published
-    build_state.mark_published(path, "r2")
-    assert build_state.load(path).published
+    build_state.build_finished(path, "some-other-run")
+    assert not build_state.load(path).built
+    build_state.build_finished(path, "r2")
+    build_state.mark_published(path, "r3", "2027-03-15T08:00:00+00:00")  # e.g. audit_and_publish
+    published = build_state.load(path)
+    assert published.published and published.published_by == "r3" and not published.reported
+    assert build_state.unreported_publication(published)
+    build_state.mark_reported(path, "r2")  # not the run that published
+    assert build_state.unreported_publication(build_state.load(path))
+    build_state.mark_reported(path, "r3")
+    assert not build_state.unreported_publication(build_state.load(path))
     path.write_text("{not json")
     with pytest.raises(ValueError, match="delete it to force a rebuild"):
         build_state.load(path)

@@ -1,4 +1,4 @@
-"""The ASSS way of comparing: deflated and need-adjusted KOSTRA key figures and the ressursbruksindikator.
+"""The ASSS way of comparing: deflated and need-adjusted key figures and the ressursbruksindikator.
 
 The golden dbt unit test (golden_handlingsprogram_samfunnstjenester_starred_rows_for_asker) reproduces the
 Handlingsprogram's Samfunnstjenester KOSTRA table for Asker; here we check that its inputs are what it says

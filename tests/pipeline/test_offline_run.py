@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import duckdb
 
@@ -72,11 +73,23 @@ def test_raw_tables_carry_provenance(offline_run):
     con = duckdb.connect(str(offline_run.data_dir / "work.duckdb"), read_only=True)
     try:
         for spec in SPECS.tables:
-            row = con.execute(f"select count(*), count(distinct _vintage), min(_source_updated), "
-                              f"min(_landing_path) from raw.ssb_{spec.table_id}").fetchone()
-            assert row[0] > 0 and row[1] == 1 and row[2] is not None and row[3].endswith(row[3][-18:])
+            rows, vintages, updated, vintage, paths, path = con.execute(
+                f"select count(*), count(distinct _vintage), min(_source_updated), min(_vintage), "
+                f"count(distinct _landing_path), min(_landing_path) from raw.ssb_{spec.table_id}").fetchone()
+            assert rows > 0 and vintages == 1 and updated is not None, spec.table_id
+            # every row points at the landed payloads it was loaded from: this table's vintage, with its manifest
+            landed = offline_run.data_dir / "landing" / "ssb" / spec.table_id / vintage
+            assert paths == 1 and Path(path) == landed, (spec.table_id, path)
+            manifest = json.loads((landed / "manifest.json").read_text())
+            assert manifest["source_updated"] and updated == _timestamp(manifest["source_updated"]), spec.table_id
     finally:
         con.close()
+
+
+def _timestamp(text: str):
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
 
 
 def test_second_run_makes_no_data_requests_and_changes_nothing(offline_run):

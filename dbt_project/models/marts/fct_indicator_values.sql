@@ -55,7 +55,7 @@ names as (
     -- Today's name of each code, from the latest labels SSB gave it.
     select category_code as municipality_code, max(category_label) as municipality_name
     from {{ ref('stg_ssb__categories') }}
-    where dimension_code in ('KOKkommuneregion0000', 'Region', 'Gjerningssted')
+    where dimension_code in ('{{ ssb_region_variables() | join("', '") }}')
         and vintage = (select max(vintage) from {{ ref('stg_ssb__categories') }} as c2
                        where c2.table_id = stg_ssb__categories.table_id)
     group by category_code

@@ -2,21 +2,20 @@
     Every configured SSB table as one long list of cells. The dimensions besides region and time differ from
     table to table; they are read from the raw table's columns and folded into `series_key` ("Var=code;Var=code",
     variable names in code-point order, as ingestion/ssb.py Series.key), which seed ssb_series maps to measures
-    and key figures. The list of tables must match ingestion/ssb_tables.yaml (tests/ingestion/test_sources_config.py).
+    and key figures. The tables and their region dimensions come from ingestion/ssb_tables.yaml through the
+    derived macro ssb_configured_tables (tools/derive.py): a table added there needs nothing here.
 -#}
-{%- set tables = ['12143', '10824', '01222', '04861', '07984', '13143', '13144', '11787', '08487', '05940', '06505',
-                  '06194', '10314', '12241', '06445', '12209', '13470', '12362', '13502', '12255', '12134'] -%}
-{%- set region_columns = ['KOKkommuneregion0000', 'Region', 'Gjerningssted'] -%}
 {%- set not_series = ['Tid', 'value', 'status', '_vintage', '_source_updated', '_fetched_at', '_landing_path',
                       'period_start', 'period_end', '_origin'] -%}
 
 with
 
-{% for table_id in tables %}
+{% for table in ssb_configured_tables() %}
+{%- set table_id = table.table_id %}
+{%- set region = table.region_variable %}
 {%- set relation = source('ssb', 'ssb_' ~ table_id) %}
 {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list if execute else [] %}
-{%- set region = (columns | select('in', region_columns) | list + ['KOKkommuneregion0000'])[0] %}
-{%- set dims = columns | reject('in', not_series + region_columns) | sort(case_sensitive=true) | list %}
+{%- set dims = columns | reject('in', not_series + [region]) | sort(case_sensitive=true) | list %}
 cells_{{ table_id }} as (
 
     select
@@ -40,8 +39,8 @@ cells_{{ table_id }} as (
 
 unioned as (
 
-    {% for table_id in tables %}
-    select * from cells_{{ table_id }}
+    {% for table in ssb_configured_tables() %}
+    select * from cells_{{ table.table_id }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

@@ -7,10 +7,16 @@ errors) and with SSB's real refusals: unknown codes (400), too many cells
 body), a literal '+' that arrives as a space (400). It is used to build the
 bundled snapshots (snapshots/build.py), by the tests and by the benchmarks.
 The figures it serves come from `FakeTable.cells`, supplied by the caller.
+
+`GET /tables?pastDays=N` lists the tables updated since `now` minus N days
+(hour precision, as SSB's search index compares), newest first, paged, with
+SSB's `page` object; `unrelated_per_day` adds the other tables SSB publishes
+every working day, so a client must pick its own out of the listing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import random
@@ -66,6 +72,8 @@ class FakeSsb:
         max_cells: int = 800_000,
         max_url_length: int = 2_100,
         shuffle_seed: int = 7,
+        now: Callable[[], dt.datetime] | None = None,
+        unrelated_per_day: int = 0,
     ) -> None:
         self.tables = {t.table_id: t for t in tables}
         self.klass_changes = list(klass_changes)
@@ -73,6 +81,8 @@ class FakeSsb:
         self.max_cells = max_cells
         self.max_url_length = max_url_length
         self.shuffle_seed = shuffle_seed
+        self.now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.unrelated_per_day = unrelated_per_day
         self.log: list[Request] = []
 
     # The transport calls this.
@@ -87,7 +97,9 @@ class FakeSsb:
         if "tables" not in parts:
             return _error(404, "Not found")
         rest = parts[parts.index("tables") + 1:]
-        table = self.tables.get(rest[0]) if rest else None
+        if not rest:
+            return self._listing(request)
+        table = self.tables.get(rest[0])
         if table is None:
             return _error(404, "Non-existent table")
         if len(rest) == 1:
@@ -97,6 +109,9 @@ class FakeSsb:
         if rest[1] == "data":
             return self._data(table, request)
         return _error(404, "Not found")
+
+    def listing_requests(self) -> list[Request]:
+        return [r for r in self.log if r.url.rstrip("/").endswith("/tables")]
 
     def data_requests(self) -> list[Request]:
         return [r for r in self.log if r.url.endswith("/data")]
@@ -125,6 +140,52 @@ class FakeSsb:
             "links": [{"rel": "metadata", "hreflang": "no",
                        "href": f"https://data.ssb.no/api/pxwebapi/v2/tables/{table.table_id}/metadata?lang=no"}],
         }
+
+    def _listing(self, request: Request) -> Response:
+        params = {k.lower(): v for k, v in urllib.parse.parse_qsl(urllib.parse.urlsplit(request.full_url()).query)}
+        try:
+            past_days = int(params["pastdays"]) if "pastdays" in params else None
+            page_size = int(params.get("pagesize", "20"))
+            page_number = int(params.get("pagenumber", "1"))
+        except ValueError:
+            return _error(400, "Parameter error")
+        if "query" in params:
+            return _error(400, "the fake answers pastDays listings only")
+        now = self.now()
+        # SSB's index compares `updated` from now minus pastDays, cut to the hour (DateResolution.HOUR).
+        since = (now - dt.timedelta(days=past_days)).replace(minute=0, second=0, microsecond=0) if past_days else None
+        entries = [self.table_info(t) for t in self.tables.values()] + self._unrelated(now, past_days or 30)
+        listed = sorted((e for e in entries if since is None or _utc(e["updated"]) >= since),
+                        key=lambda e: (e["updated"], e["id"]), reverse=True)
+        pages = math.ceil(len(listed) / page_size)
+        if page_number > pages and pages != 0:
+            return _error(404, "Page number out of range")
+        base = "https://data.ssb.no/api/pxwebapi/v2/tables"
+        links = [{"rel": "next", "hreflang": "no",
+                  "href": f"{base}?lang=no&pastDays={past_days}&pageSize={page_size}&pageNumber={page_number + 1}"}] \
+            if page_number < pages else []
+        start = (page_number - 1) * page_size
+        return self._json({
+            "language": "no",
+            "tables": listed[start:start + page_size],
+            "page": {"pageNumber": page_number, "pageSize": page_size, "totalElements": len(listed),
+                     "totalPages": pages, "links": links},
+            "links": [{"rel": "self", "hreflang": "no", "href": request.full_url()}],
+        })
+
+    def _unrelated(self, now: dt.datetime, days: int) -> list[dict[str, Any]]:
+        """Tables that are not ours, published at 08:00 Oslo time on each of the past `days` days."""
+        out = []
+        for day in range(days):
+            moment = (now - dt.timedelta(days=day)).replace(hour=6, minute=0, second=0, microsecond=0)
+            if moment > now:
+                continue
+            for n in range(self.unrelated_per_day):
+                table_id = f"{90000 + (day * self.unrelated_per_day + n) % 10000:05d}"
+                out.append({"type": "Table", "id": table_id, "label": f"{table_id}: Another table",
+                            "updated": moment.strftime("%Y-%m-%dT%H:%M:%SZ"), "category": "public",
+                            "source": "Statistisk sentralbyrå", "discontinued": False})
+        return out
 
     def _dimension_document(self, dim: FakeDimension, codes: Sequence[str]) -> dict[str, Any]:
         labels = dict(dim.categories)
@@ -244,6 +305,11 @@ class FakeSsb:
                 return _error(404, f"no correspondence for {params['date']}")
             return self._json({"correspondenceItems": list(self.kostra_groups[year])})
         return _error(404, "Not found")
+
+
+def _utc(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def _product(lists: Sequence[Sequence[str]]):

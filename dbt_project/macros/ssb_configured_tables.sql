@@ -1,0 +1,32 @@
+{#- Written by tools/derive.py from ingestion/ssb_tables.yaml: do not edit; edit the YAML and run `make snapshots`.
+    Every configured SSB table and its region dimension, in the YAML's order: staging unions these raw
+    tables, the marts read municipality names from these dimensions. -#}
+{% macro ssb_configured_tables() %}
+    {{ return([
+        {'table_id': '12143', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '10824', 'region_variable': 'Region'},
+        {'table_id': '01222', 'region_variable': 'Region'},
+        {'table_id': '04861', 'region_variable': 'Region'},
+        {'table_id': '07984', 'region_variable': 'Region'},
+        {'table_id': '13143', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '13144', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '11787', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '08487', 'region_variable': 'Gjerningssted'},
+        {'table_id': '05940', 'region_variable': 'Region'},
+        {'table_id': '06505', 'region_variable': 'Region'},
+        {'table_id': '06194', 'region_variable': 'Region'},
+        {'table_id': '10314', 'region_variable': 'Region'},
+        {'table_id': '12241', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '06445', 'region_variable': 'Region'},
+        {'table_id': '12209', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '13470', 'region_variable': 'Region'},
+        {'table_id': '12362', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '13502', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12255', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12134', 'region_variable': 'KOKkommuneregion0000'}
+    ]) }}
+{% endmacro %}
+
+{% macro ssb_region_variables() %}
+    {{ return(ssb_configured_tables() | map(attribute='region_variable') | unique | sort | list) }}
+{% endmacro %}

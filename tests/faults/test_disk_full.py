@@ -1,0 +1,79 @@
+"""Disk full: one line naming the path, no traceback, the last publication intact, the next run finishes the job.
+
+The data directory lives on a tmpfs of a few dozen MB mounted in a private mount namespace
+(`unshare --user --map-root-user --mount`: no root needed where unprivileged user namespaces are allowed,
+which is the default on current Linux distributions) and is filled with a filler file, so every writer
+(DuckDB, dbt, the report, Python) gets a real ENOSPC from the kernel. Where user namespaces are not
+allowed, the test is skipped and says why.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.faults.runs import ROOT
+
+DRIVER = ROOT / "tests" / "faults" / "disk_full_driver.py"
+
+
+def namespaces_allowed() -> str | None:
+    if not shutil.which("unshare"):
+        return "unshare(1) is not installed"
+    probe = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+                            "mount -t tmpfs -o size=1m tmpfs /mnt 2>/dev/null || mount -t tmpfs -o size=1m tmpfs /tmp"],
+                           capture_output=True, text=True)
+    return None if probe.returncode == 0 else f"cannot mount a tmpfs in a user namespace: {probe.stderr.strip()}"
+
+
+def on_small_disk(tmp_path, published, scenario: str, size_mb: int) -> dict:
+    problem = namespaces_allowed()
+    if problem:
+        pytest.skip(problem)
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    script = 'mount -t tmpfs -o "size=$1" tmpfs "$2" && shift 2 && exec "$@"'
+    result = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh",
+                             f"{size_mb}m", str(mount), sys.executable, str(DRIVER), str(mount), str(published),
+                             scenario], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def one_line_naming_a_path_on(mount: str, stderr: str) -> str:
+    assert "Traceback" not in stderr, stderr[-4000:]
+    lines = [line for line in stderr.splitlines() if "no space left" in line.lower()
+             and line.startswith("styringsdata: out of disk space")]
+    assert len(lines) == 1, stderr[-4000:]
+    assert re.search(re.escape(mount) + r"/\S+", lines[0]), lines[0]
+    return lines[0]
+
+
+def test_disk_full_during_the_report(published_data, tmp_path):
+    result = on_small_disk(tmp_path, published_data, "report", 48)
+
+    no_copy, no_report, freed = result["steps"]
+    for step in (no_copy, no_report):
+        assert step["returncode"] == 5, step
+        assert step["stderr"].strip().count("\n") == 0, step["stderr"]
+        one_line_naming_a_path_on(result["mount"], step["stderr"])
+    assert freed["returncode"] == 0, freed
+    assert result["warehouse_unchanged"] and result["leftovers"] == []
+
+
+@pytest.mark.parametrize("free_kib", [256, 4096])
+def test_disk_full_during_a_run_keeps_the_publication_and_the_next_run_publishes(published_data, tmp_path, free_kib):
+    """A new registry figure to publish, and too little room to finish the run that loads it."""
+    result = on_small_disk(tmp_path, published_data, f"run:{free_kib}", 56)
+
+    full, freed = result["steps"]
+    assert full["returncode"] == 1, full
+    assert full["warehouse_unchanged"]
+    one_line_naming_a_path_on(result["mount"], full["stderr"])
+    assert freed["returncode"] == 0, freed["stderr"][-4000:]
+    assert "published" in freed["stdout"] and freed["value"] == pytest.approx(5.5), freed["stdout"][-3000:]
