@@ -46,15 +46,35 @@ def _cell(body: dict, coordinates: dict[str, str]) -> int:
     return index
 
 
-def _snapshot(target: Path, updated: str, changes: dict[tuple[str, str, str], float], set_to: dict) -> Path:
-    shutil.copytree(ROOT / "snapshots", target)
-    table = target / TABLE.relative_to(ROOT / "snapshots")
-    (info,) = table.glob("GET-*.json")
-    recorded = json.loads(info.read_text(encoding="utf-8"))
+def _set_updated(answer: Path, updated: str) -> None:
+    recorded = json.loads(answer.read_text(encoding="utf-8"))
     body = json.loads(recorded["response"]["body"])
     body["updated"] = updated
     recorded["response"]["body"] = json.dumps(body, ensure_ascii=False)
-    info.write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")
+    answer.write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")
+
+
+def _announce(listing_file: Path, table_id: str, updated: str) -> None:
+    """SSB's table listing, the one change check a run makes, names the table as updated."""
+    recorded = json.loads(listing_file.read_text(encoding="utf-8"))
+    body = json.loads(recorded["response"]["body"])
+    body["tables"] = [t for t in body["tables"] if t["id"] != table_id] + [
+        {"type": "Table", "id": table_id, "label": f"{table_id}: KOSTRA", "updated": updated, "category": "public",
+         "source": "Statistisk sentralbyrå", "discontinued": False}]
+    body["page"]["totalElements"] = len(body["tables"])
+    recorded["response"]["body"] = json.dumps(body, ensure_ascii=False)
+    listing_file.write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")
+
+
+def _snapshot(target: Path, updated: str, changes: dict[tuple[str, str, str], float], set_to: dict) -> Path:
+    shutil.copytree(ROOT / "snapshots", target)
+    table = target / TABLE.relative_to(ROOT / "snapshots")
+    # The publication is announced where a run looks for it: the listing, the table info (the listing's
+    # fallback) and the metadata, whose `updated` names the vintage.
+    for answer in [*table.glob("GET-*.json"), *(table / "metadata").glob("GET-*.json")]:
+        _set_updated(answer, updated)
+    (listing,) = table.parent.glob("GET-*.json")
+    _announce(listing, TABLE.name, updated)
     (data,) = (table / "data").glob("GET-*.json")
     recorded = json.loads(data.read_text(encoding="utf-8"))
     body = json.loads(recorded["response"]["body"])
