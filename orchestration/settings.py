@@ -291,10 +291,11 @@ class Settings:
         validate_environment(env)
         data_dir = _resolve(env.get("STYRINGSDATA_DATA_DIR", "data"), PROJECT_ROOT)
         source_mode = SourceMode(env.get("STYRINGSDATA_SOURCE_MODE", "replay"))
+        snapshot_dir = _resolve(env.get("STYRINGSDATA_SNAPSHOT_DIR", "snapshots"), PROJECT_ROOT)
         rate = env.get("STYRINGSDATA_SSB_REQUESTS_PER_MINUTE", "30")
         try:  # an ASSS member, or the successor of a retired code named (KLASS lineage)
             home = check_home_municipality(env.get("STYRINGSDATA_HOME_MUNICIPALITY", DEFAULT_HOME_MUNICIPALITY),
-                                           data_dir / "landing")
+                                           data_dir / "landing", snapshot_dir)
         except HomeMunicipalityError as exc:
             raise SettingsError(str(exc)) from None
         try:
@@ -304,7 +305,7 @@ class Settings:
         return cls(
             data_dir=data_dir,
             source_mode=source_mode,
-            snapshot_dir=_resolve(env.get("STYRINGSDATA_SNAPSHOT_DIR", "snapshots"), PROJECT_ROOT),
+            snapshot_dir=snapshot_dir,
             work_db=_resolve(env.get("STYRINGSDATA_WORK_DB", str(data_dir / "work.duckdb")), PROJECT_ROOT),
             warehouse=_resolve(env.get("STYRINGSDATA_WAREHOUSE", str(data_dir / "warehouse.duckdb")), PROJECT_ROOT),
             home_municipality=home,

@@ -18,10 +18,9 @@ import yaml
 
 from ingestion.klass import KlassError, build_lineage, parse_changes
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SETTING = "STYRINGSDATA_HOME_MUNICIPALITY"
-DBT_PROJECT_FILE = PROJECT_ROOT / "dbt_project" / "dbt_project.yml"
-BUNDLED_KLASS = PROJECT_ROOT / "snapshots" / "data.ssb.no" / "api" / "klass" / "v1" / "classifications" / "131" / "changes"
+# Under the snapshot folder (STYRINGSDATA_SNAPSHOT_DIR): KLASS classification 131's changes as bundled.
+BUNDLED_KLASS = Path("data.ssb.no") / "api" / "klass" / "v1" / "classifications" / "131" / "changes"
 # The members' names as the ASSS agreement lists them (seed 000 §1); the codes are today's.
 MEMBER_NAMES = {
     "0301": "Oslo", "4601": "Bergen", "5001": "Trondheim", "1103": "Stavanger", "3201": "Bærum",
@@ -37,7 +36,9 @@ class HomeMunicipalityError(ValueError):
 @functools.cache
 def asss_members() -> tuple[str, ...]:
     """Today's codes of the 12 ASSS members, as the dbt project compares them."""
-    document = yaml.safe_load(DBT_PROJECT_FILE.read_text(encoding="utf-8"))
+    from orchestration.settings import DBT_PROJECT_DIR  # settings imports this module
+
+    document = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
     return tuple(document["vars"]["asss_municipalities"])
 
 
@@ -56,7 +57,7 @@ def form_problem(value: str) -> str | None:
         f"expected the four-digit code of an ASSS member (today's codes: {members_listed()})"
 
 
-def check_home_municipality(value: str, landing_dir: Path | None = None) -> str:
+def check_home_municipality(value: str, landing_dir: Path | None = None, snapshot_dir: Path | None = None) -> str:
     """The code when it is one of today's ASSS members; otherwise an error naming the setting and what to set."""
     code = value.strip()
     members = asss_members()
@@ -66,7 +67,7 @@ def check_home_municipality(value: str, landing_dir: Path | None = None) -> str:
     problem = form_problem(value)
     if problem:
         raise HomeMunicipalityError(f"{SETTING}={value!r}: {problem}")
-    successors = _successors(code, landing_dir)
+    successors = _successors(code, landing_dir, snapshot_dir)
     if successors:
         old_name, changed_on, targets = successors
         named = " and ".join(f"{c} {n}" for c, n in targets)
@@ -78,8 +79,9 @@ def check_home_municipality(value: str, landing_dir: Path | None = None) -> str:
     raise HomeMunicipalityError(f"{SETTING}={value!r}: not the code of an ASSS member (today's codes: {expected})")
 
 
-def _successors(code: str, landing_dir: Path | None) -> tuple[str, dt.date, list[tuple[str, str]]] | None:
-    body = _klass_changes(landing_dir)
+def _successors(code: str, landing_dir: Path | None,
+                snapshot_dir: Path | None) -> tuple[str, dt.date, list[tuple[str, str]]] | None:
+    body = _klass_changes(landing_dir, snapshot_dir)
     if body is None:
         return None
     try:
@@ -92,13 +94,13 @@ def _successors(code: str, landing_dir: Path | None) -> tuple[str, dt.date, list
     return lineage[0].from_name, lineage[0].changed_on, sorted({(r.to_code, r.to_name) for r in lineage})
 
 
-def _klass_changes(landing_dir: Path | None) -> bytes | None:
+def _klass_changes(landing_dir: Path | None, snapshot_dir: Path | None) -> bytes | None:
     """The newest KLASS classification 131 changes this installation has: landed, else bundled."""
     if landing_dir is not None:
         landed = sorted((landing_dir / "klass" / "131-changes").glob("*/changes.json"))
         if landed:
             return landed[-1].read_bytes()
-    bundled = sorted(BUNDLED_KLASS.glob("GET-*.json"))
+    bundled = sorted((snapshot_dir / BUNDLED_KLASS).glob("GET-*.json")) if snapshot_dir is not None else []
     if not bundled:
         return None
     return json.loads(bundled[0].read_text(encoding="utf-8"))["response"]["body"].encode("utf-8")

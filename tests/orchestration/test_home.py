@@ -80,3 +80,12 @@ def test_run_with_a_retired_code_stops_before_anything_is_built(tmp_path):
     assert "STYRINGSDATA_HOME_MUNICIPALITY='0220'" in result.stderr and "today's code is 3203 Asker" in result.stderr
     assert "Traceback" not in result.stderr
     assert not data.exists(), "nothing may be fetched or built for a wrong home municipality"
+
+
+def test_the_bundled_klass_answer_is_read_from_the_snapshot_folder_setting(tmp_path):
+    """No KLASS answer under STYRINGSDATA_SNAPSHOT_DIR (and none landed): still refused, but no successor named."""
+    env = {"STYRINGSDATA_HOME_MUNICIPALITY": "0220", "STYRINGSDATA_SNAPSHOT_DIR": str(tmp_path / "snapshots"),
+           "STYRINGSDATA_DATA_DIR": str(tmp_path / "data")}
+    with pytest.raises(ValueError, match="not the code of an ASSS member") as refused:
+        Settings.from_env(env)
+    assert "retired" not in str(refused.value)
