@@ -8,7 +8,8 @@
                                 warehouse would hold. Exit 0 accepted, 1 rejected, 2 cannot check (no such
                                 file, no run yet), 75 cannot read now (the file is still being written, or
                                 is locked): try again. It never opens the work file, so it cannot disturb a run.
-    styringsdata report         rebuild the newest quality report from the work file (--send to e-mail it)
+    styringsdata report         rebuild the newest quality report from the work file (--send to e-mail it;
+                                --audience makrogruppen for the macro group's report)
     styringsdata doctor [--live]   does the configuration match the sources? (snapshots, or the live APIs)
 
 Exit codes: 0 done; 1 the run failed (or the report's mail was not sent; for `registry check`: the file
@@ -57,10 +58,13 @@ def _run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from orchestration.definitions import defs
+    from orchestration.lib.home import member_name
     from orchestration.settings import Settings
 
-    settings = Settings.from_env()
-    print(f"styringsdata: source mode {mode}; work file {settings.work_db}")
+    settings = Settings.from_env()  # main() has checked every setting, the home municipality included
+
+    print(f"styringsdata: source mode {mode}; home municipality {settings.home_municipality} "
+          f"{member_name(settings.home_municipality)}; work file {settings.work_db}")
     from orchestration.lib.lock import LockHeld, run_lock
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
@@ -113,7 +117,8 @@ def report_failed_run(run_id: str, instance, settings, reason: str) -> None:
                   reason=reason, home_municipality=settings.home_municipality)
     for line in report_delivery.report_failed_run(settings.work_db, settings.reports_dir, run,
                                                   read_gate_result(settings.reports_dir, run_id), settings.mail,
-                                                  lock_path=run_lock_path(settings.data_dir)):
+                                                  lock_path=run_lock_path(settings.data_dir),
+                                                  number_style=settings.number_format):
         print(f"styringsdata: {line}", file=sys.stderr)
 
 
@@ -124,6 +129,8 @@ def _report(args: argparse.Namespace) -> int:
     by this (exit 4 while a run is writing). When the publication in the warehouse never got its report
     (its run was stopped first), that is the report written, not the previous run's again.
     """
+    import dataclasses
+
     import duckdb
 
     from orchestration.defs.quality import read_gate_result
@@ -152,8 +159,11 @@ def _report(args: argparse.Namespace) -> int:
                 print(f"styringsdata: no report in {settings.reports_dir} yet; run `styringsdata run` first",
                       file=sys.stderr)
                 return 2
+            # The report is for today's home member, whatever member the run behind it was for.
+            run = dataclasses.replace(run, home_municipality=settings.home_municipality)
             delivery = deliver(copy.work_db, settings.reports_dir, run,
-                               read_gate_result(settings.reports_dir, run.run_id), settings.mail if args.send else None)
+                               read_gate_result(settings.reports_dir, run.run_id), settings.mail if args.send else None,
+                               audiences=(args.audience,), number_style=settings.number_format)
     except LockHeld as exc:
         print(f"styringsdata: {exc}", file=sys.stderr)
         return EXIT_BUSY
@@ -206,6 +216,9 @@ def summarise(result, settings) -> None:
         print(f"  {name}: {rows} rows  (parquet: {settings.parquet_dir / (name + '.parquet')})")
     for report in sorted(settings.reports_dir.glob(f"quality-report_*_{result.run_id[:8]}.html")):
         print(f"styringsdata: quality report {report}")
+    for report in sorted(settings.reports_dir.glob(f"makrogruppen_*_{result.run_id[:8]}.html")):
+        if not report.name.endswith(".mail.html"):
+            print(f"styringsdata: macro group report {report}")
 
 
 REGISTRY_CANNOT_READ_NOW = 75  # sysexits' EX_TEMPFAIL: try again later; distinct from 1 = rejected
@@ -316,6 +329,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.set_defaults(handler=_registry_check)
     report = commands.add_parser("report", help="rebuild the newest quality report without rerunning the pipeline")
     report.add_argument("--send", action="store_true", help="also e-mail it (needs the SMTP settings)")
+    report.add_argument("--audience", choices=("data-team", "makrogruppen"), default="data-team",
+                        help="data-team: the operational quality report (default); makrogruppen: the ASSS macro "
+                             "group's Norwegian report on every member")
     report.set_defaults(handler=_report)
     doctor = commands.add_parser("doctor", help="check every configured series against the sources' metadata")
     doctor.add_argument("--live", action="store_true", help="ask SSB, KLASS, FHI and Miljødirektoratet, not the snapshots")

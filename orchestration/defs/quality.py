@@ -66,7 +66,8 @@ def quality_gate(context: dg.AssetCheckExecutionContext, pipeline: PipelineResou
         names = ", ".join(c.name for c in result.errors)
         run = RunInfo(run_id=run_id, started_at=run_started_at(context.instance, run_id), outcome="held_back",
                       reason=f"the quality gate failed: {names}", home_municipality=settings.home_municipality)
-        deliver(settings.work_db, settings.reports_dir, run, result, settings.mail, context.log)
+        deliver(settings.work_db, settings.reports_dir, run, result, settings.mail, context.log,
+                number_style=settings.number_format)
     found = {(c.name, c.table): c for c in result.by_table}
     for key in sorted(context.selected_asset_check_keys, key=lambda k: (k.name, k.asset_key.to_user_string())):
         table = ".".join(key.asset_key.path)

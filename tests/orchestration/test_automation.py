@@ -238,6 +238,7 @@ def test_failed_run_without_marts_sends_a_plain_failure_mail(tmp_path, smtp_serv
 
     inbox, port = smtp_server()
     run = RunInfo(run_id="feedface00000000", started_at="2026-11-27T09:00:00+00:00", outcome="held_back",
+                  home_municipality="3203",
                   reason="step raw__ssb_12143 failed: HTTP 503 from data.ssb.no")
     lines = report_failed_run(tmp_path / "missing.duckdb", tmp_path / "reports", run, None, settings(port))
     assert any("no quality report" in line for line in lines)

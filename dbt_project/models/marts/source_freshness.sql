@@ -30,7 +30,8 @@ ssb as (
         max(source_updated) as last_source_updated,
         max(fetched_at) as last_fetched_at,
         max(vintage) as latest_vintage,
-        -- the KOSTRA key figures follow KOSTRA's yearly cycle; other tables take their indicators' cadence
+        -- the KOSTRA key figures (and 12134, the macro group's per-inhabitant key figure) follow KOSTRA's
+        -- yearly cycle; other tables take their indicators' cadence
         coalesce(
             (select min(f.cadence_years) from frequency_years as f
              where f.route = 'ssb' and list_contains(string_split(f.source_table, '+'), table_id)),
