@@ -11,8 +11,10 @@ call it: the data team exports the municipality-level table from statistikkbanke
     UTD02;2022-23;3203;Asker;7. trinn;;7,6;910
 
 The column names other than `indicator_id` are those of Udir's export tables for Elevundersøkelsen in
-grunnskolen (152 indikatorer: `Score`; 154 mobbing: `AndelMobbet`), as public code lists them
-(U#46231521955, U#10102500614, U#70946002304; secondary, not checked against Udir's documentation).
+grunnskolen (148 indikatorer: `Score`; 150 mobbing: `AndelMobbet`), as public code lists them: U#46231521955
+pairs the tables 151/148/150/149 with the grunnskole exports deltakelse/indikator/mobbing/tema and 155/152/154/153
+with videregående's, and lists their columns; U#7847962828 queries 150 for mobbing on grunnskole trinn (secondary
+sources, not checked against Udir's documentation).
 THE LAYOUT IS NOT VERIFIED AGAINST A REAL EXPORTED FILE: no real export was at hand. Other columns of the
 export (Spoersmaalnavn, EierformNavn, Sidenummer, ...) may stay in the file and are ignored.
 
@@ -71,17 +73,18 @@ class UdirSeries:
     route: str = ROUTE  # or "registry" while Udir's export for it is not known
 
 
-_EU = "U#10102500614, U#70946002304 (tables 152 indikatorer and 154 mobbing of Elevundersøkelsen); U#46231521955 " \
-      "(their export columns, grunnskole: Kommunekode, Skoleaarnavn, Trinnnavn, Score / AndelMobbet, AntallBesvart)"
+_EU = "U#46231521955 (grunnskole exports 148 indikator and 150 mobbing, their columns Kommunekode, Skoleaarnavn, " \
+      "Trinnnavn, Score / AndelMobbet, AntallBesvart); U#7847962828 (150 mobbing by trinn); the question behind " \
+      "each Handlingsprogram indicator is inferred from its name"
 SERIES: tuple[UdirSeries, ...] = (
-    UdirSeries("UTD02", "152/154 Elevundersøkelsen, mobbing, 7. trinn", "AndelMobbet", "B", _EU),
-    UdirSeries("UTD03", "152/154 Elevundersøkelsen, mobbing, 10. trinn", "AndelMobbet", "B", _EU),
-    UdirSeries("UTD04", "152 Elevundersøkelsen, indikator Trivsel, 7. og 10. trinn", "Score", "B", _EU),
-    UdirSeries("UTD08", "152 Elevundersøkelsen, indikator Vurdering for læring, 7. og 10. trinn", "Score", "B", _EU),
-    UdirSeries("UTD09", "152 Elevundersøkelsen, indikator Motivasjon, 7. og 10. trinn", "Score", "B", _EU),
-    UdirSeries("UTD14", "Elevundersøkelsen videregående (Vg1)", "Score", "C",
-               "U#46231521955: the videregående exports carry Fylkekode, no Kommunekode; Asker's Vg1 figure is not "
-               "in them", route="registry"),
+    UdirSeries("UTD02", "150 Elevundersøkelsen grunnskole, mobbing, 7. trinn", "AndelMobbet", "B", _EU),
+    UdirSeries("UTD03", "150 Elevundersøkelsen grunnskole, mobbing, 10. trinn", "AndelMobbet", "B", _EU),
+    UdirSeries("UTD04", "148 Elevundersøkelsen grunnskole, Trivsel", "Score", "B", _EU),
+    UdirSeries("UTD08", "148 Elevundersøkelsen grunnskole, Vurdering for læring", "Score", "B", _EU),
+    UdirSeries("UTD09", "148 Elevundersøkelsen grunnskole, Motivasjon", "Score", "B", _EU),
+    UdirSeries("UTD14", "153 Elevundersøkelsen videregående (tema), Vg1", "Score", "C",
+               "U#46231521955: the videregående exports (152-155) carry Fylkekode, no Kommunekode; a municipality's "
+               "Vg1 figure is not in them", route="registry"),
     UdirSeries("UTD06", "barnehage: andel barnehagelærere", "-", "-",
                "no Udir export of this table was seen", route="registry"),
     UdirSeries("UTD11", "SkolebidragG (5.-7. trinn)", "-", "C",
