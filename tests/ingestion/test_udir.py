@@ -157,3 +157,28 @@ def test_a_file_still_being_written_waits_for_the_settle_time(tmp_path):
     result = _refresh(con, LandingZone(tmp_path / "landing"), inbox, tmp_path / "q", tmp_path / "bundled", settle=30)
     assert [n for n, _ in result.inbox.accepted] == ["eus.csv"]
     assert (inbox / "~$eus.xlsx").exists() and not list((tmp_path / "q").glob("*"))  # temporary names left alone
+
+
+def test_a_registry_vintage_landed_before_its_indicators_moved_to_udir_stays_loadable(tmp_path):
+    """Upgrade: the bundled registry file carried UTD02 until this route existed; its landed vintage must still load
+    (raw keeps it, the marts show registry figures only for registry-routed indicators), a new drop must not."""
+    from ingestion.registry import land_seed_files, landed_reference, parse_landed, validate as validate_registry
+
+    old = ("indicator_id;municipality_code;period;value;unit;status;source;comment\n"
+           "UTD02;3203;2022;7,6;percent;measured;Elevundersøkelsen;\nUTD01;3203;2022;80;percent;measured;Ungdata;\n")
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "handlingsprogram_2024_2027.csv").write_text(old, encoding="utf-8")
+    before = load_reference([IndicatorRule("UTD02", "registry", "percent"), IndicatorRule("UTD01", "registry", "percent")],
+                            {"3203"}, {})
+    [vintage] = land_seed_files(seed, LandingZone(tmp_path / "landing"), before)
+    now = REFERENCE  # UTD02 is routed udir today
+    assert "UTD02 comes from udir" in validate_registry(old.encode(), "x.csv", now).text()  # a new drop: refused
+    try:
+        parse_landed(vintage, now)
+    except ValueError as exc:
+        assert "no longer validates" in str(exc)  # what the run did before landed_reference
+    else:
+        raise AssertionError("the old vintage should not validate against today's routes")
+    _, rows = parse_landed(vintage, landed_reference(now))
+    assert [(r.indicator_id, r.value) for r in rows] == [("UTD02", 7.6), ("UTD01", 80.0)]

@@ -123,6 +123,8 @@ registry_values as (
     from registry
     inner join catalogue using (indicator_id)
     left join names using (municipality_code)
+    -- a file landed before its indicator moved to another route (UTD02 ... to udir) is kept in raw, not shown
+    where catalogue.route = 'registry'
 
 ),
 
