@@ -8,6 +8,8 @@
                                 warehouse would hold. Exit 0 accepted, 1 rejected, 2 cannot check (no such
                                 file, no run yet), 75 cannot read now (the file is still being written, or
                                 is locked): try again. It never opens the work file, so it cannot disturb a run.
+    styringsdata udir check FILE [--show]
+                                the same for an export from Udir's statistikkbanken (README "Udir")
     styringsdata report         rebuild the newest quality report from the work file (--send to e-mail it;
                                 --audience makrogruppen for the macro group's report)
     styringsdata doctor [--live]   does the configuration match the sources? (snapshots, or the live APIs)
@@ -267,6 +269,52 @@ def _registry_check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _udir_check(args: argparse.Namespace) -> int:
+    """`udir check FILE`: a Udir export validated as a run would (ingestion/udir.py), never loaded; exits as
+    `registry check` does, against the municipality codes the last run wrote (never the work file)."""
+    from pathlib import Path
+
+    from ingestion import udir
+    from ingestion.catalogue import load_catalogue
+    from ingestion.file_contract import refused_for_size
+    from ingestion.registry import REFERENCE_SNAPSHOT, FileChanged, IndicatorRule, read_reference_snapshot, read_settled
+    from orchestration.settings import Settings
+
+    settings = Settings.from_env()
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"styringsdata: {path}: no such file", file=sys.stderr)
+        return 2
+    snapshot = settings.data_dir / REFERENCE_SNAPSHOT
+    rules = [IndicatorRule(i.indicator_id, i.route, i.unit) for i in load_catalogue(settings.catalogue_path)]
+    try:
+        reference = read_reference_snapshot(snapshot, rules, max_bytes=settings.registry_max_bytes)
+    except FileNotFoundError:
+        print(f"styringsdata: {snapshot} does not exist; run `styringsdata run` once so municipality codes from "
+              "SSB and KLASS are known", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"styringsdata: cannot read {snapshot} now ({exc.__class__.__name__}: {exc}); try again in a minute "
+              "(every run rewrites it)", file=sys.stderr)
+        return REGISTRY_CANNOT_READ_NOW
+    report = refused_for_size(path.name, path.stat().st_size, settings.registry_max_bytes)
+    if report is None:
+        try:
+            data, _ = read_settled(path)
+        except (FileChanged, OSError) as exc:
+            print(f"styringsdata: cannot read {path} now ({exc}); try again when it is complete", file=sys.stderr)
+            return REGISTRY_CANNOT_READ_NOW
+        report = udir.validate(data, path.name, reference)
+    sys.stdout.write(report.text())
+    if args.show and report.ok:
+        table = [("indicator", "municipality", "reported as", "school year", "year", "value", "status")]
+        table += [(r.indicator_id, r.municipality_code, r.reported_code, r.school_year, str(r.year),
+                   "" if r.value is None else f"{r.value:g}", r.status) for r in report.rows]
+        widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+        sys.stdout.write("".join("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() + "\n" for line in table))
+    return 0 if report.ok else 1
+
+
 DOCTOR_HOSTS = ("data.ssb.no", "statistikk-data.fhi.no", "www.miljodirektoratet.no")
 
 
@@ -327,6 +375,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="print the normalised rows that would be loaded (indicator, municipality, period, "
                        "value, unit, status)")
     check.set_defaults(handler=_registry_check)
+    udir_parser = commands.add_parser("udir", help="the Udir file route (exports from Udir's statistikkbanken)")
+    udir_commands = udir_parser.add_subparsers(dest="udir_command", required=True)
+    udir_check = udir_commands.add_parser(
+        "check", help="validate a Udir export without loading it",
+        description="Validate a Udir export as a run would, without loading it. Exit codes as `registry check`.")
+    udir_check.add_argument("file")
+    udir_check.add_argument("--show", action="store_true", help="print the rows that would be loaded")
+    udir_check.set_defaults(handler=_udir_check)
     report = commands.add_parser("report", help="rebuild the newest quality report without rerunning the pipeline")
     report.add_argument("--send", action="store_true", help="also e-mail it (needs the SMTP settings)")
     report.add_argument("--audience", choices=("data-team", "makrogruppen"), default="data-team",

@@ -41,6 +41,9 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("STYRINGSDATA_SSB_REQUESTS_PER_MINUTE", "30", "Client-side limit for data.ssb.no (SSB allows 30 per minute per IP)."),
     ("STYRINGSDATA_HTTP_TIMEOUT", "60", "Seconds before an HTTP request is given up and retried."),
     ("STYRINGSDATA_REGISTRY_INBOX", "<data>/inbox/registry", "Drop zone for the municipality's register extracts."),
+    ("STYRINGSDATA_UDIR_INBOX", "<data>/inbox/udir",
+     "Drop zone for files exported from Udir's statistikkbanken (Elevundersøkelsen); the registry's settle time and "
+     "size limit apply."),
     ("STYRINGSDATA_QUARANTINE", "<data>/quarantine", "Where rejected registry files go, with an .errors.txt report."),
     ("STYRINGSDATA_REGISTRY_SEED", "snapshots/registry",
      "Bundled registry files landed once (the Handlingsprogram's published 2019-2022 values)."),
@@ -254,10 +257,15 @@ class Settings:
     postgres_reader_role: str = "styringsdata_reader"
     postgres_swap_wait: float = 300.0
     run_lock_wait: float = 3600.0
+    udir_inbox: Path | None = None  # None: <data>/inbox/udir
 
     @property
     def landing_dir(self) -> Path:
         return self.data_dir / "landing"
+
+    @property
+    def udir_inbox_dir(self) -> Path:
+        return self.udir_inbox or self.data_dir / "inbox" / "udir"
 
     @property
     def reports_dir(self) -> Path:
@@ -330,4 +338,6 @@ class Settings:
             postgres_swap_wait=_seconds(env.get("STYRINGSDATA_POSTGRES_SWAP_WAIT", "300"),
                                         "STYRINGSDATA_POSTGRES_SWAP_WAIT"),
             run_lock_wait=float(env.get("STYRINGSDATA_RUN_LOCK_WAIT", "3600")),
+            udir_inbox=_resolve(env["STYRINGSDATA_UDIR_INBOX"], PROJECT_ROOT) if env.get("STYRINGSDATA_UDIR_INBOX")
+            else None,
         )

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 APPENDIX = list(csv.DictReader((ROOT / "catalogue" / "appendix_indicators.csv").open(encoding="utf-8")))
 SEED = list(csv.DictReader((ROOT / "dbt_project" / "seeds" / "catalogue_indicators.csv").open(encoding="utf-8")))
 SSB_ROUTES = {r.indicator_id for r in load_table_specs().indicators}
-FILE_ROUTES = {"miljodirektoratet": {"KLI01"}, "kommune_nm": {"INN08", "INN09", "UTD17"}}
+FILE_ROUTES = {"miljodirektoratet": {"KLI01"}, "kommune_nm": {"INN08", "INN09", "UTD17"},
+               "udir": {"UTD02", "UTD03", "UTD04", "UTD08", "UTD09"}}
 
 
 def test_exactly_88_unique_indicators_as_published():

@@ -135,6 +135,8 @@ def _source_of(table: str, columns: list[str]) -> tuple[str, str]:
         return "KLASS", "'131 changes'"
     if table.startswith("miljodirektoratet_"):
         return "Miljødirektoratet", "'Klimagassutslipp fra kommuner'"
+    if table.startswith("udir_"):
+        return "Udir", "_file"
     if "_file" in columns:
         return ("NHO Kommune-NM" if table.startswith("kommune_nm") else "registry"), "_file"
     return table, f"'{table}'"

@@ -23,8 +23,8 @@ def test_one_asset_per_ssb_table_in_group_ssb_and_pool():
 def test_groups_are_per_source_and_layer():
     g = graph()
     groups = {g.get(k).group_name for k in g.get_all_asset_keys()}
-    assert groups == {"ssb", "klass", "fhi", "miljodirektoratet", "kommune_nm", "registry", "asss_inputs", "dbt_staging",
-                      "dbt_intermediate", "dbt_marts", "dbt_seeds", "publish"}
+    assert groups == {"ssb", "klass", "fhi", "miljodirektoratet", "kommune_nm", "registry", "udir", "asss_inputs",
+                      "dbt_staging", "dbt_intermediate", "dbt_marts", "dbt_seeds", "publish"}
 
 
 def test_dbt_sources_join_the_ingestion_assets_and_publish_follows_the_marts():
@@ -57,3 +57,12 @@ def test_the_asss_inputs_feed_their_staging_models_and_the_index_waits_for_the_c
     raw_index = g.get(dg.AssetKey(["raw", "expense_need_index"]))
     assert dg.AssetKey(["raw", "klass_municipality_changes"]) in raw_index.parent_keys
     assert raw_index.group_name == "asss_inputs" and raw_index.pools == {"duckdb_writer"}
+
+
+def test_the_udir_file_route_feeds_its_staging_model_and_waits_for_the_codes():
+    g = graph()
+    staging = g.get(dg.AssetKey(["staging", "stg_udir__indicator_values"]))
+    assert dg.AssetKey(["raw", "udir_values"]) in staging.parent_keys
+    raw = g.get(dg.AssetKey(["raw", "udir_values"]))
+    assert dg.AssetKey(["raw", "klass_municipality_changes"]) in raw.parent_keys
+    assert raw.group_name == "udir" and raw.pools == {"duckdb_writer"}

@@ -1,7 +1,7 @@
 {#-
     Indicator values of Asker's Handlingsprogram, one row per indicator x municipality x year: the
     SSB-sourced indicators for the 12 ASSS municipalities (today's codes) and SSB's aggregates, and
-    the figures delivered through the registry drop zone.
+    the figures delivered through the registry drop zone and the Udir file route.
 -#}
 with
 
@@ -38,6 +38,12 @@ fhi as (
 files as (
 
     select * from {{ ref('int_file_sources__indicator_values') }}
+
+),
+
+udir as (
+
+    select * from {{ ref('int_udir__values_latest') }}
 
 ),
 
@@ -117,6 +123,8 @@ registry_values as (
     from registry
     inner join catalogue using (indicator_id)
     left join names using (municipality_code)
+    -- a file landed before its indicator moved to another route (UTD02 ... to udir) is kept in raw, not shown
+    where catalogue.route = 'registry'
 
 ),
 
@@ -180,9 +188,42 @@ file_values as (
 
 ),
 
+udir_values as (
+
+    select
+        udir.indicator_id,
+        udir.municipality_code,
+        names.municipality_name,
+        udir.year,
+        false as is_aggregate,
+        udir.value,
+        udir.status,
+        case when udir.status = 'suppressed' then '*' end as status_symbol,
+        false as is_series_break,
+        concat_ws('; ',
+            'Udir school year ' || udir.school_year || ', shown on its first year',
+            case when udir.reported_municipality_code <> udir.municipality_code
+                then 'reported by Udir as ' || udir.reported_municipality_code end,
+            case when udir.trinn is not null then udir.trinn end) as note,
+        udir.school_year as period,
+        -- the Handlingsprogram's published figures bundled in snapshots/udir, or an export the data team dropped
+        case when udir.fetch_origin = 'inbox' then 'live' else 'snapshot' end as fetch_origin,
+        'Udir' as source,
+        udir.file_name as source_table,
+        cast(null as timestamp) as source_updated,
+        udir.vintage,
+        udir.received_at as fetched_at
+    from udir
+    left join names using (municipality_code)
+    where udir.year >= {{ var('first_year') }}
+
+),
+
 combined as (
 
     select * from ssb_values
+    union all
+    select * from udir_values
     union all
     select * from file_values
     union all

@@ -36,6 +36,13 @@ registry as (
 
 ),
 
+udir as (
+
+    select 'Udir', 'udir', indicator_id, municipality_code, year, vintage, value, status
+    from {{ ref('stg_udir__indicator_values') }}
+
+),
+
 kommune_nm as (
 
     select 'NHO Kommune-NM', 'kommune_nm', 'total_rank', municipality_code, year, vintage, cast(total_rank as double), null
@@ -50,6 +57,7 @@ unioned as (
     union all select * from emissions
     union all select * from registry
     union all select * from kommune_nm
+    union all select * from udir
 
 ),
 

@@ -64,12 +64,20 @@ kommune_nm as (
 
 ),
 
+udir as (
+
+    select 'Udir', 'udir', cast(null as timestamp), max(received_at), max(vintage), 1
+    from {{ ref('stg_udir__indicator_values') }}
+
+),
+
 unioned as (
 
     select * from ssb
     union all select * from fhi
     union all select * from emissions
     union all select * from kommune_nm
+    union all select * from udir
 
 )
 
