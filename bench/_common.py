@@ -159,6 +159,10 @@ class MemorySampler(threading.Thread):
             return 0, 0
         return max(s[1] for s in inside), max(s[1] + s[2] for s in inside)
 
+    def peak_children(self, start: float, end: float) -> int:
+        """Peak of the children's RSS alone (dbt) between two epoch times; 0 when none ran."""
+        return max((s[2] for s in self.samples if start <= s[0] <= end), default=0)
+
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], title: str = "") -> str:
     """A plain-text table, numbers right-aligned."""
