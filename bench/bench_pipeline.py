@@ -140,8 +140,9 @@ def child(args: argparse.Namespace) -> int:
             step["seconds"] = step["end"] - step["start"]
             step["peak_own"], step["peak_total"] = sampler.peak(step["start"], step["end"])
             step["peak_children"] = sampler.peak_children(step["start"], step["end"])
+            step["cpu"] = sampler.cpu_seconds(step["start"], step["end"])
         else:
-            step["seconds"] = 0.0
+            step["seconds"] = step["cpu"] = 0.0
             step["peak_own"] = step["peak_total"] = step["peak_children"] = 0
     startup_own, startup_total = sampler.peak(started, imported)
 
@@ -168,6 +169,7 @@ def child(args: argparse.Namespace) -> int:
         "started": started, "imported": imported, "finished": finished,
         "startup_seconds": imported - started, "execute_seconds": finished - imported,
         "startup_peak_own": startup_own, "startup_peak_total": startup_total,
+        "startup_cpu": sampler.cpu_seconds(started, imported),
         "steps": steps, "requests": counter.counts,
         "ru_maxrss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "ru_maxrss_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
@@ -201,19 +203,22 @@ def parse_mode(dbt_log: Path) -> str | None:
 def run_child(label: str, snapshot: Path, data: Path, select: str, code: Path = ROOT) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = Path(f.name)
-    started = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, __file__, "--child", "--snapshot", str(snapshot), "--data", str(data),
-         "--select", select, "--out", str(out), "--code", str(code)],
-        cwd=code, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    wall = time.perf_counter() - started
     log = data.parent / f"{data.name}-{label}.log"
-    log.write_text(completed.stdout, encoding="utf-8")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with log.open("w", encoding="utf-8") as sink:
+        process = subprocess.Popen(
+            [sys.executable, __file__, "--child", "--snapshot", str(snapshot), "--data", str(data),
+             "--select", select, "--out", str(out), "--code", str(code)],
+            cwd=code, stdout=sink, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
     if not out.exists() or out.stat().st_size == 0:
-        raise SystemExit(f"{label} run crashed (exit {completed.returncode}); log: {log}")
+        raise SystemExit(f"{label} run crashed (status {status}); log: {log}")
     report = json.loads(out.read_text(encoding="utf-8"))
     out.unlink()
     report["wall"] = wall
+    report["cpu"] = usage.ru_utime + usage.ru_stime  # the run's whole process tree (dbt included)
     report["log"] = str(log)
     state = "ok" if report["success"] else f"FAILED steps {report['failed_steps']}"
     print(f"  {label}: {wall:.1f} s, {state} (log {log})", flush=True)
@@ -352,13 +357,16 @@ def dbt_split(report: dict) -> dict[str, float]:
 def stage_figures(report: dict) -> dict[str, tuple[float, int, int, int]]:
     """Per stage: seconds, peak RSS of the pipeline process, of the dbt subprocess, and of both together."""
     out = {"startup": (report["startup_seconds"], report["startup_peak_own"],
-                       report["startup_peak_total"] - report["startup_peak_own"], report["startup_peak_total"])}
+                       report["startup_peak_total"] - report["startup_peak_own"], report["startup_peak_total"],
+                       report.get("startup_cpu", 0.0))}
     for name in STAGES[1:]:
         steps = [s for s in report["steps"].values() if s["stage"] == name]
         if steps:
             out[name] = (sum(s["seconds"] for s in steps), max(s["peak_own"] for s in steps),
-                         max(s.get("peak_children", 0) for s in steps), max(s["peak_total"] for s in steps))
-    out["wall (whole process)"] = (report["wall"], report["peak_own"], report["peak_children"], report["peak_total"])
+                         max(s.get("peak_children", 0) for s in steps), max(s["peak_total"] for s in steps),
+                         sum(s.get("cpu", 0.0) for s in steps))
+    out["wall (whole process)"] = (report["wall"], report["peak_own"], report["peak_children"], report["peak_total"],
+                                   report["cpu"])
     return out
 
 
@@ -387,16 +395,19 @@ def compare(args: argparse.Namespace) -> int:
              if n in figures[old_label] or n in figures[new_label]]
 
     def pick(label: str, name: str, i: int) -> float:
-        return figures[label].get(name, (0.0, 0, 0, 0))[i]
+        return figures[label].get(name, (0.0, 0, 0, 0, 0.0))[i]
 
     def ratio(a: float, b: float) -> str:
         return f"{b / a:.2f}x" if a else ""
 
     print()
-    print(table(("stage", f"{args.compare} s", "this s", "this / rev"),
-                [(n, pick(old_label, n, 0), pick(new_label, n, 0), ratio(pick(old_label, n, 0), pick(new_label, n, 0)))
+    print(table(("stage", f"{args.compare} s", "this s", "this / rev", f"{args.compare} CPU s", "this CPU s",
+                  "this / rev (CPU)"),
+                [(n, pick(old_label, n, 0), pick(new_label, n, 0), ratio(pick(old_label, n, 0), pick(new_label, n, 0)),
+                  pick(old_label, n, 4), pick(new_label, n, 4), ratio(pick(old_label, n, 4), pick(new_label, n, 4)))
                  for n in names],
-                f"Table A. Full national run by stage, seconds (best of {args.repeat} by wall time, interleaved)"))
+                f"Table A. Full national run by stage: wall and CPU seconds (user + system; the whole line: the "
+                f"process tree) (best of {args.repeat} by wall time, interleaved)"))
     print()
     rows = []
     for n in names:
