@@ -136,7 +136,7 @@ class MemorySampler(threading.Thread):
         super().__init__(daemon=True)
         self.interval = interval
         self.samples: list[tuple[float, int, int]] = []  # (epoch seconds, own RSS, children's RSS)
-        self.cpu: list[tuple[float, float]] = []  # (epoch seconds, CPU seconds of this process and its waited children)
+        self.cpu: list[tuple[float, float]] = []  # (epoch seconds, CPU seconds of this process alone)
         self._halt = threading.Event()
 
     def run(self) -> None:
@@ -146,7 +146,7 @@ class MemorySampler(threading.Thread):
             children = sum(rss_bytes(p) for p in _descendants(me))
             now = time.time()
             self.samples.append((now, own, children))
-            self.cpu.append((now, sum(os.times()[:4])))
+            self.cpu.append((now, sum(os.times()[:2])))
             self._halt.wait(self.interval)
 
     def stop(self) -> None:
@@ -163,8 +163,8 @@ class MemorySampler(threading.Thread):
         return max(s[1] for s in inside), max(s[1] + s[2] for s in inside)
 
     def cpu_seconds(self, start: float, end: float) -> float:
-        """CPU seconds (user + system) used between two epoch times, by this process and by the children it
-        waited for in between (dbt, once it exits): less sensitive than wall time to other load."""
+        """CPU seconds (user + system) this process used between two epoch times (children not included):
+        less sensitive than wall time to other load."""
         if not self.cpu:
             return 0.0
         first = max((c for c in self.cpu if c[0] <= start), default=self.cpu[0], key=lambda c: c[0])

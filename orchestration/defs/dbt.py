@@ -201,6 +201,12 @@ def _keep_partial_parse_state(target: Path, settings: Settings) -> None:
         partial = state.with_name(state.name + ".partial")
         shutil.copyfile(parsed, partial)
         os.replace(partial, state)  # a reader never sees half a file
+        # Also where dagster-dbt seeds a work file without a state of its own (a new data directory) from: the
+        # profile names the work file without its directory (dbt_environment), so this parse is valid there too.
+        shared = DBT_PROJECT_DIR / dbt_project.target_path / PARTIAL_PARSE_FILE
+        partial = shared.with_name(f"{PARTIAL_PARSE_FILE}.{uuid.uuid4().hex[:8]}.partial")  # runs may finish at once
+        shutil.copyfile(parsed, partial)
+        os.replace(partial, shared)
 
 
 def _rebuild_decision(context: dg.AssetExecutionContext, pipeline: PipelineResource, fingerprint: str,
