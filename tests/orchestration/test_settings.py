@@ -10,7 +10,8 @@ from ingestion.ssb import load_table_specs
 from orchestration.settings import PROJECT_ROOT, SETTINGS
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-INTERNAL = {"STYRINGSDATA_DBT_WORK_DB", "STYRINGSDATA_DBT_EXECUTABLE", "STYRINGSDATA_DBT_PARENT_PID"}  # for dbt, never by a user
+INTERNAL = {"STYRINGSDATA_DBT_WORK_DB", "STYRINGSDATA_DBT_WORK_DIR", "STYRINGSDATA_DBT_EXECUTABLE",
+            "STYRINGSDATA_DBT_PARENT_PID"}  # for dbt, never by a user
 
 
 def test_every_variable_the_code_reads_is_in_the_readme_and_in_settings():
