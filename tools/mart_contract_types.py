@@ -4,11 +4,12 @@
     python tools/mart_contract_types.py --write         # add the missing `data_type:` lines (never changes one)
 
 The marts' dbt contracts are enforced (dbt_project.yml), so dbt refuses to build a mart whose YAML lacks a column's
-data_type or whose SQL yields another type. When a mart is added or a column changes, build it once without
-the contract (or read the error), then run this with `--write` against that work file to write the types DuckDB
-reports, and review the diff: a changed type is never rewritten here, because that is what the contract exists
-to stop. Types are written lowercase, as DuckDB names them (varchar, bigint, integer, double, boolean, date,
-timestamp).
+data_type or whose SQL yields another type. A new mart (or a new column) cannot be built until its types are
+written; so a mart the work file does not have is typed from its compiled SQL instead
+(`cd dbt_project && dbt compile -s <mart>` writes it to target/compiled, on a work file whose upstream models are
+built), asked of DuckDB with DESCRIBE. Review the diff: a type that differs is reported, never rewritten here,
+because that is what the contract exists to stop. Types are written lowercase, as DuckDB names them (varchar,
+bigint, integer, double, boolean, date, timestamp).
 
 This is a tool run on a checkout (like tools/derive.py): it reads the repository it sits in.
 """
@@ -27,6 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 MARTS_DIR = ROOT / "dbt_project" / "models" / "marts"
 MARTS_SCHEMA = "marts"
+COMPILED_DIR = ROOT / "dbt_project" / "target" / "compiled" / "styringsdata" / "models" / "marts"
 NAME_LINE = re.compile(r"^(?P<indent> *)- name: *(?P<name>[A-Za-z0-9_]+) *$")
 
 
@@ -41,18 +43,23 @@ class Finding:
         return f"{self.yaml_file.relative_to(ROOT)}: {self.model}.{self.column}: {self.problem}"
 
 
-def built_types(work_db: Path) -> dict[str, dict[str, str]]:
-    """{mart: {column: type}} as DuckDB reports them, lowercase."""
+def built_types(work_db: Path, compiled_dir: Path | None = None) -> dict[str, dict[str, str]]:
+    """{mart: {column: type}} as DuckDB reports them, lowercase: the built marts, and for a mart not built, the
+    result of its compiled SQL in compiled_dir (when there)."""
     con = duckdb.connect(str(work_db), read_only=True)
     try:
         rows = con.execute(
             "select table_name, column_name, data_type from information_schema.columns "
             "where table_schema = ? order by table_name, ordinal_position", [MARTS_SCHEMA]).fetchall()
+        types: dict[str, dict[str, str]] = {}
+        for table, column, data_type in rows:
+            types.setdefault(table, {})[column] = data_type.lower()
+        for compiled in sorted(compiled_dir.glob("*.sql")) if compiled_dir and compiled_dir.is_dir() else []:
+            if compiled.stem not in types:
+                described = con.execute(f"describe ({compiled.read_text(encoding='utf-8')})").fetchall()
+                types[compiled.stem] = {row[0]: row[1].lower() for row in described}
     finally:
         con.close()
-    types: dict[str, dict[str, str]] = {}
-    for table, column, data_type in rows:
-        types.setdefault(table, {})[column] = data_type.lower()
     return types
 
 
@@ -65,7 +72,8 @@ def check_file(yaml_file: Path, types: dict[str, dict[str, str]]) -> tuple[list[
         name = model["name"]
         built = types.get(name)
         if built is None:
-            findings.append(Finding(yaml_file, name, "*", "not built in the work file; build it first"))
+            findings.append(Finding(yaml_file, name, "*", "neither built in the work file nor compiled "
+                                    f"(cd dbt_project && dbt compile -s {name})"))
             continue
         declared = {c["name"]: c for c in model.get("columns") or []}
         for column in built.keys() - declared.keys():
@@ -110,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.work_db.exists():
         parser.error(f"{args.work_db} does not exist: run `styringsdata run` (or dbt build) first")
-    types = built_types(args.work_db)
+    types = built_types(args.work_db, COMPILED_DIR)
     unresolved: list[Finding] = []
     for yaml_file in sorted(MARTS_DIR.glob("*.yml")):
         findings, missing = check_file(yaml_file, types)

@@ -254,6 +254,4 @@ def test_dagster_dev_binds_to_loopback():
     assert "-h 127.0.0.1" in dev
 
 
-from tests.orchestration.test_mail import smtp_server  # noqa: E402,F401 (fixture)
-
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

@@ -18,6 +18,7 @@ DBT = Path(sys.executable).with_name("dbt")
 def _contract_tool():
     spec = importlib.util.spec_from_file_location("mart_contract_types", ROOT / "tools" / "mart_contract_types.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up there
     spec.loader.exec_module(module)
     return module
 
