@@ -353,7 +353,7 @@ def diagnose(client: FhiClient, specs: FhiSpecs) -> tuple[list[Any], list[tuple[
     rows: list[DoctorRow] = []
     for table in specs.tables:
         def row(indicator: FhiIndicator, verdict: str, variable: str = "MEASURE_TYPE", code: str | None = None,
-                detail: str = "", suggestions: tuple[str, ...] = ()) -> DoctorRow:
+                detail: str = "", suggestions: tuple[str, ...] = (), table: FhiTable = table) -> DoctorRow:
             return DoctorRow("FHI", table.table_id, indicator.indicator_id, variable,
                              str(indicator.measure) if code is None else code, indicator.grade, verdict, detail,
                              suggestions)

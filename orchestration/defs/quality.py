@@ -33,8 +33,9 @@ def _spec(name: str, table: str) -> dg.AssetCheckSpec:
                    "the publish step refuses when it fails" if severity == "error" else "reported, never blocks")
     return dg.AssetCheckSpec(
         name, asset=asset_of(table), blocking=blocking,
-        description=f"{describe(name, CONFIG, 'set by STYRINGSDATA_HOME_MUNICIPALITY')} Severity {severity}: {consequence}. Rule in "
-                    f"expectations/gate.py, severity in gate.yaml; failing rows in the check's metadata and Data Docs.",
+        description=f"{describe(name, CONFIG, 'set by STYRINGSDATA_HOME_MUNICIPALITY')} "
+                    f"Severity {severity}: {consequence}. Rule in expectations/gate.py, severity in gate.yaml; "
+                    f"failing rows in the check's metadata and Data Docs.",
         metadata={"rule": name, "severity": severity, "table": table, "gx_suite": RULES[name].layer})
 
 

@@ -264,7 +264,7 @@ def render_charts(data: ReportData) -> dict[str, bytes]:
     for status in STATUS_ORDER:
         counts = [table[a][status] for a in areas]
         axes.barh(areas, counts, left=left, color=STATUS_COLOURS[status], label=STATUS_LABELS[status])
-        left = [l + c for l, c in zip(left, counts)]
+        left = [start + c for start, c in zip(left, counts)]
     axes.set_xlabel("indicators")
     axes.set_title("Coverage of the 88 indicators by focus area")
     axes.invert_yaxis()

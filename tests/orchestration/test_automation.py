@@ -249,12 +249,4 @@ def test_failed_run_without_marts_sends_a_plain_failure_mail(tmp_path, smtp_serv
     assert "HTTP 503 from data.ssb.no" in message.get_body(preferencelist=("html",)).get_content()
 
 
-def test_dagster_dev_binds_to_loopback():
-    makefile = (PROJECT_ROOT / "Makefile").read_text()
-    (dev,) = [line for line in makefile.splitlines() if "dagster dev" in line]
-    assert "-h 127.0.0.1" in dev
-
-
-from tests.orchestration.test_mail import smtp_server  # noqa: E402,F401 (fixture)
-
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

@@ -82,7 +82,8 @@ def duckdb_tables(path: Path) -> dict:
                                          "current_database() and schema_name = 'main' and table_name <> "
                                          "'_publication' order by 1").fetchall():
             columns = con.execute("select column_name, data_type, comment from duckdb_columns() where database_name "
-                                  "= current_database() and schema_name = 'main' and table_name = ? order by column_index", [name]).fetchall()
+                                  "= current_database() and schema_name = 'main' and table_name = ? order by column_index",
+                                  [name]).fetchall()
             order = ", ".join(str(i + 1) for i in range(len(columns)))
             rows = con.execute(f'select * from "{name}" order by {order}').fetchall()
             tables[name] = {"comment": comment, "columns": columns, "rows": rows}
