@@ -82,7 +82,10 @@ def answer(settings: Settings, *, forced: bool, root: Path = PROJECT_ROOT,
         with run_lock(settings.data_dir, what="the pre-check of `styringsdata run`"):
             _before_job.clear()
             _before_job.update(settings=settings_digests(settings), code=code_fingerprint(settings, root))
-            reason, asked, record = _check(settings, root, today or dt.datetime.now(OSLO).date())
+            try:
+                reason, asked, record = _check(settings, root, today or dt.datetime.now(OSLO).date())
+            except Exception as exc:  # noqa: BLE001 - whatever the pre-check cannot judge, the job does
+                reason, asked, record = f"the pre-check failed ({exc.__class__.__name__}: {exc})", [], {}
             if reason is not None:
                 forget(settings)
     except LockHeld:
