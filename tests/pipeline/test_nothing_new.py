@@ -106,6 +106,9 @@ CONDITIONS = {
     # a run started since (CLI, UI, schedule, sensor: all start through start_run) and did not succeed
     "a run started and failed": (lambda s: start_run(s, "a run that fails", logging.getLogger("test")).__exit__(
         None, None, None), "no successful `styringsdata run` is recorded"),
+    "record unreadable": (lambda s: precheck.record_path(s).write_text("{"), "cannot be read"),
+    "record of another shape": (lambda s: precheck.record_path(s).write_text(json.dumps(
+        {**json.loads(precheck.record_path(s).read_text()), "settings": []})), "the pre-check failed"),
     # changed settings
     "home municipality": (lambda s: os.environ.update(STYRINGSDATA_HOME_MUNICIPALITY="3201"),
                           "the settings changed since the last run: STYRINGSDATA_HOME_MUNICIPALITY"),
