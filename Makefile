@@ -49,6 +49,7 @@ lint-fix: install
 # the whole target takes about 12 minutes on 2 cores. `make bench-national` runs only those.
 bench: install
 	$(BIN)/python bench/bench_jsonstat.py
+	$(BIN)/python bench/bench_noop.py
 	$(MAKE) bench-national
 
 bench-national: install

@@ -161,11 +161,32 @@ def conditional_headers(validators: Mapping[str, str]) -> dict[str, str]:
     return headers
 
 
-def refresh(transport: Transport, landing: LandingZone, url: str = DOWNLOAD_URL) -> EmissionsRefresh:
+def is_current(transport: Transport, landing: LandingZone, url: str = DOWNLOAD_URL) -> tuple[bool, str]:
+    """Whether the workbook the server offers is the latest vintage (304, or the same bytes), and how that was
+    learned; asked as `refresh` asks. Lands nothing; validators learned from the same bytes are kept, as
+    `refresh` keeps them."""
+    latest, known, asked, response = _ask(transport, landing, url)
+    if response.status == 304:
+        return True, "304 Not Modified"
+    digest = hashlib.sha256(response.body).hexdigest()[:12]
+    if latest is not None and latest.endswith(digest):
+        offered = validators_of(response)
+        if offered and offered != known:
+            _keep_validators(landing.vintage_dir("miljodirektoratet", TABLE, latest), offered)
+        return True, "downloaded, the same sha256"
+    return False, "a workbook not landed yet" if latest is not None else "no workbook landed yet"
+
+
+def _ask(transport: Transport, landing: LandingZone, url: str) -> tuple[str | None, dict[str, str], dict[str, str],
+                                                                      Response]:
     latest = landing.latest_vintage("miljodirektoratet", TABLE)
     known = stored_validators(landing, latest) if latest is not None else {}
     asked = conditional_headers(known)
-    response = transport.get(url, headers=asked)
+    return latest, known, asked, transport.get(url, headers=asked)
+
+
+def refresh(transport: Transport, landing: LandingZone, url: str = DOWNLOAD_URL) -> EmissionsRefresh:
+    latest, known, asked, response = _ask(transport, landing, url)
     if response.status == 304:
         assert latest is not None  # a 304 only answers a conditional request, and those need a vintage
         return EmissionsRefresh(latest, False, landing.vintage_dir("miljodirektoratet", TABLE, latest), None,

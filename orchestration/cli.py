@@ -56,14 +56,19 @@ def _run(args: argparse.Namespace) -> int:
         if problem:
             print(f"styringsdata: {problem}", file=sys.stderr)
             return 3
+    from orchestration.lib import precheck  # imports no Dagster: a run with nothing new never starts it
+    from orchestration.settings import Settings
+
+    settings = Settings.from_env()
+    verdict = precheck.answer(settings, forced=args.force)
+    print(verdict.line)
+    if verdict.skip:
+        return 0
 
     import dagster as dg
 
     from orchestration.definitions import defs
     from orchestration.lib.home import member_name
-    from orchestration.settings import Settings
-
-    settings = Settings.from_env()  # main() has checked every setting, the home municipality included
 
     print(f"styringsdata: source mode {mode}; home municipality {settings.home_municipality} "
           f"{member_name(settings.home_municipality)}; work file {settings.work_db}")
@@ -73,7 +78,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         # Two runs on one data directory would interleave on the work file and fail at random steps.
         with run_lock(settings.data_dir):
-            return _run_job(defs, instance, settings)
+            code = _run_job(defs, instance, settings)
+            if code == 0:
+                precheck.remember(settings)
+            return code
     except LockHeld as exc:
         print(f"styringsdata: not started: {exc}", file=sys.stderr)
         return EXIT_BUSY
@@ -363,6 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     live = run.add_mutually_exclusive_group()
     live.add_argument("--live", action="store_true", help="call the real sources instead of the snapshots")
     live.add_argument("--record", action="store_true", help="call the real sources and record snapshots")
+    run.add_argument("--force", action="store_true",
+                     help="start the whole job even when the pre-check finds nothing new upstream")
     run.set_defaults(handler=_run)
     registry = commands.add_parser("registry", help="the municipal registry drop zone")
     registry_commands = registry.add_subparsers(dest="registry_command", required=True)

@@ -19,11 +19,12 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Mapping
-
-import duckdb
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from orchestration.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:  # the CLI's pre-check reads the state without paying for DuckDB's import
+    import duckdb
 
 # Every file whose change changes what dbt builds or what the gate lets through.
 BUILD_INPUTS = (("dbt_project", ("models", "seeds", "macros", "tests")), ("expectations", (".",)))
