@@ -156,8 +156,7 @@ def dbt_models() -> dg.AssetsDefinition:
 
 def build_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineResource):
     settings = pipeline.settings
-    # The marts depend on the home member too: another home is another build.
-    fingerprint = f"{build_state.project_fingerprint()}-{settings.home_municipality}"
+    fingerprint = build_state.build_fingerprint(settings.home_municipality)
     today = dt.datetime.now(OSLO).date()
     decision, raw = _rebuild_decision(context, pipeline, fingerprint, today)
     if not decision.rebuild:

@@ -63,6 +63,11 @@ def project_fingerprint(root: Path = PROJECT_ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
+def build_fingerprint(home_municipality: str, root: Path = PROJECT_ROOT) -> str:
+    """What a build is made of: the dbt project and the gate, and the home member (another home is another build)."""
+    return f"{project_fingerprint(root)}-{home_municipality}"
+
+
 def load(path: Path) -> BuildState | None:
     try:
         return parse(path.read_text(encoding="utf-8"), path)

@@ -40,12 +40,13 @@ CODE = ("ingestion", "orchestration", "expectations", "dbt_project/models", "dbt
         "dbt_project/tests", "dbt_project/dbt_project.yml", "dbt_project/profiles.yml", "pyproject.toml",
         "requirements.lock")
 # Bundled files the job lands once (under the snapshot directory; the registry's from its own setting).
-BUNDLED = ("kommune_nm", "municipal_deflator", "expense_need_index")
+BUNDLED = ("kommune_nm", "municipal_deflator", "expense_need_index", "udir")
 # Drop zones whose every file leaves the inbox when a run takes it (ingestion/file_contract.py).
 CONTRACT_INBOXES = ("municipal_deflator", "expense_need_index")
 SKIPPED_PARTS = {"__pycache__", "target", "logs"}
 # Settings that are paths: what they point at is checked itself (files, inboxes, answers, bundled files).
-PATH_FIELDS = {"data_dir", "snapshot_dir", "work_db", "warehouse", "registry_inbox", "quarantine", "registry_seed"}
+PATH_FIELDS = {"data_dir", "snapshot_dir", "work_db", "warehouse", "registry_inbox", "quarantine", "registry_seed",
+               "udir_inbox"}
 DUCKDB_MAGIC = (8, b"DUCK")
 PARQUET_MAGIC = b"PAR1"
 
@@ -259,7 +260,7 @@ def _build_pending(settings: Settings, root: Path, today: dt.date) -> str | None
         return f"the publication of run {state.published_by or state.run_id} has no report yet"
     if state.built_on != today.isoformat():
         return f"the marts were built on {state.built_on}; lateness is judged against today ({today})"
-    if state.fingerprint != build_state.project_fingerprint(root):
+    if state.fingerprint != build_state.build_fingerprint(settings.home_municipality, root):
         return "the dbt project or the quality gate changed since the last build"
     return None
 
@@ -308,6 +309,10 @@ def _inboxes(settings: Settings) -> str | None:
     files = [p.name for p in ready] + [name for name, _ in waiting]
     if files:
         return f"{len(files)} file(s) in the registry inbox ({', '.join(files[:5])})"
+    udir = [p.name for p in settings.udir_inbox_dir.iterdir() if not p.name.startswith(".")] \
+        if settings.udir_inbox_dir.is_dir() else []
+    if udir:
+        return f"{len(udir)} file(s) in the Udir inbox ({', '.join(sorted(udir)[:5])})"
     inbox = settings.data_dir / "inbox"
     new = not_landed(inbox / "kommune_nm", LandingZone(settings.landing_dir))
     if new:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from ingestion.ssb import load_table_specs
 from orchestration.lib import build_state, precheck
 from orchestration.lib.recovery import start_run
 from orchestration.settings import Settings
@@ -62,7 +63,8 @@ def settings_now() -> Settings:
 def test_a_published_directory_with_nothing_new_is_answered_without_the_job(published):
     answer = verdict(published)
     assert answer.skip, answer.line
-    assert "nothing new at SSB (20 tables, 1 call(s)), KLASS" in answer.line
+    tables = len({spec.table_id for spec in load_table_specs().tables})
+    assert f"nothing new at SSB ({tables} tables, 1 call(s)), KLASS" in answer.line
     assert "FHI (4 tables), Miljødirektoratet (304 Not Modified), the inboxes" in answer.line
     assert "is current" in answer.line and "--force" in answer.line
     assert precheck.record_path(published).is_file()
@@ -138,6 +140,8 @@ CONDITIONS = {
                         "Kommune-NM file(s) not landed yet"),
     "deflator file": (lambda s: _drop(s.data_dir / "inbox" / "municipal_deflator", "deflator.csv", "x\n", 3600),
                       "file(s) in"),
+    "Udir export": (lambda s: _drop(s.udir_inbox_dir, "elevundersokelsen.csv", "x;y\n", 3600),
+                    "1 file(s) in the Udir inbox (elevundersokelsen.csv)"),
 }
 
 
@@ -189,12 +193,14 @@ def test_changed_code_models_or_configuration_run_the_whole_job(edited, reason, 
     assert not answer.skip and reason in answer.line, answer.line
 
 
-def test_a_changed_bundled_file_runs_the_whole_job(published, tmp_path):
+@pytest.mark.parametrize("bundled", ["kommune_nm/kommune_nm_2019_2022.csv",
+                                     "udir/handlingsprogram_2024_2027_elevundersokelsen.csv"])
+def test_a_changed_bundled_file_runs_the_whole_job(bundled, published, tmp_path):
     snapshots = tmp_path / "snapshots"
     shutil.copytree(ROOT / "snapshots", snapshots)
     os.environ["STYRINGSDATA_SNAPSHOT_DIR"] = str(snapshots)
     assert verdict(settings_now()).skip  # the same answers and bundled files from elsewhere
-    with open(snapshots / "kommune_nm" / "kommune_nm_2019_2022.csv", "a", encoding="utf-8") as handle:
+    with open(snapshots / bundled, "a", encoding="utf-8") as handle:
         handle.write("\n")
     answer = verdict(settings_now())
     assert not answer.skip and "a bundled file changed" in answer.line, answer.line
