@@ -382,7 +382,7 @@ def compare(args: argparse.Namespace) -> int:
     scratch.mkdir(parents=True)
     ref = export_revision(args.compare, scratch / "code")
     variants = {f"revision {args.compare}": ref, "this checkout": ROOT}
-    for label, code in variants.items():
+    for code in variants.values():
         prepare(code, scratch / "prepare")
     runs: dict[str, list[dict]] = {label: [] for label in variants}
     for round_ in range(1, args.repeat + 1):
@@ -432,7 +432,7 @@ def compare(args: argparse.Namespace) -> int:
                 "Table C. The dbt step against dbt's own elapsed time (run_results.json)"))
     children = ", ".join(f"{label} {mb(r['ru_maxrss_children'])}" for label, r in best.items())
     print(f"\nru_maxrss, largest child: {children}")
-    print("rounds (wall s): " + "; ".join(f"{l} " + ", ".join(f"{r['wall']:.1f}" for r in rs) for l, rs in runs.items()))
+    print("rounds (wall s): " + "; ".join(f"{label} " + ", ".join(f"{r['wall']:.1f}" for r in rs) for label, rs in runs.items()))
     print(f"this checkout against {args.compare}: {new['wall'] / old['wall']:.2f}x wall, "
           f"{new['peak_total'] / old['peak_total']:.2f}x peak (pipeline + dbt); goal 20 s and 500 MB: "
           f"{new['wall']:.1f} s, {mb(new['peak_total'])}")

@@ -211,7 +211,8 @@ EXTRA_CATEGORIES = {  # codes the tables hold besides the ones we select, so sel
 }
 LABELS = {
     "AGD23": "Netto driftsresultat", "KG31": "Netto lånegjeld", "56": "Disposisjonsfond",
-    "KG25": "Langsiktig gjeld", "AGD86": "Netto finansutgifter", "AGD2": "Netto driftsutgifter", "00": "I alt", "1": "Status 1", "2": "Status 2",
+    "KG25": "Langsiktig gjeld", "AGD86": "Netto finansutgifter", "AGD2": "Netto driftsutgifter",
+    "00": "I alt", "1": "Status 1", "2": "Status 2",
     "00-99": "Alle næringer", "58-63": "Informasjon og kommunikasjon", "0": "Begge kjønn", "15-74": "15-74 år",
     "67-74": "67-74 år", "1VOLD": "Vold og mishandling", "111-113": "Enebolig", "121-124": "Tomannsbolig",
     "131-136": "Rekkehus, kjedehus og andre småhus", "141-146": "Boligblokk", "151-159": "Bygning for bofellesskap",

@@ -311,7 +311,8 @@ def _indicator_figures(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, Figure
 
 
 def _revisions(con: duckdb.DuckDBPyConnection, figures: dict[str, Figure], indicators: dict[str, Figure],
-               feeds: dict[tuple[str, str], list[str]], members: set[str]) -> tuple[list[Attention], tuple[dt.date | None, dt.date | None], dict[str, int]]:
+               feeds: dict[tuple[str, str], list[str]], members: set[str]
+               ) -> tuple[list[Attention], tuple[dt.date | None, dt.date | None], dict[str, int]]:
     columns = _columns(con, "revisions")
     code = "municipality_code" if "municipality_code" in columns else "region_code"
     rows = _rows(con, f"""

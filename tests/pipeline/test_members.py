@@ -33,7 +33,7 @@ def member_runs(offline_run, tmp_path_factory):
         assert result.returncode == 0, f"run for {code} failed:\n{result.stdout}\n{result.stderr[-5000:]}"
         runs[code] = (data, result.stdout)
     for code, (_, stdout) in runs.items():  # the summary lines, for the record (pytest -s)
-        print(f"\n--- home {code} ---\n" + "\n".join(l for l in stdout.splitlines() if l.startswith("styringsdata")))
+        print(f"\n--- home {code} ---\n" + "\n".join(line for line in stdout.splitlines() if line.startswith("styringsdata")))
     return runs
 
 

@@ -204,7 +204,7 @@ udir_values as (
             'Udir school year ' || udir.school_year || ', shown on its first year',
             case when udir.reported_municipality_code <> udir.municipality_code
                 then 'reported by Udir as ' || udir.reported_municipality_code end,
-            case when udir.trinn is not null then udir.trinn end) as note,
+            udir.trinn) as note,
         udir.school_year as period,
         -- the Handlingsprogram's published figures bundled in snapshots/udir, or an export the data team dropped
         case when udir.fetch_origin = 'inbox' then 'live' else 'snapshot' end as fetch_origin,
