@@ -47,7 +47,7 @@ def sensor(name: str) -> dg.SensorDefinition:
 
 
 def evaluate(name: str, cursor: str | None = None):
-    # The pipeline resource has a setup and teardown (it takes the run lock), so the context must be opened.
+    # `with`, as Dagster's daemon does: the resource releases the run lock when a run ends (a teardown)
     with dg.build_sensor_context(cursor=cursor, definitions=defs, resources={"pipeline": PipelineResource()}) as context:
         result = sensor(name).evaluate_tick(context)
         return result, context.cursor
