@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install duckdb1 run run-live test bench bench-national snapshots derive dev clean
+.PHONY: install duckdb1 run run-live test lint lint-fix bench bench-national snapshots derive dev clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -28,13 +28,31 @@ run: install
 run-live: install
 	$(BIN)/styringsdata run --live
 
-test: install duckdb1
+test: install duckdb1 lint
 	$(BIN)/pytest -q
+
+# ruff for Python, sqlfluff (dbt templater, DuckDB dialect) for the dbt models and tests; rules in pyproject.toml
+# and .sqlfluff. sqlfluff compiles the dbt project against an empty in-memory database (profiles.yml target `lint`).
+SQL_PATHS := dbt_project/models dbt_project/tests
+# sqlfluff skips, with only a warning, a model dbt cannot compile: a skipped file fails the lint here.
+lint: install
+	$(BIN)/ruff check .
+	@out=$$($(BIN)/sqlfluff lint $(SQL_PATHS) 2>&1); status=$$?; echo "$$out"; \
+	if echo "$$out" | grep -q "Skipped file"; then echo "lint: sqlfluff skipped a file it could not compile (above)"; exit 1; fi; \
+	exit $$status
+
+# The mechanical fixes, then what is left; the marts' missing contract types from the built work file, if any.
+lint-fix: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/sqlfluff fix $(SQL_PATHS)
+	if [ -f data/work.duckdb ]; then $(BIN)/python tools/mart_contract_types.py --write; fi
+	$(MAKE) lint
 
 # All benchmarks (print tables, assert nothing). The national ones generate data/bench/national first;
 # the whole target takes about 12 minutes on 2 cores. `make bench-national` runs only those.
 bench: install
 	$(BIN)/python bench/bench_jsonstat.py
+	$(BIN)/python bench/bench_noop.py
 	$(MAKE) bench-national
 
 bench-national: install

@@ -136,6 +136,7 @@ class MemorySampler(threading.Thread):
         super().__init__(daemon=True)
         self.interval = interval
         self.samples: list[tuple[float, int, int]] = []  # (epoch seconds, own RSS, children's RSS)
+        self.cpu: list[tuple[float, float]] = []  # (epoch seconds, CPU seconds of this process alone)
         self._halt = threading.Event()
 
     def run(self) -> None:
@@ -143,7 +144,9 @@ class MemorySampler(threading.Thread):
         while not self._halt.is_set():
             own = rss_bytes(me)
             children = sum(rss_bytes(p) for p in _descendants(me))
-            self.samples.append((time.time(), own, children))
+            now = time.time()
+            self.samples.append((now, own, children))
+            self.cpu.append((now, sum(os.times()[:2])))
             self._halt.wait(self.interval)
 
     def stop(self) -> None:
@@ -158,6 +161,19 @@ class MemorySampler(threading.Thread):
         if not inside:
             return 0, 0
         return max(s[1] for s in inside), max(s[1] + s[2] for s in inside)
+
+    def cpu_seconds(self, start: float, end: float) -> float:
+        """CPU seconds (user + system) this process used between two epoch times (children not included):
+        less sensitive than wall time to other load."""
+        if not self.cpu:
+            return 0.0
+        first = max((c for c in self.cpu if c[0] <= start), default=self.cpu[0], key=lambda c: c[0])
+        last = min((c for c in self.cpu if c[0] >= end), default=self.cpu[-1], key=lambda c: c[0])
+        return max(0.0, last[1] - first[1])
+
+    def peak_children(self, start: float, end: float) -> int:
+        """Peak of the children's RSS alone (dbt) between two epoch times; 0 when none ran."""
+        return max((s[2] for s in self.samples if start <= s[0] <= end), default=0)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], title: str = "") -> str:

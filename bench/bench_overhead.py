@@ -29,6 +29,7 @@ Nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import shutil
@@ -42,12 +43,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import DEFAULT_SNAPSHOT, ROOT, ensure_national_snapshot, table  # noqa: E402
 
+from orchestration.lib.home import dbt_vars  # noqa: E402
+from orchestration.settings import Settings  # noqa: E402
+
 DBT_PROJECT = ROOT / "dbt_project"
 DBT = str(Path(sys.executable).with_name("dbt"))
 
 
 def run_dbt(args: list[str], work: Path, target: Path) -> float:
     env = {**os.environ, "STYRINGSDATA_DBT_WORK_DB": str(work), "STYRINGSDATA_WORK_DB": str(work), "DBT_TARGET": "dev"}
+    if args[0] in ("build", "run"):
+        args = [*args, "--vars", json.dumps(dbt_vars(Settings.from_env().home_municipality, dt.date.today()))]
     started = time.perf_counter()
     completed = subprocess.run([DBT, *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
                                 "--target-path", str(target), "--log-path", str(target / "logs")],

@@ -1,6 +1,7 @@
 """The whole pipeline at national scale, by stage; then a no-op rerun. Prints tables, asserts nothing.
 
     .venv/bin/python bench/bench_pipeline.py [--snapshot data/bench/national] [--data data/bench/run]
+    .venv/bin/python bench/bench_pipeline.py --compare REV [--repeat 2]
 
 1. Generates the national snapshot when it is missing (bench/national_snapshot.py; ~25 s).
 2. Full run: the `full_refresh` job, offline replay from that snapshot, in a fresh data directory
@@ -17,17 +18,25 @@ step), peak
 resident memory per stage (this process, and this process plus its children: dbt runs as a
 subprocess), ru_maxrss, and the requests sent by kind. `--keep` keeps the data directory
 (bench/bench_overhead.py reuses its work file).
+
+`--compare REV` runs only full runs, of this checkout and of git revision REV (exported with `git archive`,
+run with this virtualenv and this script's measuring code), interleaved `--repeat` times so that other load on
+the shared machine hits both alike, each in a fresh data directory of its own. It prints both side by side by
+stage: wall time, peak memory of the pipeline process, of the dbt subprocess, and of both together, and the
+dbt step against dbt's own elapsed time (run_results.json) -- the median round of each (by wall time).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import resource
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -60,6 +69,8 @@ def stage_of(step_key: str) -> str:
 
 def child(args: argparse.Namespace) -> int:
     started = time.time()
+    code = Path(args.code).resolve()
+    sys.path.insert(0, str(code))  # the variant's code, before this checkout's editable install
     os.environ["STYRINGSDATA_DATA_DIR"] = str(args.data)
     os.environ["STYRINGSDATA_SNAPSHOT_DIR"] = str(args.snapshot)
     os.environ["STYRINGSDATA_SOURCE_MODE"] = "replay"
@@ -128,16 +139,18 @@ def child(args: argparse.Namespace) -> int:
         if step["start"] is not None and step["end"] is not None:
             step["seconds"] = step["end"] - step["start"]
             step["peak_own"], step["peak_total"] = sampler.peak(step["start"], step["end"])
+            step["peak_children"] = sampler.peak_children(step["start"], step["end"])
+            step["cpu"] = sampler.cpu_seconds(step["start"], step["end"])
         else:
-            step["seconds"] = 0.0
-            step["peak_own"] = step["peak_total"] = 0
+            step["seconds"] = step["cpu"] = 0.0
+            step["peak_own"] = step["peak_total"] = step["peak_children"] = 0
     startup_own, startup_total = sampler.peak(started, imported)
 
     dbt_nodes: dict[str, float] = {}
     dbt_elapsed = None
     dbt_parse = None
     for target in dbt_targets:
-        path = target if target.is_absolute() else ROOT / "dbt_project" / target
+        path = target if target.is_absolute() else code / "dbt_project" / target
         dbt_parse = parse_mode(path / "dbt.log") or dbt_parse
         results = path / "run_results.json"
         if results.exists():
@@ -147,7 +160,7 @@ def child(args: argparse.Namespace) -> int:
                 kind = node["unique_id"].split(".")[0]
                 dbt_nodes[kind] = dbt_nodes.get(kind, 0.0) + float(node.get("execution_time") or 0.0)
                 dbt_nodes[kind + "_count"] = dbt_nodes.get(kind + "_count", 0) + 1
-        if path.parent == ROOT / "dbt_project" / "target" and path.name.startswith("styringsdata_dbt_models-"):
+        if path.parent == code / "dbt_project" / "target" and path.name.startswith("styringsdata_dbt_models-"):
             shutil.rmtree(path, ignore_errors=True)  # this run's own dbt target folder
 
     failed = [k for k, s in steps.items() if s["outcome"] == "STEP_FAILURE"]
@@ -156,10 +169,14 @@ def child(args: argparse.Namespace) -> int:
         "started": started, "imported": imported, "finished": finished,
         "startup_seconds": imported - started, "execute_seconds": finished - imported,
         "startup_peak_own": startup_own, "startup_peak_total": startup_total,
+        "startup_cpu": sampler.cpu_seconds(started, imported),
+        "cpu_children": sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]),  # dbt's (and dbt parse's, if any)
         "steps": steps, "requests": counter.counts,
         "ru_maxrss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "ru_maxrss_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
         "peak_total": max((s[1] + s[2] for s in sampler.samples), default=0),
+        "peak_own": max((s[1] for s in sampler.samples), default=0),
+        "peak_children": max((s[2] for s in sampler.samples), default=0),
         "dbt_nodes": dbt_nodes, "dbt_elapsed": dbt_elapsed, "dbt_command": dbt_command, "dbt_parse": dbt_parse,
     }
     Path(args.out).write_text(json.dumps(report), encoding="utf-8")
@@ -184,22 +201,25 @@ def parse_mode(dbt_log: Path) -> str | None:
 
 # -- the parent: runs, tables ------------------------------------------------------------------
 
-def run_child(label: str, snapshot: Path, data: Path, select: str) -> dict:
+def run_child(label: str, snapshot: Path, data: Path, select: str, code: Path = ROOT) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = Path(f.name)
-    started = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, __file__, "--child", "--snapshot", str(snapshot), "--data", str(data),
-         "--select", select, "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    wall = time.perf_counter() - started
     log = data.parent / f"{data.name}-{label}.log"
-    log.write_text(completed.stdout, encoding="utf-8")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with log.open("w", encoding="utf-8") as sink:
+        process = subprocess.Popen(
+            [sys.executable, __file__, "--child", "--snapshot", str(snapshot), "--data", str(data),
+             "--select", select, "--out", str(out), "--code", str(code)],
+            cwd=code, stdout=sink, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
     if not out.exists() or out.stat().st_size == 0:
-        raise SystemExit(f"{label} run crashed (exit {completed.returncode}); log: {log}")
+        raise SystemExit(f"{label} run crashed (status {status}); log: {log}")
     report = json.loads(out.read_text(encoding="utf-8"))
     out.unlink()
     report["wall"] = wall
+    report["cpu"] = usage.ru_utime + usage.ru_stime  # the run's whole process tree (dbt included)
     report["log"] = str(log)
     state = "ok" if report["success"] else f"FAILED steps {report['failed_steps']}"
     print(f"  {label}: {wall:.1f} s, {state} (log {log})", flush=True)
@@ -239,7 +259,10 @@ def main() -> int:
     parser.add_argument("--first-year", type=int, default=2010)
     parser.add_argument("--last-year", type=int, default=2025)
     parser.add_argument("--keep", action="store_true", help="keep the data directory afterwards")
+    parser.add_argument("--compare", metavar="REV", help="full runs only: this checkout beside git revision REV")
+    parser.add_argument("--repeat", type=int, default=2, help="rounds per variant with --compare (default 2)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--code", default=str(ROOT), help=argparse.SUPPRESS)
     parser.add_argument("--select", default="all", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -256,6 +279,8 @@ def main() -> int:
           f"{summary['first_year']}-{summary['last_year']}, {len(summary['ssb_tables'])} SSB tables "
           f"({cells:,} cells), {summary['fhi_geo']} FHI geo codes x 9 tables, "
           f"{summary['emission_rows']:,} emission rows; machine: {os.cpu_count()} cores")
+    if args.compare:
+        return compare(args)
     print("runs (each in its own process):", flush=True)
     full = run_child("full", args.snapshot, args.data, "all")
     noop = run_child("noop", args.snapshot, args.data, "all")
@@ -300,6 +325,122 @@ def main() -> int:
     else:
         print(f"\nkept {args.data} (work file: {args.data / 'work.duckdb'})")
     return 0 if full["success"] and noop["success"] else 1
+
+
+# -- --compare: this checkout beside a git revision, full runs only -------------------------------
+
+def export_revision(revision: str, into: Path) -> Path:
+    archive = subprocess.run(["git", "archive", "--format=tar", revision], cwd=ROOT, check=True,
+                             capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def prepare(code: Path, scratch: Path) -> None:
+    """Unmeasured: compile the variant's bytecode and parse its dbt project afresh, as in a new clone (the
+    manifest and dbt's partial-parse state the Dagster definitions start from)."""
+    for name in ("manifest.json", "partial_parse.msgpack"):
+        (code / "dbt_project" / "target" / name).unlink(missing_ok=True)
+    env = {**os.environ, "STYRINGSDATA_DATA_DIR": str(scratch)}
+    subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                    "from orchestration.defs.dbt import ensure_manifest; ensure_manifest()", str(code)],
+                   cwd=code, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def dbt_split(report: dict) -> dict[str, float]:
+    """The dbt step's seconds: the step, dbt's own elapsed time, and the rest before, around and after dbt."""
+    step = next((s for s in report["steps"].values() if s["stage"] == "dbt"), None)
+    command, elapsed = report.get("dbt_command") or {}, report.get("dbt_elapsed") or 0.0
+    if step is None or "started" not in command or "finished" not in command:
+        return {}
+    return {"step": step["seconds"], "dbt": elapsed, "before": command["started"] - step["start"],
+            "process": command["finished"] - command["started"] - elapsed, "after": step["end"] - command["finished"]}
+
+
+def stage_figures(report: dict) -> dict[str, tuple[float, int, int, int]]:
+    """Per stage: seconds, peak RSS of the pipeline process, of the dbt subprocess, and of both together."""
+    out = {"startup": (report["startup_seconds"], report["startup_peak_own"],
+                       report["startup_peak_total"] - report["startup_peak_own"], report["startup_peak_total"],
+                       report.get("startup_cpu", 0.0))}
+    for name in STAGES[1:]:
+        steps = [s for s in report["steps"].values() if s["stage"] == name]
+        if steps:
+            out[name] = (sum(s["seconds"] for s in steps), max(s["peak_own"] for s in steps),
+                         max(s.get("peak_children", 0) for s in steps), max(s["peak_total"] for s in steps),
+                         sum(s.get("cpu", 0.0) for s in steps) + (report.get("cpu_children", 0.0) if name == "dbt" else 0))
+    out["wall (whole process)"] = (report["wall"], report["peak_own"], report["peak_children"], report["peak_total"],
+                                   report["cpu"])
+    return out
+
+
+def compare(args: argparse.Namespace) -> int:
+    print(f"load before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
+          f"(1, 5, 15 min); {os.cpu_count()} cores", flush=True)
+    scratch = args.data.parent / "compare"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    ref = export_revision(args.compare, scratch / "code")
+    variants = {f"revision {args.compare}": ref, "this checkout": ROOT}
+    for code in variants.values():
+        prepare(code, scratch / "prepare")
+    runs: dict[str, list[dict]] = {label: [] for label in variants}
+    for round_ in range(1, args.repeat + 1):
+        for label, code in variants.items():
+            data = scratch / f"{label.split()[0]}-{round_}"
+            report = run_child(f"{label.split()[0]}-{round_}", args.snapshot, data, "all", code)
+            runs[label].append(report)
+            shutil.rmtree(data, ignore_errors=True)
+    load = os.getloadavg()
+    best = {label: min(reports, key=lambda r: r["wall"]) for label, reports in runs.items()}
+    (old_label, old), (new_label, new) = best.items()
+    figures = {label: stage_figures(r) for label, r in best.items()}
+    names = [n for n in ("startup", *STAGES[1:], "wall (whole process)")
+             if n in figures[old_label] or n in figures[new_label]]
+
+    def pick(label: str, name: str, i: int) -> float:
+        return figures[label].get(name, (0.0, 0, 0, 0, 0.0))[i]
+
+    def ratio(a: float, b: float) -> str:
+        return f"{b / a:.2f}x" if a else ""
+
+    print()
+    print(table(("stage", f"{args.compare} s", "this s", "this / rev", f"{args.compare} CPU s", "this CPU s",
+                  "this / rev (CPU)"),
+                [(n, pick(old_label, n, 0), pick(new_label, n, 0), ratio(pick(old_label, n, 0), pick(new_label, n, 0)),
+                  pick(old_label, n, 4), pick(new_label, n, 4), ratio(pick(old_label, n, 4), pick(new_label, n, 4)))
+                 for n in names],
+                f"Table A. Full national run by stage: wall and CPU seconds (user + system of the pipeline process; "
+                f"dbt: with the dbt subprocess's; last line: the whole process tree) (best of {args.repeat} by wall "
+                f"time, interleaved)"))
+    print()
+    rows = []
+    for n in names:
+        rows.append((n, *(mb(pick(label, n, i)) for i in (1, 2, 3) for label in (old_label, new_label))))
+    print(table(("stage", f"pipeline {args.compare}", "pipeline this", f"dbt {args.compare}", "dbt this",
+                 f"both {args.compare}", "both this"), rows,
+                "Table B. Peak resident memory by stage: pipeline process, dbt subprocess, and both at once"))
+    print()
+    rows = []
+    for label, r in best.items():
+        d = dbt_split(r)
+        if d:
+            rows.append((label, d["step"], d["dbt"], f"{d['step'] / d['dbt']:.2f}x" if d["dbt"] else "",
+                         d["before"], d["process"], d["after"], r.get("dbt_parse") or ""))
+    print(table(("variant", "Dagster dbt step s", "dbt's own elapsed s", "step / dbt", "before dbt s",
+                 "dbt start + parse + exit s", "after dbt s", "parse"), rows,
+                "Table C. The dbt step against dbt's own elapsed time (run_results.json)"))
+    children = ", ".join(f"{label} {mb(r['ru_maxrss_children'])}" for label, r in best.items())
+    print(f"\nru_maxrss, largest child: {children}")
+    print("rounds (wall s): " + "; ".join(f"{label} " + ", ".join(f"{r['wall']:.1f}" for r in rs) for label, rs in runs.items()))
+    print(f"this checkout against {args.compare}: {new['wall'] / old['wall']:.2f}x wall, "
+          f"{new['peak_total'] / old['peak_total']:.2f}x peak (pipeline + dbt); goal 20 s and 500 MB: "
+          f"{new['wall']:.1f} s, {mb(new['peak_total'])}")
+    print(f"load after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1, 5, 15 min)")
+    ok = all(r["success"] for rs in runs.values() for r in rs)
+    if ok:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

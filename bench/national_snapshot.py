@@ -57,8 +57,8 @@ import yaml  # noqa: E402
 
 import snapshots.build as build  # noqa: E402  (the bundled snapshots' generator: figures, fakes, helpers)
 from ingestion import miljodirektoratet  # noqa: E402
-from tests.fakes.fake_fhi import FakeFhi, FakeFhiTable  # noqa: E402
-from tests.fakes.fake_ssb import FakeDimension, FakeSsb, FakeTable  # noqa: E402
+from tests.fakes.fake_fhi import FakeFhi  # noqa: E402
+from tests.fakes.fake_ssb import FakeSsb, FakeTable  # noqa: E402
 from ingestion.fhi import FhiClient, load_fhi_specs  # noqa: E402
 from ingestion.fhi import refresh_table as refresh_fhi_table  # noqa: E402
 from ingestion.klass import KlassClient, refresh_kostra_groups  # noqa: E402

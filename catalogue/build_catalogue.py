@@ -23,7 +23,7 @@ FREQUENCIES = {"Årlig": "yearly", "Hvert andre år": "every_2_years", "Hvert tr
                "Hvert fjerde år": "every_4_years", "Sporadisk": "sporadic", "Ukjent": "unknown"}
 DIRECTIONS = {"higher", "lower", "neutral"}
 # Routes of the indicators delivered as files; ssb and fhi come from the source configuration.
-FILE_ROUTES = {"miljodirektoratet", "kommune_nm", "registry"}
+FILE_ROUTES = {"miljodirektoratet", "kommune_nm", "udir", "registry"}
 # Sources that are the municipality's own registers and surveys; every other source is public
 # statistics. With this split the document's own figures (76 % / 24 %) come out exactly.
 OWN_SOURCES = {"Asker kommune", "Innbyggerundersøkelse, Sentio", "Medarbeiderundersøkelsen, KS",

@@ -30,7 +30,7 @@ def clean(text: str) -> str:
 
 def extract(seed: Path) -> list[dict[str, str]]:
     lines = seed.read_text(encoding="utf-8").splitlines()
-    start = next(i for i, l in enumerate(lines) if l.strip() == "## Metadata om indikatorene")
+    start = next(i for i, line in enumerate(lines) if line.strip() == "## Metadata om indikatorene")
     rows: list[dict[str, str]] = []
     area = goal = ""
     counters: dict[str, int] = {}

@@ -53,8 +53,8 @@ def parse_value(text: str) -> tuple[str, str]:
 
 def table_rows(seed: Path) -> list[tuple[int, str, list[str]]]:
     lines = seed.read_text(encoding="utf-8").splitlines()
-    start = next(i for i, l in enumerate(lines) if re.match(r"^(<b>)?Indikator(</b>)?\t(<b>)?2019", l))
-    end = next(i for i, l in enumerate(lines) if l.strip() == "## Metadata om indikatorene")
+    start = next(i for i, line in enumerate(lines) if re.match(r"^(<b>)?Indikator(</b>)?\t(<b>)?2019", line))
+    end = next(i for i, line in enumerate(lines) if line.strip() == "## Metadata om indikatorene")
     rows, in_table = [], False
     for number, line in enumerate(lines[start:end], start=start + 1):
         cells = line.split("\t")

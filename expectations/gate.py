@@ -136,8 +136,8 @@ RULES: dict[str, Rule] = {
         "(GX expect_compound_columns_to_be_unique on indicator_id, municipality_code, year).",
         tables=("marts.fct_indicator_values",)),
     "fct_status_allowed": Rule(
-        "marts", "status is measured, not_measured, pending, under_development, suppressed, not_computable or "
-        "series_break (GX expect_column_values_to_be_in_set).", tables=("marts.fct_indicator_values",)),
+        "marts", "status is measured, not_measured, pending, under_development, suppressed, not_computable, "
+        "series_break or not_delivered (GX expect_column_values_to_be_in_set).", tables=("marts.fct_indicator_values",)),
     "fct_missing_is_never_a_number": Rule(
         "marts", "A row whose status is not measured (suppressed, missing, pending ...) has no value, never 0 "
         "(GX expect_column_values_to_be_null on value).", tables=("marts.fct_indicator_values",)),
@@ -152,8 +152,11 @@ RULES: dict[str, Rule] = {
         "(GX expect_column_values_to_be_in_set on a within-scale flag computed in DuckDB).",
         tables=("marts.fct_indicator_values",)),
     "kostra_home_present": Rule(
-        "marts", "The home municipality ({home}) has a row in every key figure and year of kostra_comparison "
-        "(unexpected rows: the key figures and years without it).", tables=("marts.kostra_comparison",)),
+        "marts", "The home municipality ({home}) has a row in every key figure and year of kostra_comparison, and "
+        "a figure in at least one: an empty comparison or a home member without figures fails, it does not pass "
+        "for checking nothing (GX expect_table_row_count_to_be_between, min 1, on the key figures and years; "
+        "expect_column_values_to_be_between, min 1, on the home member's rows in each; "
+        "expect_column_sum_to_be_between, min 1, on its figures).", tables=("marts.kostra_comparison",)),
     "fct_year_on_year_jumps": Rule(
         "marts", "No measured value changes more than {year_on_year_jump_pct} % from the year before, same "
         "indicator and municipality; ranks, and bases closer to 0 than {year_on_year_min_base}, are not compared "
@@ -265,7 +268,7 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
         "select indicator_id, municipality_code, year, status from marts.fct_indicator_values",
         lambda gxe: [gxe.ExpectColumnValuesToBeInSet(
             column="status", value_set=["measured", "not_measured", "pending", "under_development", "suppressed",
-                                        "not_computable", "series_break"], result_format="COMPLETE")]))
+                                        "not_computable", "series_break", "not_delivered"], result_format="COMPLETE")]))
     checks.append(Check(
         "fct_missing_is_never_a_number", "marts", "marts.fct_indicator_values",
         "select indicator_id, municipality_code, year, status, value from marts.fct_indicator_values "
@@ -291,11 +294,17 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
            from marts.fct_indicator_values where unit like 'scale %' and value is not null""",
         lambda gxe: [gxe.ExpectColumnValuesToBeInSet(column="within_scale", value_set=[True],
                                                      result_format="COMPLETE")]))
+    # One row per key figure and year, so the check counts what it checked; an empty comparison or a home
+    # member without a single figure fails instead of passing vacuously.
     checks.append(Check(
         "kostra_home_present", "marts", "marts.kostra_comparison",
-        f"""select key_figure_id, year from marts.kostra_comparison group by key_figure_id, year
-            having count(*) filter (where region_code = '{home}') = 0""",
-        lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
+        f"""select key_figure_id, year, count(*) filter (where region_code = '{home}') as home_rows,
+                   count(value) filter (where region_code = '{home}') as home_figures
+            from marts.kostra_comparison group by key_figure_id, year order by key_figure_id, year""",
+        lambda gxe: [gxe.ExpectTableRowCountToBeBetween(min_value=1),
+                     gxe.ExpectColumnValuesToBeBetween(column="home_rows", min_value=1, result_format="COMPLETE"),
+                     gxe.ExpectColumnSumToBeBetween(column="home_figures", min_value=1)],
+        split=WHOLE))  # the sum is over every key figure and year, not over one batch of them
     checks.append(Check(
         "fct_year_on_year_jumps", "marts", "marts.fct_indicator_values",
         f"""select cur.indicator_id, cur.municipality_code, cur.year, prev.value as previous_value, cur.value,

@@ -11,7 +11,7 @@ import duckdb
 from ingestion.registry import IndicatorRule, Reference, load_reference
 from ingestion.ssb import load_table_specs
 
-ROUTES = ("ssb", "fhi", "miljodirektoratet", "kommune_nm", "registry")
+ROUTES = ("ssb", "fhi", "miljodirektoratet", "kommune_nm", "udir", "registry")
 
 
 @dataclass(frozen=True)

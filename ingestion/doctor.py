@@ -9,7 +9,9 @@ variable, code, evidence grade and a verdict:
 - `dimension not selected`   a dimension the source will not eliminate and the configuration pins no code for
 - `period format`            a period code the period model (ingestion/periods.py) does not know
 
-plus one row each for KLASS (classifications 131 and 112) and the Miljødirektoratet download. It reads metadata only
+plus one row each for KLASS (classifications 131 and 112) and the Miljødirektoratet download, the evidence grades
+counted (A / B / C / live / - unknown), and the Udir series (a file route: no API is read, so each is listed with
+its route and what the bundled snapshots hold, never as a failure). It reads metadata only
 (SSB `/metadata`, FHI's table list and `/dimension`, KLASS, a HEAD on the workbook), never data, and every request goes
 through the transport, so SSB's rate limit holds. Offline it reads the snapshots, live the sources. Figures with no
 known table are listed after the table; they are known gaps, not failures, and do not change the exit code.
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 VERDICTS = ("ok", "table missing", "code missing", "dimension not selected", "period format")
+GRADES = ("A", "B", "C", "live", "-")
 
 
 @dataclass(frozen=True)
@@ -48,10 +51,31 @@ class Unmapped:
     candidates: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class UdirStatus:
+    """A Udir series: delivered as a file (ingestion/udir.py), so its status is its route, not a metadata check."""
+
+    indicator_id: str
+    udir_table: str
+    value_column: str
+    grade: str
+    status: str
+    detail: str
+
+
 @dataclass
 class DoctorReport:
     rows: list[DoctorRow] = field(default_factory=list)
     unmapped: list[Unmapped] = field(default_factory=list)
+    udir: list[UdirStatus] = field(default_factory=list)
+
+    def grade_counts(self) -> dict[str, int]:
+        """Series of SSB and FHI per evidence grade (KLASS and the Miljødirektoratet download are not series)."""
+        counts = {g: 0 for g in GRADES}
+        for row in self.rows:
+            if row.source in ("SSB", "FHI"):
+                counts[row.grade if row.grade in counts else "-"] += 1
+        return counts
 
     @property
     def ok(self) -> bool:
@@ -125,10 +149,38 @@ def run_doctor(transport: Any) -> DoctorReport:
     for entry in specs.without_known_table:
         report.unmapped.append(Unmapped("SSB", entry.key_figure or entry.indicator or "?", entry.status, entry.grade,
                                         entry.reason, entry.look_for))
+    # Live or replayed, the Udir series are the same files; the bundled ones are in the snapshot directory.
+    store = getattr(transport, "store", None)
+    report.udir = udir_statuses(store.root if store is not None else None)
     for indicator, candidates in fhi_without:
         report.unmapped.append(Unmapped("FHI", indicator.indicator_id, "source unknown", indicator.grade, indicator.cite,
                                         indicator.look_for, tuple(candidates)))
     return report
+
+
+def udir_statuses(snapshot_dir: Any = None) -> list[UdirStatus]:
+    """Each Udir series with its route; for the file route, how many figures the bundled files hold for it."""
+    from pathlib import Path
+
+    from ingestion.udir import ROUTE, SERIES, SOURCE
+
+    bundled: dict[str, int] = {}
+    directory = Path(snapshot_dir) / SOURCE if snapshot_dir else None
+    for path in sorted(directory.glob("*.csv")) if directory and directory.is_dir() else []:
+        for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+            indicator = line.split(";", 1)[0]
+            bundled[indicator] = bundled.get(indicator, 0) + 1
+    out = []
+    for series in SERIES:
+        if series.route == ROUTE:
+            count = bundled.get(series.indicator_id, 0)
+            status, detail = "file route", (f"data/inbox/udir; {count} bundled figure(s)" if directory
+                                            else "data/inbox/udir")
+        else:
+            status, detail = "registry", f"delivered through the registry until Udir's export is known: {series.cite}"
+        out.append(UdirStatus(series.indicator_id, series.udir_table, series.value_column, series.grade, status,
+                              detail))
+    return out
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]) -> list[str]:
@@ -155,6 +207,15 @@ def format_report(report: DoctorReport) -> str:
                 lines.append(f"      nearest: {'; '.join(r.suggestions)}")
     counts = {v: sum(r.verdict == v for r in report.rows) for v in VERDICTS}
     lines += ["", f"{len(report.rows)} series checked: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n)]
+    grades = report.grade_counts()
+    lines.append(f"Evidence grades of the {sum(grades.values())} SSB and FHI series: "
+                 + ", ".join(f"{g if g != '-' else '- (unknown)'} {n}" for g, n in grades.items()))
+    if report.udir:
+        lines += ["", "Udir (a file route: no API is read; README 'Udir'):"]
+        lines += _table(("indicator", "udir table", "value column", "grade", "status"),
+                        [(u.indicator_id, u.udir_table, u.value_column, u.grade, u.status) for u in report.udir],
+                        (9, 48, 12, 5, 10))
+        lines += [f"  {u.indicator_id}: {u.detail}" for u in report.udir]
     if report.unmapped:
         lines += ["", f"Without a known table ({len(report.unmapped)}; not fetched, listed in the KOSTRA comparison "
                       "and the catalogue with the reason):"]

@@ -19,7 +19,6 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
-from ingestion.jsonstat import JsonStatError, decode
 from ingestion.landing import LandingZone, Payload, safe_name, utc_now
 from ingestion.periods import PeriodError, is_period, periods_within
 from ingestion.transport import Response, Transport
@@ -259,6 +258,8 @@ class FhiRefresh:
 def refresh_table(client: FhiClient, landing: LandingZone, specs: FhiSpecs, table: FhiTable,
                   modified: set[str] | None) -> FhiRefresh:
     """Fetch a table when it is new to us or FHI lists it as modified since our last vintage."""
+    from ingestion.jsonstat import JsonStatError, decode  # numpy and pyarrow: not for a change check
+
     latest = landing.latest_vintage("fhi", table.table_id)
     if latest is not None and modified is not None and table.table_id not in modified:
         return FhiRefresh(table.table_id, latest, False, landing.vintage_dir("fhi", table.table_id, latest))
@@ -353,7 +354,7 @@ def diagnose(client: FhiClient, specs: FhiSpecs) -> tuple[list[Any], list[tuple[
     rows: list[DoctorRow] = []
     for table in specs.tables:
         def row(indicator: FhiIndicator, verdict: str, variable: str = "MEASURE_TYPE", code: str | None = None,
-                detail: str = "", suggestions: tuple[str, ...] = ()) -> DoctorRow:
+                detail: str = "", suggestions: tuple[str, ...] = (), table: FhiTable = table) -> DoctorRow:
             return DoctorRow("FHI", table.table_id, indicator.indicator_id, variable,
                              str(indicator.measure) if code is None else code, indicator.grade, verdict, detail,
                              suggestions)

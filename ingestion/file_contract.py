@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from ingestion.landing import LandingZone, Payload, read_manifest, safe_name, utc_now
 from ingestion.registry import (DEFAULT_MAX_BYTES, DecimalSeparator, Problem, RegistryError, ValidationReport,
-                                number_text, read_number, read_table, registry_table_name, safe_file_name)
+                                inbox_candidates, number_text, read_number, read_table, registry_table_name,
+                                safe_file_name)
 
 Validate = Callable[[bytes, str], ValidationReport]
 SUFFIXES = (".csv", ".xlsx")
@@ -35,6 +36,7 @@ class DropZoneResult:
     accepted: list[tuple[str, Path]]  # (file, landing vintage dir)
     rejected: list[tuple[str, Path]]  # (file, quarantine report)
     already_landed: list[str]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why it waits for a later run)
 
 
 def content_vintage(data: bytes) -> tuple[str, str]:
@@ -63,7 +65,7 @@ def validate_path(path: Path, validate: Validate, max_bytes: int) -> tuple[Valid
 
 
 def land_file(path: Path, landing: LandingZone, source: str, validate: Validate,
-              max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[ValidationReport, Path | None, bool]:
+              max_bytes: int = DEFAULT_MAX_BYTES, origin: str = "inbox") -> tuple[ValidationReport, Path | None, bool]:
     """Validate one file and land it when valid. Returns (report, vintage dir, already landed)."""
     report, data = validate_path(path, validate, max_bytes)
     if not report.ok or data is None:
@@ -76,7 +78,7 @@ def land_file(path: Path, landing: LandingZone, source: str, validate: Validate,
     payload = Payload(safe_name(safe_file_name(path.name, f"{source}.csv"), "file name"), f"file://{path.name}",
                       "FILE", (), None, data, utc_now())
     target = landing.write_vintage(source, table, vintage, [payload], source_updated=None,
-                                   extra={"original_name": path.name, "rows": len(report.rows)})
+                                   extra={"original_name": path.name, "rows": len(report.rows), "origin": origin})
     return report, target, False
 
 
@@ -102,9 +104,16 @@ def _contract_files(directory: Path) -> list[Path]:
 
 
 def process_inbox(inbox: Path, quarantine: Path, landing: LandingZone, source: str, validate: Validate,
-                  max_bytes: int = DEFAULT_MAX_BYTES) -> DropZoneResult:
+                  max_bytes: int = DEFAULT_MAX_BYTES, settle_seconds: float | None = None) -> DropZoneResult:
+    """`settle_seconds`: the registry's settle rule (a file modified less than this ago, or with a temporary
+    name, waits for a later run); None takes every file, as the deflator and need-index inboxes always did."""
     accepted, rejected, already = [], [], []
-    for path in _contract_files(inbox):
+    skipped: list[tuple[str, str]] = []
+    if settle_seconds is None:
+        candidates = _contract_files(inbox)
+    else:
+        candidates, skipped = inbox_candidates(inbox, settle_seconds)
+    for path in candidates:
         if path.suffix.lower() not in SUFFIXES and not path.is_symlink():
             report = ValidationReport(path.name, problems=[Problem(
                 path.name, None, None, path.suffix or "(no extension)", "a .csv or .xlsx file")])
@@ -115,7 +124,7 @@ def process_inbox(inbox: Path, quarantine: Path, landing: LandingZone, source: s
                 path.unlink()  # the landing zone holds the file now
                 continue
         rejected.append((path.name, quarantine_file(path, quarantine, report)))
-    return DropZoneResult(accepted, rejected, already)
+    return DropZoneResult(accepted, rejected, already, skipped)
 
 
 def land_bundled(directory: Path, landing: LandingZone, source: str, validate: Validate,
@@ -125,7 +134,7 @@ def land_bundled(directory: Path, landing: LandingZone, source: str, validate: V
     for path in _contract_files(directory):
         if path.suffix.lower() not in SUFFIXES:
             continue
-        report, vintage_dir, _ = land_file(path, landing, source, validate, max_bytes)
+        report, vintage_dir, _ = land_file(path, landing, source, validate, max_bytes, origin="bundled")
         if not report.ok or vintage_dir is None:
             raise ContractError(report.text())
         landed.append(vintage_dir)
@@ -204,11 +213,11 @@ class RefreshResult:
 
 def refresh(con: Any, landing: LandingZone, source: str, validate: Validate, *, bundled: Path, inbox: Path,
             quarantine: Path, load_vintage: Callable[[Any, Path, dict, list], Any],
-            max_bytes: int = DEFAULT_MAX_BYTES) -> RefreshResult:
+            max_bytes: int = DEFAULT_MAX_BYTES, settle_seconds: float | None = None) -> RefreshResult:
     """Land the bundled files, then the inbox (valid files land, the rest go to quarantine), then load every
     landed vintage raw does not hold yet. A rejected file changes nothing: the last good vintage stays."""
     land_bundled(bundled, landing, source, validate, max_bytes)
-    result = process_inbox(inbox, quarantine, landing, source, validate, max_bytes)
+    result = process_inbox(inbox, quarantine, landing, source, validate, max_bytes, settle_seconds)
     vintages = landed_vintages(landing, source)
     newly, rows = 0, 0
     for vintage_dir in vintages:

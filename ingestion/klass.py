@@ -21,6 +21,9 @@ from ingestion.transport import Response, Transport
 
 KLASS_BASE_URL = "https://data.ssb.no/api/klass/v1"
 MUNICIPALITY_CLASSIFICATION = "131"
+# Municipality changes are asked for from this date (the first year the indicators reach back to).
+CHANGES_FROM = dt.date(2018, 1, 1)
+CHANGES_TABLE = f"{MUNICIPALITY_CLASSIFICATION}-changes"
 
 
 class KlassError(ValueError):
@@ -158,7 +161,7 @@ def refresh_changes(client: KlassClient, landing: LandingZone, from_date: dt.dat
     response = client.fetch_changes(from_date)
     changes = parse_changes(response.body, source=response.url)
     digest = hashlib.sha256(response.body).hexdigest()
-    table = f"{MUNICIPALITY_CLASSIFICATION}-changes"
+    table = CHANGES_TABLE
     latest = landing.latest_vintage("klass", table)
     if latest is not None and latest.endswith(digest[:12]):
         return KlassRefresh(latest, False, landing.vintage_dir("klass", table, latest), len(changes))
@@ -173,6 +176,7 @@ def refresh_changes(client: KlassClient, landing: LandingZone, from_date: dt.dat
 # -- KOSTRA groups: classification 112 ------------------------------------------------------------
 
 KOSTRA_GROUP_CLASSIFICATION = "112"
+KOSTRA_GROUPS_TABLE = f"{KOSTRA_GROUP_CLASSIFICATION}-kostra-groups"
 
 
 @dataclass(frozen=True)
@@ -233,10 +237,37 @@ def refresh_kostra_groups(client: KlassClient, landing: LandingZone, years: Iter
         url, params = kostra_groups_request(client.base_url, year)
         payloads.append(Payload(f"groups-{year}.json", url, "GET", tuple(params), None, response.body, fetched_at))
     digest = hashlib.sha256(b"".join(p.body for p in payloads)).hexdigest()
-    table = f"{KOSTRA_GROUP_CLASSIFICATION}-kostra-groups"
+    table = KOSTRA_GROUPS_TABLE
     latest = landing.latest_vintage("klass", table)
     if latest is not None and latest.endswith(digest[:12]):
         return KlassRefresh(latest, False, landing.vintage_dir("klass", table, latest), count)
     vintage = f"{fetched_at.replace(':', '').replace('-', '')}-{digest[:12]}"
     path = landing.write_vintage("klass", table, vintage, payloads, source_updated=None)
     return KlassRefresh(vintage, True, path, count)
+
+
+def changed_tables(client: KlassClient, landing: LandingZone, from_date: dt.date, years: Iterable[int]) -> list[str]:
+    """The KLASS tables whose answer differs from their latest landed vintage; lands nothing.
+
+    KLASS has no `updated`: the answer's hash is its change marker, compared exactly as refresh_changes and
+    refresh_kostra_groups compare it (the same calls, the same digests). An answer that does not parse
+    raises, as it would in the run.
+    """
+    changed = []
+    response = client.fetch_changes(from_date)
+    parse_changes(response.body, source=response.url)
+    if not _is_latest(landing, CHANGES_TABLE, hashlib.sha256(response.body).hexdigest()):
+        changed.append(CHANGES_TABLE)
+    bodies = []
+    for year in years:
+        answer = fetch_kostra_groups(client, year)
+        parse_kostra_groups(answer.body, year, source=answer.url)
+        bodies.append(answer.body)
+    if not _is_latest(landing, KOSTRA_GROUPS_TABLE, hashlib.sha256(b"".join(bodies)).hexdigest()):
+        changed.append(KOSTRA_GROUPS_TABLE)
+    return changed
+
+
+def _is_latest(landing: LandingZone, table: str, digest: str) -> bool:
+    latest = landing.latest_vintage("klass", table)
+    return latest is not None and latest.endswith(digest[:12])

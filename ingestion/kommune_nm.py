@@ -97,8 +97,7 @@ def land_files(directory: Path, landing: LandingZone, max_bytes: int = DEFAULT_M
                                  "(STYRINGSDATA_REGISTRY_MAX_BYTES); the file was not read")
         data = path.read_bytes()
         parse(data, path.name)
-        digest = hashlib.sha256(data).hexdigest()[:12]
-        table = safe_name(re.sub(r"[^A-Za-z0-9_]+", "_", path.stem).strip("_").lower()[:60] or "file", "file name")
+        digest, table = _digest(data), _table(path)
         existing = [v for v in landing.vintages("kommune_nm", table) if v.endswith(digest)]
         if existing:
             landed.append(landing.vintage_dir("kommune_nm", table, existing[0]))
@@ -111,3 +110,19 @@ def land_files(directory: Path, landing: LandingZone, max_bytes: int = DEFAULT_M
                      fetched_at)],
             source_updated=None, extra={"original_name": path.name}))
     return landed
+
+
+def not_landed(directory: Path, landing: LandingZone) -> list[str]:
+    """Files in a folder (bundled or inbox) that `land_files` would land: their bytes are no vintage yet."""
+    files = sorted(p for p in directory.iterdir() if p.suffix.lower() in (".csv", ".xlsx")) if directory.is_dir() else []
+    return [path.name for path in files
+            if not path.is_file() or path.is_symlink()
+            or not any(v.endswith(_digest(path.read_bytes())) for v in landing.vintages("kommune_nm", _table(path)))]
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def _table(path: Path) -> str:
+    return safe_name(re.sub(r"[^A-Za-z0-9_]+", "_", path.stem).strip("_").lower()[:60] or "file", "file name")

@@ -967,6 +967,16 @@ def parse_landed(vintage_dir: Path, reference: Reference) -> tuple[dict, list[Re
     return manifest, report.rows
 
 
+def landed_reference(reference: Reference) -> Reference:
+    """What an already landed vintage is checked against: as `reference`, but an indicator the catalogue has since
+    moved to another route (UTD02 ... to udir) is still accepted, so the vintage stays loadable and raw keeps its
+    rows; the marts take registry figures only for indicators routed `registry`. Inbox files never get this."""
+    import dataclasses
+
+    return dataclasses.replace(reference, indicators={
+        k: IndicatorRule(k, "registry", rule.unit) for k, rule in reference.indicators.items()})
+
+
 def load_reference(indicators: Iterable[IndicatorRule], municipalities: Iterable[str],
                    retired: Mapping[str, Sequence[str]], **limits: int) -> Reference:
     return Reference(

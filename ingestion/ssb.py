@@ -27,7 +27,6 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
-from ingestion import jsonstat
 from ingestion.landing import LandingZone, Payload, safe_name, utc_now, vintage_from_updated
 from ingestion.periods import PeriodError, is_period, periods_within
 from ingestion.transport import Request, Response, Transport, format_utc, parse_utc
@@ -907,6 +906,8 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
         )
         # A vintage is named from `updated`, so a landed vintage is never fetched again: an answer that
         # cannot be decoded (cut off, not JSON, sizes that do not match the values) must not become one.
+        from ingestion import jsonstat  # numpy and pyarrow, imported when data is fetched, not for a change check
+
         try:
             jsonstat.decode(response.body, source=response.url or f"{base}/tables/{spec.table_id}/data")
         except jsonstat.JsonStatError as exc:

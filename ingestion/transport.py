@@ -329,6 +329,19 @@ class TransportStats:
     by_host: dict[str, int] = field(default_factory=dict)
 
 
+# A source counts calls per client address, not per Transport: every transport of this process on the system
+# clock shares one window per host and limit (the CLI's pre-check and the run it then starts stay within SSB's
+# limit together).
+_PROCESS_LIMITERS: dict[tuple[str, int, float], RateLimiter] = {}
+
+
+def _process_limiter(host: str, max_calls: int, window: float) -> RateLimiter:
+    key = (host, max_calls, window)
+    if key not in _PROCESS_LIMITERS:
+        _PROCESS_LIMITERS[key] = RateLimiter(max_calls, window, SystemClock())
+    return _PROCESS_LIMITERS[key]
+
+
 class Transport:
     def __init__(
         self,
@@ -354,7 +367,8 @@ class Transport:
         self.wall_clock = wall_clock or system_utc_now
         self._marked: set[str] = set()
         self.stats = TransportStats()
-        self._limiters = {host: RateLimiter(n, w, self.clock) for host, (n, w) in (rate_limits or {}).items()}
+        self._limiters = {host: _process_limiter(host, n, w) if clock is None else RateLimiter(n, w, self.clock)
+                          for host, (n, w) in (rate_limits or {}).items()}
 
     def now(self, host: str) -> dt.datetime | None:
         """The time on the source's side: the wall clock live; in replay the moment the host's snapshot was

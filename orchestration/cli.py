@@ -8,7 +8,10 @@
                                 warehouse would hold. Exit 0 accepted, 1 rejected, 2 cannot check (no such
                                 file, no run yet), 75 cannot read now (the file is still being written, or
                                 is locked): try again. It never opens the work file, so it cannot disturb a run.
-    styringsdata report         rebuild the newest quality report from the work file (--send to e-mail it)
+    styringsdata udir check FILE [--show]
+                                the same for an export from Udir's statistikkbanken (README "Udir")
+    styringsdata report         rebuild the newest quality report from the work file (--send to e-mail it;
+                                --audience makrogruppen for the macro group's report)
     styringsdata doctor [--live]   does the configuration match the sources? (snapshots, or the live APIs)
 
 Exit codes: 0 done; 1 the run failed (or the report's mail was not sent; for `registry check`: the file
@@ -53,12 +56,21 @@ def _run(args: argparse.Namespace) -> int:
         if problem:
             print(f"styringsdata: {problem}", file=sys.stderr)
             return 3
-
-    from orchestration.definitions import defs
+    from orchestration.lib import precheck  # imports no Dagster: a run with nothing new never starts it
     from orchestration.settings import Settings
 
     settings = Settings.from_env()
-    print(f"styringsdata: source mode {mode}; work file {settings.work_db}; Dagster instance {settings.dagster_home}")
+    verdict = precheck.answer(settings, forced=args.force)
+    print(verdict.line)
+    if verdict.skip:
+        return 0
+
+    from orchestration.definitions import defs
+    from orchestration.lib.home import member_name
+
+    print(f"styringsdata: source mode {mode}; home municipality {settings.home_municipality} "
+          f"{member_name(settings.home_municipality)}; work file {settings.work_db}; "
+          f"Dagster instance {settings.dagster_home}")
     from orchestration.lib.lock import LockHeld, run_lock
     from orchestration.lib.run_console import project_instance
 
@@ -66,7 +78,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         # Two runs on one data directory would interleave on the work file and fail at random steps.
         with run_lock(settings.data_dir):
-            return _run_job(defs, instance, settings, verbose=getattr(args, "verbose", False))
+            code = _run_job(defs, instance, settings, verbose=getattr(args, "verbose", False))
+            if code == 0:
+                precheck.remember(settings)
+            return code
     except LockHeld as exc:
         print(f"styringsdata: not started: {exc}", file=sys.stderr)
         return EXIT_BUSY
@@ -115,7 +130,8 @@ def report_failed_run(run_id: str, instance, settings, reason: str) -> None:
                   reason=reason, home_municipality=settings.home_municipality)
     for line in report_delivery.report_failed_run(settings.work_db, settings.reports_dir, run,
                                                   read_gate_result(settings.reports_dir, run_id), settings.mail,
-                                                  lock_path=run_lock_path(settings.data_dir)):
+                                                  lock_path=run_lock_path(settings.data_dir),
+                                                  number_style=settings.number_format):
         print(f"styringsdata: {line}", file=sys.stderr)
 
 
@@ -126,6 +142,8 @@ def _report(args: argparse.Namespace) -> int:
     by this (exit 4 while a run is writing). When the publication in the warehouse never got its report
     (its run was stopped first), that is the report written, not the previous run's again.
     """
+    import dataclasses
+
     import duckdb
 
     from orchestration.defs.quality import read_gate_result
@@ -154,8 +172,11 @@ def _report(args: argparse.Namespace) -> int:
                 print(f"styringsdata: no report in {settings.reports_dir} yet; run `styringsdata run` first",
                       file=sys.stderr)
                 return 2
+            # The report is for today's home member, whatever member the run behind it was for.
+            run = dataclasses.replace(run, home_municipality=settings.home_municipality)
             delivery = deliver(copy.work_db, settings.reports_dir, run,
-                               read_gate_result(settings.reports_dir, run.run_id), settings.mail if args.send else None)
+                               read_gate_result(settings.reports_dir, run.run_id), settings.mail if args.send else None,
+                               audiences=(args.audience,), number_style=settings.number_format)
     except LockHeld as exc:
         print(f"styringsdata: {exc}", file=sys.stderr)
         return EXIT_BUSY
@@ -242,6 +263,52 @@ def _registry_check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _udir_check(args: argparse.Namespace) -> int:
+    """`udir check FILE`: a Udir export validated as a run would (ingestion/udir.py), never loaded; exits as
+    `registry check` does, against the municipality codes the last run wrote (never the work file)."""
+    from pathlib import Path
+
+    from ingestion import udir
+    from ingestion.catalogue import load_catalogue
+    from ingestion.file_contract import refused_for_size
+    from ingestion.registry import REFERENCE_SNAPSHOT, FileChanged, IndicatorRule, read_reference_snapshot, read_settled
+    from orchestration.settings import Settings
+
+    settings = Settings.from_env()
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"styringsdata: {path}: no such file", file=sys.stderr)
+        return 2
+    snapshot = settings.data_dir / REFERENCE_SNAPSHOT
+    rules = [IndicatorRule(i.indicator_id, i.route, i.unit) for i in load_catalogue(settings.catalogue_path)]
+    try:
+        reference = read_reference_snapshot(snapshot, rules, max_bytes=settings.registry_max_bytes)
+    except FileNotFoundError:
+        print(f"styringsdata: {snapshot} does not exist; run `styringsdata run` once so municipality codes from "
+              "SSB and KLASS are known", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"styringsdata: cannot read {snapshot} now ({exc.__class__.__name__}: {exc}); try again in a minute "
+              "(every run rewrites it)", file=sys.stderr)
+        return REGISTRY_CANNOT_READ_NOW
+    report = refused_for_size(path.name, path.stat().st_size, settings.registry_max_bytes)
+    if report is None:
+        try:
+            data, _ = read_settled(path)
+        except (FileChanged, OSError) as exc:
+            print(f"styringsdata: cannot read {path} now ({exc}); try again when it is complete", file=sys.stderr)
+            return REGISTRY_CANNOT_READ_NOW
+        report = udir.validate(data, path.name, reference)
+    sys.stdout.write(report.text())
+    if args.show and report.ok:
+        table = [("indicator", "municipality", "reported as", "school year", "year", "value", "status")]
+        table += [(r.indicator_id, r.municipality_code, r.reported_code, r.school_year, str(r.year),
+                   "" if r.value is None else f"{r.value:g}", r.status) for r in report.rows]
+        widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+        sys.stdout.write("".join("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() + "\n" for line in table))
+    return 0 if report.ok else 1
+
+
 DOCTOR_HOSTS = ("data.ssb.no", "statistikk-data.fhi.no", "www.miljodirektoratet.no")
 
 
@@ -292,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     live.add_argument("--record", action="store_true", help="call the real sources and record snapshots")
     run.add_argument("--verbose", action="store_true",
                      help="show the run's full log (every Dagster event, dbt's output) as it is written")
+    run.add_argument("--force", action="store_true",
+                     help="start the whole job even when the pre-check finds nothing new upstream")
     run.set_defaults(handler=_run)
     registry = commands.add_parser("registry", help="the municipal registry drop zone")
     registry_commands = registry.add_subparsers(dest="registry_command", required=True)
@@ -304,8 +373,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="print the normalised rows that would be loaded (indicator, municipality, period, "
                        "value, unit, status)")
     check.set_defaults(handler=_registry_check)
+    udir_parser = commands.add_parser("udir", help="the Udir file route (exports from Udir's statistikkbanken)")
+    udir_commands = udir_parser.add_subparsers(dest="udir_command", required=True)
+    udir_check = udir_commands.add_parser(
+        "check", help="validate a Udir export without loading it",
+        description="Validate a Udir export as a run would, without loading it. Exit codes as `registry check`.")
+    udir_check.add_argument("file")
+    udir_check.add_argument("--show", action="store_true", help="print the rows that would be loaded")
+    udir_check.set_defaults(handler=_udir_check)
     report = commands.add_parser("report", help="rebuild the newest quality report without rerunning the pipeline")
     report.add_argument("--send", action="store_true", help="also e-mail it (needs the SMTP settings)")
+    report.add_argument("--audience", choices=("data-team", "makrogruppen"), default="data-team",
+                        help="data-team: the operational quality report (default); makrogruppen: the ASSS macro "
+                             "group's Norwegian report on every member")
     report.set_defaults(handler=_report)
     doctor = commands.add_parser("doctor", help="check every configured series against the sources' metadata")
     doctor.add_argument("--live", action="store_true", help="ask SSB, KLASS, FHI and Miljødirektoratet, not the snapshots")

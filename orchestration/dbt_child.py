@@ -29,6 +29,13 @@ def main() -> None:
             sys.exit(f"dbt_child.py: prctl(PR_SET_PDEATHSIG) failed: {os.strerror(ctypes.get_errno())}")
         if parent.isdigit() and os.getppid() != int(parent):
             sys.exit(f"dbt_child.py: the process that started dbt ({parent}) is gone; not starting dbt")
+    # The profile names the work file relative to its directory (orchestration/defs/dbt.py dbt_environment), so
+    # that dbt's parse of the project stays valid for every data directory; dbt finds the project through
+    # DBT_PROJECT_DIR, which dagster-dbt sets.
+    work_dir = os.environ.get("STYRINGSDATA_DBT_WORK_DIR", "")
+    if work_dir:
+        os.makedirs(work_dir, exist_ok=True)
+        os.chdir(work_dir)
     os.execv(dbt, [dbt, *sys.argv[1:]])
 
 

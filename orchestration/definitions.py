@@ -23,6 +23,7 @@ from orchestration.defs.resources import PipelineResource
 from orchestration.defs.schedules import build_schedules
 from orchestration.defs.sensors import build_sensors
 from orchestration.defs.ssb import build_ssb_assets
+from orchestration.defs.udir import udir_values
 from orchestration.settings import Settings
 
 SETTINGS = Settings.from_env()
@@ -60,7 +61,8 @@ def __getattr__(name: str) -> dg.Definitions:
 def _definitions(dbt_assets: dg.AssetsDefinition, published_warehouse: dg.AssetsDefinition) -> dg.Definitions:
     return dg.Definitions(
         assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, klass_kostra_groups, fhi_nokkel,
-                miljodirektoratet_emissions, *asss_input_assets, kommune_nm_ranks, registry_values, dbt_assets, published_warehouse, quality_report],
+                miljodirektoratet_emissions, *asss_input_assets, kommune_nm_ranks, registry_values, udir_values,
+                dbt_assets, published_warehouse, quality_report],
         asset_checks=[quality_gate, source_freshness_checks],
         jobs=[full_refresh, kostra_refresh, audit_and_publish],
         schedules=build_schedules(SETTINGS),

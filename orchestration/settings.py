@@ -13,9 +13,14 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from ingestion.transport import SourceMode
+from orchestration.lib.home import HomeMunicipalityError, check_home_municipality
+from orchestration.lib.home import form_problem as home_form_problem
 from orchestration.lib.mail import MailSettings
+from orchestration.lib.numbers import NUMBER_FORMATS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The one default of the home municipality (Asker); dbt, the gate, the reports and the mail get it from here.
+DEFAULT_HOME_MUNICIPALITY = "3203"
 # The dbt project: models, and the seeds product code also reads (the catalogue, the need areas). The one place
 # that knows where it is; code reaches it through Settings, never by a path of its own.
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -30,10 +35,15 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("STYRINGSDATA_WORK_DB", "<data>/work.duckdb", "The DuckDB file the pipeline writes (raw, staging, marts)."),
     ("STYRINGSDATA_WAREHOUSE", "<data>/warehouse.duckdb",
      "The published DuckDB file BI tools read; only the publish step writes it, by rename."),
-    ("STYRINGSDATA_HOME_MUNICIPALITY", "3203", "The municipality the scorecard is for (today's code)."),
+    ("STYRINGSDATA_HOME_MUNICIPALITY", DEFAULT_HOME_MUNICIPALITY,
+     "The ASSS member the reports are written for and the scorecard shows first (today's code; checked before "
+     "anything is built, a retired code is named with its successor)."),
     ("STYRINGSDATA_SSB_REQUESTS_PER_MINUTE", "30", "Client-side limit for data.ssb.no (SSB allows 30 per minute per IP)."),
     ("STYRINGSDATA_HTTP_TIMEOUT", "60", "Seconds before an HTTP request is given up and retried."),
     ("STYRINGSDATA_REGISTRY_INBOX", "<data>/inbox/registry", "Drop zone for the municipality's register extracts."),
+    ("STYRINGSDATA_UDIR_INBOX", "<data>/inbox/udir",
+     "Drop zone for files exported from Udir's statistikkbanken (Elevundersøkelsen); the registry's settle time and "
+     "size limit apply."),
     ("STYRINGSDATA_QUARANTINE", "<data>/quarantine", "Where rejected registry files go, with an .errors.txt report."),
     ("STYRINGSDATA_REGISTRY_SEED", "snapshots/registry",
      "Bundled registry files landed once (the Handlingsprogram's published 2019-2022 values)."),
@@ -60,7 +70,17 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("STYRINGSDATA_SMTP_USER", "(unset)", "SMTP login; no login when unset."),
     ("STYRINGSDATA_SMTP_PASSWORD", "(unset)", "SMTP password; read from the environment only, never logged."),
     ("STYRINGSDATA_MAIL_FROM", "<user>", "Sender address."),
-    ("STYRINGSDATA_MAIL_TO", "(unset)", "Comma-separated recipients (required when the host is set)."),
+    ("STYRINGSDATA_MAIL_TO_DATA_TEAM", "(unset)",
+     "Comma-separated recipients of the data team's operational report (after every run that publishes or is held "
+     "back)."),
+    ("STYRINGSDATA_MAIL_TO_MAKROGRUPPEN", "(unset)",
+     "Comma-separated recipients of the ASSS macro group's Norwegian report (after each publication); unset = "
+     "written to disk only."),
+    ("STYRINGSDATA_MAIL_TO", "(unset)",
+     "The data team's recipients as before there were two audiences; STYRINGSDATA_MAIL_TO_DATA_TEAM wins when both "
+     "are set. With the host set, at least one audience needs recipients."),
+    ("STYRINGSDATA_NUMBER_FORMAT", "en",
+     "Numbers in the data team's report: en (1,785.14) or no (1 785,14); the macro group's report is always no."),
     ("STYRINGSDATA_SMTP_CA_FILE", "(unset)",
      "PEM file of the certificate authority the SMTP server's certificate is checked against (default: the system's)."),
     ("STYRINGSDATA_SMTP_TIMEOUT", "30", "Seconds before an SMTP connection is given up (the report stays queued)."),
@@ -117,8 +137,10 @@ def _mode(text: str) -> str | None:
     return None if text in {m.value for m in SourceMode} else "expected replay, live or record"
 
 
-def _municipality(text: str) -> str | None:
-    return None if text.isdigit() and len(text) == 4 else "expected a four-digit municipality code"
+
+
+def _number_format_form(text: str) -> str | None:
+    return None if text.strip().lower() in NUMBER_FORMATS else f"expected {' or '.join(NUMBER_FORMATS)}"
 
 
 def _not_a_directory(text: str) -> str | None:
@@ -139,7 +161,7 @@ FORMS: dict[str, Callable[[str], str | None]] = {
     "STYRINGSDATA_SNAPSHOT_DIR": _a_directory_or_nothing,
     "STYRINGSDATA_WORK_DB": _not_a_directory,
     "STYRINGSDATA_WAREHOUSE": _not_a_directory,
-    "STYRINGSDATA_HOME_MUNICIPALITY": _municipality,
+    "STYRINGSDATA_HOME_MUNICIPALITY": home_form_problem,  # membership and successors: check_home_municipality
     "STYRINGSDATA_SSB_REQUESTS_PER_MINUTE": _per_minute,
     "STYRINGSDATA_HTTP_TIMEOUT": _positive_seconds,
     "STYRINGSDATA_REGISTRY_INBOX": _a_directory_or_nothing,
@@ -152,6 +174,7 @@ FORMS: dict[str, Callable[[str], str | None]] = {
     "DAGSTER_HOME": _a_directory_or_nothing,
     "STYRINGSDATA_SMTP_PORT": _port,
     "STYRINGSDATA_SMTP_TIMEOUT": _positive_seconds,
+    "STYRINGSDATA_NUMBER_FORMAT": _number_format_form,
 }
 
 
@@ -198,6 +221,12 @@ def _on_off(value: str, name: str) -> bool:
     return value.strip().lower() == "on"
 
 
+def _number_format(value: str) -> str:
+    if value.strip().lower() not in NUMBER_FORMATS:
+        raise SettingsError(f"STYRINGSDATA_NUMBER_FORMAT={value!r}: expected {' or '.join(NUMBER_FORMATS)}")
+    return value.strip().lower()
+
+
 def _seconds(value: str, name: str) -> float:
     try:
         seconds = float(value)
@@ -226,6 +255,7 @@ class Settings:
     automation: bool = False
     rebuild: bool = False
     mail: MailSettings | None = None
+    number_format: str = "en"  # the data team's report; see orchestration/lib/numbers.py
     # May hold a password (when the user put it in the URL): kept out of repr, never logged.
     postgres_url: str | None = field(default=None, repr=False)
     postgres_schema: str = "styringsdata"
@@ -233,10 +263,15 @@ class Settings:
     postgres_swap_wait: float = 300.0
     run_lock_wait: float = 3600.0
     dagster_home: Path = PROJECT_ROOT / "dagster_home"
+    udir_inbox: Path | None = None  # None: <data>/inbox/udir
 
     @property
     def landing_dir(self) -> Path:
         return self.data_dir / "landing"
+
+    @property
+    def udir_inbox_dir(self) -> Path:
+        return self.udir_inbox or self.data_dir / "inbox" / "udir"
 
     @property
     def reports_dir(self) -> Path:
@@ -275,8 +310,13 @@ class Settings:
         validate_environment(env)
         data_dir = _resolve(env.get("STYRINGSDATA_DATA_DIR", "data"), PROJECT_ROOT)
         source_mode = SourceMode(env.get("STYRINGSDATA_SOURCE_MODE", "replay"))
+        snapshot_dir = _resolve(env.get("STYRINGSDATA_SNAPSHOT_DIR", "snapshots"), PROJECT_ROOT)
         rate = env.get("STYRINGSDATA_SSB_REQUESTS_PER_MINUTE", "30")
-        home = env.get("STYRINGSDATA_HOME_MUNICIPALITY", "3203")
+        try:  # an ASSS member, or the successor of a retired code named (KLASS lineage)
+            home = check_home_municipality(env.get("STYRINGSDATA_HOME_MUNICIPALITY", DEFAULT_HOME_MUNICIPALITY),
+                                           data_dir / "landing", snapshot_dir)
+        except HomeMunicipalityError as exc:
+            raise SettingsError(str(exc)) from None
         try:
             mail = MailSettings.from_env(env)
         except ValueError as exc:  # MailConfigError: already names the variable
@@ -284,7 +324,7 @@ class Settings:
         return cls(
             data_dir=data_dir,
             source_mode=source_mode,
-            snapshot_dir=_resolve(env.get("STYRINGSDATA_SNAPSHOT_DIR", "snapshots"), PROJECT_ROOT),
+            snapshot_dir=snapshot_dir,
             work_db=_resolve(env.get("STYRINGSDATA_WORK_DB", str(data_dir / "work.duckdb")), PROJECT_ROOT),
             warehouse=_resolve(env.get("STYRINGSDATA_WAREHOUSE", str(data_dir / "warehouse.duckdb")), PROJECT_ROOT),
             home_municipality=home,
@@ -300,6 +340,7 @@ class Settings:
             rebuild=_on_off(env.get("STYRINGSDATA_REBUILD", "off"), "STYRINGSDATA_REBUILD"),
             automation=_on_off(env.get("STYRINGSDATA_AUTOMATION", "off"), "STYRINGSDATA_AUTOMATION"),
             mail=mail,
+            number_format=_number_format(env.get("STYRINGSDATA_NUMBER_FORMAT", "en")),
             postgres_url=env.get("STYRINGSDATA_POSTGRES_URL") or None,
             postgres_schema=_pg_identifier(env.get("STYRINGSDATA_POSTGRES_SCHEMA", "styringsdata"),
                                            "STYRINGSDATA_POSTGRES_SCHEMA"),
@@ -309,4 +350,6 @@ class Settings:
                                         "STYRINGSDATA_POSTGRES_SWAP_WAIT"),
             run_lock_wait=float(env.get("STYRINGSDATA_RUN_LOCK_WAIT", "3600")),
             dagster_home=_resolve(env.get("DAGSTER_HOME", "dagster_home"), PROJECT_ROOT),
+            udir_inbox=_resolve(env["STYRINGSDATA_UDIR_INBOX"], PROJECT_ROOT) if env.get("STYRINGSDATA_UDIR_INBOX")
+            else None,
         )

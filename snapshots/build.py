@@ -154,6 +154,15 @@ ASKER_AS_IS = {
     ("06445", "SysselProsent"): {2018: 21.0, 2019: 21.6, 2020: 21.4, 2021: 22.4, 2022: 23.1, 2023: 23.5, 2024: 24.0, 2025: 24.2},
     ("12209", "KOSsykhjand80aar0000"): {2020: 9.6, 2021: 10.2, 2022: 9.1, 2023: 9.0, 2024: 8.7, 2025: 8.9},
 }
+# 12143 other than AGD23: netto lånegjeld (KG31) and disposisjonsfond (56) in % of brutto driftsinntekter are
+# the values the Handlingsprogram publishes for 2019-2022 (its indicators OKO03 and OKO01); other years and
+# the other account groups are illustrative.
+ASKER_12143 = {
+    "KG31": {2018: 95.0, 2019: 99.1, 2020: 102.8, 2021: 99.0, 2022: 97.4, 2023: 96.1, 2024: 98.3, 2025: 99.5},
+    "56": {2018: 13.2, 2019: 15.1, 2020: 18.1, 2021: 18.0, 2022: 14.8, 2023: 13.9, 2024: 12.7, 2025: 12.1},
+}
+# Plausible levels for the other members by 12143 account group: (base, spread).
+KAP_LEVELS = {"KG31": (85.0, 25.0), "56": (10.0, 5.0), "KG25": (210.0, 40.0), "AGD86": (3.5, 1.5)}
 ASKER_IKT_SHARE = {2018: 0.030, 2019: 0.031, 2020: 0.033, 2021: 0.031, 2022: 0.032, 2023: 0.033,
                    2024: 0.034, 2025: 0.034}
 # Sums that are counts: before 2020 split across Asker, Røyken and Hurum.
@@ -166,6 +175,7 @@ RATE_LEVELS = {
     "KOSmaterialgjen0000": (42, 6), "SysselProsent": (20, 4), "KOSsykhjand80aar0000": (11, 2),
     "KOShjtj80aarover0001": (25, 3), "KOSANDELNDUPLOM0000": (31, 3), "KOSbelopinnbygge0000": (1000, 300),
     "KOSutg020000": (180_000, 10_000), "KOSregnind20000": (122_000, 6_000), "KOSgrunnskolepoe0000": (43.5, 1.5),
+    "KOSAG110000": (62_000, 6_000),
 }
 UNITS = {
     "KOSbelopbrinv0000": ("prosent", 1), "DeltakereProg1": ("personer", 0),
@@ -177,6 +187,7 @@ UNITS = {
     "SysselProsent": ("prosent", 1), "KOSsykhjand80aar0000": ("prosent", 1), "KOShjtj80aarover0001": ("prosent", 1),
     "KOSANDELNDUPLOM0000": ("prosent", 1), "KOSbelopinnbygge0000": ("kr", 0), "KOSutg020000": ("kr", 0),
     "KOSregnind20000": ("kr", 0), "KOSgrunnskolepoe0000": ("poeng", 1),
+    "KOSAG110000": ("kr", 0),
 }
 # Counts per inhabitant for everyone but Asker.
 COUNT_SCALES = {
@@ -199,7 +210,9 @@ EXTRA_CATEGORIES = {  # codes the tables hold besides the ones we select, so sel
     "Arbeidsmarkedsstatus": [("3", "Status 3")],
 }
 LABELS = {
-    "AGD23": "Netto driftsresultat", "AGD2": "Netto driftsutgifter", "00": "I alt", "1": "Status 1", "2": "Status 2",
+    "AGD23": "Netto driftsresultat", "KG31": "Netto lånegjeld", "56": "Disposisjonsfond",
+    "KG25": "Langsiktig gjeld", "AGD86": "Netto finansutgifter", "AGD2": "Netto driftsutgifter",
+    "00": "I alt", "1": "Status 1", "2": "Status 2",
     "00-99": "Alle næringer", "58-63": "Informasjon og kommunikasjon", "0": "Begge kjønn", "15-74": "15-74 år",
     "67-74": "67-74 år", "1VOLD": "Vold og mishandling", "111-113": "Enebolig", "121-124": "Tomannsbolig",
     "131-136": "Rekkehus, kjedehus og andre småhus", "141-146": "Boligblokk", "151-159": "Bygning for bofellesskap",
@@ -292,7 +305,10 @@ def asker_value(table_id: str, contents: str, year: int, code: str, combo: Mappi
         if status == "3":
             return count(figures[0] - figures[1] - figures[2])
         return count(figures[{"00": 0, "1": 1, "2": 2}[status]])
-    series = ASKER_AS_IS.get((table_id, contents))
+    if table_id == "12143" and combo["KOKartkap0000"] != "AGD23":
+        series = ASKER_12143.get(combo["KOKartkap0000"])
+    else:
+        series = ASKER_AS_IS.get((table_id, contents))
     if series is None:
         return None
     if year not in series:
@@ -317,6 +333,9 @@ def unit(contents: str, measure_kind: str) -> tuple[str, int]:
 def generic_value(table_id: str, contents: str, year: int, code: str, combo: Mapping[str, str],
                   measure_kind: str = "rate") -> Cell:
     key = (table_id, contents, year, code, tuple(sorted(combo.items())))
+    if table_id == "12143" and combo["KOKartkap0000"] in KAP_LEVELS:
+        base, spread = KAP_LEVELS[combo["KOKartkap0000"]]
+        return round(base + spread * noise(*key), 1), None
     if contents in RATE_LEVELS or (contents not in COUNT_SCALES and measure_kind == "rate"):
         base, spread = RATE_LEVELS.get(contents, DEFAULT_RATE_LEVEL)
         return round(base + spread * noise(*key), unit(contents, measure_kind)[1]), None

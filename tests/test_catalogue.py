@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from ingestion.catalogue import ROUTES, load_catalogue
 from orchestration.settings import Settings
 from ingestion.fhi import load_fhi_specs
 from ingestion.ssb import load_table_specs
+from tools.derive import _build_catalogue_module, derived_routes
 
 ROOT = Path(__file__).resolve().parents[1]
 APPENDIX = list(csv.DictReader((ROOT / "catalogue" / "appendix_indicators.csv").open(encoding="utf-8")))
 SEED = list(csv.DictReader((ROOT / "dbt_project" / "seeds" / "catalogue_indicators.csv").open(encoding="utf-8")))
 SSB_ROUTES = {r.indicator_id for r in load_table_specs().indicators}
-FILE_ROUTES = {"miljodirektoratet": {"KLI01"}, "kommune_nm": {"INN08", "INN09", "UTD17"}}
+FILE_ROUTES = {"miljodirektoratet": {"KLI01"}, "kommune_nm": {"INN08", "INN09", "UTD17"},
+               "udir": {"UTD02", "UTD03", "UTD04", "UTD08", "UTD09"}}
 
 
 def test_exactly_88_unique_indicators_as_published():
@@ -30,9 +35,23 @@ def test_exactly_88_unique_indicators_as_published():
         "Innovasjon, digitalisering og næringsutvikling": 10}
 
 
-def test_direction_is_never_defaulted():
+def test_direction_is_never_defaulted(tmp_path):
+    """Every indicator has a direction, and the builder refuses one that is missing instead of defaulting it."""
     assert {r["direction"] for r in SEED} <= {"higher", "lower", "neutral"}
-    assert all(r["direction"] for r in SEED)
+    specs, routes = derived_routes(ROOT)
+    shutil.copytree(ROOT / "catalogue", tmp_path / "catalogue")
+    (tmp_path / "ingestion").mkdir()
+    shutil.copy(ROOT / "ingestion" / "fhi_tables.yaml", tmp_path / "ingestion")
+    assert [r["direction"] for r in _build_catalogue_module(tmp_path).build(specs, routes)] == [
+        r["direction"] for r in SEED]  # the copy builds the seed's directions
+
+    attributes = tmp_path / "catalogue" / "attributes.csv"
+    text = attributes.read_text(encoding="utf-8")
+    assert "\nOKO01,percent of operating revenue,1,higher,registry,\n" in text
+    attributes.write_text(text.replace("\nOKO01,percent of operating revenue,1,higher,registry,\n",
+                                       "\nOKO01,percent of operating revenue,1,,registry,\n"), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"^OKO01: direction must be one of \['higher', 'lower', 'neutral'\], got ''$"):
+        _build_catalogue_module(tmp_path).build(specs, routes)
 
 
 def test_every_indicator_has_exactly_one_route_that_is_implemented():

@@ -11,7 +11,8 @@ curated files in catalogue/):
   with the tables its measures come from and whether they are fetched.
 - dbt_project/seeds/kostra_key_figures.csv: the Handlingsprogram's key figures with the table and series each comes
   from, or `source unknown` / `not SSB` and the reason; and whether the document's figure is deflated (`*)`) or
-  need-adjusted (`**)`), so SSB's raw figure is not the printed one.
+  need-adjusted (`**)`), so SSB's raw figure is not the printed one; then the ASSS macro group's financial key
+  figures (catalogue/asss_macro_key_figures.csv), each of which must be a configured series.
 - dbt_project/seeds/published_figures.csv: every figure the Handlingsprogram prints for an indicator
   (catalogue/published_values.csv, on today's codes) or for an unadjusted key figure: what makes a bundled figure
   `published`, not `illustrative`, in the marts' `origin` column.
@@ -48,6 +49,9 @@ MACRO = Path("dbt_project/macros/ssb_configured_tables.sql")
 CONFIG = Path("ingestion/ssb_tables.yaml")
 KOSTRA_PUBLISHED = Path("snapshots/kostra_published.csv")
 PUBLISHED_VALUES = Path("catalogue/published_values.csv")
+# The ASSS macro group's financial key figures (issue 13): not in the Handlingsprogram's tables, so they have no
+# published figures; each must be a configured series.
+MACRO_KEY_FIGURES = Path("catalogue/asss_macro_key_figures.csv")
 GENERATED = f"Written by tools/derive.py from {CONFIG}: do not edit; edit the YAML and run `make snapshots`."
 # The document's columns: Asker in 2021 and 2022, the peers and KOSTRA group 12 in 2022 (today's codes).
 KOSTRA_COLUMNS = {"asker_2021": ("3203", 2021), "asker_2022": ("3203", 2022), "baerum_2022": ("3201", 2022),
@@ -117,6 +121,21 @@ def kostra_key_figure_rows(specs: TableSpecs, root: Path) -> list[dict[str, str]
             else:
                 raise ValueError(f"key figure {kf} is neither a series nor listed under without_known_table "
                                  f"in {CONFIG}")
+    return rows + macro_key_figure_rows(mapped, root)
+
+
+def macro_key_figure_rows(mapped: dict, root: Path = ROOT) -> list[dict[str, str]]:
+    rows = []
+    with (root / MACRO_KEY_FIGURES).open(encoding="utf-8") as f:
+        for line, row in enumerate(csv.DictReader(f), start=2):
+            kf = row["key_figure_id"]
+            if kf not in mapped:
+                raise ValueError(f"{MACRO_KEY_FIGURES.name} row {line}: key figure {kf} is not a series in "
+                                 f"{CONFIG} (every macro-group key figure needs its table)")
+            series = mapped[kf]
+            rows.append({**row, "adjustment_in_document": "", "source_status": "mapped",
+                         "source_table": series.table_id, "series_key": series.key,
+                         "evidence_grade": series.evidence.grade, "source_reason": series.evidence.cite})
     return rows
 
 

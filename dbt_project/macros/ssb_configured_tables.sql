@@ -22,7 +22,8 @@
         {'table_id': '13470', 'region_variable': 'Region'},
         {'table_id': '12362', 'region_variable': 'KOKkommuneregion0000'},
         {'table_id': '13502', 'region_variable': 'KOKkommuneregion0000'},
-        {'table_id': '12255', 'region_variable': 'KOKkommuneregion0000'}
+        {'table_id': '12255', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12134', 'region_variable': 'KOKkommuneregion0000'}
     ]) }}
 {% endmacro %}
 

@@ -20,6 +20,7 @@ SOURCE_ROWS: dict[dg.AssetKey, tuple[str, str | None]] = {
     FHI: ("FHI", None),
     FILE_SOURCES[0]: ("Miljødirektoratet", None),
     FILE_SOURCES[1]: ("NHO Kommune-NM", None),
+    dg.AssetKey(["raw", "udir_values"]): ("Udir", None),
 }
 
 

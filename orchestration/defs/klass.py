@@ -1,17 +1,13 @@
 """SSB KLASS classification 131 changes: the municipality lineage every series is harmonised with."""
 
 
-import datetime as dt
-
 import dagster as dg
 
-from ingestion.klass import refresh_changes, refresh_kostra_groups
+from ingestion.klass import CHANGES_FROM, refresh_changes, refresh_kostra_groups
 from ingestion.raw_store import load_landed_klass, load_landed_kostra_groups
 from ingestion.ssb import load_table_specs
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from orchestration.lib.build_state import RAW_CHANGED
-
-CHANGES_FROM = dt.date(2018, 1, 1)
 
 
 @dg.asset(

@@ -33,8 +33,9 @@ def _spec(name: str, table: str) -> dg.AssetCheckSpec:
                    "the publish step refuses when it fails" if severity == "error" else "reported, never blocks")
     return dg.AssetCheckSpec(
         name, asset=asset_of(table), blocking=blocking,
-        description=f"{describe(name, CONFIG, 'set by STYRINGSDATA_HOME_MUNICIPALITY')} Severity {severity}: {consequence}. Rule in "
-                    f"expectations/gate.py, severity in gate.yaml; failing rows in the check's metadata and Data Docs.",
+        description=f"{describe(name, CONFIG, 'set by STYRINGSDATA_HOME_MUNICIPALITY')} "
+                    f"Severity {severity}: {consequence}. Rule in expectations/gate.py, severity in gate.yaml; "
+                    f"failing rows in the check's metadata and Data Docs.",
         metadata={"rule": name, "severity": severity, "table": table, "gx_suite": RULES[name].layer})
 
 
@@ -66,7 +67,8 @@ def quality_gate(context: dg.AssetCheckExecutionContext, pipeline: PipelineResou
         names = ", ".join(c.name for c in result.errors)
         run = RunInfo(run_id=run_id, started_at=run_started_at(context.instance, run_id), outcome="held_back",
                       reason=f"the quality gate failed: {names}", home_municipality=settings.home_municipality)
-        deliver(settings.work_db, settings.reports_dir, run, result, settings.mail, context.log)
+        deliver(settings.work_db, settings.reports_dir, run, result, settings.mail, context.log,
+                number_style=settings.number_format)
     found = {(c.name, c.table): c for c in result.by_table}
     for key in sorted(context.selected_asset_check_keys, key=lambda k: (k.name, k.asset_key.to_user_string())):
         table = ".".join(key.asset_key.path)

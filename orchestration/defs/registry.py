@@ -4,7 +4,7 @@ import dagster as dg
 
 from ingestion.catalogue import registry_reference
 from ingestion.raw_store import load_registry_vintage
-from ingestion.registry import (REFERENCE_SNAPSHOT, land_seed_files, parse_landed, process_inbox,
+from ingestion.registry import (REFERENCE_SNAPSHOT, land_seed_files, landed_reference, parse_landed, process_inbox,
                                 write_reference_snapshot)
 from ingestion.ssb import load_table_specs
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
@@ -42,10 +42,13 @@ def registry_values(context: dg.AssetExecutionContext, pipeline: PipelineResourc
             context.log.info(f"registry file {name} left in the inbox: {why}")
         loaded_rows = 0
         vintages = 0
+        # A vintage landed before one of its indicators moved to another route (UTD02 ... to udir) stays loadable:
+        # raw keeps its rows, and the marts take registry figures only for indicators the catalogue routes here.
+        landed = landed_reference(reference)
         for table in sorted(p.name for p in (settings.landing_dir / "registry").iterdir()) \
                 if (settings.landing_dir / "registry").is_dir() else []:
             for vintage in landing.vintages("registry", table):
-                manifest, rows = parse_landed(landing.vintage_dir("registry", table, vintage), reference)
+                manifest, rows = parse_landed(landing.vintage_dir("registry", table, vintage), landed)
                 result = load_registry_vintage(con, landing.vintage_dir("registry", table, vintage), rows, manifest)
                 loaded_rows += result.rows
                 vintages += 0 if result.already_loaded else 1

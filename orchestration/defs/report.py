@@ -11,7 +11,7 @@ from orchestration.defs.quality import read_gate_result
 from orchestration.defs.resources import DUCKDB_WRITER_POOL, PipelineResource, run_started_at
 from orchestration.lib.build_state import mark_reported
 from orchestration.lib.report import RunInfo
-from orchestration.lib.report_delivery import deliver
+from orchestration.lib.report_delivery import AFTER_PUBLICATION, deliver
 
 
 @dg.asset(
@@ -21,9 +21,11 @@ from orchestration.lib.report_delivery import deliver
     deps=[dg.AssetKey(["published", "warehouse"])],
     pool=DUCKDB_WRITER_POOL,
     description=(
-        "The quality report for the ASSS macro group: what was fetched, what changed, checks with failing "
-        "examples, coverage of the 88 indicators, late indicators and the home municipality's scorecard. "
-        "HTML (charts embedded) and Markdown in data/reports/; e-mailed when STYRINGSDATA_SMTP_HOST is set."
+        "The reports after a publication, in data/reports/: the data team's quality report (what was fetched, "
+        "what changed, checks with failing examples, coverage of the 88 indicators, late indicators and the home "
+        "municipality's scorecard; HTML with charts embedded, and Markdown) and the ASSS macro group's Norwegian "
+        "report (what needs attention per member, the financial key figures of all members, charts). Each is "
+        "e-mailed to its own recipients when STYRINGSDATA_SMTP_HOST is set."
     ),
 )
 def quality_report(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
@@ -31,9 +33,11 @@ def quality_report(context: dg.AssetExecutionContext, pipeline: PipelineResource
     run = RunInfo(run_id=context.run_id, started_at=run_started_at(context.instance, context.run_id),
                   outcome="published", published_path=str(settings.warehouse), home_municipality=settings.home_municipality)
     delivery = deliver(settings.work_db, settings.reports_dir, run,
-                       read_gate_result(settings.reports_dir, context.run_id), settings.mail, context.log)
+                       read_gate_result(settings.reports_dir, context.run_id), settings.mail, context.log,
+                       audiences=AFTER_PUBLICATION, number_style=settings.number_format)
     mark_reported(settings.build_state_path, context.run_id)
     numbers = delivery.files.headline
+    reports = delivery.reports or {}
     return dg.MaterializeResult(metadata={
         # the report's own numbers (orchestration/lib/report.py Headline): the CLI's summary reads them from here
         "new_vintages": numbers.new_vintages,
@@ -41,6 +45,8 @@ def quality_report(context: dg.AssetExecutionContext, pipeline: PipelineResource
         "changed_figures": numbers.changed_figures,
         "html": dg.MetadataValue.path(str(delivery.files.html)),
         "markdown": dg.MetadataValue.path(str(delivery.files.markdown)),
+        "macro_group_html": dg.MetadataValue.path(str(reports["makrogruppen"].html)) if "makrogruppen" in reports
+        else "not written",
         "mail": "skipped (no SMTP settings)" if delivery.mail_skipped else
                 f"sent {len(delivery.mail_sent)}, failed {len(delivery.mail_failed)}",
         "mail_log": dg.MetadataValue.json(delivery.log_lines[1:]),

@@ -138,7 +138,8 @@ def build_sensors(settings: Settings) -> list[dg.SensorDefinition]:
                       home_municipality=settings.home_municipality)
         for line in report_failed_run(settings.work_db, settings.reports_dir, run,
                                       read_gate_result(settings.reports_dir, run_id), settings.mail,
-                                      lock_path=run_lock_path(settings.data_dir)):
+                                      lock_path=run_lock_path(settings.data_dir),
+                                      number_style=settings.number_format):
             context.log.info(line)
 
     return [source_change_sensor, registry_inbox_sensor, failed_run_notification]

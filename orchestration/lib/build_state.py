@@ -19,11 +19,12 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Mapping
-
-import duckdb
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from orchestration.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:  # the CLI's pre-check reads the state without paying for DuckDB's import
+    import duckdb
 
 # Every file whose change changes what dbt builds or what the gate lets through.
 BUILD_INPUTS = (("dbt_project", ("models", "seeds", "macros", "tests")), ("expectations", (".",)))
@@ -60,6 +61,11 @@ def project_fingerprint(root: Path = PROJECT_ROOT) -> str:
     for path in sorted(set(files)):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def build_fingerprint(home_municipality: str, root: Path = PROJECT_ROOT) -> str:
+    """What a build is made of: the dbt project and the gate, and the home member (another home is another build)."""
+    return f"{project_fingerprint(root)}-{home_municipality}"
 
 
 def load(path: Path) -> BuildState | None:

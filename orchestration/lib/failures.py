@@ -25,7 +25,7 @@ DISK_FULL = re.compile(r"no space left on device|disk quota exceeded|file too la
 
 
 def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"\s+", " ", re.sub(r"\x1b\[[0-9;]*m", "", text)).strip()  # dbt colours its log lines
 
 
 def _describe(error: Any) -> str:

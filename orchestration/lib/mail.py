@@ -1,8 +1,11 @@
-"""E-mail to the macro group: SMTP settings from the environment, an outbox so no report is lost.
+"""E-mail to each audience: SMTP settings from the environment, an outbox so no report is lost.
 
-A report to send is queued in `<reports>/outbox/` first and removed only after the server accepted it,
-so a refusing or unreachable server costs nothing but a log line: the next run sends it again.
-The password is read from the environment and never written to a log, a report or the outbox.
+Two audiences, each with its own recipients: the data team (the operational report;
+STYRINGSDATA_MAIL_TO_DATA_TEAM, or the older STYRINGSDATA_MAIL_TO) and the ASSS macro group (the Norwegian
+report; STYRINGSDATA_MAIL_TO_MAKROGRUPPEN). A report to send is queued in `<reports>/outbox/` first, with
+its audience, and removed only after the server accepted it, so a refusing or unreachable server costs
+nothing but a log line: the next run sends it again. The password is read from the environment and never
+written to a log, a report or the outbox.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from pathlib import Path
 from typing import Mapping
 
 SECURITY_MODES = ("starttls", "ssl", "none")
+DATA_TEAM = "data-team"
+MACRO_GROUP = "makrogruppen"
+AUDIENCES = (DATA_TEAM, MACRO_GROUP)
+RECIPIENT_SETTINGS = {DATA_TEAM: "STYRINGSDATA_MAIL_TO_DATA_TEAM", MACRO_GROUP: "STYRINGSDATA_MAIL_TO_MAKROGRUPPEN"}
 
 
 class MailConfigError(ValueError):
@@ -30,13 +37,20 @@ class MailSettings:
     user: str
     password: str
     sender: str
-    recipients: tuple[str, ...]
+    recipients: tuple[str, ...]  # the data team's
     timeout: float = 30.0
     ca_file: str = ""  # a municipality's own certificate authority; empty: the system's
+    macro_group_recipients: tuple[str, ...] = ()
+
+    def recipients_for(self, audience: str) -> tuple[str, ...]:
+        if audience not in AUDIENCES:
+            raise MailConfigError(f"unknown audience {audience!r}: expected one of {', '.join(AUDIENCES)}")
+        return self.macro_group_recipients if audience == MACRO_GROUP else self.recipients
 
     def __repr__(self) -> str:  # never let the password reach a log through repr()
         return (f"MailSettings(host={self.host!r}, port={self.port}, security={self.security!r}, user={self.user!r}, "
-                f"sender={self.sender!r}, recipients={self.recipients!r})")
+                f"sender={self.sender!r}, recipients={self.recipients!r}, "
+                f"macro_group_recipients={self.macro_group_recipients!r})")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "MailSettings | None":
@@ -51,21 +65,28 @@ class MailSettings:
         port = env.get("STYRINGSDATA_SMTP_PORT", default_port).strip()
         if not port.isdigit():
             raise MailConfigError(f"STYRINGSDATA_SMTP_PORT={port!r}: expected a port number")
-        recipients = tuple(r.strip() for r in env.get("STYRINGSDATA_MAIL_TO", "").split(",") if r.strip())
-        if not recipients:
-            raise MailConfigError("STYRINGSDATA_SMTP_HOST is set but STYRINGSDATA_MAIL_TO (comma-separated "
-                                  "recipients) is empty")
+        # STYRINGSDATA_MAIL_TO is the data team's recipients from before there were two audiences.
+        recipients = _addresses(env.get("STYRINGSDATA_MAIL_TO_DATA_TEAM", "") or env.get("STYRINGSDATA_MAIL_TO", ""))
+        macro_group = _addresses(env.get("STYRINGSDATA_MAIL_TO_MAKROGRUPPEN", ""))
+        if not recipients and not macro_group:
+            raise MailConfigError("STYRINGSDATA_SMTP_HOST is set but no recipients are: set "
+                                  "STYRINGSDATA_MAIL_TO_DATA_TEAM (or STYRINGSDATA_MAIL_TO) and/or "
+                                  "STYRINGSDATA_MAIL_TO_MAKROGRUPPEN (comma-separated addresses)")
         user = env.get("STYRINGSDATA_SMTP_USER", "")
         sender = env.get("STYRINGSDATA_MAIL_FROM", "") or user or f"styringsdata@{host}"
         ca_file = env.get("STYRINGSDATA_SMTP_CA_FILE", "").strip()
         if ca_file and not Path(ca_file).is_file():
             raise MailConfigError(f"STYRINGSDATA_SMTP_CA_FILE={ca_file!r}: no such file (expected PEM certificates)")
         return cls(host, int(port), security, user, env.get("STYRINGSDATA_SMTP_PASSWORD", ""), sender, recipients,
-                   float(env.get("STYRINGSDATA_SMTP_TIMEOUT", "30")), ca_file)
+                   float(env.get("STYRINGSDATA_SMTP_TIMEOUT", "30")), ca_file, macro_group)
 
     def tls_context(self) -> ssl.SSLContext:
         """Certificates and host names are always verified; only the trusted authorities can be chosen."""
         return ssl.create_default_context(cafile=self.ca_file or None)
+
+
+def _addresses(text: str) -> tuple[str, ...]:
+    return tuple(r.strip() for r in text.split(",") if r.strip())
 
 
 @dataclass(frozen=True)
@@ -77,22 +98,25 @@ class Attachment:
 
 
 def build_message(settings: MailSettings, subject: str, html_body: str, attachments: list[Attachment],
-                  inline_images: Mapping[str, bytes]) -> EmailMessage:
+                  inline_images: Mapping[str, bytes], audience: str = DATA_TEAM) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = settings.sender
-    message["To"] = ", ".join(settings.recipients)
-    message.set_content("This report is HTML; the Markdown version is attached.")
+    message["To"] = ", ".join(settings.recipients_for(audience))
+    message.set_content("Rapporten er i HTML." if audience == MACRO_GROUP
+                        else "This report is HTML; the Markdown version is attached.")
     message.add_alternative(html_body, subtype="html")
     html_part = message.get_payload()[1]
     for cid, png in inline_images.items():
         html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png")
     for a in attachments:
-        message.add_attachment(a.content, maintype=a.maintype, subtype=a.subtype, filename=a.filename)
+        # our text files are UTF-8 (æøå); without the charset a mail client guesses, and the CSV keeps its BOM
+        params = {"charset": "utf-8"} if a.maintype == "text" else None
+        message.add_attachment(a.content, maintype=a.maintype, subtype=a.subtype, filename=a.filename, params=params)
     return message
 
 
-def send(settings: MailSettings, message: EmailMessage) -> None:
+def send(settings: MailSettings, message: EmailMessage, audience: str = DATA_TEAM) -> None:
     if settings.security == "ssl":
         client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
                                                 context=settings.tls_context())
@@ -103,7 +127,7 @@ def send(settings: MailSettings, message: EmailMessage) -> None:
             client.starttls(context=settings.tls_context())
         if settings.user:
             client.login(settings.user, settings.password)
-        client.send_message(message, to_addrs=list(settings.recipients))
+        client.send_message(message, to_addrs=list(settings.recipients_for(audience)))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -115,16 +139,18 @@ class OutboxItem:
     path: Path
     subject: str
     html: Path
-    markdown: Path
-    csv: Path
+    attachments: list[Path]
     images: dict[str, Path]
+    audience: str = DATA_TEAM
 
 
-def enqueue(outbox: Path, subject: str, html: Path, markdown: Path, csv: Path, images: Mapping[str, Path]) -> Path:
+def enqueue(outbox: Path, subject: str, html: Path, attachments: list[Path], images: Mapping[str, Path],
+            audience: str = DATA_TEAM) -> Path:
     outbox.mkdir(parents=True, exist_ok=True)
     item = outbox / f"{html.stem}.json"
     tmp = item.with_name(item.name + ".tmp")
-    tmp.write_text(json.dumps({"subject": subject, "html": str(html), "markdown": str(markdown), "csv": str(csv),
+    tmp.write_text(json.dumps({"subject": subject, "audience": audience, "html": str(html),
+                               "attachments": [str(a) for a in attachments],
                                "images": {k: str(v) for k, v in images.items()}}, indent=1), encoding="utf-8")
     tmp.replace(item)
     return item
@@ -134,8 +160,10 @@ def pending(outbox: Path) -> list[OutboxItem]:
     items = []
     for path in sorted(outbox.glob("*.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
-        items.append(OutboxItem(path, doc["subject"], Path(doc["html"]), Path(doc["markdown"]), Path(doc["csv"]),
-                                {k: Path(v) for k, v in doc["images"].items()}))
+        # items queued before there were audiences name their Markdown and CSV and go to the data team
+        attachments = doc.get("attachments", [doc[k] for k in ("markdown", "csv") if k in doc])
+        items.append(OutboxItem(path, doc["subject"], Path(doc["html"]), [Path(a) for a in attachments],
+                                {k: Path(v) for k, v in doc["images"].items()}, doc.get("audience", DATA_TEAM)))
     return items
 
 
@@ -145,18 +173,25 @@ class SendOutcome:
     failed: list[tuple[str, str]]  # (subject, error)
 
 
+SUBTYPES = {".md": ("text", "markdown"), ".csv": ("text", "csv"), ".html": ("text", "html")}
+
+
 def flush(outbox: Path, settings: MailSettings) -> SendOutcome:
-    """Send every queued report, oldest first; a report leaves the outbox only once the server accepted it."""
+    """Send every queued report to its audience, oldest first; a report leaves the outbox only once the server
+    accepted it."""
     sent: list[str] = []
     failed: list[tuple[str, str]] = []
     for item in pending(outbox):
+        if not settings.recipients_for(item.audience):
+            failed.append((item.subject, f"no recipients for {item.audience}: set {RECIPIENT_SETTINGS[item.audience]}"))
+            continue
         try:
             message = build_message(
                 settings, item.subject, item.html.read_text(encoding="utf-8"),
-                [Attachment(item.markdown.name, item.markdown.read_bytes(), "text", "markdown"),
-                 Attachment(item.csv.name, item.csv.read_bytes(), "text", "csv")],
-                {cid: p.read_bytes() for cid, p in item.images.items()})
-            send(settings, message)
+                [Attachment(a.name, a.read_bytes(), *SUBTYPES.get(a.suffix, ("application", "octet-stream")))
+                 for a in item.attachments],
+                {cid: p.read_bytes() for cid, p in item.images.items()}, item.audience)
+            send(settings, message, item.audience)
         except (OSError, smtplib.SMTPException) as exc:
             failed.append((item.subject, f"{exc.__class__.__name__}: {exc}"))
             continue

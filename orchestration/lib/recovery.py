@@ -11,7 +11,7 @@ import logging
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from orchestration.lib import build_state, work_file
+from orchestration.lib import build_state, precheck, work_file
 from orchestration.lib.lock import run_lock
 from orchestration.lib.report import RunInfo
 from orchestration.lib.report_delivery import deliver
@@ -24,6 +24,7 @@ def start_run(settings: Settings, what: str, log: logging.Logger | logging.Logge
     lock = run_lock(settings.data_dir, wait=settings.run_lock_wait, what=what, on_wait=log.info)
     lock.__enter__()
     try:
+        precheck.forget(settings)  # until this run has succeeded, `styringsdata run` may skip nothing
         if check_work_file(settings, log) is None:
             report_unreported_publication(settings, log)
     except BaseException:

@@ -1,15 +1,16 @@
-"""The quality report for the ASSS macro group: HTML with embedded charts, a Markdown twin, a CSV of failing rows.
+"""The data team's quality report: HTML with embedded charts, a Markdown twin, a CSV of failing rows.
 
 Written after every run that publishes or is held back, from the work file (whose marts are exactly what
 was published when the gate passed). Plain Python: the Dagster asset, the gate, the failure sensor and the
-CLI all reach it through orchestration/lib/report_delivery.py.
+CLI all reach it through orchestration/lib/report_delivery.py. The macro group's report, in Norwegian and
+about all members, is orchestration/lib/macro_report.py.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
 import datetime as dt
+import functools
 import html
 import io
 import json
@@ -21,6 +22,8 @@ from typing import Any
 import duckdb
 
 from expectations.gate import GateResult
+from orchestration.lib.home import member_name
+from orchestration.lib.numbers import excel_csv, format_plain
 from orchestration.lib.origin_summary import origin_counts, origin_line
 
 STATUS_ORDER = ("measured", "pending", "under_development", "not_measured")
@@ -40,21 +43,26 @@ class RunInfo:
     run_id: str
     started_at: str  # ISO 8601, UTC
     outcome: str  # "published" or "held_back"
+    home_municipality: str  # today's code of the ASSS member the report is for (STYRINGSDATA_HOME_MUNICIPALITY)
     reason: str = ""  # why it was held back
     published_path: str = ""
-    home_municipality: str = "3203"
 
 
 @dataclass
 class ReportFiles:
     html: Path  # charts embedded as data: URIs, readable offline from disk
     mail_html: Path  # the same with charts as cid: references (mail clients block data: URIs)
-    markdown: Path
-    failing_rows_csv: Path
-    context: Path  # the RunInfo as JSON, so `styringsdata report` can rebuild
+    markdown: Path | None
+    failing_rows_csv: Path | None
+    context: Path | None  # the RunInfo as JSON, so `styringsdata report` can rebuild
     charts: dict[str, Path]  # cid -> PNG
     subject: str
     headline: "Headline | None" = None  # the report's numbers, for the run's metadata and the CLI's summary
+    data_csv: Path | None = None  # the figures of the report, for Excel
+
+    @property
+    def attachments(self) -> list[Path]:
+        return [p for p in (self.markdown, self.failing_rows_csv, self.data_csv) if p is not None]
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,12 @@ class ReportData:
     trend_title: str
     trend_target: float | None
     home_name: str
+    number_style: str = "en"  # "no": 1 785,1 (STYRINGSDATA_NUMBER_FORMAT)
     origin_counts: dict[str, int] | None = None  # orchestration/lib/origin_summary.py
+
+    @property
+    def home_label(self) -> str:
+        return f"{self.home_name} ({self.run.home_municipality})"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -139,6 +152,8 @@ def _source_of(table: str, columns: list[str]) -> tuple[str, str]:
         return "KLASS", "'131 changes'"
     if table.startswith("miljodirektoratet_"):
         return "Miljødirektoratet", "'Klimagassutslipp fra kommuner'"
+    if table.startswith("udir_"):
+        return "Udir", "_file"
     if "_file" in columns:
         return ("NHO Kommune-NM" if table.startswith("kommune_nm") else "registry"), "_file"
     return table, f"'{table}'"
@@ -189,7 +204,7 @@ def _trend(con: duckdb.DuckDBPyConnection, home: str) -> tuple[list[dict[str, An
 
 
 def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None,
-           *, revisions_limit: int = 50) -> ReportData:
+           *, revisions_limit: int = 50, number_style: str = "en") -> ReportData:
     home = run.home_municipality
     since = dt.datetime.fromisoformat(run.started_at)
     fetched = fetched_since(con, since)
@@ -205,7 +220,7 @@ def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None
     scorecard = _rows(con, """
         select indicator_id, focus_area, indicator_name, unit, direction, target_rule, latest_year, latest_value,
                previous_year, previous_value, change, target_met, trend, expected_latest_year, is_late
-        from marts.indicator_scorecard order by indicator_id""")
+        from marts.indicator_scorecard where municipality_code = ? order by indicator_id""", [home])
     late_sources = _rows(con, """
         select source, source_table, last_source_updated, last_fetched_at, latest_vintage, expected_next_publication
         from marts.source_freshness where is_late order by source, source_table""")
@@ -229,7 +244,8 @@ def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None
         trend=trend,
         trend_title=trend_title,
         trend_target=trend_target,
-        home_name=home_name or home,
+        home_name=home_name or member_name(home),
+        number_style=number_style,
         origin_counts=origin_counts(con),
     )
 
@@ -265,7 +281,7 @@ def render_charts(data: ReportData) -> dict[str, bytes]:
     for status in STATUS_ORDER:
         counts = [table[a][status] for a in areas]
         axes.barh(areas, counts, left=left, color=STATUS_COLOURS[status], label=STATUS_LABELS[status])
-        left = [l + c for l, c in zip(left, counts)]
+        left = [start + c for start, c in zip(left, counts)]
     axes.set_xlabel("indicators")
     axes.set_title("Coverage of the 88 indicators by focus area")
     axes.invert_yaxis()
@@ -275,7 +291,7 @@ def render_charts(data: ReportData) -> dict[str, bytes]:
 
     figure, axes = plt.subplots(figsize=(8, 3.5))
     years = [r["year"] for r in data.trend]
-    axes.plot(years, [r["home"] for r in data.trend], marker="o", label=f"{data.run.home_municipality} {data.home_name}")
+    axes.plot(years, [r["home"] for r in data.trend], marker="o", label=data.home_label)
     axes.plot(years, [r["peers_mean"] for r in data.trend], marker=".", linestyle="--",
               label="mean of the other municipalities in the warehouse")
     if data.trend_target is not None:
@@ -293,38 +309,37 @@ def render_charts(data: ReportData) -> dict[str, bytes]:
 # Rendering
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return ""
+def _fmt(value: Any, style: str = "en") -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if value == value else ""
+        return "yes" if value else "no"  # the data team's report stays English; only numbers follow the style
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat(sep=" ", timespec="minutes") if isinstance(value, dt.datetime) else value.isoformat()
-    return str(value)
+    if isinstance(value, int) and style == "en":
+        return str(value)  # counts stay ungrouped in English, as before
+    return format_plain(value, style)
 
 
 def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _md_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+def _md_table(rows: list[dict[str, Any]], columns: list[str], style: str = "en") -> str:
     if not rows:
         return "_none_\n"
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_md_escape(_fmt(r.get(c))) for c in columns) + " |" for r in rows]
+    lines += ["| " + " | ".join(_md_escape(_fmt(r.get(c), style)) for c in columns) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
-def _html_table(rows: list[dict[str, Any]], columns: list[str], row_class=None) -> str:
+def _html_table(rows: list[dict[str, Any]], columns: list[str], row_class=None, style: str = "en") -> str:
     if not rows:
         return "<p><em>none</em></p>"
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = []
     for r in rows:
         cls = f' class="{row_class(r)}"' if row_class and row_class(r) else ""
-        body.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(_fmt(r.get(c)))}</td>" for c in columns) + "</tr>")
+        body.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(_fmt(r.get(c), style))}</td>" for c in columns)
+                    + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
@@ -365,7 +380,7 @@ def subject_for(data: ReportData) -> str:
     state = "published" if data.run.outcome == "published" else "HELD BACK"
     errors = len(data.gate.errors) if data.gate else 0
     warnings = len(data.gate.warnings) if data.gate else 0
-    return (f"styringsdata {data.run.home_municipality}: {state}, vintage {data.vintage}, "
+    return (f"styringsdata {data.home_label}: {state}, vintage {data.vintage}, "
             f"{errors} failed check(s), {warnings} warning(s)")
 
 
@@ -389,27 +404,28 @@ def _summary_lines(data: ReportData) -> list[str]:
 
 def render_markdown(data: ReportData, image_files: dict[str, str]) -> str:
     cov_cols = ["focus_area", *STATUS_ORDER, "total"]
-    parts = [f"# Quality report: styringsdata, {data.run.home_municipality}, {data.generated_at[:10]}", "",
+    md = functools.partial(_md_table, style=data.number_style)
+    parts = [f"# Quality report: styringsdata, {data.home_label}, {data.generated_at[:10]}", "",
              f"**{_headline(data)}**", ""]
     parts += [f"- {line}" for line in _summary_lines(data)] + [""]
-    parts += ["## What was fetched", "", _md_table(data.fetched, FETCHED_COLUMNS),
-              "Current vintage of every source table:", "", _md_table(data.sources, SOURCE_COLUMNS)]
+    parts += ["## What was fetched", "", md(data.fetched, FETCHED_COLUMNS),
+              "Current vintage of every source table:", "", md(data.sources, SOURCE_COLUMNS)]
     parts += ["## What changed since the previous vintage", "",
               f"{data.revisions_total} figure(s) changed"
               + (f"; the {len(data.revisions)} largest:" if data.revisions_total > len(data.revisions) else ":"), "",
-              _md_table(data.revisions, REVISION_COLUMNS)]
-    parts += ["## Quality checks", "", _md_table(_check_rows(data.gate), CHECK_COLUMNS)]
+              md(data.revisions, REVISION_COLUMNS)]
+    parts += ["## Quality checks", "", md(_check_rows(data.gate), CHECK_COLUMNS)]
     for check in (data.gate.checks if data.gate else []):
         if not check.passed and check.examples:
             parts += [f"Examples for `{check.name}` ({check.failing_rows} failing row(s)):", "",
-                      _md_table(check.examples, list(check.examples[0]))]
-    parts += ["## Coverage of the 88 indicators", "", _md_table(_coverage_rows(data), cov_cols),
+                      md(check.examples, list(check.examples[0]))]
+    parts += ["## Coverage of the 88 indicators", "", md(_coverage_rows(data), cov_cols),
               f"![Coverage by focus area]({image_files['coverage']})", ""]
     parts += ["## Late", "", "Indicators whose latest figure is older than their frequency allows:", "",
-              _md_table(data.late_indicators, LATE_COLUMNS), "Source tables past their expected publication:", "",
-              _md_table(data.late_sources, LATE_SOURCE_COLUMNS)]
-    parts += [f"## Scorecard ({data.run.home_municipality})", "", f"![Trend: {data.trend_title}]({image_files['trend']})", "",
-              _md_table(data.scorecard, SCORECARD_COLUMNS)]
+              md(data.late_indicators, LATE_COLUMNS), "Source tables past their expected publication:", "",
+              md(data.late_sources, LATE_SOURCE_COLUMNS)]
+    parts += [f"## Scorecard ({data.home_label})", "", f"![Trend: {data.trend_title}]({image_files['trend']})", "",
+              md(data.scorecard, SCORECARD_COLUMNS)]
     return "\n".join(parts)
 
 
@@ -422,43 +438,47 @@ th{background:#f0f0f0;text-align:left}.failed{background:#fdecea}.warning{backgr
 def render_html(data: ReportData, image_src: dict[str, str]) -> str:
     cov_cols = ["focus_area", *STATUS_ORDER, "total"]
     head_class = "ok" if data.run.outcome == "published" else "held"
+    ht = functools.partial(_html_table, style=data.number_style)
     out = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
            f"<title>{html.escape(subject_for(data))}</title><style>{CSS}</style></head><body>",
-           f"<h1>Quality report: styringsdata, {html.escape(data.run.home_municipality)}, "
+           f"<h1>Quality report: styringsdata, {html.escape(data.home_label)}, "
            f"{html.escape(data.generated_at[:10])}</h1>",
            f"<p class='{head_class}'><strong>{html.escape(_headline(data))}</strong></p><ul>"]
     out += [f"<li>{html.escape(line)}</li>" for line in _summary_lines(data)] + ["</ul>"]
-    out += ["<h2>What was fetched</h2>", _html_table(data.fetched, FETCHED_COLUMNS),
-            "<p>Current vintage of every source table:</p>", _html_table(data.sources, SOURCE_COLUMNS)]
+    out += ["<h2>What was fetched</h2>", ht(data.fetched, FETCHED_COLUMNS),
+            "<p>Current vintage of every source table:</p>", ht(data.sources, SOURCE_COLUMNS)]
     out += ["<h2>What changed since the previous vintage</h2>",
-            f"<p>{data.revisions_total} figure(s) changed.</p>", _html_table(data.revisions, REVISION_COLUMNS)]
+            f"<p>{data.revisions_total} figure(s) changed.</p>", ht(data.revisions, REVISION_COLUMNS)]
     out += ["<h2>Quality checks</h2>",
-            _html_table(_check_rows(data.gate), CHECK_COLUMNS,
+            ht(_check_rows(data.gate), CHECK_COLUMNS,
                         lambda r: {"FAILED": "failed", "warning": "warning"}.get(r["result"], ""))]
     for check in (data.gate.checks if data.gate else []):
         if not check.passed and check.examples:
             out += [f"<p>Examples for <code>{html.escape(check.name)}</code> "
-                    f"({check.failing_rows} failing row(s)):</p>", _html_table(check.examples, list(check.examples[0]))]
-    out += ["<h2>Coverage of the 88 indicators</h2>", _html_table(_coverage_rows(data), cov_cols),
+                    f"({check.failing_rows} failing row(s)):</p>", ht(check.examples, list(check.examples[0]))]
+    out += ["<h2>Coverage of the 88 indicators</h2>", ht(_coverage_rows(data), cov_cols),
             f"<img alt='Coverage of the 88 indicators by focus area' src='{image_src['coverage']}'>"]
     out += ["<h2>Late</h2><p>Indicators whose latest figure is older than their frequency allows:</p>",
-            _html_table(data.late_indicators, LATE_COLUMNS), "<p>Source tables past their expected publication:</p>",
-            _html_table(data.late_sources, LATE_SOURCE_COLUMNS)]
-    out += [f"<h2>Scorecard ({html.escape(data.run.home_municipality)})</h2>",
+            ht(data.late_indicators, LATE_COLUMNS), "<p>Source tables past their expected publication:</p>",
+            ht(data.late_sources, LATE_SOURCE_COLUMNS)]
+    out += [f"<h2>Scorecard ({html.escape(data.home_label)})</h2>",
             f"<img alt='Trend: {html.escape(data.trend_title)}' src='{image_src['trend']}'>",
-            _html_table(data.scorecard, SCORECARD_COLUMNS, lambda r: "missed" if r["target_met"] is False else ""),
+            ht(data.scorecard, SCORECARD_COLUMNS, lambda r: "missed" if r["target_met"] is False else ""),
             "</body></html>"]
     return "\n".join(out)
 
 
-def failing_rows_csv(gate: GateResult | None) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["check", "severity", "table", "row"])
-    for check in (gate.checks if gate else []):
-        for row in check.failing_sample or check.examples:
-            writer.writerow([check.name, check.severity, check.table, json.dumps(row, ensure_ascii=False, default=str)])
-    return buffer.getvalue()
+def failing_rows_csv(gate: GateResult | None) -> bytes:
+    """One line per failing row, one column per field (the union over all checks), for Norwegian Excel."""
+    rows = [(check, row) for check in (gate.checks if gate else []) for row in (check.failing_sample or check.examples)]
+    fields = list(dict.fromkeys(field for _, row in rows for field in row))
+    return excel_csv(["check", "severity", "table", *fields],
+                     ([check.name, check.severity, check.table, *(_csv_value(row.get(f)) for f in fields)]
+                      for check, row in rows))
+
+
+def _csv_value(value: Any) -> Any:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
 
 
 def report_stem(data: ReportData) -> str:
@@ -467,9 +487,9 @@ def report_stem(data: ReportData) -> str:
 
 
 def write_report(con: duckdb.DuckDBPyConnection, reports_dir: Path, run: RunInfo,
-                 gate: GateResult | None) -> ReportFiles:
+                 gate: GateResult | None, *, number_style: str = "en") -> ReportFiles:
     """Gather, render and save the report (HTML, mail HTML, Markdown, failing-rows CSV, charts, context)."""
-    data = gather(con, run, gate)
+    data = gather(con, run, gate, number_style=number_style)
     charts = render_charts(data)
     stem = report_stem(data)
     reports_dir.mkdir(parents=True, exist_ok=True)
@@ -506,7 +526,10 @@ def report_exists(reports_dir: Path, run_id: str) -> bool:
     return any(reports_dir.glob(f"quality-report_*_{run_id[:8]}.json"))
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, content: str | bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    if isinstance(content, bytes):
+        tmp.write_bytes(content)
+    else:
+        tmp.write_text(content, encoding="utf-8")
     tmp.replace(path)

@@ -45,7 +45,8 @@ GOOD_XLSX = xlsx([HEADER.strip().split(";"), ["OKO01", "3203", 2023, 15.1, "perc
 BAD_FILES = {
     "empty file": ("tom.csv", b"", "tom.csv: REJECTED, 1 problem(s); nothing from this file was loaded\n"
                                     "  tom.csv: the file is empty; expected a header row and at least one data row"),
-    "header only": ("bare_header.csv", HEADER.encode(), "bare_header.csv: the file has a header but no data rows; expected at least one data row"),
+    "header only": ("bare_header.csv", HEADER.encode(),
+                    "bare_header.csv: the file has a header but no data rows; expected at least one data row"),
     "wrong encoding (DOS code page 865)": (
         "dos.csv", (HEADER + "OKO01;3203;2022;14,8;percent;measured;Müller;\n").encode("cp865"),
         "dos.csv: not valid UTF-8, and byte 0x81 on line 2 is not a character in Windows-1252"),
@@ -61,8 +62,10 @@ BAD_FILES = {
     "wrong columns": ("kolonner.csv", b"indikator;kommune;aar;verdi\nOKO01;3203;2022;14,8\n",
                       "kolonner.csv, row 1, column header: got 'indikator;kommune;aar;verdi'"),
     "HTML saved as xlsx": ("eksport.xlsx", b"<!DOCTYPE html><html><title>Innlogging</title></html>",
-                           "eksport.xlsx: not an XLSX file (no zip signature; first bytes b'<!DOCTYPE html><'); expected an .xlsx"),
-    "xlsx cut in half": ("halv.xlsx", GOOD_XLSX[: len(GOOD_XLSX) // 2], "halv.xlsx: cannot open as XLSX (BadZipFile: File is not a zip file); expected an .xlsx workbook"),
+                           "eksport.xlsx: not an XLSX file (no zip signature; first bytes b'<!DOCTYPE html><'); "
+                           "expected an .xlsx"),
+    "xlsx cut in half": ("halv.xlsx", GOOD_XLSX[: len(GOOD_XLSX) // 2],
+                         "halv.xlsx: cannot open as XLSX (BadZipFile: File is not a zip file); expected an .xlsx workbook"),
     "too large": ("stor.csv", (HEADER + GOOD_ROW * 200).encode(),
                   "stor.csv: got '11671 bytes'; expected at most 10000 bytes (STYRINGSDATA_REGISTRY_MAX_BYTES)"),
 }
@@ -219,4 +222,5 @@ def test_zip_signature_alone_does_not_make_an_xlsx(registry):
     (inbox / "arkiv.xlsx").write_bytes(fake.getvalue())
     result = process_inbox(inbox, quarantine, landing, REFERENCE, settle_seconds=0)
     assert [n for n, _ in result.rejected] == ["arkiv.xlsx"]
-    assert "arkiv.xlsx: cannot open as XLSX (KeyError: \"There is no item named '[Content_Types].xml' in the archive\")" in result.rejected[0][1].read_text()
+    assert ("arkiv.xlsx: cannot open as XLSX (KeyError: \"There is no item named '[Content_Types].xml' in the archive\")"
+            in result.rejected[0][1].read_text())

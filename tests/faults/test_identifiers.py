@@ -27,7 +27,7 @@ from ingestion.registry import (
     registry_table_name,
     safe_file_name,
 )
-from ingestion.ssb import table_spec, SsbClient, SsbError, TableSpec, load_table_specs, refresh_table
+from ingestion.ssb import table_spec, SsbClient, SsbError, load_table_specs, refresh_table
 from ingestion.transport import SourceMode, Transport
 from orchestration.lib.publish import MartSpec, marts_from_manifest, publish
 from tests.faults.sources import SPEC, SPECS, ssb_world

@@ -103,9 +103,25 @@ def test_the_bundled_snapshots_are_all_ok(monkeypatch, capsys):
     monkeypatch.setenv("STYRINGSDATA_SNAPSHOT_DIR", str(ROOT / "snapshots"))
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
-    assert "58 series checked: 58 ok" in out
+    assert "63 series checked: 63 ok" in out  # 58 and the macro group's KG31, 56, KG25, AGD86 (12143) and 12134
     assert "SSB KSAM03 [source unknown, grade A]" in out  # a known gap is listed, not a failure
     assert "FHI HEL09 [source unknown, grade -]" in out
+    assert "Evidence grades of the 55 SSB and FHI series: A 31, B 6, C 14, live 0, - (unknown) 4" in out
+
+
+def test_doctor_lists_every_udir_series_with_its_route_and_what_is_bundled(monkeypatch, capsys):
+    from ingestion.udir import SERIES
+    from orchestration.cli import main
+
+    monkeypatch.setenv("STYRINGSDATA_SNAPSHOT_DIR", str(ROOT / "snapshots"))
+    assert main(["doctor"]) == 0  # a file route is listed, never a failure
+    out = capsys.readouterr().out
+    udir = out.split("Udir (a file route", 1)[1].split("Without a known table", 1)[0]
+    assert "UTD04      148 Elevundersøkelsen grunnskole, Trivsel" in udir and "file route" in udir
+    assert "UTD02: data/inbox/udir; 3 bundled figure(s)" in udir
+    assert "UTD11: delivered through the registry until Udir's export is known" in udir
+    assert {line.split()[0] for line in udir.splitlines()[3:] if line and not line.startswith(" ")} == \
+        {s.indicator_id for s in SERIES}
 
 
 def test_doctor_reads_metadata_only(doctored_snapshots):

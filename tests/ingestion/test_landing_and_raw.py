@@ -8,7 +8,7 @@ import pytest
 from tests.fakes.fake_ssb import FakeSsb
 from ingestion.landing import LandingError, LandingZone, Payload, vintage_from_updated
 from ingestion.raw_store import RawLoadError, load_ssb_vintage
-from ingestion.ssb import table_spec, SsbClient, TableSpec, TableSpecs, refresh_table
+from ingestion.ssb import table_spec, SsbClient, TableSpecs, refresh_table
 from ingestion.transport import SourceMode, Transport
 from tests.ingestion.fakes import FakeClock, small_table
 

@@ -47,7 +47,7 @@ def sensor(name: str) -> dg.SensorDefinition:
 
 
 def evaluate(name: str, cursor: str | None = None):
-    # The pipeline resource has a setup and teardown (it takes the run lock), so the context must be opened.
+    # `with`, as Dagster's daemon does: the resource releases the run lock when a run ends (a teardown)
     with dg.build_sensor_context(cursor=cursor, definitions=defs, resources={"pipeline": PipelineResource()}) as context:
         result = sensor(name).evaluate_tick(context)
         return result, context.cursor
@@ -238,6 +238,7 @@ def test_failed_run_without_marts_sends_a_plain_failure_mail(tmp_path, smtp_serv
 
     inbox, port = smtp_server()
     run = RunInfo(run_id="feedface00000000", started_at="2026-11-27T09:00:00+00:00", outcome="held_back",
+                  home_municipality="3203",
                   reason="step raw__ssb_12143 failed: HTTP 503 from data.ssb.no")
     lines = report_failed_run(tmp_path / "missing.duckdb", tmp_path / "reports", run, None, settings(port))
     assert any("no quality report" in line for line in lines)
@@ -247,13 +248,5 @@ def test_failed_run_without_marts_sends_a_plain_failure_mail(tmp_path, smtp_serv
     assert "run FAILED" in message["Subject"]
     assert "HTTP 503 from data.ssb.no" in message.get_body(preferencelist=("html",)).get_content()
 
-
-def test_dagster_dev_binds_to_loopback():
-    makefile = (PROJECT_ROOT / "Makefile").read_text()
-    (dev,) = [line for line in makefile.splitlines() if "dagster dev" in line]
-    assert "-h 127.0.0.1" in dev
-
-
-from tests.orchestration.test_mail import smtp_server  # noqa: E402,F401 (fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

@@ -20,7 +20,10 @@ def published_today(**changes) -> BuildState:
                          "raw": RAW, "published_by": "r1", **changes})
 
 
-def decision(state=published_today(), sources=UNCHANGED, **overrides):
+PUBLISHED_TODAY = published_today()
+
+
+def decision(state=PUBLISHED_TODAY, sources=UNCHANGED, **overrides):
     args = dict(fingerprint=FP, today=TODAY, sources=sources, marts_exist=True, warehouse_exists=True, forced=False,
                 raw=RAW)
     return decide(state, **{**args, **overrides})

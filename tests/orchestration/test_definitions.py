@@ -23,8 +23,8 @@ def test_one_asset_per_ssb_table_in_group_ssb_and_pool():
 def test_groups_are_per_source_and_layer():
     g = graph()
     groups = {g.get(k).group_name for k in g.get_all_asset_keys()}
-    assert groups == {"ssb", "klass", "fhi", "miljodirektoratet", "kommune_nm", "registry", "asss_inputs", "dbt_staging",
-                      "dbt_intermediate", "dbt_marts", "dbt_seeds", "publish"}
+    assert groups == {"ssb", "klass", "fhi", "miljodirektoratet", "kommune_nm", "registry", "udir", "asss_inputs",
+                      "dbt_staging", "dbt_intermediate", "dbt_marts", "dbt_seeds", "publish"}
 
 
 def test_dbt_sources_join_the_ingestion_assets_and_publish_follows_the_marts():
@@ -81,7 +81,7 @@ def test_checks_hang_on_the_asset_they_check():
     g = graph()
     # singular dbt tests that read several models hang on the one they are about, not on none
     assert dg.AssetCheckKey(dg.AssetKey(["marts", "fct_indicator_values"]),
-                            "assert_home_municipality_has_every_indicator_every_year") in g.asset_check_keys
+                            "assert_every_member_has_every_indicator_every_year") in g.asset_check_keys
     assert dg.AssetCheckKey(dg.AssetKey(["seeds", "kostra_key_figures"]),
                             "assert_every_need_adjusted_key_figure_has_a_need_area") in g.asset_check_keys
 
@@ -94,3 +94,12 @@ def test_the_code_location_is_named_styringsdata():
     for workspace in ("workspace.yaml", "deploy/workspace.yaml"):
         (entry,) = yaml.safe_load((PROJECT_ROOT / workspace).read_text())["load_from"]
         assert next(iter(entry.values()))["location_name"] == "styringsdata", workspace
+
+
+def test_the_udir_file_route_feeds_its_staging_model_and_waits_for_the_codes():
+    g = graph()
+    staging = g.get(dg.AssetKey(["staging", "stg_udir__indicator_values"]))
+    assert dg.AssetKey(["raw", "udir_values"]) in staging.parent_keys
+    raw = g.get(dg.AssetKey(["raw", "udir_values"]))
+    assert dg.AssetKey(["raw", "klass_municipality_changes"]) in raw.parent_keys
+    assert raw.group_name == "udir" and raw.pools == {"duckdb_writer"}

@@ -84,7 +84,7 @@ def queue_report(tmp_path: Path) -> Path:
     png = reports / "coverage.png"
     png.write_bytes(PNG)
     outbox = reports / "outbox"
-    mail.enqueue(outbox, "styringsdata 3203: published", html, md, csv, {"coverage": png})
+    mail.enqueue(outbox, "styringsdata 3203: published", html, [md, csv], {"coverage": png})
     return outbox
 
 
@@ -142,10 +142,73 @@ def test_wrong_password_and_no_server_fail_without_leaking_the_password(tmp_path
     assert len(list(outbox.glob("*.json"))) == 1
 
 
+def test_each_audience_gets_its_own_report_and_only_its_own(tmp_path, smtp_server):
+    inbox, port = smtp_server()
+    env = {"STYRINGSDATA_SMTP_HOST": "127.0.0.1", "STYRINGSDATA_SMTP_PORT": str(port),
+           "STYRINGSDATA_SMTP_SECURITY": "none", "STYRINGSDATA_SMTP_USER": "macro", "STYRINGSDATA_SMTP_PASSWORD": PASSWORD,
+           "STYRINGSDATA_MAIL_TO_DATA_TEAM": "data@asker.kommune.no",
+           "STYRINGSDATA_MAIL_TO_MAKROGRUPPEN": "okonomi@baerum.kommune.no, makro@ks.no"}
+    outbox = queue_report(tmp_path)  # the data team's
+    macro_html = tmp_path / "reports" / "makrogruppen_x.mail.html"
+    macro_html.write_text("<html><body><h1>Nøkkeltall og kvalitet</h1></body></html>", encoding="utf-8")
+    mail.enqueue(outbox, "ASSS makrogruppen", macro_html, [], {}, mail.MACRO_GROUP)
+
+    outcome = mail.flush(outbox, mail.MailSettings.from_env(env))
+
+    assert sorted(outcome.sent) == ["ASSS makrogruppen", "styringsdata 3203: published"]
+    by_subject = {email.message_from_bytes(e.content, policy=policy.default)["Subject"]: e for e in inbox.envelopes}
+    assert by_subject["styringsdata 3203: published"].rcpt_tos == ["data@asker.kommune.no"]
+    assert sorted(by_subject["ASSS makrogruppen"].rcpt_tos) == ["makro@ks.no", "okonomi@baerum.kommune.no"]
+    macro = email.message_from_bytes(by_subject["ASSS makrogruppen"].content, policy=policy.default)
+    assert macro["To"] == "okonomi@baerum.kommune.no, makro@ks.no"
+    assert "Nøkkeltall og kvalitet" in macro.get_body(preferencelist=("html",)).get_content()
+
+
+def test_an_audience_without_recipients_keeps_its_report_queued(tmp_path, smtp_server):
+    inbox, port = smtp_server()
+    outbox = queue_report(tmp_path)
+    html = tmp_path / "reports" / "makrogruppen_x.mail.html"
+    html.write_text("<html></html>", encoding="utf-8")
+    mail.enqueue(outbox, "ASSS makrogruppen", html, [], {}, mail.MACRO_GROUP)
+
+    outcome = mail.flush(outbox, settings(port))  # only the data team's recipients (STYRINGSDATA_MAIL_TO)
+
+    assert outcome.sent == ["styringsdata 3203: published"]
+    ((subject, error),) = outcome.failed
+    assert subject == "ASSS makrogruppen" and "STYRINGSDATA_MAIL_TO_MAKROGRUPPEN" in error
+    assert [p.name for p in outbox.glob("*.json")] == ["makrogruppen_x.mail.json"]
+    assert len(inbox.envelopes) == 1
+
+
+def test_a_report_queued_before_audiences_existed_still_goes_to_the_data_team(tmp_path, smtp_server):
+    import json
+
+    inbox, port = smtp_server()
+    outbox = queue_report(tmp_path)
+    (item,) = outbox.glob("*.json")
+    doc = json.loads(item.read_text())
+    attachments = doc.pop("attachments")
+    doc.pop("audience")
+    item.write_text(json.dumps({**doc, "markdown": attachments[0], "csv": attachments[1]}), encoding="utf-8")
+
+    assert mail.flush(outbox, settings(port)).sent == ["styringsdata 3203: published"]
+    (envelope,) = inbox.envelopes
+    assert sorted(envelope.rcpt_tos) == ["makrogruppen@baerum.kommune.no", "okonomi@asker.kommune.no"]
+    names = {p.get_filename() for p in email.message_from_bytes(envelope.content, policy=policy.default).walk()}
+    assert "quality-report_2026-11-27_x.md" in names and "quality-report_2026-11-27_x.failing_rows.csv" in names
+
+
 def test_settings_from_environment():
     assert mail.MailSettings.from_env({}) is None
-    with pytest.raises(mail.MailConfigError, match="STYRINGSDATA_MAIL_TO"):
+    with pytest.raises(mail.MailConfigError, match="STYRINGSDATA_MAIL_TO_DATA_TEAM .*STYRINGSDATA_MAIL_TO_MAKROGRUPPEN"):
         mail.MailSettings.from_env({"STYRINGSDATA_SMTP_HOST": "smtp.example.org"})
+    both = mail.MailSettings.from_env({"STYRINGSDATA_SMTP_HOST": "h", "STYRINGSDATA_MAIL_TO": "old@a",
+                                       "STYRINGSDATA_MAIL_TO_DATA_TEAM": "data@a",
+                                       "STYRINGSDATA_MAIL_TO_MAKROGRUPPEN": "m1@b,m2@c"})
+    assert both.recipients_for(mail.DATA_TEAM) == ("data@a",)
+    assert both.recipients_for(mail.MACRO_GROUP) == ("m1@b", "m2@c")
+    legacy = mail.MailSettings.from_env({"STYRINGSDATA_SMTP_HOST": "h", "STYRINGSDATA_MAIL_TO": "old@a"})
+    assert legacy.recipients_for(mail.DATA_TEAM) == ("old@a",) and legacy.recipients_for(mail.MACRO_GROUP) == ()
     with pytest.raises(mail.MailConfigError, match="STYRINGSDATA_SMTP_SECURITY='tls'"):
         mail.MailSettings.from_env({"STYRINGSDATA_SMTP_HOST": "h", "STYRINGSDATA_MAIL_TO": "a@b",
                                     "STYRINGSDATA_SMTP_SECURITY": "tls"})

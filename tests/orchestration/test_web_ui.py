@@ -1,5 +1,6 @@
-"""`make dev` for real: the Dagster UI loads the code location from an unactivated virtualenv.
+"""`make dev` for real: the Dagster UI loads the code location from an unactivated virtualenv, on loopback only.
 
+The command is the one `make dev` runs (read with `make -n`), so a change to the Makefile is what is tested.
 The CI shell, like `make dev`, does not put .venv/bin on PATH; the code location once failed to load
 there because dagster-dbt looked for `dbt` on PATH.
 """
@@ -39,6 +40,30 @@ def ask(port: int) -> dict | None:
         return None
 
 
+def make_dev_command() -> str:
+    """The shell line `make dev` runs, with this interpreter's virtualenv as BIN."""
+    dry_run = subprocess.run(["make", "-n", "--no-print-directory", "dev", f"BIN={Path(sys.executable).parent}"],
+                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
+    (line,) = [line for line in dry_run.splitlines() if "dagster dev" in line]
+    return line
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses with a socket listening on the TCP port (Linux /proc/net/tcp and tcp6, hex)."""
+    addresses = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                local, state = row.split()[1], row.split()[3]
+                address, port_hex = local.split(":")
+                if state == "0A" and int(port_hex, 16) == port:  # 0A: LISTEN
+                    addresses.add(address)
+    return addresses
+
+
+LOOPBACK = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1 and ::1 as /proc writes them
+
+
 def test_dagster_dev_serves_the_code_location_on_loopback(tmp_path):
     home = tmp_path / "dagster_home"
     home.mkdir()
@@ -48,8 +73,9 @@ def test_dagster_dev_serves_the_code_location_on_loopback(tmp_path):
     env.update(DAGSTER_HOME=str(home), STYRINGSDATA_DATA_DIR=str(tmp_path / "data"),
                PATH=os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != venv_bin))
     port = free_port()
-    server = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", "-h", "127.0.0.1", "-p",
-                               str(port), "-w", "workspace.yaml"], cwd=PROJECT_ROOT, env=env,
+    command = make_dev_command()
+    assert " -p " not in command and "--port" not in command  # the port is the test's (a free one)
+    server = subprocess.Popen(["sh", "-c", f"{command} -p {port}"], cwd=PROJECT_ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         entry = None
@@ -70,10 +96,8 @@ def test_dagster_dev_serves_the_code_location_on_loopback(tmp_path):
         assert {s["name"] for s in repository["sensors"]} == {
             "source_change_sensor", "registry_inbox_sensor", "failed_run_notification"}
         assert {"ssb", "fhi", "registry", "dbt_marts", "publish"} <= {g["groupName"] for g in repository["assetGroups"]}
-        with socket.socket() as probe:  # not reachable on another address of this machine
-            other = socket.gethostbyname(socket.gethostname())
-            if other != "127.0.0.1" and not other.startswith("127."):
-                assert probe.connect_ex((other, port)) != 0
+        listening = listening_addresses(port)
+        assert listening and listening <= LOOPBACK, f"the UI listens on {listening}, not only on loopback"
     finally:
         os.killpg(server.pid, 15)
         try:

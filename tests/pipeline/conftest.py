@@ -13,6 +13,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRY_HEADER = "indicator_id;municipality_code;period;value;unit;status;source;comment\n"
+UDIR_HEADER = "indicator_id;Skoleaarnavn;Kommunekode;Kommune;Trinnnavn;Score;AndelMobbet;AntallBesvart;Sidenummer\n"
+UDIR_GOOD = ("UTD04;2023-24;3203;Asker;7. og 10. trinn;4,3;;1850;1\n"
+             "UTD02;2023-24;3201;Bærum;7. trinn;;5,9;1200;1\n"
+             "UTD03;2022-23;3024;Bærum;10. trinn;;*;;1\n")   # Bærum's code before 2024; suppressed by Udir
+UDIR_BAD = "UTD09;2023-24;3203;Asker;7. og 10. trinn;3,6;;;1\nUTD09;2023-24;3205;Lillestrøm;;3,5 ;;abc;1\n"
 
 
 @dataclass
@@ -39,8 +44,13 @@ def offline_run(tmp_path_factory) -> PipelineRun:
     (inbox / "sykefravaer_2023.csv").write_text(REGISTRY_HEADER + "MED01;3203;2023;8,9;percent;measured;HR;\n")
     (inbox / "bad_extract.csv").write_text(REGISTRY_HEADER + "MED01;3203;2023;8,9;percent;measured;HR;\n"
                                            "OKO01;3025;2023;abc;percent;measured;;\n")
+    # A Udir export (Elevundersøkelsen, README "Udir") and one that must be refused whole (tests/pipeline/test_udir_route.py).
+    udir_inbox = data_dir / "inbox" / "udir"
+    udir_inbox.mkdir(parents=True)
+    (udir_inbox / "elevundersokelsen_2023.csv").write_bytes((UDIR_HEADER + UDIR_GOOD).encode("cp1252"))
+    (udir_inbox / "elevundersokelsen_feil.csv").write_text(UDIR_HEADER + UDIR_BAD, encoding="utf-8")
     dropped = time.time() - 120  # dropped two minutes ago: past the inbox's settle time
-    for path in inbox.iterdir():
+    for path in [*inbox.iterdir(), *udir_inbox.iterdir()]:
         os.utime(path, (dropped, dropped))
     first = run_cli(env)
     assert first.returncode == 0, f"offline run failed:\n{first.stdout}\n{first.stderr[-5000:]}"

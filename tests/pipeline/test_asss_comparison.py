@@ -125,7 +125,7 @@ def test_published_comparison_carries_the_adjustments_as_the_document_marks_them
         assert marks[key] == expected, (key, name)
     assert sum(m == "both" for m in marks.values()) == 25 and sum(m == "deflated" for m in marks.values()) == 16
     checked = 0
-    for key, year, value, base, deflated, index, need_adjusted, adjusted, adjustment in rows:
+    for key, _year, value, base, deflated, index, need_adjusted, adjusted, adjustment in rows:
         if value is None:  # a key figure without a known table: marked as the document marks it, nothing computed
             assert (deflated, need_adjusted, adjusted) == (None, None, None), key
             continue

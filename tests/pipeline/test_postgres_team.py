@@ -82,7 +82,8 @@ def duckdb_tables(path: Path) -> dict:
                                          "current_database() and schema_name = 'main' and table_name <> "
                                          "'_publication' order by 1").fetchall():
             columns = con.execute("select column_name, data_type, comment from duckdb_columns() where database_name "
-                                  "= current_database() and schema_name = 'main' and table_name = ? order by column_index", [name]).fetchall()
+                                  "= current_database() and schema_name = 'main' and table_name = ? order by column_index",
+                                  [name]).fetchall()
             order = ", ".join(str(i + 1) for i in range(len(columns)))
             rows = con.execute(f'select * from "{name}" order by {order}').fetchall()
             tables[name] = {"comment": comment, "columns": columns, "rows": rows}
@@ -182,9 +183,6 @@ def wait_for(what: str, probe, timeout: float, processes: list[subprocess.Popen]
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.mark.xfail(reason="known regression after merging the run lock, lazy Definitions and the change check into "
-                   "main (stop 10): the team fixture's work file has no marts schema, so audit_and_publish fails; "
-                   "not yet diagnosed", strict=False)
 def test_webserver_daemon_and_code_location_share_the_postgres_instance(team, tmp_path):
     ports = {"code": free_port(), "webserver": free_port()}
     workspace = tmp_path / "workspace.yaml"
@@ -263,9 +261,6 @@ def audit_and_publish() -> dg.ExecuteInProcessResult:
         instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
 
-@pytest.mark.xfail(reason="known regression after merging the run lock, lazy Definitions and the change check into "
-                   "main (stop 10): the team fixture's work file has no marts schema, so audit_and_publish fails; "
-                   "not yet diagnosed", strict=False)
 def test_a_held_back_run_changes_nothing_in_postgres(team, tmp_path, monkeypatch):
     share_indicator = "MED01"  # sykefraværsprosent, a share: 140 fails the gate's 0-100 check
 

@@ -33,7 +33,7 @@ def test_run_mails_the_report_and_never_writes_the_password(offline_run, tmp_pat
     assert result.returncode == 0, result.stderr[-3000:]
     (envelope,) = inbox.envelopes
     message = email.message_from_bytes(envelope.content, policy=policy.default)
-    assert message["Subject"].startswith("styringsdata 3203: published")
+    assert message["Subject"].startswith("styringsdata Asker (3203): published")
     assert envelope.rcpt_tos == ["makrogruppen@asker.kommune.no"]
     assert "mail sent to 1 recipient(s)" in result.stdout + result.stderr
     assert not list((data / "reports" / "outbox").glob("*.json"))

@@ -1,7 +1,7 @@
 {#-
     Indicator values of Asker's Handlingsprogram, one row per indicator x municipality x year: the
     SSB-sourced indicators for the 12 ASSS municipalities (today's codes) and SSB's aggregates, and
-    the figures delivered through the registry drop zone.
+    the figures delivered through the registry drop zone and the Udir file route.
 -#}
 with
 
@@ -38,6 +38,12 @@ fhi as (
 files as (
 
     select * from {{ ref('int_file_sources__indicator_values') }}
+
+),
+
+udir as (
+
+    select * from {{ ref('int_udir__values_latest') }}
 
 ),
 
@@ -117,6 +123,8 @@ registry_values as (
     from registry
     inner join catalogue using (indicator_id)
     left join names using (municipality_code)
+    -- a file landed before its indicator moved to another route (UTD02 ... to udir) is kept in raw, not shown
+    where catalogue.route = 'registry'
 
 ),
 
@@ -180,9 +188,42 @@ file_values as (
 
 ),
 
+udir_values as (
+
+    select
+        udir.indicator_id,
+        udir.municipality_code,
+        names.municipality_name,
+        udir.year,
+        false as is_aggregate,
+        udir.value,
+        udir.status,
+        case when udir.status = 'suppressed' then '*' end as status_symbol,
+        false as is_series_break,
+        concat_ws('; ',
+            'Udir school year ' || udir.school_year || ', shown on its first year',
+            case when udir.reported_municipality_code <> udir.municipality_code
+                then 'reported by Udir as ' || udir.reported_municipality_code end,
+            udir.trinn) as note,
+        udir.school_year as period,
+        -- the Handlingsprogram's published figures bundled in snapshots/udir, or an export the data team dropped
+        case when udir.fetch_origin = 'inbox' then 'live' else 'snapshot' end as fetch_origin,
+        'Udir' as source,
+        udir.file_name as source_table,
+        cast(null as timestamp) as source_updated,
+        udir.vintage,
+        udir.received_at as fetched_at
+    from udir
+    left join names using (municipality_code)
+    where udir.year >= {{ var('first_year') }}
+
+),
+
 combined as (
 
     select * from ssb_values
+    union all
+    select * from udir_values
     union all
     select * from file_values
     union all
@@ -192,26 +233,47 @@ combined as (
 
 ),
 
-home_grid as (
+members as (
 
-    -- Every indicator for every year for the home municipality, so a figure that never arrived is a
-    -- row with a status (never a silent gap, never 0).
+    select unnest([
+        {%- for code in var('asss_municipalities') %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+    ]) as municipality_code
+
+),
+
+registry_senders as (
+
+    -- Members that delivered at least one registry file: for the others a registry indicator is not a gap
+    -- in their figures but a file that never came.
+    select distinct municipality_code from registry
+
+),
+
+member_grid as (
+
+    -- Every indicator for every year for every ASSS member, so a figure that never arrived is a row with a
+    -- status (never a silent gap, never 0).
     select
         catalogue.indicator_id,
-        '{{ var("home_municipality") }}' as municipality_code,
-        (select max(municipality_name) from names where names.municipality_code = '{{ var("home_municipality") }}')
-            as municipality_name,
+        members.municipality_code,
+        names.municipality_name,
         years.year,
         false as is_aggregate,
         cast(null as double) as value,
-        case when catalogue.source_published = 'Under utvikling' then 'under_development' else 'not_measured' end
-            as status,
+        case
+            when catalogue.route = 'registry' and registry_senders.municipality_code is null then 'not_delivered'
+            when catalogue.source_published = 'Under utvikling' then 'under_development'
+            else 'not_measured'
+        end as status,
         cast(null as varchar) as status_symbol,
         false as is_series_break,
-        coalesce(
-            case when routes.source_status = 'source unknown'
-                then 'no figure received: no public source showed the SSB table (ingestion/ssb_tables.yaml)' end,
-            'no figure received for this year') as note,
+        case
+            when catalogue.route = 'registry' and registry_senders.municipality_code is null
+                then 'no registry file delivered for this municipality'
+            when routes.source_status = 'source unknown'
+                then 'no figure received: no public source showed the SSB table (ingestion/ssb_tables.yaml)'
+            else 'no figure received for this year'
+        end as note,
         cast(years.year as varchar) as period,
         cast(null as varchar) as fetch_origin,
         catalogue.source_published as source,
@@ -220,11 +282,14 @@ home_grid as (
         cast(null as varchar) as vintage,
         cast(null as timestamp) as fetched_at
     from catalogue
+    cross join members
     left join routes using (indicator_id)
     cross join (select unnest(range({{ var('first_year') }}, year({{ as_of_date() }}))) as year) as years
+    left join names on names.municipality_code = members.municipality_code
+    left join registry_senders on registry_senders.municipality_code = members.municipality_code
     anti join combined
         on combined.indicator_id = catalogue.indicator_id
-        and combined.municipality_code = '{{ var("home_municipality") }}'
+        and combined.municipality_code = members.municipality_code
         and combined.year = years.year
 
 ),
@@ -233,7 +298,7 @@ completed as (
 
     select * from combined
     union all
-    select * from home_grid
+    select * from member_grid
 
 ),
 

@@ -1,8 +1,8 @@
 {#-
-    The home municipality's scorecard: per indicator the latest measured value, the one before, the
-    change, whether the target in the name is met, a direction-aware trend, and whether the figure is
-    late for its frequency (judged against as_of_date; a yearly figure is expected for last year, or
-    the year before when the appendix notes a lag: "Etterslep").
+    The scorecard of every ASSS member: per member and indicator the latest measured value, the one before,
+    the change, whether the target in the name is met, a direction-aware trend, and whether the figure is
+    late for its frequency (judged against as_of_date; a yearly figure is expected for last year, or the
+    year before when the appendix notes a lag: "Etterslep"). is_home_municipality picks the default view.
 -#}
 with
 
@@ -12,29 +12,59 @@ catalogue as (
 
 ),
 
+members as (
+
+    select unnest([
+        {%- for code in var('asss_municipalities') %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+    ]) as municipality_code
+
+),
+
+facts as (
+
+    select * from {{ ref('fct_indicator_values') }}
+    where municipality_code in (select municipality_code from members)
+
+),
+
 measured as (
 
     select
+        municipality_code,
         indicator_id,
         year,
         value,
-        row_number() over (partition by indicator_id order by year desc) as recency
-    from {{ ref('fct_indicator_values') }}
-    where municipality_code = '{{ var("home_municipality") }}' and status = 'measured'
+        row_number() over (partition by municipality_code, indicator_id order by year desc) as recency
+    from facts
+    where status = 'measured'
+
+),
+
+delivery as (
+
+    -- A registry indicator of a member that never delivered a registry file is not late: it never came.
+    select municipality_code, indicator_id, bool_and(status = 'not_delivered') as is_not_delivered,
+           max(municipality_name) as municipality_name
+    from facts
+    group by municipality_code, indicator_id
 
 ),
 
 latest as (
 
     select
+        members.municipality_code,
         catalogue.indicator_id,
         max(measured.year) filter (where measured.recency = 1) as latest_year,
         max(measured.value) filter (where measured.recency = 1) as latest_value,
         max(measured.year) filter (where measured.recency = 2) as previous_year,
         max(measured.value) filter (where measured.recency = 2) as previous_value
     from catalogue
-    left join measured using (indicator_id)
-    group by catalogue.indicator_id
+    cross join members
+    left join measured
+        on measured.indicator_id = catalogue.indicator_id
+        and measured.municipality_code = members.municipality_code
+    group by members.municipality_code, catalogue.indicator_id
 
 ),
 
@@ -52,6 +82,9 @@ target as (
 final as (
 
     select
+        latest.municipality_code,
+        delivery.municipality_name,
+        latest.municipality_code = '{{ var("home_municipality") }}' as is_home_municipality,
         catalogue.indicator_id,
         catalogue.focus_area,
         catalogue.sub_goal,
@@ -84,13 +117,22 @@ final as (
             + case when lower(catalogue.notes) like '%etterslep%' then 1 else 0 end as expected_lag_years,
         year({{ as_of_date() }}) - expected_lag_years as expected_latest_year,
         case
+            when latest.latest_value is not null then 'measured'
+            when coalesce(delivery.is_not_delivered, false) then 'not_delivered'
+            else 'no_figure'
+        end as status,
+        case
             when expected_lag_years is null then null  -- sporadic or unknown frequency: never late
+            when latest.latest_year is null and coalesce(delivery.is_not_delivered, false) then null
             when latest.latest_year is null then true
             else latest.latest_year < expected_latest_year
         end as is_late
     from catalogue
     inner join latest using (indicator_id)
     inner join target using (indicator_id)
+    left join delivery
+        on delivery.municipality_code = latest.municipality_code
+        and delivery.indicator_id = latest.indicator_id
 
 )
 

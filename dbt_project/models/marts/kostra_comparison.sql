@@ -1,12 +1,14 @@
 {#-
-    The Handlingsprogram's KOSTRA tables, long: every key figure x year x comparison region, with an
-    index where the ASSS average is 100. The ASSS average is ours: the unweighted mean over the 11
-    ASSS members without Oslo (fixed membership, today's codes, all years), computed only when all 11
-    have a figure. The KOSTRA groups (those the ASSS members belong to that year, from KLASS 112) and the
-    country figures are SSB's own (weighted, imputed). A key figure no public source showed a table for keeps
-    one row per year for the home municipality with status source_unknown (or not_ssb) and the reason.
+    The KOSTRA key figures, long: every key figure x year x comparison region, with an index where the ASSS
+    average is 100, for every ASSS member alike (the home member is only marked). Two ASSS averages are
+    ours, unweighted means on today's codes with fixed membership, computed only when every member has a
+    figure: ASSS_UTEN_OSLO over the 11 members without Oslo (the index base, as the Handlingsprogram
+    compares) and ASSS over all 12. The KOSTRA groups (those the ASSS members belong to that year, from KLASS
+    112) and the country figures are SSB's own (weighted, imputed). A key figure no public source showed a
+    table for keeps one row per year for every member with status source_unknown (or not_ssb) and the reason.
 -#}
-{%- set asss_without_oslo = var('asss_municipalities') | reject('equalto', '0301') | list -%}
+{%- set members = var('asss_municipalities') -%}
+{%- set asss_without_oslo = members | reject('equalto', '0301') | list -%}
 
 with
 
@@ -31,6 +33,18 @@ measures as (
         source_updated
     from {{ ref('int_ssb__measures_harmonised') }}
     where measure like 'kostra:%'
+
+),
+
+names as (
+
+    -- Today's name of each code, from the latest labels SSB gave it.
+    select category_code as region_code, max(category_label) as region_name
+    from {{ ref('stg_ssb__categories') }}
+    where dimension_code = 'KOKkommuneregion0000'
+        and vintage = (select max(vintage) from {{ ref('stg_ssb__categories') }} as c2
+                       where c2.table_id = stg_ssb__categories.table_id)
+    group by category_code
 
 ),
 
@@ -65,49 +79,57 @@ regions as (
         end as region_kind
     from measures
     where region_code in (
-        {%- for code in var('asss_municipalities') + ['EAK', 'EAKUO'] %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+        {%- for code in members + ['EAK', 'EAKUO'] %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
     )
     or exists (select 1 from member_groups as g where g.group_code = measures.region_code and g.year = measures.year)
 
 ),
 
-asss_average as (
+{% for average_code, average_kind, average_members, label in [
+    ('ASSS_UTEN_OSLO', 'asss_average', asss_without_oslo, 'ASSS members without Oslo'),
+    ('ASSS', 'asss_average_with_oslo', members, 'ASSS members'),
+] %}
+average_{{ loop.index }} as (
 
     select
         key_figure_id,
-        'ASSS_UTEN_OSLO' as region_code,
+        '{{ average_code }}' as region_code,
         year,
-        case when count(value) = {{ asss_without_oslo | length }} then list_avg(list(value order by region_code)) end as value,
-        case when count(value) < {{ asss_without_oslo | length }} then '..' end as status_symbol,
+        case when count(value) = {{ average_members | length }} then list_avg(list(value order by region_code)) end
+            as value,
+        case when count(value) < {{ average_members | length }} then '..' end as status_symbol,
         bool_or(is_series_break) as is_series_break,
-        'unweighted mean of the ' || count(value) || ' of {{ asss_without_oslo | length }} ASSS members without Oslo that have a figure'
+        'unweighted mean of the ' || count(value) || ' of {{ average_members | length }} {{ label }} that have a figure'
             as note,
         case when bool_and(fetch_origin = 'live') then 'live' else 'snapshot' end as fetch_origin,
         max(vintage) as vintage,
         max(source_updated) as source_updated,
-        'asss_average' as region_kind
+        '{{ average_kind }}' as region_kind
     from regions
     where region_code in (
-        {%- for code in asss_without_oslo %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+        {%- for code in average_members %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
     )
     group by key_figure_id, year
 
 ),
+{% endfor %}
 
 combined as (
 
     select * from regions
     union all by name
-    select * from asss_average
+    select * from average_1
+    union all by name
+    select * from average_2
 
 ),
 
 without_table as (
 
-    -- Key figures without a known table: a row per year for the home municipality, so the gap shows.
+    -- Key figures without a known table: a row per year for every member, so the gap shows whoever is home.
     select
         key_figures.key_figure_id,
-        '{{ var("home_municipality") }}' as region_code,
+        member_codes.region_code,
         years.year,
         cast(null as double) as value,
         cast(null as varchar) as status_symbol,
@@ -119,6 +141,9 @@ without_table as (
         'municipality' as region_kind
     from key_figures
     cross join (select distinct year from measures) as years
+    cross join (select unnest([
+        {%- for code in members %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+    ]) as region_code) as member_codes
     where key_figures.source_status <> 'mapped'
 
 ),
@@ -134,6 +159,11 @@ final as (
         key_figures.unit,
         combined.year,
         combined.region_code,
+        case combined.region_code
+            when 'ASSS_UTEN_OSLO' then 'ASSS-snitt uten Oslo'
+            when 'ASSS' then 'ASSS-snitt'
+            else coalesce(names.region_name, combined.region_code)
+        end as region_name,
         combined.region_kind,
         combined.region_code = '{{ var("home_municipality") }}' as is_home_municipality,
         combined.value,
@@ -166,7 +196,8 @@ final as (
         on published.key_figure_id = combined.key_figure_id
         and published.region_code = combined.region_code
         and published.year = combined.year
-    left join asss_average as asss
+    left join names on names.region_code = combined.region_code
+    left join average_1 as asss
         on asss.key_figure_id = combined.key_figure_id
         and asss.year = combined.year
 

@@ -36,6 +36,13 @@ registry as (
 
 ),
 
+udir as (
+
+    select 'Udir', 'udir', indicator_id, municipality_code, year, vintage, value, status
+    from {{ ref('stg_udir__indicator_values') }}
+
+),
+
 kommune_nm as (
 
     select 'NHO Kommune-NM', 'kommune_nm', 'total_rank', municipality_code, year, vintage, cast(total_rank as double), null
@@ -50,6 +57,17 @@ unioned as (
     union all select * from emissions
     union all select * from registry
     union all select * from kommune_nm
+    union all select * from udir
+
+),
+
+todays_codes as (
+
+    -- Which of today's municipalities a code of that year belongs to (a split code: the successor that took
+    -- most of it), so a revision can be told to the member that answers for the figure.
+    select region_code, year, arg_max(municipality_code, contributor_count) as municipality_code
+    from {{ ref('int_region_codes_harmonised') }}
+    group by region_code, year
 
 ),
 
@@ -66,18 +84,22 @@ compared as (
 )
 
 select
-    source,
-    source_table,
-    series,
-    region_code,
-    year,
-    old_vintage,
-    vintage as new_vintage,
-    old_value,
-    value as new_value,
-    value - old_value as difference,
-    old_status,
-    status as new_status
+    compared.source,
+    compared.source_table,
+    compared.series,
+    compared.region_code,
+    coalesce(todays_codes.municipality_code, compared.region_code) as municipality_code,
+    compared.year,
+    compared.old_vintage,
+    compared.vintage as new_vintage,
+    compared.old_value,
+    compared.value as new_value,
+    compared.value - compared.old_value as difference,
+    compared.old_status,
+    compared.status as new_status
 from compared
-where old_vintage is not null
-    and (value is distinct from old_value or status is distinct from old_status)
+left join todays_codes
+    on todays_codes.region_code = compared.region_code
+    and todays_codes.year = compared.year
+where compared.old_vintage is not null
+    and (compared.value is distinct from compared.old_value or compared.status is distinct from compared.old_status)

@@ -30,7 +30,8 @@ ssb as (
         max(source_updated) as last_source_updated,
         max(fetched_at) as last_fetched_at,
         max(vintage) as latest_vintage,
-        -- the KOSTRA key figures follow KOSTRA's yearly cycle; other tables take their indicators' cadence
+        -- the KOSTRA key figures (and 12134, the macro group's per-inhabitant key figure) follow KOSTRA's
+        -- yearly cycle; other tables take their indicators' cadence
         coalesce(
             (select min(f.cadence_years) from frequency_years as f
              where f.route = 'ssb' and list_contains(string_split(f.source_table, '+'), table_id)),
@@ -63,12 +64,20 @@ kommune_nm as (
 
 ),
 
+udir as (
+
+    select 'Udir', 'udir', cast(null as timestamp), max(received_at), max(vintage), 1
+    from {{ ref('stg_udir__indicator_values') }}
+
+),
+
 unioned as (
 
     select * from ssb
     union all select * from fhi
     union all select * from emissions
     union all select * from kommune_nm
+    union all select * from udir
 
 )
 

@@ -1,0 +1,87 @@
+"""A run with nothing new upstream, answered by the pre-check, beside the job it replaces. Asserts nothing.
+
+    .venv/bin/python bench/bench_noop.py [--repeat 5]
+
+Each round, in a fresh data directory, offline (the bundled snapshots), as a user runs it (`styringsdata run`
+in a child process, wall time from start to exit):
+
+  full run               the first run: every source fetched and loaded, dbt build, gate, publish, report
+  no-op, pre-check       the same command again: the change markers are asked before Dagster is imported
+                         (orchestration/lib/precheck.py), nothing new, the job is not started
+  no-op, job (--force)   the same again with `--force`: Dagster starts, every source step asks its change
+                         marker, dbt, gate and publish are skipped (what a no-op cost before the pre-check)
+
+and, for scale, `python -c "import orchestration.cli"` and a bare interpreter start. The variants are
+interleaved round by round, so other load on the machine hits them alike; the table shows each one's
+median, fastest and slowest round and the ratios of the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ROOT, table  # noqa: E402
+
+VARIANTS = ("full run", "no-op, pre-check", "no-op, job (--force)", "import orchestration.cli", "python start")
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.perf_counter()
+    result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({result.returncode}):\n{result.stdout[-2000:]}\n"
+                         f"{result.stderr[-3000:]}")
+    return seconds, result
+
+
+def one_round(work: Path, n: int) -> dict[str, float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STYRINGSDATA_", "DAGSTER_HOME"))}
+    env.update(STYRINGSDATA_DATA_DIR=str(work / f"data-{n}"), STYRINGSDATA_SOURCE_MODE="replay")
+    run = [sys.executable, "-m", "orchestration.cli", "run"]
+    out: dict[str, float] = {}
+    out["full run"], _ = timed(run, env)
+    out["no-op, pre-check"], answered = timed(run, env)
+    if "nothing new at" not in answered.stdout:
+        print(f"round {n}: the pre-check did not answer: {answered.stdout.strip()[:300]}", flush=True)
+    out["no-op, job (--force)"], _ = timed([*run, "--force"], env)
+    out["import orchestration.cli"], _ = timed([sys.executable, "-c", "import orchestration.cli"], env)
+    out["python start"], _ = timed([sys.executable, "-c", "pass"], env)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    rounds = []
+    with tempfile.TemporaryDirectory(prefix="bench_noop_") as tmp:
+        for n in range(1, args.repeat + 1):
+            rounds.append(one_round(Path(tmp), n))
+            print(f"round {n}: " + ", ".join(f"{k} {v:.2f} s" for k, v in rounds[-1].items()), flush=True)
+    median = {v: statistics.median(r[v] for r in rounds) for v in VARIANTS}
+    rows = []
+    for variant in VARIANTS:
+        times = [r[variant] for r in rounds]
+        rows.append([variant, f"{median[variant]:.2f} s", f"{min(times):.2f} s", f"{max(times):.2f} s",
+                     f"{median[variant] / median['full run']:.3f}x",
+                     f"{median[variant] / median['no-op, job (--force)']:.3f}x"])
+    print()
+    print(table(["variant", "median", "fastest", "slowest", "/ full run", "/ no-op job"], rows,
+                f"`styringsdata run`, offline, wall time, median of {args.repeat} rounds "
+                f"(load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"))
+    print(f"\nthe pre-check answers a no-op {median['no-op, job (--force)'] / median['no-op, pre-check']:.1f}x faster "
+          f"than the job, and {median['full run'] / median['no-op, pre-check']:.1f}x faster than a full run")
+
+
+if __name__ == "__main__":
+    main()

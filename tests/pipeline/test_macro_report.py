@@ -1,0 +1,237 @@
+"""The macro group's report after a KOSTRA cycle: SSB publishes 12143 unrevised on 15 March and revised on
+15 June. Two members' figures change between the two, and one member has a figure far from the others.
+
+The cycle is simulated with the pipeline's own replay: two copies of the bundled snapshots, the first with
+12143's `updated` moved to 15 March and Bærum's netto lånegjeld and Trondheim's netto driftsresultat as
+they stood before the revision, the second the bundled June publication; Drammen's disposisjonsfond is
+45 % of brutto driftsinntekter in both (the others' lie between 5 and 15 %). Two runs on one data directory.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import email
+import html
+import io
+import json
+import os
+import re
+import shutil
+from email import policy
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib import mail
+from orchestration.lib.numbers import NBSP
+from orchestration.lib.report import RunInfo
+from orchestration.lib.report_delivery import AFTER_PUBLICATION, deliver
+from tests.orchestration.test_mail import PASSWORD, smtp_server  # noqa: F401 (fixture)
+from tests.pipeline.conftest import ROOT, run_cli
+
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+TABLE = ROOT / "snapshots" / "data.ssb.no" / "api" / "pxwebapi" / "v2" / "tables" / "12143"
+MARCH_CHANGES = {("3201", "KG31", "2025"): +6.4, ("5001", "AGD23", "2025"): -1.3}  # March = June + this
+OUTLIER = ("3301", "56", "2025", 45.0)
+MEMBER_CODES = ("0301", "4601", "5001", "1103", "3201", "4204", "3107", "1108", "5501", "3301", "3203", "3205")
+
+
+def _cell(body: dict, coordinates: dict[str, str]) -> int:
+    index = 0
+    for dimension, size in zip(body["id"], body["size"]):
+        index = index * size + body["dimension"][dimension]["category"]["index"][coordinates[dimension]]
+    return index
+
+
+def _set_updated(answer: Path, updated: str) -> None:
+    recorded = json.loads(answer.read_text(encoding="utf-8"))
+    body = json.loads(recorded["response"]["body"])
+    body["updated"] = updated
+    recorded["response"]["body"] = json.dumps(body, ensure_ascii=False)
+    answer.write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")
+
+
+def _announce(listing_file: Path, table_id: str, updated: str) -> None:
+    """SSB's table listing, the one change check a run makes, names the table as updated."""
+    recorded = json.loads(listing_file.read_text(encoding="utf-8"))
+    body = json.loads(recorded["response"]["body"])
+    body["tables"] = [t for t in body["tables"] if t["id"] != table_id] + [
+        {"type": "Table", "id": table_id, "label": f"{table_id}: KOSTRA", "updated": updated, "category": "public",
+         "source": "Statistisk sentralbyrå", "discontinued": False}]
+    body["page"]["totalElements"] = len(body["tables"])
+    recorded["response"]["body"] = json.dumps(body, ensure_ascii=False)
+    listing_file.write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")
+
+
+def _snapshot(target: Path, updated: str, changes: dict[tuple[str, str, str], float], set_to: dict) -> Path:
+    shutil.copytree(ROOT / "snapshots", target)
+    table = target / TABLE.relative_to(ROOT / "snapshots")
+    # The publication is announced where a run looks for it: the listing, the table info (the listing's
+    # fallback) and the metadata, whose `updated` names the vintage.
+    for answer in [*table.glob("GET-*.json"), *(table / "metadata").glob("GET-*.json")]:
+        _set_updated(answer, updated)
+    (listing,) = table.parent.glob("GET-*.json")
+    _announce(listing, TABLE.name, updated)
+    (data,) = (table / "data").glob("GET-*.json")
+    recorded = json.loads(data.read_text(encoding="utf-8"))
+    body = json.loads(recorded["response"]["body"])
+    body["updated"] = updated
+    for (region, account, year), delta in changes.items():
+        i = _cell(body, {"KOKkommuneregion0000": region, "KOKartkap0000": account,
+                         "ContentsCode": "KOSbelopbrinv0000", "Tid": year})
+        body["value"][i] = round(body["value"][i] + delta, 1)
+    for (region, account, year), value in set_to.items():
+        i = _cell(body, {"KOKkommuneregion0000": region, "KOKartkap0000": account,
+                         "ContentsCode": "KOSbelopbrinv0000", "Tid": year})
+        body["value"][i] = value
+    recorded["response"]["body"] = json.dumps(body, ensure_ascii=False)
+    data.write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="module")
+def kostra_cycle(tmp_path_factory):
+    root = tmp_path_factory.mktemp("kostra_cycle")
+    outlier = {OUTLIER[:3]: OUTLIER[3]}
+    march = _snapshot(root / "march", "2026-03-15T06:00:00Z", MARCH_CHANGES, outlier)
+    june = _snapshot(root / "june", "2026-06-15T06:00:00Z", {}, outlier)
+    data = root / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STYRINGSDATA_", "DAGSTER_HOME"))}
+    env.update({"STYRINGSDATA_DATA_DIR": str(data), "STYRINGSDATA_SOURCE_MODE": "replay"})
+    for snapshots in (march, june):
+        result = run_cli({**env, "STYRINGSDATA_SNAPSHOT_DIR": str(snapshots)})
+        assert result.returncode == 0, f"{snapshots.name}:\n{result.stdout}\n{result.stderr[-5000:]}"
+    return data
+
+
+def june_report(data: Path) -> Path:
+    """The macro group's report of the June run (the March run wrote one too)."""
+    pages = [p for p in (data / "reports").glob("makrogruppen_*.html") if not p.name.endswith(".mail.html")]
+    assert len(pages) == 2, pages
+    return max(pages, key=lambda p: p.stat().st_mtime)
+
+
+def visible_text(page: str) -> str:
+    page = re.sub(r"<(style|title)>.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<[^>]+>", " ", page)  # tags and their attributes (the charts' data: URIs) are not text
+    return html.unescape(page)
+
+
+def member_sections(page: str) -> dict[str, str]:
+    """The text under each member's heading in the first section."""
+    first = page.split("<h2>2. Finansielle nøkkeltall</h2>")[0]
+    parts = re.split(r"<h3>([^<]+)</h3>", first)
+    return {re.sub(r" \(hjemkommune.*", "", parts[i]): visible_text(parts[i + 1]) for i in range(1, len(parts), 2)}
+
+
+def test_revisions_and_outlier_come_first_under_the_right_members(kostra_cycle):
+    con = duckdb.connect(str(kostra_cycle / "warehouse.duckdb"), read_only=True)
+    try:
+        june = dict(((r, k), v) for r, k, v in con.execute(
+            """select region_code, key_figure_id, value from kostra_comparison where year = 2025
+               and key_figure_id in ('KOKO01', 'KOKO02')""").fetchall())
+        revised = con.execute("select municipality_code, series, old_value, new_value from revisions "
+                              "where source_table = '12143' order by all").fetchall()
+    finally:
+        con.close()
+    assert {(m, s) for m, s, _, _ in revised} == {("3201", "kostra:KOKO02"), ("5001", "kostra:KOKO01"),
+                                                   ("5001", "net_operating_result_pct")}
+    macro = june_report(kostra_cycle)
+    page = macro.read_text(encoding="utf-8")
+    assert page.index("1. Dette bør dere se på") < page.index("2. Finansielle nøkkeltall") < page.index("Vedlegg")
+    sections = member_sections(page)
+    assert list(sections)[0] == "Asker", "the home member comes first"
+
+    def norwegian(value: float) -> str:
+        return f"{value:.1f}".replace(".", ",").replace("-", "\u2212")
+
+    baerum, trondheim, drammen = sections["Bærum"], sections["Trondheim"], sections["Drammen"]
+    new, old = june[("3201", "KOKO02")], june[("3201", "KOKO02")] + 6.4
+    assert re.search(rf"Endret tall\s+Netto lånegjeld i prosent av brutto driftsinntekter\s+prosent av brutto "
+                     rf"driftsinntekter\s+2025\s+{norwegian(new)}\s+{norwegian(old)} \(15\. mars 2026\)\s+SSB, tabell "
+                     rf"12143\s+endret i publiseringen 15\. juni 2026", baerum), baerum
+    new, old = june[("5001", "KOKO01")], june[("5001", "KOKO01")] - 1.3
+    assert re.search(rf"Endret tall\s+Netto driftsresultat i prosent av brutto driftsinntekter\s+prosent av brutto "
+                     rf"driftsinntekter\s+2025\s+{norwegian(new)}\s+{norwegian(old)} \(15\. mars 2026\)", trondheim)
+    assert trondheim.count("Endret tall") == 1, "the indicator built on the same figure is not told twice"
+    assert re.search(r"Avviker fra de andre\s+Disposisjonsfond i prosent av brutto driftsinntekter\s+prosent av "
+                     r"brutto driftsinntekter\s+2025\s+45,0\s+[\d,]+ \(2024\)\s+SSB, tabell 12143\s+medianen for "
+                     r"medlemmene er [\d,]+; robust z = [\d,]+", drammen), drammen
+    for name, text in sections.items():
+        if name not in ("Bærum", "Trondheim"):
+            assert "Endret tall" not in text, name
+    assert "2 endrede tall" in html.unescape(re.search(r"<title>(.*?)</title>", page).group(1))
+
+
+def test_the_norwegian_text_has_no_paths_no_identifiers_and_norwegian_numbers(kostra_cycle):
+    macro = june_report(kostra_cycle)
+    text = visible_text(macro.read_text(encoding="utf-8"))
+    assert not re.findall(r"\b[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+\b", text), "snake_case identifiers in the text"
+    assert not re.findall(r"\b(?:KOKO|KOPP|KOSU|KVEL|KSAM|KSUT|KMED|OKO|BYS|EAK|EKG)\d*\b", text), "codes in the text"
+    assert not [c for c in MEMBER_CODES if re.search(rf"\b{c}\b", text)], "municipality codes instead of names"
+    assert str(kostra_cycle) not in text and "/" not in re.sub(r"\w/ \w|kr/ m2", "", text), "a path in the text"
+    assert not re.search(r"\.(duckdb|html|csv|json|png|md)\b", text)
+    assert not re.search(r"\b\d{1,3}(?:,\d{3})+\.\d", text), "English number format"
+    # no decimal point: what remains are Norwegian times (kl. 07.00) and school grades in names (8.-10. trinn)
+    assert not re.search(r"\d\.\d", re.sub(r"kl\. \d\d\.\d\d|\d+\.-\d+\. trinn", "", text)), "decimal point"
+    assert re.search(rf"\b\d{{2}}{NBSP}\d{{3}}\b", text), "thousands grouped with a (no-break) space: 63 440"
+    assert "prosent av brutto driftsinntekter" in text and "kr per innbygger" in text
+    assert "ASSS-snitt uten Oslo" in text and "ASSS-snitt" in text and "Landet" in text
+    for table in re.findall(r"<table>.*?</table>", macro.read_text(encoding="utf-8"), flags=re.S):
+        header = re.findall(r"<th>([^<]*)</th>", table)
+        assert header, "every table has a header"
+
+
+def test_charts_are_embedded_and_mailed_inline_to_each_audience(kostra_cycle, smtp_server, tmp_path):  # noqa: F811
+    macro = june_report(kostra_cycle)
+    images = re.findall(r"<img alt='([^']+)' src='data:image/png;base64,([^']+)'>", macro.read_text(encoding="utf-8"))
+    assert len(images) == 2 and all(base64.b64decode(b64).startswith(b"\x89PNG") for _, b64 in images)
+    assert [alt for alt, _ in images] == ["Siste år per nøkkeltall, medlemmene side om side", "Utviklingen per nøkkeltall"]
+
+    inbox, port = smtp_server()
+    settings = mail.MailSettings.from_env({
+        "STYRINGSDATA_SMTP_HOST": "127.0.0.1", "STYRINGSDATA_SMTP_PORT": str(port), "STYRINGSDATA_SMTP_SECURITY": "none",
+        "STYRINGSDATA_SMTP_USER": "macro", "STYRINGSDATA_SMTP_PASSWORD": PASSWORD,
+        "STYRINGSDATA_MAIL_TO_DATA_TEAM": "data@asker.kommune.no",
+        "STYRINGSDATA_MAIL_TO_MAKROGRUPPEN": "makro@baerum.kommune.no, makro@ks.no"})
+    run = RunInfo(run_id="0123456789abcdef", started_at="2026-06-15T07:00:00+00:00", outcome="published",
+                  home_municipality="3203")
+    delivery = deliver(kostra_cycle / "work.duckdb", tmp_path / "reports", run, None, settings,
+                       audiences=AFTER_PUBLICATION)
+    assert delivery.mail_failed == [] and len(delivery.mail_sent) == 2
+    by_audience = {}
+    for envelope in inbox.envelopes:
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        by_audience["makro" if message["Subject"].startswith("ASSS makrogruppen") else "data"] = (envelope, message)
+    assert by_audience["data"][0].rcpt_tos == ["data@asker.kommune.no"]
+    assert sorted(by_audience["makro"][0].rcpt_tos) == ["makro@baerum.kommune.no", "makro@ks.no"]
+    message = by_audience["makro"][1]
+    body = message.get_body(preferencelist=("html",)).get_content()
+    assert "cid:latest" in body and "cid:trend" in body and "data:image" not in body
+    inline = {part["Content-ID"]: part.get_content() for part in message.walk() if part["Content-ID"]}
+    assert set(inline) == {"<latest>", "<trend>"} and all(png.startswith(b"\x89PNG") for png in inline.values())
+    (attachment,) = [p for p in message.walk() if p.get_filename() and p.get_filename().endswith(".csv")]
+    rows = list(csv.reader(io.StringIO(attachment.get_content().lstrip("\ufeff")
+                                       if isinstance(attachment.get_content(), str)
+                                       else attachment.get_content().decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Nøkkeltall", "Enhet", "Kommune eller snitt", "År", "Verdi", "Kilde"]
+    assert ["Disposisjonsfond i prosent av brutto driftsinntekter", "prosent av brutto driftsinntekter", "Drammen",
+            "2025", "45", "SSB, tabell 12143"] in rows
+
+
+def test_failing_rows_csv_opens_in_norwegian_excel(kostra_cycle):
+    (report,) = [p for p in (kostra_cycle / "reports").glob("quality-report_*.failing_rows.csv")
+                 if p.stat().st_mtime == max(q.stat().st_mtime for q in (kostra_cycle / "reports").glob(
+                     "quality-report_*.failing_rows.csv"))]
+    raw = report.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM, or Excel reads æøå as Windows-1252"
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    header = rows[0]
+    assert header[:3] == ["check", "severity", "table"] and {"indicator_id", "municipality_code", "change_pct"} <= set(header)
+    jumps = [dict(zip(header, r)) for r in rows[1:] if r[0] == "fct_year_on_year_jumps"]
+    assert jumps and all(len(r) == len(header) for r in rows)
+    assert all("," in j["change_pct"] or j["change_pct"].lstrip("-").isdigit() for j in jumps), "decimal comma"
+    assert not any(cell.startswith("{") for r in rows[1:] for cell in r), "one column per field, not JSON"
