@@ -26,6 +26,10 @@ DEFAULT_HOME_MUNICIPALITY = "3203"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 # (variable, default, meaning) -- the README table is generated from the same words.
+# Set by the pipeline for its own dbt child process (orchestration/defs/dbt.py), never by a user.
+INTERNAL_VARIABLES = frozenset({"STYRINGSDATA_DBT_WORK_DB", "STYRINGSDATA_DBT_WORK_DIR", "STYRINGSDATA_DBT_EXECUTABLE",
+                                "STYRINGSDATA_DBT_PARENT_PID"})
+
 SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("STYRINGSDATA_DATA_DIR", "data", "Root of landing, work file, publication and reports (relative to the repo)."),
     ("STYRINGSDATA_SOURCE_MODE", "replay",

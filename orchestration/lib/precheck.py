@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from orchestration.lib import build_state
 from orchestration.lib.lock import LockHeld, run_lock
-from orchestration.settings import PROJECT_ROOT, SETTINGS, Settings
+from orchestration.settings import INTERNAL_VARIABLES, PROJECT_ROOT, SETTINGS, Settings
 
 RECORD_SUFFIX = ".precheck.json"
 OSLO = ZoneInfo("Europe/Oslo")
@@ -141,7 +141,7 @@ def settings_digests(settings: Settings) -> dict[str, str]:
     known = {name for name, _, _ in SETTINGS}
     for name, value in os.environ.items():  # a setting added to the environment before it is added to Settings
         if name.startswith("STYRINGSDATA_") and name not in known and "PASSWORD" not in name \
-                and not name.startswith("STYRINGSDATA_DBT_"):
+                and name not in INTERNAL_VARIABLES:
             values[name] = _digest(value)
     return values
 

@@ -7,11 +7,9 @@ import re
 import yaml
 
 from ingestion.ssb import load_table_specs
-from orchestration.settings import PROJECT_ROOT, SETTINGS
+from orchestration.settings import INTERNAL_VARIABLES, PROJECT_ROOT, SETTINGS
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-INTERNAL = {"STYRINGSDATA_DBT_WORK_DB", "STYRINGSDATA_DBT_WORK_DIR", "STYRINGSDATA_DBT_EXECUTABLE",
-            "STYRINGSDATA_DBT_PARENT_PID"}  # for dbt, never by a user
 
 
 def test_every_variable_the_code_reads_is_in_the_readme_and_in_settings():
@@ -19,7 +17,7 @@ def test_every_variable_the_code_reads_is_in_the_readme_and_in_settings():
     for folder in ("ingestion", "orchestration", "expectations"):
         for path in (PROJECT_ROOT / folder).rglob("*.py"):
             read |= set(re.findall(r"STYRINGSDATA_[A-Z_]+", path.read_text(encoding="utf-8")))
-    read -= INTERNAL
+    read -= INTERNAL_VARIABLES
     declared = {name for name, _, _ in SETTINGS}
     assert read <= declared, read - declared
     for name in declared:

@@ -102,7 +102,8 @@ def test_the_suite_never_records_into_the_repositorys_instance(offline_run, dags
 def test_verbose_shows_the_full_log_as_it_is_written(offline_run):
     from tests.pipeline.conftest import run_cli
 
-    result = run_cli(offline_run.env, "--verbose")  # nothing new upstream by now: a short run
+    # nothing new upstream by now: a short run (forced past the pre-check, which would answer without the job)
+    result = run_cli(offline_run.env, "--verbose", "--force")
     assert result.returncode == 0, result.stderr[-3000:]
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("styringsdata: full log: ")]
     log = Path(line.removeprefix("styringsdata: full log: ")).read_text(encoding="utf-8").splitlines()
