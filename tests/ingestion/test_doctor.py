@@ -106,7 +106,7 @@ def test_the_bundled_snapshots_are_all_ok(monkeypatch, capsys):
     assert "63 series checked: 63 ok" in out  # 58 and the macro group's KG31, 56, KG25, AGD86 (12143) and 12134
     assert "SSB KSAM03 [source unknown, grade A]" in out  # a known gap is listed, not a failure
     assert "FHI HEL09 [source unknown, grade -]" in out
-    assert "Evidence grades of the 55 SSB and FHI series: A 31, B 6, C 14, live 0, - (unknown) 4" in out
+    assert "Evidence grades of the 60 SSB and FHI series: A 31, B 10, C 15, live 0, - (unknown) 4" in out
 
 
 def test_doctor_lists_every_udir_series_with_its_route_and_what_is_bundled(monkeypatch, capsys):
