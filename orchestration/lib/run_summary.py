@@ -60,8 +60,6 @@ def summary_lines(progress: RunProgress, gate: GateResult | None, *, warehouse: 
         lines.append(f"published: nothing; there is no publication at {warehouse} yet")
     if report is not None:
         lines.append(f"quality report: {report['html']}")
-        if report.get("macro_group_html") not in (None, "not written"):
-            lines.append(f"macro group report: {report['macro_group_html']}")
         lines += [f"  {line}" for line in report.get("mail_log") or []]
     lines.append(f"full log: {log_path}")
     return lines
