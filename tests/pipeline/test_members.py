@@ -38,7 +38,7 @@ def member_runs(offline_run, tmp_path_factory):
 
 
 def _run_id(stdout: str) -> str:
-    (report,) = re.findall(r"quality report \S+quality-report_\S+_([0-9a-f]{8})\.html", stdout)
+    (report,) = re.findall(r"quality report: \S+quality-report_\S+_([0-9a-f]{8})\.html", stdout)
     return report
 
 
@@ -46,7 +46,7 @@ def _run_id(stdout: str) -> str:
 def test_marts_gate_and_reports_are_about_the_home_member(member_runs, code):
     data, stdout = member_runs[code]
     name = member_name(code)
-    assert f"published {data / 'warehouse.duckdb'}" in stdout
+    assert f"published: {data / 'warehouse.duckdb'} (" in stdout
     run8 = _run_id(stdout)
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
     try:
