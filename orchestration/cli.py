@@ -220,12 +220,30 @@ def summarise(run, settings) -> None:
 REGISTRY_CANNOT_READ_NOW = 75  # sysexits' EX_TEMPFAIL: try again later; distinct from 1 = rejected
 
 
+def _last_run_reference(settings):
+    """The municipality codes the last run checked against (registry and Udir checks), or the exit code to
+    return: 2 when no run has written them yet, 75 when they cannot be read now."""
+    from ingestion.catalogue import load_catalogue
+    from ingestion.registry import REFERENCE_SNAPSHOT, IndicatorRule, read_reference_snapshot
+
+    snapshot = settings.data_dir / REFERENCE_SNAPSHOT
+    rules = [IndicatorRule(i.indicator_id, i.route, i.unit) for i in load_catalogue(settings.catalogue_path)]
+    try:
+        return read_reference_snapshot(snapshot, rules, max_bytes=settings.registry_max_bytes)
+    except FileNotFoundError:
+        print(f"styringsdata: {snapshot} does not exist; run `styringsdata run` once so municipality codes from "
+              "SSB and KLASS are known", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"styringsdata: cannot read {snapshot} now ({exc.__class__.__name__}: {exc}); try again in a minute "
+              "(every run rewrites it)", file=sys.stderr)
+        return REGISTRY_CANNOT_READ_NOW
+
+
 def _registry_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ingestion.catalogue import load_catalogue
-    from ingestion.registry import (REFERENCE_SNAPSHOT, FileChanged, IndicatorRule, read_reference_snapshot,
-                                    validate_file)
+    from ingestion.registry import (FileChanged, validate_file)
     from orchestration.settings import Settings
 
     settings = Settings.from_env()
@@ -235,18 +253,9 @@ def _registry_check(args: argparse.Namespace) -> int:
         return 2
     # The municipality codes the last run checked against, from a file that run wrote: the work file
     # itself may be held by a run's writer, and a reader would block that writer.
-    snapshot = settings.data_dir / REFERENCE_SNAPSHOT
-    rules = [IndicatorRule(i.indicator_id, i.route, i.unit) for i in load_catalogue(settings.catalogue_path)]
-    try:
-        reference = read_reference_snapshot(snapshot, rules, max_bytes=settings.registry_max_bytes)
-    except FileNotFoundError:
-        print(f"styringsdata: {snapshot} does not exist; run `styringsdata run` once so municipality codes from "
-              "SSB and KLASS are known", file=sys.stderr)
-        return 2
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        print(f"styringsdata: cannot read {snapshot} now ({exc.__class__.__name__}: {exc}); try again in a minute "
-              "(every run rewrites it)", file=sys.stderr)
-        return REGISTRY_CANNOT_READ_NOW
+    reference = _last_run_reference(settings)
+    if isinstance(reference, int):
+        return reference
     try:
         report, _ = validate_file(path, reference)  # an oversized file is refused without being read
     except FileChanged:
@@ -269,9 +278,8 @@ def _udir_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ingestion import udir
-    from ingestion.catalogue import load_catalogue
     from ingestion.file_contract import refused_for_size
-    from ingestion.registry import REFERENCE_SNAPSHOT, FileChanged, IndicatorRule, read_reference_snapshot, read_settled
+    from ingestion.registry import FileChanged, read_settled
     from orchestration.settings import Settings
 
     settings = Settings.from_env()
@@ -279,18 +287,9 @@ def _udir_check(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"styringsdata: {path}: no such file", file=sys.stderr)
         return 2
-    snapshot = settings.data_dir / REFERENCE_SNAPSHOT
-    rules = [IndicatorRule(i.indicator_id, i.route, i.unit) for i in load_catalogue(settings.catalogue_path)]
-    try:
-        reference = read_reference_snapshot(snapshot, rules, max_bytes=settings.registry_max_bytes)
-    except FileNotFoundError:
-        print(f"styringsdata: {snapshot} does not exist; run `styringsdata run` once so municipality codes from "
-              "SSB and KLASS are known", file=sys.stderr)
-        return 2
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        print(f"styringsdata: cannot read {snapshot} now ({exc.__class__.__name__}: {exc}); try again in a minute "
-              "(every run rewrites it)", file=sys.stderr)
-        return REGISTRY_CANNOT_READ_NOW
+    reference = _last_run_reference(settings)
+    if isinstance(reference, int):
+        return reference
     report = refused_for_size(path.name, path.stat().st_size, settings.registry_max_bytes)
     if report is None:
         try:
