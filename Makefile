@@ -62,11 +62,11 @@ bench-national: install
 	$(BIN)/python bench/bench_overhead.py
 	$(BIN)/python bench/bench_postgres.py
 
-# After editing ingestion/ssb_tables.yaml: re-record the bundled answers and write every derived file.
+# After editing src/styringsdata/sources/ssb_tables.yaml: re-record the bundled answers and write every derived file.
 snapshots: install
 	$(BIN)/python snapshots/build.py
 
-# Only the files derived from ingestion/ssb_tables.yaml (seeds, dbt sources, catalogue), without re-recording.
+# Only the files derived from src/styringsdata/sources/ssb_tables.yaml (seeds, dbt sources, catalogue), without re-recording.
 derive: install
 	$(BIN)/python tools/derive.py
 

@@ -21,9 +21,10 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 # What the recorded requests and answers depend on: a snapshot older than any of these is rebuilt.
-SNAPSHOT_INPUTS = ("ingestion/ssb.py", "ingestion/fhi.py", "ingestion/klass.py", "ingestion/transport.py",
-                   "tests/fakes/fake_ssb.py", "tests/fakes/fake_fhi.py", "ingestion/miljodirektoratet.py",
-                   "ingestion/ssb_tables.yaml", "ingestion/fhi_tables.yaml", "snapshots/build.py",
+SNAPSHOT_INPUTS = ("src/styringsdata/sources/ssb.py", "src/styringsdata/sources/fhi.py", "src/styringsdata/sources/klass.py",
+                   "src/styringsdata/sources/transport.py",
+                   "tests/fakes/fake_ssb.py", "tests/fakes/fake_fhi.py", "src/styringsdata/sources/miljodirektoratet.py",
+                   "src/styringsdata/sources/ssb_tables.yaml", "src/styringsdata/sources/fhi_tables.yaml", "snapshots/build.py",
                    "snapshots/kostra_published.csv", "bench/national_snapshot.py")
 
 
@@ -50,11 +51,11 @@ def use_national_catalogues(snapshot_dir: Path) -> None:
 
     Must run before orchestration is imported (the Dagster definitions read the catalogues at import).
     """
-    import ingestion.fhi
-    import ingestion.ssb
+    import styringsdata.sources.fhi
+    import styringsdata.sources.ssb
 
-    ingestion.ssb.load_table_specs.__defaults__ = (snapshot_dir / "ssb_tables.yaml",)
-    ingestion.fhi.load_fhi_specs.__defaults__ = (snapshot_dir / "fhi_tables.yaml", snapshot_dir / "ssb_tables.yaml")
+    styringsdata.sources.ssb.load_table_specs.__defaults__ = (snapshot_dir / "ssb_tables.yaml",)
+    styringsdata.sources.fhi.load_fhi_specs.__defaults__ = (snapshot_dir / "fhi_tables.yaml", snapshot_dir / "ssb_tables.yaml")
 
 
 def request_kind(method: str, url: str) -> str:
@@ -90,7 +91,7 @@ class RequestCounter:
         self.counts: dict[str, int] = {}
 
     def install(self) -> None:
-        from ingestion import transport
+        from styringsdata.sources import transport
 
         original = transport.Transport.send
         counter = self

@@ -4,7 +4,7 @@
 
 Each variant runs `run_gate` (with Data Docs, as the pipeline does) in a child process of its own on a read-only
 connection to the same work file; a sampler reads the child's resident memory every 0.1 s. `--ref` takes the
-gate (expectations/gate.py and gate.yaml) from a git revision, e.g. the commit before the memory change; the
+gate (src/styringsdata/quality/gate.py and gate.yaml) from a git revision, e.g. the commit before the memory change; the
 verdicts of both variants are compared check by check. The work file comes from `bench/bench_pipeline.py
 --keep`. Prints a table; asserts nothing.
 """
@@ -86,7 +86,7 @@ def main() -> int:
         raise SystemExit(f"{args.work} is missing: run `bench/bench_pipeline.py --keep` first")
 
     with tempfile.TemporaryDirectory() as scratch:
-        variants = {"this checkout": ROOT / "expectations"}
+        variants = {"this checkout": ROOT / "src" / "styringsdata" / "quality"}
         if args.ref:
             variants[f"revision {args.ref}"] = gate_from_revision(args.ref, Path(scratch))
         best: dict[str, dict] = {}

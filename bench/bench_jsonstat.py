@@ -3,7 +3,7 @@
     python bench/bench_jsonstat.py [--cells N] [--repeat R] [--skip-pyjstat] [--before REV]
 
 (a) json.loads alone: the floor, any decoder must parse the text;
-(b) ours: ingestion.jsonstat.decode(text).to_arrow() (parsing included);
+(b) ours: styringsdata.sources.jsonstat.decode(text).to_arrow() (parsing included);
 (b') the same decoder as it was at git revision REV (default: main before issue 17), read with
      `git show` and run in this process on the same payload, so before and after share one run;
 (c) pyjstat 2.4: Dataset.read(text).write('dataframe', naming='id'), what people use today.
@@ -28,7 +28,7 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ingestion.jsonstat import decode  # noqa: E402
+from styringsdata.sources.jsonstat import decode  # noqa: E402
 
 
 def ssb_like_payload(cells: int, seed: int = 1) -> str:
@@ -75,8 +75,8 @@ BEFORE = "ee87981"
 
 
 def decoder_at(revision: str):
-    """ingestion/jsonstat.py as it was at `revision`, imported under another name; None if git cannot say."""
-    shown = subprocess.run(["git", "show", f"{revision}:ingestion/jsonstat.py"], cwd=ROOT, capture_output=True)
+    """src/styringsdata/sources/jsonstat.py as it was at `revision`, imported under another name; None if git cannot say."""
+    shown = subprocess.run(["git", "show", f"{revision}:src/styringsdata/sources/jsonstat.py"], cwd=ROOT, capture_output=True)
     if shown.returncode != 0:
         print(f"(no decoder at {revision}: {shown.stderr.decode().strip()})")
         return None
@@ -121,7 +121,7 @@ def main() -> int:
     floor, (ours, table) = timed["floor"][0], timed["ours"]
     print(f"{'method':<34}{'seconds':>10}{'vs json.loads':>16}")
     print(f"{'json.loads (floor)':<34}{floor:>10.3f}{1.0:>15.2f}x")
-    print(f"{'ingestion.jsonstat decode+arrow':<34}{ours:>10.3f}{ours / floor:>15.2f}x")
+    print(f"{'styringsdata.sources.jsonstat decode+arrow':<34}{ours:>10.3f}{ours / floor:>15.2f}x")
     if old is not None:
         before, old_table = timed["before"]
         label = f"the same at {args.before} (before)"

@@ -3,8 +3,8 @@
     .venv/bin/python bench/bench_loaders.py [--snapshot data/bench/national]
 
 The same rows go into the same raw tables of an in-memory DuckDB twice: once with
-`con.executemany(insert ... values (?, ...))` (what ingestion/raw_store.py did) and once with
-`ingestion.raw_store._insert_rows` (one INSERT ... SELECT over an Arrow table, what it does now).
+`con.executemany(insert ... values (?, ...))` (what src/styringsdata/raw/raw_store.py did) and once with
+`styringsdata.raw.raw_store._insert_rows` (one INSERT ... SELECT over an Arrow table, what it does now).
 Rows: the national emissions workbook (Miljødirektoratet), the category rows of every national SSB
 table's metadata, the KLASS changes and the national Kommune-NM file. The workbook's parse time
 (openpyxl, read-only) is shown for scale: the pipeline parses it twice per run (see the report).
@@ -32,9 +32,9 @@ def main() -> int:
 
     import duckdb
 
-    from ingestion import kommune_nm, miljodirektoratet
-    from ingestion.klass import build_lineage, parse_changes
-    from ingestion.raw_store import _category_rows, _insert_rows, ensure_schema, load_emissions_vintage  # noqa: F401
+    from styringsdata.sources import kommune_nm, miljodirektoratet
+    from styringsdata.sources.klass import build_lineage, parse_changes
+    from styringsdata.raw.raw_store import _category_rows, _insert_rows, ensure_schema, load_emissions_vintage  # noqa: F401
 
     def recorded(host_glob: str) -> list[dict]:
         return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(args.snapshot.glob(host_glob))]

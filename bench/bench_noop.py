@@ -7,11 +7,11 @@ in a child process, wall time from start to exit):
 
   full run               the first run: every source fetched and loaded, dbt build, gate, publish, report
   no-op, pre-check       the same command again: the change markers are asked before Dagster is imported
-                         (orchestration/lib/precheck.py), nothing new, the job is not started
+                         (src/styringsdata/runs/precheck.py), nothing new, the job is not started
   no-op, job (--force)   the same again with `--force`: Dagster starts, every source step asks its change
                          marker, dbt, gate and publish are skipped (what a no-op cost before the pre-check)
 
-and, for scale, `python -c "import orchestration.cli"` and a bare interpreter start. The variants are
+and, for scale, `python -c "import styringsdata.cli"` and a bare interpreter start. The variants are
 interleaved round by round, so other load on the machine hits them alike; the table shows each one's
 median, fastest and slowest round and the ratios of the medians.
 """
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ROOT, table  # noqa: E402
 
-VARIANTS = ("full run", "no-op, pre-check", "no-op, job (--force)", "import orchestration.cli", "python start")
+VARIANTS = ("full run", "no-op, pre-check", "no-op, job (--force)", "import styringsdata.cli", "python start")
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
@@ -47,14 +47,14 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, subprocess.Compl
 def one_round(work: Path, n: int) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STYRINGSDATA_", "DAGSTER_HOME"))}
     env.update(STYRINGSDATA_DATA_DIR=str(work / f"data-{n}"), STYRINGSDATA_SOURCE_MODE="replay")
-    run = [sys.executable, "-m", "orchestration.cli", "run"]
+    run = [sys.executable, "-m", "styringsdata.cli", "run"]
     out: dict[str, float] = {}
     out["full run"], _ = timed(run, env)
     out["no-op, pre-check"], answered = timed(run, env)
     if "nothing new at" not in answered.stdout:
         print(f"round {n}: the pre-check did not answer: {answered.stdout.strip()[:300]}", flush=True)
     out["no-op, job (--force)"], _ = timed([*run, "--force"], env)
-    out["import orchestration.cli"], _ = timed([sys.executable, "-c", "import orchestration.cli"], env)
+    out["import styringsdata.cli"], _ = timed([sys.executable, "-c", "import styringsdata.cli"], env)
     out["python start"], _ = timed([sys.executable, "-c", "pass"], env)
     return out
 

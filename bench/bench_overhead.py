@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import DEFAULT_SNAPSHOT, ROOT, ensure_national_snapshot, table  # noqa: E402
 
-from orchestration.lib.home import dbt_vars  # noqa: E402
-from orchestration.settings import Settings  # noqa: E402
+from styringsdata.home import dbt_vars  # noqa: E402
+from styringsdata.settings import Settings  # noqa: E402
 
 DBT_PROJECT = ROOT / "dbt_project"
 DBT = str(Path(sys.executable).with_name("dbt"))

@@ -94,7 +94,7 @@ def child(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
-    from orchestration.definitions import defs
+    from styringsdata.definitions import defs
 
     imported = time.time()
     job = defs.get_job_def("full_refresh")
@@ -103,7 +103,7 @@ def child(args: argparse.Namespace) -> int:
         graph = defs.resolve_asset_graph()
         raw = {n.key for n in graph.asset_nodes if n.key.path[0] == "raw" and n.is_executable}
         # the source freshness checks, not the quality gate's checks on raw tables (the gate runs after dbt)
-        from orchestration.defs.quality import quality_gate
+        from styringsdata.defs.quality import quality_gate
         checks = {k for k in graph.asset_check_keys if k.asset_key in raw} - set(quality_gate.check_keys)
         job = job.get_subset(asset_selection=raw, asset_check_selection=checks)
     elif args.select == "dbt":  # the dbt step alone, with dbt's own tests (bench/bench_overhead.py)
@@ -344,7 +344,7 @@ def prepare(code: Path, scratch: Path) -> None:
         (code / "dbt_project" / "target" / name).unlink(missing_ok=True)
     env = {**os.environ, "STYRINGSDATA_DATA_DIR": str(scratch)}
     subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
-                    "from orchestration.defs.dbt import ensure_manifest; ensure_manifest()", str(code)],
+                    "from styringsdata.defs.dbt import ensure_manifest; ensure_manifest()", str(code)],
                    cwd=code, env=env, check=True, stdout=subprocess.DEVNULL)
 
 

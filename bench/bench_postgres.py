@@ -50,8 +50,8 @@ def main() -> int:
         args.work.parent.mkdir(parents=True, exist_ok=True)
         bench_pipeline.run_child("full", args.snapshot, args.work.parent, "all")
 
-    from orchestration.lib.publish import marts_from_manifest, publish
-    from orchestration.lib.publish_postgres import GateRecord, PostgresTarget
+    from styringsdata.publishing.publish import marts_from_manifest, publish
+    from styringsdata.publishing.publish_postgres import GateRecord, PostgresTarget
     from tests import pgserver
 
     marts = marts_from_manifest(ROOT / "dbt_project" / "target" / "manifest.json")
@@ -125,7 +125,7 @@ def read_during_publish(warehouse_db, work: Path, scratch: Path, marts, target, 
 
     import duckdb
 
-    from orchestration.lib.publish import publish
+    from styringsdata.publishing.publish import publish
 
     # A publication that differs from the live one in its row count, so a read mixing the two is told apart.
     changed = scratch / "work-changed.duckdb"

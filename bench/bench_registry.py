@@ -4,8 +4,8 @@
 
 (a) csv.reader over the decoded text: the C floor for splitting cells (what the reader used before
     issue 11, without its checks);
-(b) ours, splitting only: ingestion.registry.read_cells (decode, one record per line, quotes checked);
-(c) ours, whole: ingestion.registry.validate (split, decide the decimal separator, check every row).
+(b) ours, splitting only: styringsdata.sources.registry.read_cells (decode, one record per line, quotes checked);
+(c) ours, whole: styringsdata.sources.registry.validate (split, decide the decimal separator, check every row).
 The file is Norwegian Excel's "CSV (semikolondelt)": Windows-1252, ';', CRLF, decimal comma.
 Prints best-of-R seconds and the ratios. Nothing is asserted.
 """
@@ -22,7 +22,7 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingestion.registry import IndicatorRule, load_reference, read_cells, validate  # noqa: E402
+from styringsdata.sources.registry import IndicatorRule, load_reference, read_cells, validate  # noqa: E402
 
 
 def excel_export(rows: int) -> bytes:

@@ -34,9 +34,9 @@ def one_round(work: Path, scratch: Path) -> dict[str, dict[str, float]]:
 
     import duckdb
 
-    from orchestration.lib import macro_report, report
-    from orchestration.lib.report import RunInfo
-    from orchestration.settings import Settings
+    from styringsdata.reporting import macro_report, report
+    from styringsdata.reporting.report import RunInfo
+    from styringsdata.settings import Settings
 
     run = RunInfo(run_id="bench0000000000", started_at="2026-06-15T07:00:00+00:00", outcome="published",
                   home_municipality=Settings.from_env().home_municipality)

@@ -43,11 +43,11 @@ BEFORE = "ee87981"
 DRIVER = r'''
 import datetime as dt, json, sys, tempfile
 from pathlib import Path
-from ingestion import miljodirektoratet, ssb
-from ingestion.fhi import FhiClient, load_fhi_specs, modified_since, refresh_table as refresh_fhi
-from ingestion.klass import KlassClient, refresh_changes, refresh_kostra_groups
-from ingestion.landing import LandingZone
-from ingestion.transport import SnapshotStore, SourceMode, Transport
+from styringsdata.sources import miljodirektoratet, ssb
+from styringsdata.sources.fhi import FhiClient, load_fhi_specs, modified_since, refresh_table as refresh_fhi
+from styringsdata.sources.klass import KlassClient, refresh_changes, refresh_kostra_groups
+from styringsdata.raw.landing import LandingZone
+from styringsdata.sources.transport import SnapshotStore, SourceMode, Transport
 
 snapshot, per_minute = Path(sys.argv[1]), int(sys.argv[2])
 specs = ssb.load_table_specs(snapshot / "ssb_tables.yaml")
@@ -161,7 +161,7 @@ def main() -> int:
         before = measure(tree_at(args.before, Path(tmp)), args.snapshot, args.per_minute)
 
     tables = summary["ssb_tables"]
-    from ingestion.fhi import load_fhi_specs
+    from styringsdata.sources.fhi import load_fhi_specs
 
     fhi_tables = len(load_fhi_specs(args.snapshot / "fhi_tables.yaml", args.snapshot / "ssb_tables.yaml").tables)
     print(f"national snapshot: {summary['codes_requested']} municipality codes, {summary['first_year']}-"

@@ -5,7 +5,8 @@
 appendix_indicators.csv is what the document says (name, source, frequency, notes, as published);
 attributes.csv is what we decided per indicator (unit, decimals, direction; route and source table for the
 indicators delivered as files). The route, source table and formula of an SSB- or FHI-sourced indicator come from
-its entry in ingestion/ssb_tables.yaml (`indicators`) or ingestion/fhi_tables.yaml, never from attributes.csv:
+its entry in src/styringsdata/sources/ssb_tables.yaml (`indicators`) or src/styringsdata/sources/fhi_tables.yaml,
+never from attributes.csv:
 an indicator is routed in exactly one place. Direction is never defaulted: a missing or unknown direction stops
 the build.
 """
@@ -62,7 +63,7 @@ def ssb_formulas(specs, routes: list[dict[str, str]]) -> dict[str, tuple[str, st
         if route["indicator_id"] in unknown:
             entry = unknown[route["indicator_id"]]
             out[route["indicator_id"]] = (
-                "not fetched: no public source showed the SSB table for this series (ingestion/ssb_tables.yaml)",
+                "not fetched: no public source showed the SSB table for this series (src/styringsdata/sources/ssb_tables.yaml)",
                 f"grade {entry.grade}: {entry.reason}")
             continue
         numerator = " + ".join(route["numerator_measures"].split("|"))
@@ -82,11 +83,11 @@ def ssb_formulas(specs, routes: list[dict[str, str]]) -> dict[str, tuple[str, st
 
 
 def fhi_routes() -> dict[str, tuple[str, str, str]]:
-    """indicator_id -> (source table, formula, how it was verified), from ingestion/fhi_tables.yaml."""
+    """indicator_id -> (source table, formula, how it was verified), from src/styringsdata/sources/fhi_tables.yaml."""
     import yaml
 
     out: dict[str, tuple[str, str, str]] = {}
-    fhi = yaml.safe_load((HERE.parent / "ingestion" / "fhi_tables.yaml").read_text(encoding="utf-8"))
+    fhi = yaml.safe_load((HERE.parent / "src" / "styringsdata" / "sources" / "fhi_tables.yaml").read_text(encoding="utf-8"))
     for table in fhi["tables"]:
         evidence = table["evidence"]
         if table.get("table_id"):
@@ -120,7 +121,8 @@ def routing(specs, routes: list[dict[str, str]]) -> dict[str, tuple[str, str, st
         out[route["indicator_id"]] = ("ssb", route["source_table"], *ssb[route["indicator_id"]])
     for indicator, (table, formula, verified) in fhi_routes().items():
         if indicator in out:
-            raise ValueError(f"{indicator} has a route in ingestion/ssb_tables.yaml and in ingestion/fhi_tables.yaml: "
+            raise ValueError(f"{indicator} has a route in src/styringsdata/sources/ssb_tables.yaml and in "
+                             "src/styringsdata/sources/fhi_tables.yaml: "
                              "keep one")
         out[indicator] = ("fhi", table, formula, verified)
     return out
@@ -153,7 +155,8 @@ def build(specs=None, routes: list[dict[str, str]] | None = None) -> list[dict[s
             if route not in FILE_ROUTES:
                 raise ValueError(f"{indicator}: no source configuration carries it, so attributes.csv must give its "
                                  f"route, one of {sorted(FILE_ROUTES)}; got {route!r} (an SSB or FHI indicator is "
-                                 "routed by its entry in ingestion/ssb_tables.yaml or ingestion/fhi_tables.yaml)")
+                                 "routed by its entry in src/styringsdata/sources/ssb_tables.yaml or "
+                                 "src/styringsdata/sources/fhi_tables.yaml)")
             formula, verified = FILE_FORMULAS.get(indicator, ("as reported through the registry drop zone",
                                                                "not applicable: delivered as a file"))
         rows.append({

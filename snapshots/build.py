@@ -5,7 +5,7 @@
 The pipeline's own clients run in record mode against `tests.fakes.fake_ssb`,
 so every request the offline run makes has a recorded answer, keyed exactly
 as the transport will look it up. Rerun this after changing
-ingestion/ssb_tables.yaml (regions, years, series).
+src/styringsdata/sources/ssb_tables.yaml (regions, years, series).
 
 Which figures are real and which are illustrative is stated in
 snapshots/README.md. In short: Asker's figures are chosen so that the
@@ -32,14 +32,14 @@ if str(ROOT) not in sys.path:
 
 from tests.fakes.fake_fhi import FakeFhi, FakeFhiDimension, FakeFhiTable  # noqa: E402
 from tests.fakes.fake_ssb import Cell, FakeDimension, FakeSsb, FakeTable  # noqa: E402
-from ingestion.fhi import FhiClient, load_fhi_specs  # noqa: E402
-from ingestion.fhi import modified_since, refresh_table as refresh_fhi_table  # noqa: E402
-from ingestion.klass import KlassClient, refresh_kostra_groups  # noqa: E402
-from ingestion.landing import LandingZone  # noqa: E402
-from ingestion.ssb import SsbClient, TableSpec, check_ssb, load_table_specs, refresh_table  # noqa: E402
-from ingestion.periods import parse_period  # noqa: E402
-from ingestion.transport import SourceMode, Transport  # noqa: E402
-from ingestion.doctor import run_doctor  # noqa: E402
+from styringsdata.sources.fhi import FhiClient, load_fhi_specs  # noqa: E402
+from styringsdata.sources.fhi import modified_since, refresh_table as refresh_fhi_table  # noqa: E402
+from styringsdata.sources.klass import KlassClient, refresh_kostra_groups  # noqa: E402
+from styringsdata.raw.landing import LandingZone  # noqa: E402
+from styringsdata.sources.ssb import SsbClient, TableSpec, check_ssb, load_table_specs, refresh_table  # noqa: E402
+from styringsdata.sources.periods import parse_period  # noqa: E402
+from styringsdata.sources.transport import SourceMode, Transport  # noqa: E402
+from styringsdata.sources.doctor import run_doctor  # noqa: E402
 from tools.derive import write as write_derived  # noqa: E402
 
 SNAPSHOT_DIR = ROOT / "snapshots"
@@ -740,7 +740,7 @@ class FileHost:
         return response
 
     def _answer(self, request):
-        from ingestion.transport import Response
+        from styringsdata.sources.transport import Response
 
         if request.full_url() != self.url:
             return Response(404, b"<html>Side for feilmelding</html>", {"content-type": "text/html"})
@@ -768,7 +768,7 @@ def record_change_checks(transport: Transport, landing: LandingZone, specs, fhi_
     - Miljødirektoratet: the conditional GET with the validators the first download brought (304 when the
       server keeps them).
     """
-    from ingestion import miljodirektoratet
+    from styringsdata.sources import miljodirektoratet
 
     client = SsbClient(transport)
     check = check_ssb(client, landing, [t.table_id for t in specs.tables])
@@ -795,7 +795,7 @@ class HostSender:
 
 def build(snapshot_dir: Path = SNAPSHOT_DIR) -> None:
     specs = load_table_specs()
-    from ingestion import miljodirektoratet
+    from styringsdata.sources import miljodirektoratet
 
     for host in ("data.ssb.no", "statistikk-data.fhi.no", "www.miljodirektoratet.no"):
         shutil.rmtree(snapshot_dir / host, ignore_errors=True)

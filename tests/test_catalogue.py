@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.catalogue import ROUTES, load_catalogue
-from orchestration.settings import Settings
-from ingestion.fhi import load_fhi_specs
-from ingestion.ssb import load_table_specs
+from styringsdata.sources.catalogue import ROUTES, load_catalogue
+from styringsdata.settings import Settings
+from styringsdata.sources.fhi import load_fhi_specs
+from styringsdata.sources.ssb import load_table_specs
 from tools.derive import _build_catalogue_module, derived_routes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,8 +40,9 @@ def test_direction_is_never_defaulted(tmp_path):
     assert {r["direction"] for r in SEED} <= {"higher", "lower", "neutral"}
     specs, routes = derived_routes(ROOT)
     shutil.copytree(ROOT / "catalogue", tmp_path / "catalogue")
-    (tmp_path / "ingestion").mkdir()
-    shutil.copy(ROOT / "ingestion" / "fhi_tables.yaml", tmp_path / "ingestion")
+    sources = tmp_path / "src" / "styringsdata" / "sources"
+    sources.mkdir(parents=True)
+    shutil.copy(ROOT / "src" / "styringsdata" / "sources" / "fhi_tables.yaml", sources)
     assert [r["direction"] for r in _build_catalogue_module(tmp_path).build(specs, routes)] == [
         r["direction"] for r in SEED]  # the copy builds the seed's directions
 

@@ -1,4 +1,4 @@
-"""Data Docs made readable offline: what expectations/data_docs.py refuses, and which pages it rewrites.
+"""Data Docs made readable offline: what src/styringsdata/quality/data_docs.py refuses, and which pages it rewrites.
 
 The whole path on GX's real output (every page, the index rows, a failing validation) is tested in
 tests/pipeline/test_quality_gate.py::test_data_docs_open_offline_and_show_the_failing_rows.
@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from expectations.data_docs import DataDocsError, make_offline
+from styringsdata.quality.data_docs import DataDocsError, make_offline
 
 # The head GX 1.24's page.j2 and js_script_imports.j2 render (abridged to the tags that matter).
 GX_HEAD = """<html><head>

@@ -12,9 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def shipped_modules() -> list[Path]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
-    packages = find_packages(where=str(ROOT), include=include)
-    return [path for package in packages for path in (ROOT / package.replace(".", "/")).glob("*.py")]
+    find = config["tool"]["setuptools"]["packages"]["find"]
+    where = ROOT / find["where"][0]
+    packages = find_packages(where=str(where), include=find["include"])
+    return [path for package in packages for path in (where / package.replace(".", "/")).glob("*.py")]
 
 
 def test_the_package_ships_no_fakes_tests_or_tools():

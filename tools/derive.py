@@ -2,7 +2,8 @@
 
     python tools/derive.py          # also part of `make snapshots`
 
-From ingestion/ssb_tables.yaml (with snapshots/kostra_published.csv, the document's key figures, and the catalogue's
+From src/styringsdata/sources/ssb_tables.yaml
+(with snapshots/kostra_published.csv, the document's key figures, and the catalogue's
 curated files in catalogue/):
 
 - dbt_project/seeds/ssb_series.csv: every configured SSB series with the key staging computes for it
@@ -41,12 +42,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ingestion.ssb import TableSpecs, load_table_specs  # noqa: E402
+from styringsdata.sources.ssb import TableSpecs, load_table_specs  # noqa: E402
 
 SEEDS = Path("dbt_project/seeds")
 SOURCES = Path("dbt_project/models/staging/ssb/_ssb__sources.yml")
 MACRO = Path("dbt_project/macros/ssb_configured_tables.sql")
-CONFIG = Path("ingestion/ssb_tables.yaml")
+CONFIG = Path("src/styringsdata/sources/ssb_tables.yaml")
 KOSTRA_PUBLISHED = Path("snapshots/kostra_published.csv")
 PUBLISHED_VALUES = Path("catalogue/published_values.csv")
 # The ASSS macro group's financial key figures (issue 13): not in the Handlingsprogram's tables, so they have no
@@ -184,7 +185,7 @@ def sources_yaml(specs: TableSpecs) -> str:
     ]
     document = {"version": 2, "sources": [{
         "name": "ssb", "schema": "raw",
-        "description": "SSB statistikkbanken (PxWebApi v2), loaded by ingestion/raw_store.py from the landing zone.",
+        "description": "SSB statistikkbanken (PxWebApi v2), loaded by src/styringsdata/raw/raw_store.py from the landing zone.",
         "tables": tables}]}
     return f"# {GENERATED}\n" + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=118)
 

@@ -1,4 +1,4 @@
-{#- Written by tools/derive.py from ingestion/ssb_tables.yaml: do not edit; edit the YAML and run `make snapshots`.
+{#- Written by tools/derive.py from src/styringsdata/sources/ssb_tables.yaml: do not edit; edit the YAML and run `make snapshots`.
     Every configured SSB table and its region dimension, in the YAML's order: staging unions these raw
     tables, the marts read municipality names from these dimensions. -#}
 {% macro ssb_configured_tables() %}

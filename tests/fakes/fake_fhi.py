@@ -16,7 +16,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
-from ingestion.transport import Request, Response
+from styringsdata.sources.transport import Request, Response
 
 HEADERS = {"content-type": "application/json; charset=utf-8"}
 FhiCell = float | str | None  # a number, null, or a symbol written into `value`

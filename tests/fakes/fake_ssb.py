@@ -24,7 +24,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from ingestion.transport import Request, Response
+from styringsdata.sources.transport import Request, Response
 
 Cell = tuple[float | None, str | None]  # (value, SSB status symbol)
 CellFunction = Callable[[Mapping[str, str]], Cell]

@@ -41,7 +41,7 @@ def digest(path: Path) -> str:
 
 
 def styringsdata(data: Path, *args: str, **env: str) -> dict:
-    result = subprocess.run([sys.executable, "-m", "orchestration.cli", *args], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "styringsdata.cli", *args], cwd=ROOT,
                             env=pipeline_env(data, **env), capture_output=True, text=True, timeout=900)
     return {"args": list(args), "returncode": result.returncode, "stdout": result.stdout[-6000:],
             "stderr": result.stderr[-20000:]}

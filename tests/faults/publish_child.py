@@ -53,7 +53,7 @@ def main() -> int:
     args = parser.parse_args()
     import duckdb
 
-    from orchestration.lib.publish import publish
+    from styringsdata.publishing.publish import publish
 
     if args.hold_work is not None:
         con = duckdb.connect(args.work)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.publish import MartSpec
+from styringsdata.publishing.publish import MartSpec
 
 CHILD = Path(__file__).with_name("publish_child.py")
 ROOT = Path(__file__).resolve().parents[2]

@@ -50,7 +50,7 @@ def main() -> int:
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     arm(args.kill_in, args.when)
-    from orchestration.cli import main as cli_main
+    from styringsdata.cli import main as cli_main
 
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     return cli_main(command)

@@ -1,6 +1,6 @@
 """Whole pipeline runs as real processes, for the recovery tests: start, watch, kill, inspect.
 
-A run is `python -m orchestration.cli run` (or `tests/faults/run_child.py`, which kills itself at a chosen
+A run is `python -m styringsdata.cli run` (or `tests/faults/run_child.py`, which kills itself at a chosen
 function) with its own data directory; the tests copy one published data directory (conftest.py) so
 each starts from a finished publication without paying for a first run.
 """
@@ -29,7 +29,7 @@ def pipeline_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def cli(env: dict[str, str], *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "styringsdata.cli", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -41,7 +41,7 @@ def start(env: dict[str, str], *argv: str, log: Path) -> subprocess.Popen:
 
 
 def start_cli(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen:
-    return start(env, "-m", "orchestration.cli", *args, log=log)
+    return start(env, "-m", "styringsdata.cli", *args, log=log)
 
 
 def start_killed_at(env: dict[str, str], target: str, *args: str, log: Path, when: str = "before") -> subprocess.Popen:

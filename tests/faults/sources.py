@@ -13,10 +13,10 @@ from pathlib import Path
 import duckdb
 
 from tests.fakes.fake_ssb import FakeSsb
-from ingestion.landing import LandingZone
-from ingestion.raw_store import load_ssb_vintage
-from ingestion.ssb import table_spec, SsbClient, TableSpec, TableSpecs, refresh_table
-from ingestion.transport import Request, Response, RetryPolicy, SourceMode, Transport
+from styringsdata.raw.landing import LandingZone
+from styringsdata.raw.raw_store import load_ssb_vintage
+from styringsdata.sources.ssb import table_spec, SsbClient, TableSpec, TableSpecs, refresh_table
+from styringsdata.sources.transport import Request, Response, RetryPolicy, SourceMode, Transport
 from tests.ingestion.fakes import FakeClock, small_table
 
 SSB_DATA_URL = "https://data.ssb.no/api/pxwebapi/v2/tables/99999/data"

@@ -21,8 +21,8 @@ import time
 import duckdb
 import pytest
 
-from orchestration.lib.lock import LockHeld, exclusive_lock, run_lock
-from orchestration.lib.publish import PublishError, publish, publish_lock_path
+from styringsdata.runs.lock import LockHeld, exclusive_lock, run_lock
+from styringsdata.publishing.publish import PublishError, publish, publish_lock_path
 from tests.faults.publishing import MARTS, ROOT, child, leftovers, read_whole, write_marts
 
 ROWS = 20_000
@@ -102,7 +102,7 @@ def test_a_second_writer_of_the_work_file_is_refused_naming_file_and_holder(publ
 
 HOLD_RUN_LOCK = """
 import sys, time
-from orchestration.lib.lock import run_lock
+from styringsdata.runs.lock import run_lock
 with run_lock(sys.argv[1]):
     print("ready", flush=True)
     time.sleep(60)
@@ -135,7 +135,7 @@ def test_second_cli_run_on_the_same_data_directory_is_refused_naming_the_first(t
     env = {k: v for k, v in os.environ.items() if not k.startswith("STYRINGSDATA_")}
     env["STYRINGSDATA_DATA_DIR"] = str(data)
     with run_lock(data):  # stands in for a first run still going
-        second = subprocess.run([sys.executable, "-m", "orchestration.cli", "run"], cwd=ROOT, env=env,
+        second = subprocess.run([sys.executable, "-m", "styringsdata.cli", "run"], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=300)
     assert second.returncode == 4, second.stderr
     assert "not started" in second.stderr and f"process {os.getpid()}" in second.stderr
@@ -144,7 +144,7 @@ def test_second_cli_run_on_the_same_data_directory_is_refused_naming_the_first(t
 
 HOLD_SHARED = """
 import sys, time
-from orchestration.lib.lock import shared_lock
+from styringsdata.runs.lock import shared_lock
 with shared_lock(sys.argv[1], "read the work file now"):
     print("ready", flush=True)
     time.sleep(float(sys.argv[2]))
@@ -152,7 +152,7 @@ with shared_lock(sys.argv[1], "read the work file now"):
 
 
 def test_the_run_lock_is_reentrant_in_its_process_and_waits_for_readers_only(tmp_path):
-    from orchestration.lib.lock import holds, run_lock_path, shared_lock
+    from styringsdata.runs.lock import holds, run_lock_path, shared_lock
 
     path = run_lock_path(tmp_path)
     with run_lock(tmp_path):

@@ -32,9 +32,9 @@ def test_a_run_killed_after_loading_new_raw_data_is_published_by_the_next_run(pu
     drop_registry_file(data, "sykefravaer_2023.csv", "MED01;3203;2023;7,7;percent;measured;HR;\n")
     log = tmp_path / "killed.log"
     # SIGKILL when the dbt step decides whether to build: every source step has loaded raw by then.
-    proc = start_killed_at(env, "orchestration.lib.build_state:decide", "run", log=log)
+    proc = start_killed_at(env, "styringsdata.runs.build_state:decide", "run", log=log)
     assert proc.wait(timeout=900) == -signal.SIGKILL, read(log)[-3000:]
-    assert "killing at orchestration.lib.build_state:decide" in read(log)
+    assert "killing at styringsdata.runs.build_state:decide" in read(log)
     assert 7.7 in registry_value_in_raw(data, "MED01", 2023)
     assert published_value(data, "MED01", "3203", 2023) != 7.7
 
@@ -84,7 +84,7 @@ def test_a_publication_whose_run_was_killed_before_the_report_gets_its_report(pu
     data = copy_data(published_data, tmp_path / "data")
     first_run = json.loads((data / "work.build.json").read_text())["run_id"]
     log = tmp_path / "killed.log"
-    proc = start_killed_at(pipeline_env(data, STYRINGSDATA_REBUILD="on"), "orchestration.defs.report:deliver",
+    proc = start_killed_at(pipeline_env(data, STYRINGSDATA_REBUILD="on"), "styringsdata.defs.report:deliver",
                            "run", log=log)
     assert proc.wait(timeout=900) == -signal.SIGKILL, read(log)[-3000:]
     killed_run = json.loads((data / "work.build.json").read_text())["run_id"]

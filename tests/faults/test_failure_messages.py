@@ -65,7 +65,7 @@ def test_failure_sensor_report_names_the_root_cause(published_data, tmp_path, mo
     for name, value in pipeline_env(data, STYRINGSDATA_SNAPSHOT_DIR=str(empty), **mail_env(port)).items():
         if name.startswith("STYRINGSDATA_"):
             monkeypatch.setenv(name, value)
-    from orchestration.definitions import defs
+    from styringsdata.definitions import defs
 
     instance = dg.DagsterInstance.ephemeral()
     result = defs.resolve_job_def("full_refresh").execute_in_process(instance=instance, raise_on_error=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster._utils.error import SerializableErrorInfo
 
-from orchestration.lib.failures import disk_full, fullest, root_cause
+from styringsdata.runs.failures import disk_full, fullest, root_cause
 
 
 def error(cls_name: str, message: str, cause=None) -> SerializableErrorInfo:
@@ -12,7 +12,7 @@ def error(cls_name: str, message: str, cause=None) -> SerializableErrorInfo:
 
 
 def test_the_first_error_that_is_not_dagsters_own_is_the_root_cause():
-    miss = error("ReplayMiss", "ingestion.transport.ReplayMiss: no recorded response for GET https://x/y\n")
+    miss = error("ReplayMiss", "styringsdata.sources.transport.ReplayMiss: no recorded response for GET https://x/y\n")
     wrapped = error("DagsterExecutionStepExecutionError",
                     'dagster._core.errors.DagsterExecutionStepExecutionError: Error occurred while executing op "a":',
                     cause=miss)

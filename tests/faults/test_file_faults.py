@@ -16,12 +16,12 @@ import duckdb
 import openpyxl
 import pytest
 
-from ingestion import kommune_nm
-from ingestion.landing import LandingZone
-from ingestion.miljodirektoratet import COLUMNS, MiljodirektoratetError, refresh
-from ingestion.raw_store import load_emissions_vintage, load_registry_vintage
-from ingestion.registry import IndicatorRule, load_reference, parse_landed, process_inbox
-from ingestion.transport import Response, SourceMode, Transport
+from styringsdata.sources import kommune_nm
+from styringsdata.raw.landing import LandingZone
+from styringsdata.sources.miljodirektoratet import COLUMNS, MiljodirektoratetError, refresh
+from styringsdata.raw.raw_store import load_emissions_vintage, load_registry_vintage
+from styringsdata.sources.registry import IndicatorRule, load_reference, parse_landed, process_inbox
+from styringsdata.sources.transport import Response, SourceMode, Transport
 from tests.ingestion.fakes import FakeClock, ScriptedSender
 
 HEADER = "indicator_id;municipality_code;period;value;unit;status;source;comment\n"
@@ -172,7 +172,7 @@ def test_a_download_that_is_not_the_workbook_keeps_the_vintage_we_had(tmp_path, 
     first = refresh(Transport(SourceMode.LIVE, sender=ScriptedSender([Response(200, good, {})]), clock=FakeClock()),
                     landing, URL)
     con = duckdb.connect(str(tmp_path / "work.duckdb"))
-    from ingestion.miljodirektoratet import parse_workbook
+    from styringsdata.sources.miljodirektoratet import parse_workbook
 
     load_emissions_vintage(con, first.landing_path, parse_workbook(good, URL))
     before = con.execute("select * exclude (_landing_path) from raw.miljodirektoratet_emissions").fetchall()

@@ -19,8 +19,8 @@ import threading
 import pytest
 import requests
 
-from ingestion.raw_store import load_ssb_vintage
-from ingestion.transport import (
+from styringsdata.raw.raw_store import load_ssb_vintage
+from styringsdata.sources.transport import (
     HttpError,
     Response,
     RetryPolicy,

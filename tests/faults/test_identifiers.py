@@ -13,13 +13,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion import kommune_nm
+from styringsdata.sources import kommune_nm
 from tests.fakes.fake_fhi import FakeFhi
 from tests.fakes.fake_ssb import FakeDimension, FakeSsb
-from ingestion.fhi import FhiClient, load_fhi_specs, refresh_table as refresh_fhi
-from ingestion.landing import LandingError, LandingZone, Payload, safe_name
-from ingestion.raw_store import RawLoadError, load_registry_vintage, load_ssb_vintage
-from ingestion.registry import (
+from styringsdata.sources.fhi import FhiClient, load_fhi_specs, refresh_table as refresh_fhi
+from styringsdata.raw.landing import LandingError, LandingZone, Payload, safe_name
+from styringsdata.raw.raw_store import RawLoadError, load_registry_vintage, load_ssb_vintage
+from styringsdata.sources.registry import (
     IndicatorRule,
     load_reference,
     parse_landed,
@@ -27,9 +27,9 @@ from ingestion.registry import (
     registry_table_name,
     safe_file_name,
 )
-from ingestion.ssb import table_spec, SsbClient, SsbError, load_table_specs, refresh_table
-from ingestion.transport import SourceMode, Transport
-from orchestration.lib.publish import MartSpec, marts_from_manifest, publish
+from styringsdata.sources.ssb import table_spec, SsbClient, SsbError, load_table_specs, refresh_table
+from styringsdata.sources.transport import SourceMode, Transport
+from styringsdata.publishing.publish import MartSpec, marts_from_manifest, publish
 from tests.faults.sources import SPEC, SPECS, ssb_world
 from tests.ingestion.fakes import FakeClock, fhi_specs, fhi_vaccination_table, small_table
 

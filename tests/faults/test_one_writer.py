@@ -2,7 +2,7 @@
 
 A "Dagster run" here is `dagster job execute` in its own process against its own DAGSTER_HOME: Dagster's
 own way of executing the job in a process, as its run launcher does for the UI, schedules and sensors,
-never through `orchestration/cli.py`.
+never through `src/styringsdata/cli.py`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def dagster_home(tmp_path: Path, name: str) -> Path:
 
 
 def start_dagster_run(env: dict[str, str], log: Path):
-    return start(env, DAGSTER, "job", "execute", "-m", "orchestration.definitions", "-j", "full_refresh", log=log)
+    return start(env, DAGSTER, "job", "execute", "-m", "styringsdata.definitions", "-j", "full_refresh", log=log)
 
 
 def lock_holder(data: Path) -> int | None:

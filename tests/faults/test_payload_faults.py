@@ -17,11 +17,11 @@ import pytest
 
 from tests.fakes.fake_fhi import FakeFhi
 from tests.fakes.fake_ssb import FakeDimension
-from ingestion.fhi import FhiClient, FhiError, refresh_table as refresh_fhi
-from ingestion.landing import REJECTED, LandingZone
-from ingestion.raw_store import RawLoadError, load_fhi_vintage, load_ssb_vintage
-from ingestion.ssb import table_spec, SsbError, TableSpecs, refresh_table
-from ingestion.transport import Response, SourceMode, Transport
+from styringsdata.sources.fhi import FhiClient, FhiError, refresh_table as refresh_fhi
+from styringsdata.raw.landing import REJECTED, LandingZone
+from styringsdata.raw.raw_store import RawLoadError, load_fhi_vintage, load_ssb_vintage
+from styringsdata.sources.ssb import table_spec, SsbError, TableSpecs, refresh_table
+from styringsdata.sources.transport import Response, SourceMode, Transport
 from tests.faults.sources import SSB_DATA_URL, FaultySender, cut, mutate_json, next_table, ssb_world
 from tests.ingestion.fakes import FakeClock, fhi_specs, fhi_vaccination_table
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.definitions import defs
+from styringsdata.definitions import defs
 
 PUBLISH = dg.AssetKey(["published", "warehouse"])
 

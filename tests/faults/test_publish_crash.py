@@ -11,7 +11,7 @@ import time
 import duckdb
 import pytest
 
-from orchestration.lib.publish import publish
+from styringsdata.publishing.publish import publish
 from tests.faults.publishing import MARTS, child, leftovers, read_parquet_generation, read_whole, write_marts
 
 SMALL = 20_000  # rows: fast enough to kill at every rename in turn

@@ -18,10 +18,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion import registry
-from ingestion.landing import LandingZone
-from ingestion.raw_store import load_registry_vintage
-from ingestion.registry import IndicatorRule, land_seed_files, load_reference, parse_landed, process_inbox
+from styringsdata.sources import registry
+from styringsdata.raw.landing import LandingZone
+from styringsdata.raw.raw_store import load_registry_vintage
+from styringsdata.sources.registry import IndicatorRule, land_seed_files, load_reference, parse_landed, process_inbox
 from tests.ingestion.test_registry import excel_csv, workbook
 
 REFERENCE = load_reference(
@@ -284,7 +284,7 @@ def test_the_bundled_files_land_once_however_many_runs(tmp_path):
 
 @pytest.mark.parametrize("value", ["abc", "-5", "nan", "inf", ""])
 def test_a_settle_time_that_is_not_a_number_of_seconds_is_refused_naming_the_variable(value):
-    from orchestration.settings import Settings
+    from styringsdata.settings import Settings
 
     with pytest.raises(ValueError, match=rf"STYRINGSDATA_REGISTRY_SETTLE_SECONDS='{value}': expected a number of "
                                          r"seconds, 0 or more \(e\.g\. 30\)"):

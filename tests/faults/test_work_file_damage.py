@@ -13,7 +13,7 @@ import random
 import duckdb
 import pytest
 
-from orchestration.lib import work_file
+from styringsdata.runs import work_file
 from tests.faults.publishing import child
 from tests.faults.runs import kill
 

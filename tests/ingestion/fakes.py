@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.fakes.fake_ssb import FakeDimension, FakeTable
-from ingestion.transport import Request, Response
+from styringsdata.sources.transport import Request, Response
 
 
 class FakeClock:
@@ -74,7 +74,7 @@ def fhi_vaccination_table(modified: str = "2026-05-04", updated: str = "2026-05-
 
 def fhi_specs(geo: tuple[str, ...] = ("3203", "0"), first: int = 2019, last: int = 2022, pin=None, max_rows=50_000,
               measure: str = "RATE"):
-    from ingestion.fhi import FhiIndicator, FhiSpecs
+    from styringsdata.sources.fhi import FhiIndicator, FhiSpecs
 
     return FhiSpecs("nokkel", geo, first, last, (FhiIndicator("HEL01", "173", measure, "Vaksinasjonsdekning",
                                                               pin or {}, "C", "test"),), max_rows)

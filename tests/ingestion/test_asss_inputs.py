@@ -14,9 +14,9 @@ import duckdb
 import openpyxl
 import pytest
 
-from ingestion import expense_need_index, municipal_deflator
-from ingestion.file_contract import refresh
-from ingestion.landing import LandingZone
+from styringsdata.sources import expense_need_index, municipal_deflator
+from styringsdata.sources.file_contract import refresh
+from styringsdata.raw.landing import LandingZone
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_DEFLATOR = ROOT / "snapshots" / "municipal_deflator" / "kommunal_deflator.csv"

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from ingestion import miljodirektoratet
+from styringsdata.sources import miljodirektoratet
 from tests.fakes.fake_ssb import FakeSsb
-from ingestion.fhi import FhiClient, load_fhi_specs, modified_since
-from ingestion.fhi import refresh_table as refresh_fhi_table
-from ingestion.landing import LandingZone
-from ingestion.ssb import (CHECK_STATE, MAX_PAST_DAYS, SsbClient, TableSpecs, check_ssb, load_table_specs,
+from styringsdata.sources.fhi import FhiClient, load_fhi_specs, modified_since
+from styringsdata.sources.fhi import refresh_table as refresh_fhi_table
+from styringsdata.raw.landing import LandingZone
+from styringsdata.sources.ssb import (CHECK_STATE, MAX_PAST_DAYS, SsbClient, TableSpecs, check_ssb, load_table_specs,
                            past_days_for, read_check_state, refresh_table, table_spec)
-from ingestion.transport import Request, SnapshotStore, SourceMode, Transport
+from styringsdata.sources.transport import Request, SnapshotStore, SourceMode, Transport
 from snapshots.build import FileHost
 from tests.ingestion.fakes import FakeClock, small_table
 
@@ -179,7 +179,7 @@ def test_every_page_of_the_listing_is_read_and_too_many_pages_fall_back_to_table
     assert listing.updated["11111"] == "2026-03-20T10:00:00Z" and "22222" not in listing.updated
 
     # 5 tables a day for 2 days and ours is 6 pages of 2: more calls than asking the 2 tables one by one.
-    with caplog.at_level(logging.INFO, logger="ingestion.ssb"):
+    with caplog.at_level(logging.INFO, logger="styringsdata.sources.ssb"):
         check = check_ssb(client, landing, ["11111", "22222"], page_size=2)
     assert check.method == "table info" and set(check.changed) == {"11111"}
     assert check.calls == 3  # the first page, then two table-info calls
@@ -191,7 +191,7 @@ def test_an_unknown_or_too_old_last_check_asks_table_by_table_and_says_why(tmp_p
     refresh_all(client, landing)
     clock.now = T0 + dt.timedelta(days=MAX_PAST_DAYS + 1)
     before = len(fake.log)
-    with caplog.at_level(logging.INFO, logger="ingestion.ssb"):
+    with caplog.at_level(logging.INFO, logger="styringsdata.sources.ssb"):
         check = check_ssb(client, landing, ["11111", "22222"])
     assert paths(fake, before) == ["/11111", "/22222"] and check.method == "table info"
     assert f"longer ago than the {MAX_PAST_DAYS} days a listing is asked for" in caplog.text
@@ -201,7 +201,7 @@ def test_an_unknown_or_too_old_last_check_asks_table_by_table_and_says_why(tmp_p
 
     (landing.root / "ssb" / CHECK_STATE).unlink()  # a landing zone from before change checks were kept
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="ingestion.ssb"):
+    with caplog.at_level(logging.INFO, logger="styringsdata.sources.ssb"):
         assert check_ssb(client, landing, ["11111", "22222"]).method == "table info"
     assert "2 landed table(s) have no earlier check" in caplog.text
 
@@ -306,8 +306,8 @@ def test_validators_learned_after_a_vintage_landed_spare_the_next_download(tmp_p
     (b'{"tables": [{"id": "11111"}], "page": {"totalPages": 1}}', r"tables\[0\] has no 'id' and 'updated'"),
 ])
 def test_a_listing_that_cannot_be_read_stops_the_check_naming_the_url_and_lands_nothing(tmp_path, answer, message):
-    from ingestion.ssb import SsbError
-    from ingestion.transport import Response
+    from styringsdata.sources.ssb import SsbError
+    from styringsdata.sources.transport import Response
 
     client, fake, clock, landing = ssb_world(tmp_path)
     refresh_all(client, landing)

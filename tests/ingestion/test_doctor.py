@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.doctor import run_doctor
+from styringsdata.sources.doctor import run_doctor
 from tests.fakes.fake_fhi import FakeFhiDimension
 from tests.fakes.fake_ssb import FakeDimension
-from ingestion.transport import SourceMode, Transport
+from styringsdata.sources.transport import SourceMode, Transport
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -21,7 +21,7 @@ import snapshots.build as build  # noqa: E402
 
 def doctored_world():
     """The bundled snapshot's fakes, each with one thing the configuration no longer matches."""
-    from ingestion import miljodirektoratet
+    from styringsdata.sources import miljodirektoratet
 
     ssb = build.fake_ssb()
     del ssb.tables["13502"]  # the table is gone
@@ -87,7 +87,7 @@ def test_every_verdict_on_doctored_snapshots(doctored_snapshots):
 
 
 def test_the_cli_prints_the_table_and_exits_1_on_doctored_snapshots(doctored_snapshots, monkeypatch, capsys):
-    from orchestration.cli import main
+    from styringsdata.cli import main
 
     monkeypatch.setenv("STYRINGSDATA_SNAPSHOT_DIR", str(doctored_snapshots))
     assert main(["doctor"]) == 1
@@ -98,7 +98,7 @@ def test_the_cli_prints_the_table_and_exits_1_on_doctored_snapshots(doctored_sna
 
 
 def test_the_bundled_snapshots_are_all_ok(monkeypatch, capsys):
-    from orchestration.cli import main
+    from styringsdata.cli import main
 
     monkeypatch.setenv("STYRINGSDATA_SNAPSHOT_DIR", str(ROOT / "snapshots"))
     assert main(["doctor"]) == 0
@@ -110,8 +110,8 @@ def test_the_bundled_snapshots_are_all_ok(monkeypatch, capsys):
 
 
 def test_doctor_lists_every_udir_series_with_its_route_and_what_is_bundled(monkeypatch, capsys):
-    from ingestion.udir import SERIES
-    from orchestration.cli import main
+    from styringsdata.sources.udir import SERIES
+    from styringsdata.cli import main
 
     monkeypatch.setenv("STYRINGSDATA_SNAPSHOT_DIR", str(ROOT / "snapshots"))
     assert main(["doctor"]) == 0  # a file route is listed, never a failure

@@ -7,12 +7,12 @@ import duckdb
 import pytest
 
 from tests.fakes.fake_fhi import FakeFhi, FakeFhiDimension, FakeFhiTable
-from ingestion.fhi import (FhiClient, FhiError, FhiIndicator, FhiSpecs, candidates_by_title, load_fhi_specs,
+from styringsdata.sources.fhi import (FhiClient, FhiError, FhiIndicator, FhiSpecs, candidates_by_title, load_fhi_specs,
                            modified_since, plan_requests, refresh_table)
-from ingestion.jsonstat import decode
-from ingestion.landing import LandingZone
-from ingestion.raw_store import load_fhi_vintage
-from ingestion.transport import HttpError, Response, SourceMode, Transport
+from styringsdata.sources.jsonstat import decode
+from styringsdata.raw.landing import LandingZone
+from styringsdata.raw.raw_store import load_fhi_vintage
+from styringsdata.sources.transport import HttpError, Response, SourceMode, Transport
 from tests.ingestion.fakes import FakeClock, ScriptedSender, fhi_specs, fhi_vaccination_table
 
 SPECS = fhi_specs()

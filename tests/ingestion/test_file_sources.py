@@ -5,10 +5,10 @@ import io
 import openpyxl
 import pytest
 
-from ingestion.kommune_nm import KommuneNmError, parse
-from ingestion.miljodirektoratet import COLUMNS, MiljodirektoratetError, parse_workbook, refresh
-from ingestion.landing import LandingZone
-from ingestion.transport import Response, SourceMode, Transport
+from styringsdata.sources.kommune_nm import KommuneNmError, parse
+from styringsdata.sources.miljodirektoratet import COLUMNS, MiljodirektoratetError, parse_workbook, refresh
+from styringsdata.raw.landing import LandingZone
+from styringsdata.sources.transport import Response, SourceMode, Transport
 from tests.ingestion.fakes import FakeClock, ScriptedSender
 
 NM_HEADER = ("kommunenummer;kommune;year;total_rank;county;county_rank;naeringsliv_rank;arbeidsmarked_rank;"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.jsonstat import JsonStatError, decode, decode_file, main
+from styringsdata.sources.jsonstat import JsonStatError, decode, decode_file, main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "jsonstat"
 SSB = FIXTURES / "ssb_13615_like.json"
@@ -147,7 +147,7 @@ def test_random_cubes_round_trip(seed):
                                              ("-", "missing"), (".", "not_applicable")])
 @pytest.mark.parametrize("shape", ["ssb", "fhi"])
 def test_a_symbol_in_value_is_a_status_with_no_value_in_both_shapes(shape, symbol, meaning):
-    from ingestion.jsonstat import symbol_meaning
+    from styringsdata.sources.jsonstat import symbol_meaning
 
     doc = json.loads((SSB if shape == "ssb" else FHI).read_text())
     doc["value"][1] = symbol  # where a number belongs, as FHI writes "k"

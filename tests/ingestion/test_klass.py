@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from ingestion.klass import CodeChange, KlassError, build_lineage, parse_changes, today_codes
+from styringsdata.sources.klass import CodeChange, KlassError, build_lineage, parse_changes, today_codes
 
 D2020, D2024 = dt.date(2020, 1, 1), dt.date(2024, 1, 1)
 

@@ -6,10 +6,10 @@ import duckdb
 import pytest
 
 from tests.fakes.fake_ssb import FakeSsb
-from ingestion.landing import LandingError, LandingZone, Payload, vintage_from_updated
-from ingestion.raw_store import RawLoadError, load_ssb_vintage
-from ingestion.ssb import table_spec, SsbClient, TableSpecs, refresh_table
-from ingestion.transport import SourceMode, Transport
+from styringsdata.raw.landing import LandingError, LandingZone, Payload, vintage_from_updated
+from styringsdata.raw.raw_store import RawLoadError, load_ssb_vintage
+from styringsdata.sources.ssb import table_spec, SsbClient, TableSpecs, refresh_table
+from styringsdata.sources.transport import SourceMode, Transport
 from tests.ingestion.fakes import FakeClock, small_table
 
 SPEC = table_spec("99999", "test_table", "Test", "statbank", "Region", {"ContentsCode": ("Personer",),

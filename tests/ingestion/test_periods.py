@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from ingestion.periods import PeriodError, parse_period, periods_within
+from styringsdata.sources.periods import PeriodError, parse_period, periods_within
 
 
 @pytest.mark.parametrize("code, kind, start, end, year", [

@@ -5,8 +5,8 @@ import io
 import openpyxl
 import pytest
 
-from ingestion.landing import LandingZone, read_manifest
-from ingestion.registry import (
+from styringsdata.raw.landing import LandingZone, read_manifest
+from styringsdata.sources.registry import (
     IndicatorRule,
     load_reference,
     parse_landed,

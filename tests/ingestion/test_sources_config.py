@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingestion.ssb import SsbError, load_table_specs
+from styringsdata.sources.ssb import SsbError, load_table_specs
 from tools.derive import SEEDS, current, derived_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +79,7 @@ def test_a_macro_group_key_figure_without_a_configured_series_is_refused():
 
 
 def _config_with(tmp_path: Path, edit) -> Path:
-    document = yaml.safe_load((ROOT / "ingestion" / "ssb_tables.yaml").read_text(encoding="utf-8"))
+    document = yaml.safe_load((ROOT / "src" / "styringsdata" / "sources" / "ssb_tables.yaml").read_text(encoding="utf-8"))
     edit(document)
     path = tmp_path / "ssb_tables.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
@@ -116,15 +116,15 @@ def test_an_fhi_table_added_to_the_configuration_is_answered_offline_without_edi
     """The FHI half of the recipe: an entry in fhi_tables.yaml is all `make snapshots` needs (illustrative figures)."""
     import sys
 
-    from ingestion.fhi import FhiClient, load_fhi_specs, refresh_table
-    from ingestion.landing import LandingZone
-    from ingestion.transport import SourceMode, Transport
+    from styringsdata.sources.fhi import FhiClient, load_fhi_specs, refresh_table
+    from styringsdata.raw.landing import LandingZone
+    from styringsdata.sources.transport import SourceMode, Transport
     from tests.ingestion.fakes import FakeClock
 
     sys.path.insert(0, str(ROOT))
     import snapshots.build as build
 
-    document = yaml.safe_load((ROOT / "ingestion" / "fhi_tables.yaml").read_text(encoding="utf-8"))
+    document = yaml.safe_load((ROOT / "src" / "styringsdata" / "sources" / "fhi_tables.yaml").read_text(encoding="utf-8"))
     entry = next(t for t in document["tables"] if t["indicator_id"] == "BYS16")
     entry.update({"table_id": "9999", "measure": "RATE", "pin": {"KJONN": "0", "ALDER": "top"}})
     path = tmp_path / "fhi_tables.yaml"

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from tests.fakes.fake_ssb import FakeSsb
-from ingestion.ssb import (
+from styringsdata.sources.ssb import (
     DataRequest,
     SsbClient,
     SsbError,
@@ -13,7 +13,7 @@ from ingestion.ssb import (
     minimum_requests,
     split_selection,
 )
-from ingestion.transport import HttpError, SourceMode, Transport
+from styringsdata.sources.transport import HttpError, SourceMode, Transport
 from tests.ingestion.fakes import FakeClock, small_table
 
 
@@ -101,7 +101,7 @@ def test_plus_codes_reach_the_server_intact():
 def test_literal_plus_would_be_rejected_by_ssb():
     # What happens without %2B: the server reads a space and answers "Non-existent value".
     client, fake = client_for(small_table())
-    from ingestion.transport import Request
+    from styringsdata.sources.transport import Request
 
     raw = Request("GET", f"{client.base_url}/tables/99999/data", (("valueCodes[Alder]", "105 "),
                   ("valueCodes[ContentsCode]", "Personer"), ("valueCodes[Tid]", "2020")))
@@ -160,15 +160,15 @@ def kostra_by_function(table_id: str = "12362", periods=("2021", "2022")):
 
 
 def one_table_specs(spec, first=2018, last=2025):
-    from ingestion.ssb import TableSpecs
+    from styringsdata.sources.ssb import TableSpecs
 
     return TableSpecs((spec,), ("3203",), ("EAK",), ("0",), first, last)
 
 
 def test_a_kostra_selection_that_leaves_out_a_non_eliminable_dimension_is_refused_before_any_data_request(tmp_path):
     # 12905 in the old configuration asked for ContentsCode only: SSB would answer "Missing selection".
-    from ingestion.landing import LandingZone
-    from ingestion.ssb import refresh_table, table_spec
+    from styringsdata.raw.landing import LandingZone
+    from styringsdata.sources.ssb import refresh_table, table_spec
 
     spec = table_spec("12362", "t", "T", "kostra", "KOKkommuneregion0000",
                       {"KOKart0000": ["AGD2"], "ContentsCode": ["KOSbelopinnbygge0000"]})
@@ -180,8 +180,8 @@ def test_a_kostra_selection_that_leaves_out_a_non_eliminable_dimension_is_refuse
 
 
 def test_kostra_groups_come_from_the_metadata_and_every_dimension_is_pinned(tmp_path):
-    from ingestion.landing import LandingZone
-    from ingestion.ssb import refresh_table, table_spec
+    from styringsdata.raw.landing import LandingZone
+    from styringsdata.sources.ssb import refresh_table, table_spec
 
     spec = table_spec("12362", "t", "T", "kostra", "KOKkommuneregion0000",
                       {"KOKfunksjon0000": ["100", "120"], "KOKart0000": ["AGD2"],
@@ -200,9 +200,9 @@ def test_a_table_with_two_year_periods_is_asked_for_its_intervals_and_raw_keeps_
     import duckdb
 
     from tests.fakes.fake_ssb import FakeDimension, FakeTable
-    from ingestion.landing import LandingZone
-    from ingestion.raw_store import load_ssb_vintage
-    from ingestion.ssb import refresh_table, table_spec
+    from styringsdata.raw.landing import LandingZone
+    from styringsdata.raw.raw_store import load_ssb_vintage
+    from styringsdata.sources.ssb import refresh_table, table_spec
 
     intervals = ["2015-2016", "2016-2017", "2017-2018", "2018-2019", "2019-2020"]
     table = FakeTable("08487", "08487: Anmeldte lovbrudd", "2026-05-01T06:00:00Z", [
@@ -224,7 +224,7 @@ def test_a_table_with_two_year_periods_is_asked_for_its_intervals_and_raw_keeps_
 
 
 def test_the_configuration_has_evidence_for_every_series_and_no_stand_in():
-    from ingestion.ssb import load_table_specs
+    from styringsdata.sources.ssb import load_table_specs
 
     specs = load_table_specs()
     assert all(s.evidence.grade in ("A", "B", "C", "-", "live") and s.evidence.cite for s in specs.series())

@@ -5,7 +5,7 @@ import json
 import pytest
 import requests
 
-from ingestion.transport import (
+from styringsdata.sources.transport import (
     HttpError,
     RateLimiter,
     ReplayMiss,
@@ -136,7 +136,7 @@ WORKBOOK = "https://www.miljodirektoratet.no/sharepoint/downloaditem/?id=X"
 
 
 def test_conditional_headers_are_part_of_the_snapshot_key_and_nothing_else_changes():
-    from ingestion.transport import Request, request_key
+    from styringsdata.sources.transport import Request, request_key
 
     plain = Request("GET", WORKBOOK, ())
     assert request_key(plain) == request_key(Request("GET", WORKBOOK, (), None, (("User-Agent", "x"),)))

@@ -1,6 +1,6 @@
 """The Udir file route: files exported from Udir's statistikkbanken, validated whole, landed or quarantined.
 
-The layout follows the export columns public code lists for Elevundersøkelsen (ingestion/udir.py); it is not
+The layout follows the export columns public code lists for Elevundersøkelsen (src/styringsdata/sources/udir.py); it is not
 verified against a real exported file. A good file becomes raw rows on today's municipality codes; a bad one is
 quarantined with a report naming file, row, column, value and what was expected, and the last good vintage stays.
 """
@@ -16,10 +16,10 @@ from pathlib import Path
 import duckdb
 import openpyxl
 
-from ingestion import udir
-from ingestion.file_contract import refresh
-from ingestion.landing import LandingZone
-from ingestion.registry import IndicatorRule, load_reference
+from styringsdata.sources import udir
+from styringsdata.sources.file_contract import refresh
+from styringsdata.raw.landing import LandingZone
+from styringsdata.sources.registry import IndicatorRule, load_reference
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "snapshots" / "udir" / "handlingsprogram_2024_2027_elevundersokelsen.csv"
@@ -162,7 +162,7 @@ def test_a_file_still_being_written_waits_for_the_settle_time(tmp_path):
 def test_a_registry_vintage_landed_before_its_indicators_moved_to_udir_stays_loadable(tmp_path):
     """Upgrade: the bundled registry file carried UTD02 until this route existed; its landed vintage must still load
     (raw keeps it, the marts show registry figures only for registry-routed indicators), a new drop must not."""
-    from ingestion.registry import land_seed_files, landed_reference, parse_landed, validate as validate_registry
+    from styringsdata.sources.registry import land_seed_files, landed_reference, parse_landed, validate as validate_registry
 
     old = ("indicator_id;municipality_code;period;value;unit;status;source;comment\n"
            "UTD02;3203;2022;7,6;percent;measured;Elevundersøkelsen;\nUTD01;3203;2022;80;percent;measured;Ungdata;\n")

@@ -15,15 +15,15 @@ import dagster as dg
 import pytest
 from dagster._utils.schedules import cron_string_iterator
 
-from ingestion.landing import LandingZone, vintage_from_updated
-from ingestion.ssb import load_table_specs
-from orchestration.defs.jobs import KOSTRA_TABLES
-from orchestration.defs.resources import PipelineResource
-from orchestration.defs.schedules import build_schedules
-from orchestration.defs import sensors
-from orchestration.defs.sensors import build_sensors, in_ssb_metadata_window
-from orchestration.definitions import defs
-from orchestration.settings import PROJECT_ROOT, Settings
+from styringsdata.raw.landing import LandingZone, vintage_from_updated
+from styringsdata.sources.ssb import load_table_specs
+from styringsdata.defs.jobs import KOSTRA_TABLES
+from styringsdata.defs.resources import PipelineResource
+from styringsdata.defs.schedules import build_schedules
+from styringsdata.defs import sensors
+from styringsdata.defs.sensors import build_sensors, in_ssb_metadata_window
+from styringsdata.definitions import defs
+from styringsdata.settings import PROJECT_ROOT, Settings
 
 OSLO = ZoneInfo("Europe/Oslo")
 SSB_TABLES = [t.table_id for t in load_table_specs().tables]
@@ -100,8 +100,8 @@ def land_every_ssb_vintage(data: Path, checked: bool = True) -> None:
     """Leave in the landing zone what an offline run would, without running it: a vintage per table named from
     SSB's `updated` and, unless `checked` is False (a landing zone from before checks were kept), SSB's
     `updated` per table as seen at the snapshot's time."""
-    from ingestion.ssb import SsbClient, record_seen
-    from ingestion.transport import Transport
+    from styringsdata.sources.ssb import SsbClient, record_seen
+    from styringsdata.sources.transport import Transport
 
     landing = LandingZone(data / "landing")
     transport = Transport("replay", PROJECT_ROOT / "snapshots")
@@ -175,7 +175,7 @@ def test_source_change_sensor_asks_once_and_only_for_what_changed(data_dir, tmp_
 
 
 def count_requests(monkeypatch) -> list[str]:
-    from ingestion.transport import Transport
+    from styringsdata.sources.transport import Transport
 
     urls: list[str] = []
     send = Transport.send
@@ -232,8 +232,8 @@ def test_registry_inbox_sensor_waits_for_a_settled_file_then_asks_once(data_dir)
 
 
 def test_failed_run_without_marts_sends_a_plain_failure_mail(tmp_path, smtp_server):
-    from orchestration.lib.report import RunInfo
-    from orchestration.lib.report_delivery import report_failed_run
+    from styringsdata.reporting.report import RunInfo
+    from styringsdata.reporting.report_delivery import report_failed_run
     from tests.orchestration.test_mail import settings
 
     inbox, port = smtp_server()

@@ -12,7 +12,7 @@ import textwrap
 
 import duckdb
 
-from orchestration.lib.publish import publish
+from styringsdata.publishing.publish import publish
 from tests.faults.publishing import MARTS, write_marts
 
 BASE_ROWS = 50_000

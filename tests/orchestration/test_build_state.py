@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from orchestration.lib import build_state
-from orchestration.lib.build_state import BuildState, decide, project_fingerprint
+from styringsdata.runs import build_state
+from styringsdata.runs.build_state import BuildState, decide, project_fingerprint
 
 TODAY = dt.date(2027, 3, 15)
 FP = "abc"
@@ -84,12 +84,12 @@ def test_a_build_goes_from_started_to_reported_and_remembers_what_is_pending(tmp
 
 def test_fingerprint_follows_models_and_gate_configuration(tmp_path):
     for folder in ("dbt_project/models", "dbt_project/seeds", "dbt_project/macros", "dbt_project/tests",
-                   "expectations"):
+                   "src/styringsdata/quality"):
         (tmp_path / folder).mkdir(parents=True)
     (tmp_path / "dbt_project/dbt_project.yml").write_text("name: x\n")
     (tmp_path / "dbt_project/models/m.sql").write_text("select 1")
-    (tmp_path / "expectations/gate.yaml").write_text("year_on_year_jump_pct: 50\n")
+    (tmp_path / "src/styringsdata/quality/gate.yaml").write_text("year_on_year_jump_pct: 50\n")
     first = project_fingerprint(tmp_path)
     assert project_fingerprint(tmp_path) == first
-    (tmp_path / "expectations/gate.yaml").write_text("year_on_year_jump_pct: 40\n")
+    (tmp_path / "src/styringsdata/quality/gate.yaml").write_text("year_on_year_jump_pct: 40\n")
     assert project_fingerprint(tmp_path) != first

@@ -4,7 +4,7 @@ dbt keeps its parse (partial_parse.msgpack) only while the profile it was made w
 profile holds the DuckDB path: with the work file's absolute path in it, every new data directory (a first
 run, each test's tmp directory, the national bench) made dbt parse the whole project again, some 6 s of CPU.
 The dbt step starts dbt in the work file's directory with the file's name only, so the profile is the same
-for every data directory. Runs dbt as the pipeline does (through orchestration/dbt_child.py, with
+for every data directory. Runs dbt as the pipeline does (through src/styringsdata/runs/dbt_child.py, with
 dbt_environment()), twice, on two data directories.
 """
 
@@ -15,8 +15,8 @@ import os
 import subprocess
 import sys
 
-from orchestration.defs.dbt import DBT_CHILD, dbt_environment
-from orchestration.settings import DBT_PROJECT_DIR, Settings
+from styringsdata.defs.dbt import DBT_CHILD, dbt_environment
+from styringsdata.settings import DBT_PROJECT_DIR, Settings
 
 
 def parse_events(target) -> list[dict]:

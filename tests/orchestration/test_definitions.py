@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ingestion.ssb import load_table_specs
-from orchestration.definitions import defs
+from styringsdata.sources.ssb import load_table_specs
+from styringsdata.definitions import defs
 
 
 def graph():
@@ -73,7 +73,7 @@ def test_every_asset_check_says_what_it_checks():
 
 
 def test_checks_hang_on_the_asset_they_check():
-    from orchestration.defs.quality import SPECS
+    from styringsdata.defs.quality import SPECS
 
     for spec in SPECS:  # the gate: raw rules on the raw table, mart rules on the mart
         assert ".".join(spec.asset_key.path) == spec.metadata["table"], spec.key
@@ -89,7 +89,7 @@ def test_checks_hang_on_the_asset_they_check():
 def test_the_code_location_is_named_styringsdata():
     import yaml
 
-    from orchestration.settings import PROJECT_ROOT
+    from styringsdata.settings import PROJECT_ROOT
 
     for workspace in ("workspace.yaml", "deploy/workspace.yaml"):
         (entry,) = yaml.safe_load((PROJECT_ROOT / workspace).read_text())["load_from"]

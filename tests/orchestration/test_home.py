@@ -11,9 +11,9 @@ import sys
 import pytest
 import yaml
 
-from orchestration.lib.home import MEMBER_NAMES, asss_members, check_home_municipality, dbt_vars
-from orchestration.lib.report import RunInfo
-from orchestration.settings import DEFAULT_HOME_MUNICIPALITY, PROJECT_ROOT, SETTINGS, Settings
+from styringsdata.home import MEMBER_NAMES, asss_members, check_home_municipality, dbt_vars
+from styringsdata.reporting.report import RunInfo
+from styringsdata.settings import DEFAULT_HOME_MUNICIPALITY, PROJECT_ROOT, SETTINGS, Settings
 
 
 @pytest.mark.parametrize("code", sorted(MEMBER_NAMES))
@@ -57,7 +57,7 @@ def test_one_default_and_one_member_list():
     assert not any(f.name == "home_municipality" and f.default is not dataclasses.MISSING
                    for f in dataclasses.fields(RunInfo)), "the report must be told the home municipality"
     # the code itself is written once as a default: in settings.py (home.py lists the members' names)
-    for folder in ("orchestration", "expectations", "ingestion"):
+    for folder in ("src/styringsdata",):
         for path in (PROJECT_ROOT / folder).rglob("*.py"):
             if path.name in ("settings.py", "home.py"):
                 continue
@@ -74,7 +74,7 @@ def test_run_with_a_retired_code_stops_before_anything_is_built(tmp_path):
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STYRINGSDATA_", "DAGSTER_HOME"))}
     env.update({"STYRINGSDATA_DATA_DIR": str(data), "STYRINGSDATA_HOME_MUNICIPALITY": "0220"})
-    result = subprocess.run([sys.executable, "-m", "orchestration.cli", "run"], cwd=PROJECT_ROOT, env=env,
+    result = subprocess.run([sys.executable, "-m", "styringsdata.cli", "run"], cwd=PROJECT_ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stderr
     assert "STYRINGSDATA_HOME_MUNICIPALITY='0220'" in result.stderr and "today's code is 3203 Asker" in result.stderr

@@ -1,6 +1,6 @@
 """Importing a module does no work: no subprocess, no network, no file written, no environment variable set.
 
-Every module of ingestion/, orchestration/ and expectations/ is imported in a fresh interpreter whose audit hook
+Every module of src/styringsdata/ is imported in a fresh interpreter whose audit hook
 (PEP 578) refuses, and records, each process start, socket connection, file opened for writing, file created,
 moved or removed, and environment change that our code causes, naming the module whose import did it. What a
 third-party package does while it is itself being imported (numpy sets OPENBLAS_MAIN_FREE) is not ours to
@@ -15,15 +15,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.defs.dbt import ensure_manifest
+from styringsdata.defs.dbt import ensure_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("ingestion", "orchestration", "expectations")
+PACKAGE = ROOT / "src" / "styringsdata"
 
 CHILD = r"""
 import json, os, sys
 
-OURS = tuple(os.path.join(os.getcwd(), p) + os.sep for p in ("ingestion", "orchestration", "expectations"))
+OURS = os.path.abspath(sys.argv[1]) + os.sep  # the folder whose code is audited; the modules follow it
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 REFUSED = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
            "socket.connect", "socket.getaddrinfo", "os.putenv", "os.unsetenv", "os.remove", "os.rename",
@@ -63,7 +63,7 @@ sys.dont_write_bytecode = True
 environ = dict(os.environ)
 sys.addaudithook(hook)
 errors = {}
-for name in sys.argv[1:]:
+for name in sys.argv[2:]:
     importing[0] = name
     try:
         __import__(name)
@@ -78,19 +78,18 @@ print(json.dumps({"effects": found, "errors": errors, "environment_changed": cha
 
 def modules() -> list[str]:
     names = []
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            parts = path.relative_to(ROOT).with_suffix("").parts
-            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     return names
 
 
 def test_importing_any_module_runs_no_process_and_writes_nothing():
     ensure_manifest()  # what building the Definitions does first; importing must not need to
     names = modules()
-    assert "orchestration.defs.dbt" in names and "orchestration.definitions" in names
+    assert "styringsdata.defs.dbt" in names and "styringsdata.definitions" in names
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STYRINGSDATA_", "DBT_"))}
-    completed = subprocess.run([sys.executable, "-c", CHILD, *names], cwd=ROOT, env=env, capture_output=True,
+    completed = subprocess.run([sys.executable, "-c", CHILD, str(PACKAGE), *names], cwd=ROOT, env=env, capture_output=True,
                                text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
     report = json.loads(completed.stdout.strip().splitlines()[-1])
@@ -100,7 +99,7 @@ def test_importing_any_module_runs_no_process_and_writes_nothing():
 
 
 def test_the_audit_catches_each_kind_of_work(tmp_path):
-    """What orchestration.defs.dbt did at import before it was made lazy (export a variable, run `dbt parse`),
+    """What styringsdata.defs.dbt did at import before it was made lazy (export a variable, run `dbt parse`),
     and the other kinds, each in a module of its own: the hook refuses and names every one, so the empty report
     above means something."""
     effects = {
@@ -111,13 +110,13 @@ def test_the_audit_catches_each_kind_of_work(tmp_path):
         "resolves": "import socket\nsocket.create_connection(('localhost', 9))\n",
         "connects": "import socket\nsocket.socket().connect(('127.0.0.1', 9))\n",
     }
-    package = tmp_path / "ingestion"  # the child audits code under ./ingestion, ./orchestration, ./expectations
+    package = tmp_path / "ingestion"  # the child audits code under the folder it is given
     package.mkdir()
     (package / "__init__.py").write_text("", encoding="utf-8")
     for name, code in effects.items():
         (package / f"{name}.py").write_text(code, encoding="utf-8")
     names = [f"ingestion.{name}" for name in effects]
-    completed = subprocess.run([sys.executable, "-c", CHILD, *names], cwd=tmp_path, capture_output=True, text=True,
+    completed = subprocess.run([sys.executable, "-c", CHILD, str(package), *names], cwd=tmp_path, capture_output=True, text=True,
                                timeout=120)
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     assert {name: events[0].split(" ")[0] for name, events in report["effects"].items()} == {

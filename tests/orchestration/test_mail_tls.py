@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from orchestration.lib import mail
+from styringsdata.reporting import mail
 from tests.orchestration.test_mail import PASSWORD, Inbox, queue_report, smtp_server  # noqa: F401 (fixture)
 
 

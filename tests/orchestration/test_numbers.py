@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from orchestration.lib.numbers import NBSP, excel_csv, format_number, format_plain
+from styringsdata.reporting.numbers import NBSP, excel_csv, format_number, format_plain
 
 
 def test_norwegian_and_english_numbers():

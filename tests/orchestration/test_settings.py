@@ -6,15 +6,15 @@ import re
 
 import yaml
 
-from ingestion.ssb import load_table_specs
-from orchestration.settings import INTERNAL_VARIABLES, PROJECT_ROOT, SETTINGS
+from styringsdata.sources.ssb import load_table_specs
+from styringsdata.settings import INTERNAL_VARIABLES, PROJECT_ROOT, SETTINGS
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_variable_the_code_reads_is_in_the_readme_and_in_settings():
     read = set()
-    for folder in ("ingestion", "orchestration", "expectations"):
+    for folder in ("src/styringsdata",):
         for path in (PROJECT_ROOT / folder).rglob("*.py"):
             read |= set(re.findall(r"STYRINGSDATA_[A-Z_]+", path.read_text(encoding="utf-8")))
     read -= INTERNAL_VARIABLES

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ingestion.ssb import load_table_specs
-from ingestion.transport import Transport
-from orchestration.defs.resources import PipelineResource
-from orchestration.defs.ssb import build_ssb_assets
-from orchestration.settings import PROJECT_ROOT
+from styringsdata.sources.ssb import load_table_specs
+from styringsdata.sources.transport import Transport
+from styringsdata.defs.resources import PipelineResource
+from styringsdata.defs.ssb import build_ssb_assets
+from styringsdata.settings import PROJECT_ROOT
 
 
 def test_the_ssb_assets_of_a_run_share_one_listing_call(tmp_path, monkeypatch):

@@ -17,7 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from orchestration.settings import PROJECT_ROOT
+from styringsdata.settings import PROJECT_ROOT
 
 QUERY = """{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError {
   __typename ... on PythonError { message } ... on RepositoryLocation { repositories {
@@ -88,7 +88,7 @@ def test_dagster_dev_serves_the_code_location_on_loopback(tmp_path):
                 break
             time.sleep(2)
         assert entry is not None, "the UI never answered with the code location"
-        assert [e["name"] for e in entries] == ["styringsdata"]  # not the module path orchestration.definitions
+        assert [e["name"] for e in entries] == ["styringsdata"]  # not the module path styringsdata.definitions
         assert entry["__typename"] == "RepositoryLocation", entry.get("message")
         (repository,) = entry["repositories"]
         assert {s["name"] for s in repository["schedules"]} == {

@@ -29,7 +29,7 @@ class PipelineRun:
 
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "orchestration.cli", "run", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "styringsdata.cli", "run", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900)
 
 

@@ -1,7 +1,7 @@
 """The README's recipe "Adding a table or an indicator", followed on a copy of the project.
 
 OKO04 (vedlikehold per m² i formålsbygg) has a route but no known SSB table today. The recipe's one edit adds
-a table for it to ingestion/ssb_tables.yaml and takes OKO04 off `without_known_table`; `make snapshots` writes
+a table for it to src/styringsdata/sources/ssb_tables.yaml and takes OKO04 off `without_known_table`; `make snapshots` writes
 everything that follows (the fake source's answers, the dbt seeds and sources, the catalogue); one offline run
 publishes OKO04 from the new table. Nothing else is edited, and the test says which files changed.
 """
@@ -56,7 +56,7 @@ def fingerprints(root: Path) -> dict[str, str]:
 
 
 def follow_the_recipe(project: Path) -> None:
-    config = project / "ingestion" / "ssb_tables.yaml"
+    config = project / "src" / "styringsdata" / "sources" / "ssb_tables.yaml"
     text = config.read_text(encoding="utf-8")
     # 1. the table, at the end of `tables` (before the next top-level key)
     end_of_tables = text.index("\n# Measures dbt computes")
@@ -83,14 +83,14 @@ def test_adding_a_table_is_one_configuration_entry_and_make_snapshots(tmp_path):
 
     follow_the_recipe(project)
     run(project, "snapshots/build.py", env=env)  # = make snapshots
-    run(project, "-m", "orchestration.cli", "run", env=env)  # = make run
+    run(project, "-m", "styringsdata.cli", "run", env=env)  # = make run
 
     after = fingerprints(project)
     changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
     derived = {p.as_posix() for p in derived_files(project)}
     recorded = {p for p in changed if p.startswith("snapshots/data.ssb.no/")}
     assert recorded and all(p.startswith("snapshots/data.ssb.no/api/pxwebapi/v2/tables/12905/") for p in recorded)
-    assert changed - recorded - derived == {"ingestion/ssb_tables.yaml"}, "the recipe edits exactly one file"
+    assert changed - recorded - derived == {"src/styringsdata/sources/ssb_tables.yaml"}, "the recipe edits exactly one file"
     print(f"\nfiles the recipe changed: 1 edited by hand, {len(changed & derived)} derived, "
           f"{len(recorded)} recorded answers: {sorted(changed - recorded)}")
 

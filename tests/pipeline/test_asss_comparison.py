@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from ingestion import municipal_deflator
+from styringsdata.sources import municipal_deflator
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT_DIR = ROOT / "dbt_project"

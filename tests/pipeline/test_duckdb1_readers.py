@@ -17,7 +17,7 @@ import textwrap
 import duckdb
 import pytest
 
-from orchestration.settings import PROJECT_ROOT
+from styringsdata.settings import PROJECT_ROOT
 
 VENV = PROJECT_ROOT / ".venv-duckdb1"
 PYTHON, CLI = VENV / "bin" / "python", VENV / "bin" / "duckdb"

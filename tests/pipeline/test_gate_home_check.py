@@ -7,7 +7,7 @@ import shutil
 import duckdb
 import pytest
 
-from expectations.gate import run_gate
+from styringsdata.quality.gate import run_gate
 
 
 @pytest.fixture

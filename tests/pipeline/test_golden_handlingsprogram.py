@@ -40,7 +40,7 @@ PUBLISHED: dict[str, tuple[int, dict[int, float | str]]] = {
 }
 # 2019 rates that cannot be recomputed from Asker+Røyken+Hurum: the old Asker's figure, flagged.
 SERIES_BREAK_2019 = {"OKO02", "HEL08"}
-# Printed, but the series has no known table (ingestion/ssb_tables.yaml, without_known_table): not fetched.
+# Printed, but the series has no known table (src/styringsdata/sources/ssb_tables.yaml, without_known_table): not fetched.
 NOT_COMPARED = {"OKO04": (0, {2019: IM, 2020: 115, 2021: 99, 2022: 132})}   # line 548: 12905 holds kr, not kr/m2
 
 

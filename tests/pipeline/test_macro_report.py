@@ -24,10 +24,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib import mail
-from orchestration.lib.numbers import NBSP
-from orchestration.lib.report import RunInfo
-from orchestration.lib.report_delivery import AFTER_PUBLICATION, deliver
+from styringsdata.reporting import mail
+from styringsdata.reporting.numbers import NBSP
+from styringsdata.reporting.report import RunInfo
+from styringsdata.reporting.report_delivery import AFTER_PUBLICATION, deliver
 from tests.orchestration.test_mail import PASSWORD, smtp_server  # noqa: F401 (fixture)
 from tests.pipeline.conftest import ROOT, run_cli
 

@@ -15,7 +15,7 @@ import shutil
 import duckdb
 import pytest
 
-from orchestration.lib.home import member_name
+from styringsdata.home import member_name
 from tests.pipeline.conftest import run_cli
 
 MEMBERS = ("3203", "3201", "4204")
@@ -109,7 +109,7 @@ def test_report_command_builds_the_macro_group_report_for_todays_home(offline_ru
     for old in (data / "reports").glob("makrogruppen_*"):
         old.unlink()
     env = {**offline_run.env, "STYRINGSDATA_DATA_DIR": str(data), "STYRINGSDATA_HOME_MUNICIPALITY": "3301"}
-    result = subprocess.run([sys.executable, "-m", "orchestration.cli", "report", "--audience", "makrogruppen"],
+    result = subprocess.run([sys.executable, "-m", "styringsdata.cli", "report", "--audience", "makrogruppen"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "macro group report (makrogruppen) written" in result.stdout and "mail skipped" in result.stdout

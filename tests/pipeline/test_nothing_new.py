@@ -1,5 +1,5 @@
 """`styringsdata run` with nothing new upstream answers without starting Dagster; anything that could change
-what the job does runs the whole job (orchestration/lib/precheck.py).
+what the job does runs the whole job (src/styringsdata/runs/precheck.py).
 
 Each test works on a copy of the offline run's published data directory (copies keep sizes and modification
 times, so the copy is exactly as the run left it); the verdict tests call the pre-check in this process, the
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.ssb import load_table_specs
-from orchestration.lib import build_state, precheck
-from orchestration.lib.recovery import start_run
-from orchestration.settings import Settings
+from styringsdata.sources.ssb import load_table_specs
+from styringsdata.runs import build_state, precheck
+from styringsdata.runs.recovery import start_run
+from styringsdata.settings import Settings
 from tests.faults.test_work_file_rebuild import TABLE, revised_snapshots
 from tests.pipeline.conftest import REGISTRY_HEADER, ROOT
 from tests.pipeline.test_offline_run import fingerprint
@@ -180,9 +180,9 @@ def _project_copy(target: Path) -> Path:
 @pytest.mark.parametrize("edited, reason", [
     ("dbt_project/models/marts/fct_indicator_values.sql", "the dbt project or the quality gate changed"),
     ("dbt_project/seeds/catalogue_indicators.csv", "the dbt project or the quality gate changed"),
-    ("expectations/gate.yaml", "the dbt project or the quality gate changed"),
-    ("ingestion/ssb_tables.yaml", "the code, the configuration or a bundled file changed"),
-    ("orchestration/defs/publish.py", "the code, the configuration or a bundled file changed"),
+    ("src/styringsdata/quality/gate.yaml", "the dbt project or the quality gate changed"),
+    ("src/styringsdata/sources/ssb_tables.yaml", "the code, the configuration or a bundled file changed"),
+    ("src/styringsdata/defs/publish.py", "the code, the configuration or a bundled file changed"),
 ])
 def test_changed_code_models_or_configuration_run_the_whole_job(edited, reason, published, tmp_path):
     root = _project_copy(tmp_path / "project")
@@ -237,7 +237,7 @@ def _env(data: Path, **extra: str) -> dict[str, str]:
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-X", "importtime", "-m", "orchestration.cli", "run", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-X", "importtime", "-m", "styringsdata.cli", "run", *args], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=900)
 
 
@@ -255,7 +255,7 @@ def test_a_second_run_with_nothing_new_says_so_in_one_line_without_starting_dags
     (line,) = result.stdout.splitlines()
     assert line.startswith("styringsdata: nothing new at SSB") and "is current" in line, line
     imported = _imported(result)
-    assert "ingestion" in imported  # the import log is there, so the next line can fail
+    assert "styringsdata" in imported  # the import log is there, so the next line can fail
     assert not imported & {"dagster", "dagster_dbt", "dbt", "duckdb", "great_expectations"}, imported
     after = fingerprint(type(offline_run)(data, offline_run.env, offline_run.first))
     assert after == before

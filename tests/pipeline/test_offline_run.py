@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.ssb import load_table_specs
+from styringsdata.sources.ssb import load_table_specs
 from tests.pipeline.conftest import run_cli
 
 SPECS = load_table_specs()
@@ -114,7 +114,7 @@ def test_second_run_makes_no_data_requests_and_changes_nothing(offline_run):
 
 
 def test_live_mode_without_network_fails_fast_naming_the_host(monkeypatch, capsys):
-    from orchestration import cli
+    from styringsdata import cli
 
     # ".invalid" never resolves (RFC 2606), so this fails the way a machine without network does.
     monkeypatch.setattr(cli, "LIVE_HOSTS", ("data.ssb.invalid",))

@@ -27,7 +27,7 @@ import pytest
 import yaml
 from psycopg import sql
 
-from orchestration.settings import PROJECT_ROOT
+from styringsdata.settings import PROJECT_ROOT
 from tests import pgserver
 from tests.pipeline.conftest import run_cli
 
@@ -93,7 +93,7 @@ def duckdb_tables(path: Path) -> dict:
 
 
 def test_the_marts_in_postgres_equal_the_duckdb_warehouse(team):
-    from orchestration.lib.publish_postgres import TYPES, postgres_type
+    from styringsdata.publishing.publish_postgres import TYPES, postgres_type
 
     expected = duckdb_tables(team.data / "warehouse.duckdb")
     assert len(expected) >= 7 and {"fct_indicator_values", "indicator_catalogue"} <= set(expected)
@@ -255,7 +255,7 @@ def postgres_state(warehouse: pgserver.Warehouse) -> dict:
 
 
 def audit_and_publish() -> dg.ExecuteInProcessResult:
-    from orchestration.definitions import defs
+    from styringsdata.definitions import defs
 
     return defs.resolve_job_def("audit_and_publish").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)

@@ -20,8 +20,8 @@ ROUTES = {r["indicator_id"]: r["route"] for r in csv.DictReader(
 
 def without_known_table() -> set[str]:
     """Indicators whose table no public source showed: not fetched, so their printed numbers cannot arrive."""
-    from ingestion.fhi import load_fhi_specs
-    from ingestion.ssb import load_table_specs
+    from styringsdata.sources.fhi import load_fhi_specs
+    from styringsdata.sources.ssb import load_table_specs
 
     return ({w.indicator for w in load_table_specs().without_known_table if w.indicator}
             | {i.indicator_id for i in load_fhi_specs().without_table})

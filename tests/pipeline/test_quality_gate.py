@@ -52,7 +52,7 @@ def corrupted_copy(offline_run, tmp_path, monkeypatch):
 
 
 def audit_and_publish() -> dg.ExecuteInProcessResult:
-    from orchestration.definitions import defs
+    from styringsdata.definitions import defs
 
     return defs.resolve_job_def("audit_and_publish").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
@@ -107,10 +107,10 @@ def test_corrupted_marts_fail_the_gate_and_keep_the_last_publication(corrupted_c
 
 
 def test_gate_checks_hang_on_the_tables_they_check_and_say_what_they_check():
-    from expectations.gate import RULES, GateConfig
-    from ingestion.ssb import load_table_specs
-    from orchestration.definitions import defs
-    from orchestration.defs.quality import SPECS
+    from styringsdata.quality.gate import RULES, GateConfig
+    from styringsdata.sources.ssb import load_table_specs
+    from styringsdata.definitions import defs
+    from styringsdata.defs.quality import SPECS
 
     graph_checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
     specs = {(s.asset_key.to_user_string(), s.name): s for s in SPECS}
@@ -131,7 +131,7 @@ def test_gate_checks_hang_on_the_tables_they_check_and_say_what_they_check():
 
 
 def test_gate_threshold_is_configurable_and_errors_block_warnings_do_not(corrupted_copy):
-    from expectations.gate import GateConfig
+    from styringsdata.quality.gate import GateConfig
 
     config = GateConfig.load()
     assert config.severities["fct_year_on_year_jumps"] == "warning"
@@ -168,7 +168,7 @@ def test_report_command_rebuilds_the_latest_report(offline_run):
 
     from tests.pipeline.conftest import ROOT
 
-    result = subprocess.run([sys.executable, "-m", "orchestration.cli", "report"], cwd=ROOT, env=offline_run.env,
+    result = subprocess.run([sys.executable, "-m", "styringsdata.cli", "report"], cwd=ROOT, env=offline_run.env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "quality report written" in result.stdout and "mail skipped" in result.stdout
@@ -194,7 +194,7 @@ def test_gate_results_and_failing_rows_match_the_golden(corrupted_copy, batch_ro
     """The gate's verdicts and failing rows on the corrupted marts, captured from the gate that validated whole
     pandas frames (before the memory change); `STYRINGSDATA_WRITE_GATE_GOLDEN=1` rewrites the golden. With small
     batches every check of more than 2 048 rows, and the uniqueness check's key partitions, span several."""
-    from expectations.gate import GateConfig, run_gate
+    from styringsdata.quality.gate import GateConfig, run_gate
 
     config = GateConfig.load()
     if batch_rows is not None:
@@ -259,7 +259,7 @@ def test_data_docs_open_offline_and_show_the_failing_rows(corrupted_copy, tmp_pa
     """Every script and stylesheet of every page is a file in the docs folder (nothing from a CDN), the index
     lists the validations as HTML rows (GX fills them in with bootstrap-table, a script), and the validation
     page of the failed share check shows the expectation, the column and the unexpected value."""
-    from expectations.gate import run_gate
+    from styringsdata.quality.gate import run_gate
 
     docs = tmp_path / "gx"
     con = duckdb.connect(str(corrupted_copy / "work.duckdb"), read_only=True)

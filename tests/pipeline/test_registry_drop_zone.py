@@ -39,7 +39,7 @@ def test_bad_file_is_quarantined_with_a_report_and_the_good_one_is_published(off
 
 
 def check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "orchestration.cli", "registry", "check", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "styringsdata.cli", "registry", "check", *map(str, args)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 

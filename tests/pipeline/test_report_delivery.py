@@ -8,8 +8,8 @@ from email import policy
 
 import pytest
 
-from orchestration.lib.report import RunInfo
-from orchestration.lib.report_delivery import deliver
+from styringsdata.reporting.report import RunInfo
+from styringsdata.reporting.report_delivery import deliver
 from tests.orchestration.test_mail import PASSWORD, settings, smtp_server  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -48,7 +48,7 @@ def test_refusing_server_leaves_report_on_disk_and_says_so(offline_run, tmp_path
     assert delivery.files.html.exists() and delivery.files.markdown.exists()
     assert len(list((tmp_path / "reports" / "outbox").glob("*.json"))) == 1
     (line,) = [r.getMessage() for r in caplog.records
-               if r.levelno == logging.WARNING and r.name == "orchestration.lib.report_delivery"]
+               if r.levelno == logging.WARNING and r.name == "styringsdata.reporting.report_delivery"]
     assert "mail NOT sent via 127.0.0.1" in line and "554" in line and "sent again on the next run" in line
 
 

@@ -93,7 +93,7 @@ def test_the_cli_run_is_in_the_instance_the_ui_reads(offline_run, dagster_home):
 
 
 def test_the_suite_never_records_into_the_repositorys_instance(offline_run, dagster_home):
-    from orchestration.settings import PROJECT_ROOT
+    from styringsdata.settings import PROJECT_ROOT
 
     assert "Dagster instance " + str(dagster_home) in offline_run.first.stdout
     assert str(PROJECT_ROOT / "dagster_home") != str(dagster_home)

@@ -56,7 +56,7 @@ def test_udir_check_command(offline_run, tmp_path):
     bad.write_text("indicator_id;Skoleaarnavn;Kommunekode;Score\nUTD08;2024-25;3203;7\n", encoding="utf-8")
 
     def check(*args) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "orchestration.cli", "udir", "check", *map(str, args)],
+        return subprocess.run([sys.executable, "-m", "styringsdata.cli", "udir", "check", *map(str, args)],
                               cwd=ROOT, env=offline_run.env, capture_output=True, text=True, timeout=120)
 
     ok = check(good, "--show")

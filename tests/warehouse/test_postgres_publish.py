@@ -17,8 +17,8 @@ import duckdb
 import psycopg
 import pytest
 
-from orchestration.lib.publish import PublishError, publish
-from orchestration.lib.publish_postgres import GateRecord, PostgresTarget, publish_postgres, published
+from styringsdata.publishing.publish import PublishError, publish
+from styringsdata.publishing.publish_postgres import GateRecord, PostgresTarget, publish_postgres, published
 from tests import pgserver
 from tests.faults.publishing import MARTS, read_whole, write_marts
 

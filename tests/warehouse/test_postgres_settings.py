@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.settings import Settings
+from styringsdata.settings import Settings
 
 
 @pytest.mark.parametrize("name, value", [
@@ -20,7 +20,7 @@ def test_a_bad_value_is_refused_naming_the_variable(name, value):
 
 
 def test_the_url_stays_out_of_repr_and_unset_means_no_postgres_target():
-    from orchestration.defs.publish import postgres_target
+    from styringsdata.defs.publish import postgres_target
 
     settings = Settings.from_env({"STYRINGSDATA_POSTGRES_URL": "postgresql://publisher:s3cr3t@db:5432/styringsdata"})
     assert "s3cr3t" not in repr(settings)

@@ -1,0 +1,386 @@
+"""Before `styringsdata run` starts Dagster: is it certain that the whole job would change nothing?
+
+Starting Dagster and building the definitions costs seconds; a run with nothing new upstream then asks the
+sources' change markers and skips dbt, the gate and publish anyway (src/styringsdata/runs/build_state.py). This
+asks the same change markers first, the way the change sensor does (one SSB listing, FHI's
+`table?modifiedAfter=`, KLASS's answers by hash, Miljødirektoratet's conditional GET), and looks at the inboxes.
+Only when every answer says "nothing new" and the data directory is exactly as the last successful run left
+it is the job not started; anything else, including a source that cannot answer, runs the whole job.
+
+"Exactly as left" is the record `<work file>.precheck.json`, written by the CLI after a run that succeeded
+and deleted when any run starts (src/styringsdata/runs/recovery.py), whoever starts it: a failed, killed or
+Dagster-launched run leaves none. It holds what the run was made with (settings, code and configuration,
+bundled files) and what it left (work file, build state, publication, Parquet, landing zone).
+
+Imports no Dagster, dbt or DuckDB: on a run with nothing new this module is all that runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from styringsdata.runs import build_state
+from styringsdata.runs.lock import LockHeld, run_lock
+from styringsdata.settings import INTERNAL_VARIABLES, PROJECT_ROOT, SETTINGS, Settings
+
+RECORD_SUFFIX = ".precheck.json"
+OSLO = ZoneInfo("Europe/Oslo")
+# What the job is made of, besides the dbt project and the gate (build_state.project_fingerprint, also checked).
+CODE = ("src/styringsdata", "dbt_project/models", "dbt_project/seeds", "dbt_project/macros",
+        "dbt_project/tests", "dbt_project/dbt_project.yml", "dbt_project/profiles.yml", "pyproject.toml",
+        "requirements.lock")
+# Bundled files the job lands once (under the snapshot directory; the registry's from its own setting).
+BUNDLED = ("kommune_nm", "municipal_deflator", "expense_need_index", "udir")
+# Drop zones whose every file leaves the inbox when a run takes it (src/styringsdata/sources/file_contract.py).
+CONTRACT_INBOXES = ("municipal_deflator", "expense_need_index")
+SKIPPED_PARTS = {"__pycache__", "target", "logs"}
+# Settings that are paths: what they point at is checked itself (files, inboxes, answers, bundled files).
+PATH_FIELDS = {"data_dir", "snapshot_dir", "work_db", "warehouse", "registry_inbox", "quarantine", "registry_seed",
+               "udir_inbox", "dagster_home"}
+DUCKDB_MAGIC = (8, b"DUCK")
+PARQUET_MAGIC = b"PAR1"
+
+# What `answer` computed before the job, for `remember` after it: the job was made with these.
+_before_job: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    skip: bool  # True: certainly nothing new; the job is not started
+    line: str  # what the CLI prints
+
+
+def record_path(settings: Settings) -> Path:
+    return settings.work_db.with_name(settings.work_db.stem + RECORD_SUFFIX)
+
+
+def forget(settings: Settings) -> None:
+    """A run starts: until it has succeeded, nothing may be skipped."""
+    record_path(settings).unlink(missing_ok=True)
+
+
+def answer(settings: Settings, *, forced: bool, root: Path = PROJECT_ROOT,
+           today: dt.date | None = None) -> Verdict:
+    """Skip the job only when it is certain that it would change nothing; else say why it runs."""
+    started = time.monotonic()
+    if forced or settings.rebuild:
+        why = "--force" if forced else "STYRINGSDATA_REBUILD=on"
+        return Verdict(False, f"styringsdata: the whole job runs ({why}); no pre-check")
+    if settings.source_mode.value == "record":
+        return Verdict(False, "styringsdata: the whole job runs (record mode saves every answer); no pre-check")
+    try:
+        # A run writing the data directory meanwhile would make any answer stale; the job then says who it is.
+        with run_lock(settings.data_dir, what="the pre-check of `styringsdata run`"):
+            _before_job.clear()
+            _before_job.update(settings=settings_digests(settings), code=code_fingerprint(settings, root))
+            try:
+                reason, asked, record = _check(settings, root, today or dt.datetime.now(OSLO).date())
+            except Exception as exc:  # noqa: BLE001 - whatever the pre-check cannot judge, the job does
+                reason, asked, record = f"the pre-check failed ({exc.__class__.__name__}: {exc})", [], {}
+            if reason is not None:
+                forget(settings)
+    except LockHeld:
+        return Verdict(False, "styringsdata: pre-check: another process holds the data directory")
+    if reason is not None:
+        return Verdict(False, f"styringsdata: pre-check: {reason}; the whole job runs")
+    seconds = time.monotonic() - started
+    return Verdict(True, f"styringsdata: nothing new at {', '.join(asked)}; the publication of "
+                   f"{record['published_at']} (run {record['run_id'][:8]}) is current. Checked in {seconds:.1f} s "
+                   "without starting Dagster (`styringsdata run --force` runs the whole job)")
+
+
+def remember(settings: Settings) -> None:
+    """After a run that succeeded: record what it was made with and what it left, for the next pre-check."""
+    state = build_state.load(settings.build_state_path)
+    if state is None or not (state.built and state.published and state.reported):
+        forget(settings)
+        return
+    record = {
+        "about": "what the last successful `styringsdata run` was made with and left; `styringsdata run` skips "
+                 "the job while all of it holds and no source has anything new (src/styringsdata/runs/precheck.py). "
+                 "Delete it to have the next run do the whole job",
+        "run_id": state.published_by or state.run_id,
+        "published_at": _published_at(settings.warehouse),
+        "settings": _before_job.get("settings") or settings_digests(settings),
+        "code": _before_job.get("code") or code_fingerprint(settings),
+        "landing": landing_digest(settings.landing_dir),
+        "files": {name: _stat(path) for name, path in output_files(settings).items()},
+    }
+    path = record_path(settings)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError:  # a full disk: the next run then does the whole job, which is always right
+        tmp.unlink(missing_ok=True)
+
+
+# -- what the record compares -----------------------------------------------------------------------------
+
+def settings_digests(settings: Settings) -> dict[str, str]:
+    """Per setting, a digest of its value (never the value: a URL may hold a password)."""
+    values: dict[str, str] = {}
+    for f in dataclasses.fields(settings):
+        if f.name in PATH_FIELDS or f.name == "rebuild":
+            continue
+        value = getattr(settings, f.name)
+        if f.name == "postgres_url" and value:
+            parts = urllib.parse.urlsplit(value)
+            value = parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
+        values[f.name] = _digest(repr(value))  # MailSettings' repr leaves its password out
+    known = {name for name, _, _ in SETTINGS}
+    for name, value in os.environ.items():  # a setting added to the environment before it is added to Settings
+        if name.startswith("STYRINGSDATA_") and name not in known and "PASSWORD" not in name \
+                and name not in INTERNAL_VARIABLES:
+            values[name] = _digest(value)
+    return values
+
+
+def code_fingerprint(settings: Settings, root: Path = PROJECT_ROOT) -> str:
+    """The code, configuration and bundled files the job is made of, by content."""
+    labelled: list[tuple[str, Path]] = []
+    for name in CODE:
+        labelled += [(str(p.relative_to(root)), p) for p in _files(root / name)]
+    bundled = {"registry": settings.registry_seed, **{n: settings.snapshot_dir / n for n in BUNDLED}}
+    for name, folder in bundled.items():
+        labelled += [(f"bundled:{name}/{p.relative_to(folder)}", p) for p in _files(folder)]
+    digest = hashlib.sha256()
+    for label, path in sorted(labelled):
+        digest.update(label.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def landing_digest(landing: Path) -> str:
+    """Every vintage in the landing zone, by name (runs only add vintages; the work file loads what is new)."""
+    names = sorted(str(p.relative_to(landing)) for p in landing.glob("*/*/*") if p.is_dir())
+    return _digest("\n".join(names))
+
+
+def output_files(settings: Settings) -> dict[str, Path]:
+    files = {"work file": settings.work_db, "build state": settings.build_state_path,
+             "published warehouse": settings.warehouse,
+             "registry reference": settings.data_dir / "registry_reference.json"}
+    if settings.parquet_dir.is_dir():
+        files.update({f"parquet/{p.name}": p for p in sorted(settings.parquet_dir.glob("*.parquet"))})
+    return files
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        return []
+    return [p for p in path.rglob("*") if p.is_file() and not SKIPPED_PARTS & set(p.relative_to(path).parts)
+            and p.suffix != ".pyc"]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _stat(path: Path) -> list[int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _published_at(warehouse: Path) -> str:
+    import duckdb  # after a run only: the job has imported it already
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        moment = con.execute("select max(published_at) from _publication").fetchone()[0]
+    finally:
+        con.close()
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if isinstance(moment, dt.datetime) else str(moment)
+
+
+# -- the checks, cheapest first; the first that fails names the reason ------------------------------------
+
+def _check(settings: Settings, root: Path, today: dt.date) -> tuple[str | None, list[str], dict[str, Any]]:
+    record, reason = _read_record(record_path(settings))
+    if reason is None:
+        reason = (_settings_changed(record) or _build_pending(settings, root, today) or _code_changed(record)
+                  or _files_changed(settings, record) or _inboxes(settings))
+    if reason is not None:
+        return reason, [], record
+    reason, asked = _sources(settings)
+    return reason, [*asked, "the inboxes"], record
+
+
+def _read_record(path: Path) -> tuple[dict[str, Any], str | None]:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        for key in ("run_id", "published_at", "settings", "code", "landing", "files"):
+            record[key]  # noqa: B018 - a record without them cannot vouch for anything
+        return record, None
+    except FileNotFoundError:
+        return {}, ("no successful `styringsdata run` is recorded since the last run started (it failed, was "
+                    f"stopped, was started from Dagster, or this is the first run): {path} is missing")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return {}, f"{path} cannot be read ({exc.__class__.__name__}: {exc})"
+
+
+def _settings_changed(record: dict[str, Any]) -> str | None:
+    now, then = _before_job["settings"], record["settings"]
+    changed = sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))
+    if not changed:
+        return None
+    return "the settings changed since the last run: " + ", ".join(_setting_name(n) for n in changed)
+
+
+def _setting_name(field_name: str) -> str:
+    return field_name if field_name.startswith("STYRINGSDATA_") else f"STYRINGSDATA_{field_name.upper()}"
+
+
+def _build_pending(settings: Settings, root: Path, today: dt.date) -> str | None:
+    try:
+        state = build_state.load(settings.build_state_path)
+    except ValueError as exc:
+        return str(exc)
+    if state is None:
+        return f"no build state ({settings.build_state_path})"
+    if not state.built:
+        return f"pending publication: the build of run {state.run_id} did not finish"
+    if not state.published:
+        return f"pending publication: the build of run {state.run_id} was not published"
+    if not state.reported:
+        return f"the publication of run {state.published_by or state.run_id} has no report yet"
+    if state.built_on != today.isoformat():
+        return f"the marts were built on {state.built_on}; lateness is judged against today ({today})"
+    if state.fingerprint != build_state.build_fingerprint(settings.home_municipality, root):
+        return "the dbt project or the quality gate changed since the last build"
+    return None
+
+
+def _code_changed(record: dict[str, Any]) -> str | None:
+    if _before_job["code"] != record["code"]:
+        return "the code, the configuration or a bundled file changed since the last run"
+    return None
+
+
+def _files_changed(settings: Settings, record: dict[str, Any]) -> str | None:
+    now = output_files(settings)
+    for name in sorted(set(now) | set(record["files"])):
+        path = now.get(name, settings.parquet_dir / name.removeprefix("parquet/"))
+        then, stat = record["files"].get(name), _stat(path)
+        if stat is None:
+            return f"{name} {path} is missing"
+        if then is None or stat != then:
+            return f"{name} {path} changed since the last run"
+    if settings.work_db.with_name(settings.work_db.name + ".wal").exists():
+        return f"the work file {settings.work_db} has a write-ahead log: a write did not finish"
+    problem = _not_a(settings.warehouse, *DUCKDB_MAGIC) or next(
+        (p for p in (_not_a(path, 0, PARQUET_MAGIC) for name, path in now.items() if name.startswith("parquet/")) if p),
+        None)
+    if problem:
+        return problem
+    if landing_digest(settings.landing_dir) != record["landing"]:
+        return f"the landing zone {settings.landing_dir} changed since the last run"
+    return None
+
+
+def _not_a(path: Path, offset: int, magic: bytes) -> str | None:
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        if handle.read(len(magic)) == magic:
+            return None
+    return f"{path} is damaged (it does not start as a {'DuckDB' if magic != PARQUET_MAGIC else 'Parquet'} file)"
+
+
+def _inboxes(settings: Settings) -> str | None:
+    from styringsdata.sources.kommune_nm import not_landed
+    from styringsdata.raw.landing import LandingZone
+    from styringsdata.sources.registry import inbox_candidates
+
+    ready, waiting = inbox_candidates(settings.registry_inbox, settings.registry_settle_seconds)
+    files = [p.name for p in ready] + [name for name, _ in waiting]
+    if files:
+        return f"{len(files)} file(s) in the registry inbox ({', '.join(files[:5])})"
+    udir = [p.name for p in settings.udir_inbox_dir.iterdir() if not p.name.startswith(".")] \
+        if settings.udir_inbox_dir.is_dir() else []
+    if udir:
+        return f"{len(udir)} file(s) in the Udir inbox ({', '.join(sorted(udir)[:5])})"
+    inbox = settings.data_dir / "inbox"
+    new = not_landed(inbox / "kommune_nm", LandingZone(settings.landing_dir))
+    if new:
+        return f"Kommune-NM file(s) not landed yet in {inbox / 'kommune_nm'} ({', '.join(new[:5])})"
+    for name in CONTRACT_INBOXES:
+        folder = inbox / name
+        dropped = sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
+        if dropped:
+            return f"{len(dropped)} file(s) in {folder} ({', '.join(dropped[:5])})"
+    return None
+
+
+def _sources(settings: Settings) -> tuple[str | None, list[str]]:
+    """Each source's change marker, asked as a run asks it; the first with news (or no answer) ends the check."""
+    from styringsdata.raw.landing import LandingZone
+    from styringsdata.sources.transport import Transport
+
+    transport = Transport(settings.source_mode, settings.snapshot_dir,
+                          rate_limits={"data.ssb.no": (settings.ssb_requests_per_minute, 60.0)},
+                          timeout=settings.http_timeout)
+    landing = LandingZone(settings.landing_dir)
+    checks: tuple[tuple[str, Callable[[Any, LandingZone], tuple[str | None, str]]], ...] = (
+        ("SSB", _ssb), ("KLASS", _klass), ("FHI", _fhi), ("Miljødirektoratet", _miljodirektoratet))
+    asked = []
+    for name, check in checks:
+        try:
+            news, how = check(transport, landing)
+        except Exception as exc:  # noqa: BLE001 - any source that cannot answer: the job asks again and says why
+            text = " ".join(str(exc).split())[:300]
+            return f"{name} did not answer the change check ({exc.__class__.__name__}: {text})", asked
+        if news is not None:
+            return f"{name}: {news}", asked
+        asked.append(f"{name} ({how})")
+    return None, asked
+
+
+def _ssb(transport: Any, landing: Any) -> tuple[str | None, str]:
+    from styringsdata.sources.ssb import SsbClient, check_ssb, load_table_specs
+
+    tables = [t.table_id for t in load_table_specs().tables]
+    check = check_ssb(SsbClient(transport), landing, tables)
+    if check.changed:
+        changed = sorted(check.changed)
+        return (f"{len(changed)} table(s) updated or never landed ({', '.join(changed[:5])}"
+                f"{', ...' if len(changed) > 5 else ''})"), check.how
+    return None, f"{len(tables)} tables, {check.calls} call(s)"
+
+
+def _klass(transport: Any, landing: Any) -> tuple[str | None, str]:
+    from styringsdata.sources.klass import CHANGES_FROM, KlassClient, changed_tables
+    from styringsdata.sources.ssb import load_table_specs
+
+    specs = load_table_specs()
+    changed = changed_tables(KlassClient(transport), landing, CHANGES_FROM, range(specs.first_year, specs.last_year + 1))
+    return (f"a new answer for {', '.join(changed)}" if changed else None), "answers unchanged"
+
+
+def _fhi(transport: Any, landing: Any) -> tuple[str | None, str]:
+    from styringsdata.sources.changes import fhi_changes
+    from styringsdata.sources.fhi import FhiClient, load_fhi_specs
+
+    specs = load_fhi_specs()
+    changed = fhi_changes(FhiClient(transport), landing, specs)
+    return (f"table(s) {', '.join(changed)} modified" if changed else None), f"{len(specs.tables)} tables"
+
+
+def _miljodirektoratet(transport: Any, landing: Any) -> tuple[str | None, str]:
+    from styringsdata.sources.miljodirektoratet import is_current
+
+    current, how = is_current(transport, landing)
+    return (None if current else how), how

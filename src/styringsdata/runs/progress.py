@@ -1,0 +1,245 @@
+"""What `styringsdata run` shows while a run goes: one line per stage, a progress indicator on the long ones.
+
+The stages are read from Dagster's own events as the instance stores them (`DagsterInstance.add_event_listener`),
+so what the terminal says is what the UI's run page holds. Every event, whatever its level, also goes to the
+run's log file (src/styringsdata/runs/run_log.py); the terminal gets the stage lines, warnings and errors.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import IO, Callable, Iterable
+
+import dagster as dg
+
+from styringsdata.runs.build_state import RAW_CHANGED
+
+STAGES = ("sources", "dbt", "gate", "publish", "report")
+KEY_PREFIX_STAGE = {"raw": "sources", "staging": "dbt", "intermediate": "dbt", "marts": "dbt", "seeds": "dbt",
+                    "published": "publish", "reports": "report"}
+
+
+def stage_of_steps(defs: dg.Definitions) -> dict[str, str]:
+    """Step key (op name) -> stage, from the assets each op materializes; ops that only check assets are the gate."""
+    stages: dict[str, str] = {}
+    for assets_def in defs.resolve_asset_graph().assets_defs:
+        if not assets_def.is_executable:
+            continue
+        keys = sorted(assets_def.keys, key=lambda k: k.to_user_string())
+        stage = KEY_PREFIX_STAGE.get(keys[0].path[0], "sources") if keys else "gate"
+        stages[assets_def.node_def.name] = stage
+    return stages
+
+
+def expected_results(defs: dg.Definitions) -> dict[str, int]:
+    """How many materializations and check results a stage yields when it runs whole: the progress bar's total."""
+    totals = dict.fromkeys(STAGES, 0)
+    stage_of = stage_of_steps(defs)
+    for assets_def in defs.resolve_asset_graph().assets_defs:
+        if assets_def.is_executable:
+            totals[stage_of[assets_def.node_def.name]] += len(assets_def.keys) + len(assets_def.check_keys)
+    return totals
+
+
+@dataclass
+class Stage:
+    name: str
+    total: int
+    steps: set[str] = field(default_factory=set)  # steps of this stage that started
+    finished: set[str] = field(default_factory=set)
+    skipped: set[str] = field(default_factory=set)
+    failed: list[str] = field(default_factory=list)  # "step: message"
+    results: int = 0  # materializations and check evaluations so far
+    warnings: list[str] = field(default_factory=list)  # check names that did not pass, severity warning
+    started_at: float | None = None
+    ended_at: float | None = None
+    notes: list[str] = field(default_factory=list)  # the step's own log lines that say what it decided
+
+    @property
+    def seconds(self) -> float:
+        if self.started_at is None:
+            return 0.0
+        return (self.ended_at or time.monotonic()) - self.started_at
+
+
+class RunProgress:
+    """Folds a run's Dagster events into the five stages; `on_event` is given to the instance as a listener."""
+
+    def __init__(self, stage_of: dict[str, str], totals: dict[str, int], step_count: dict[str, int],
+                 on_change: Callable[["RunProgress", Stage, bool], None] | None = None,
+                 on_warning: Callable[[str], None] | None = None) -> None:
+        self.stage_of = stage_of
+        self.step_count = step_count  # steps of each stage in this run's plan
+        self.stages = {name: Stage(name, totals.get(name, 0)) for name in STAGES}
+        self.on_change = on_change or (lambda progress, stage, done: None)
+        self.on_warning = on_warning or (lambda line: None)
+        self.data_requests = 0
+        self.changed_sources: list[str] = []
+        self.materializations: dict[dg.AssetKey, dict[str, object]] = {}
+
+    def on_event(self, entry: dg.EventLogEntry) -> None:
+        step = entry.step_key
+        stage = self.stages.get(self.stage_of.get(step, "")) if step else None
+        event = entry.dagster_event
+        if event is None:  # a step's own log line
+            if entry.level >= 30 and entry.user_message:  # WARNING and above are shown as they happen
+                first = entry.user_message.strip().splitlines()[0] if entry.user_message.strip() else ""
+                self.on_warning(f"{step or 'run'}: {first}")  # the whole message is in the log file
+            if stage is not None and stage.name == "dbt" and entry.user_message.startswith("dbt build"):
+                stage.notes.append(entry.user_message)
+            return
+        if stage is None:
+            return
+        kind = event.event_type
+        if kind == dg.DagsterEventType.STEP_START:
+            if stage.started_at is None:
+                stage.started_at = time.monotonic()
+            stage.steps.add(step)
+        elif kind in (dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+            stage.results += 1
+            if kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
+                self._materialized(event.asset_key, event.event_specific_data.materialization.metadata)
+            else:
+                evaluation = event.event_specific_data
+                if not evaluation.passed:
+                    severity = "warning" if evaluation.severity == dg.AssetCheckSeverity.WARN else "error"
+                    name = f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}"
+                    (stage.warnings if severity == "warning" else stage.failed).append(name)
+        elif kind == dg.DagsterEventType.STEP_SUCCESS:
+            stage.finished.add(step)
+        elif kind == dg.DagsterEventType.STEP_SKIPPED:
+            stage.skipped.add(step)
+        elif kind == dg.DagsterEventType.STEP_FAILURE:
+            stage.finished.add(step)
+            error = event.event_specific_data.error
+            stage.failed.append(f"{step}: {error.message.strip().splitlines()[0] if error else 'failed'}")
+        else:
+            return
+        done = len(stage.finished | stage.skipped) >= self.step_count.get(stage.name, 0)
+        if done and stage.ended_at is None:
+            stage.ended_at = time.monotonic()
+        self.on_change(self, stage, done)
+
+    def _materialized(self, key: dg.AssetKey, metadata: dict) -> None:
+        values = {name: getattr(value, "value", value) for name, value in metadata.items()}
+        self.materializations[key] = values
+        if isinstance(values.get("data_requests"), int):
+            self.data_requests += values["data_requests"]
+        if values.get(RAW_CHANGED):  # what dbt's rebuild decision reads too
+            self.changed_sources.append(key.path[-1])
+
+
+def step_count_by_stage(stage_of: dict[str, str], step_keys: Iterable[str]) -> dict[str, int]:
+    counts = dict.fromkeys(STAGES, 0)
+    for step in step_keys:
+        counts[stage_of.get(step, "sources")] += 1
+    return counts
+
+
+def stage_line(stage: Stage, detail: str) -> str:
+    return f"  {stage.name:<8} {detail}  ({_duration(stage.seconds)})" if stage.started_at else \
+        f"  {stage.name:<8} {detail}"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 60 else f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+
+def stage_detail(progress: RunProgress, stage: Stage) -> str:
+    """What a finished stage did, in a few words; the numbers come from the events and the steps' metadata."""
+    if stage.failed and stage.name != "gate":
+        return "FAILED: " + "; ".join(stage.failed)
+    if not stage.steps:
+        return "skipped" + (f": {stage.notes[-1]}" if stage.notes else "")
+    if stage.name == "sources":
+        changed = _grouped(progress.changed_sources)
+        return (f"{len(stage.finished)} checked, {progress.data_requests} data request(s); new in raw: {changed}"
+                if changed else f"{len(stage.finished)} checked, {progress.data_requests} data request(s); nothing new")
+    if stage.name == "dbt":
+        if stage.results == 0:
+            note = stage.notes[-1] if stage.notes else "nothing to build"
+            return "skipped: " + _shorten(note.removeprefix("dbt build, gate and publish skipped: "))
+        why = _shorten(stage.notes[-1].removeprefix("dbt build: ")) if stage.notes else ""
+        return f"{stage.results} models and tests built" + (f" ({why})" if why else "")
+    if stage.name == "gate":
+        failed = f"{len(stage.failed)} failed ({', '.join(stage.failed)})" if stage.failed else "0 failed"
+        named = ", ".join(stage.warnings[:5]) + (f" and {len(stage.warnings) - 5} more" if len(stage.warnings) > 5 else "")
+        return f"{stage.results} checks, {failed}, {len(stage.warnings)} warning(s)" + (f": {named}" if named else "")
+    if stage.name == "publish":
+        return "published" if stage.results else "nothing published"
+    return "written" if stage.results else "not written"
+
+
+def _grouped(assets: list[str]) -> str:
+    """ssb_01222, ssb_04861, fhi_nokkel -> "ssb (2 tables), fhi_nokkel": a first run changes every table."""
+    by_source: dict[str, list[str]] = {}
+    for name in sorted(assets):
+        by_source.setdefault(name.split("_", 1)[0], []).append(name)
+    return ", ".join(names[0] if len(names) == 1 else f"{source} ({len(names)} tables)"
+                     for source, names in by_source.items())
+
+
+def _shorten(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class TerminalProgress:
+    """Stage lines on the terminal: a live bar for the running stage on a TTY, plain lines otherwise."""
+
+    def __init__(self, stream: IO[str], live: bool) -> None:
+        self.stream = stream
+        self.live = live
+        self._bar = None
+        self._task = None
+        self._current: str | None = None
+        self._printed: set[str] = set()
+        if live:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, \
+                TimeElapsedColumn
+
+            self._console = Console(file=stream, force_terminal=True)
+            self._bar = Progress(SpinnerColumn(), TextColumn("  {task.description:<8}"), BarColumn(),
+                                 MofNCompleteColumn(), TimeElapsedColumn(), console=self._console, transient=True,
+                                 redirect_stdout=False, redirect_stderr=False)
+            self._bar.start()
+
+    def line(self, text: str) -> None:
+        if self.live:
+            self._console.print(text, highlight=False, markup=False, soft_wrap=True)
+        else:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def on_change(self, progress: RunProgress, stage: Stage, done: bool) -> None:
+        if done:
+            self.finish(progress, stage)
+            return
+        if self._bar is not None and stage.started_at is not None:  # a skipped step opens no bar
+            if self._current != stage.name:
+                if self._task is not None:
+                    self._bar.remove_task(self._task)
+                self._task = self._bar.add_task(stage.name, total=stage.total or None)
+                self._current = stage.name
+            self._bar.update(self._task, completed=stage.results)
+
+    def finish(self, progress: RunProgress, stage: Stage) -> None:
+        # every step ends in a success, failure or skip event, so a stage is printed once, when it is over
+        if stage.name not in self._printed:
+            self._finish_one(progress, stage)
+
+    def _finish_one(self, progress: RunProgress, stage: Stage) -> None:
+        self._printed.add(stage.name)
+        if self._bar is not None and self._current == stage.name and self._task is not None:
+            self._bar.remove_task(self._task)
+            self._task, self._current = None, None
+        self.line(stage_line(stage, stage_detail(progress, stage)))
+
+    def close(self, progress: RunProgress) -> None:
+        for name in STAGES:
+            if name not in self._printed:
+                self._finish_one(progress, progress.stages[name])
+        if self._bar is not None:
+            self._bar.stop()
