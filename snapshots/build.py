@@ -195,7 +195,7 @@ COUNT_SCALES = {
     "Igangsatte": 0.0015, "NyeBygg4Aar": 0.0015, "OmdispDyrkaDyrkbar": 0.0007, "NettoForbruk": 7.5,
 }
 # A series of a table added to ssb_tables.yaml that this script has no figures for: illustrative figures of its
-# measure kind (README, "Adding a table or an indicator"), so the offline run has something to show.
+# measure kind (docs/sources.md, "Adding a table or an indicator"), so the offline run has something to show.
 DEFAULT_UNITS = {"rate": ("prosent", 1), "count": ("antall", 0)}
 DEFAULT_RATE_LEVEL = (50.0, 10.0)
 DEFAULT_COUNT_SCALE = 0.01

@@ -9,7 +9,7 @@
                                 file, no run yet), 75 cannot read now (the file is still being written, or
                                 is locked): try again. It never opens the work file, so it cannot disturb a run.
     styringsdata udir check FILE [--show]
-                                the same for an export from Udir's statistikkbanken (README "Udir")
+                                the same for an export from Udir's statistikkbanken (docs/sources.md, "Udir")
     styringsdata report         rebuild the newest quality report from the work file (--send to e-mail it;
                                 --audience makrogruppen for the macro group's report)
     styringsdata doctor [--live]   does the configuration match the sources? (snapshots, or the live APIs)

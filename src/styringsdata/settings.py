@@ -1,6 +1,6 @@
 """Every setting in one place, read from environment variables with defaults.
 
-The README's configuration table mirrors `SETTINGS`; change both together.
+docs/configuration.md mirrors `SETTINGS`; change both together.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ DEFAULT_HOME_MUNICIPALITY = "3203"
 # that knows where it is; code reaches it through Settings, never by a path of its own.
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
-# (variable, default, meaning) -- the README table is generated from the same words.
+# (variable, default, meaning) -- docs/configuration.md is written from the same words.
 # Set by the pipeline for its own dbt child process (src/styringsdata/defs/dbt.py), never by a user.
 INTERNAL_VARIABLES = frozenset({"STYRINGSDATA_DBT_WORK_DB", "STYRINGSDATA_DBT_WORK_DIR", "STYRINGSDATA_DBT_EXECUTABLE",
                                 "STYRINGSDATA_DBT_PARENT_PID"})

@@ -9,7 +9,7 @@ import yaml
 from styringsdata.sources.ssb import load_table_specs
 from styringsdata.settings import INTERNAL_VARIABLES, PROJECT_ROOT, SETTINGS
 
-README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+CONFIGURATION = (PROJECT_ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
 
 
 def test_every_variable_the_code_reads_is_in_the_readme_and_in_settings():
@@ -21,7 +21,7 @@ def test_every_variable_the_code_reads_is_in_the_readme_and_in_settings():
     declared = {name for name, _, _ in SETTINGS}
     assert read <= declared, read - declared
     for name in declared:
-        assert f"`{name}`" in README, f"{name} is not in the README's configuration table"
+        assert f"`{name}`" in CONFIGURATION, f"{name} is not in docs/configuration.md"
 
 
 def test_peer_set_fetched_covers_the_peer_set_compared():

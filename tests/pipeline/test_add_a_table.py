@@ -1,4 +1,4 @@
-"""The README's recipe "Adding a table or an indicator", followed on a copy of the project.
+"""The recipe in docs/sources.md, "Adding a table or an indicator", followed on a copy of the project.
 
 OKO04 (vedlikehold per m² i formålsbygg) has a route but no known SSB table today. The recipe's one edit adds
 a table for it to src/styringsdata/sources/ssb_tables.yaml and takes OKO04 off `without_known_table`; `make snapshots` writes

@@ -1,4 +1,4 @@
-"""The KOSTRA tables of the Handlingsprogram, rebuilt from the warehouse with the query the README gives.
+"""The KOSTRA tables of the Handlingsprogram, rebuilt from the warehouse with the query docs/operations.md gives.
 
 Every printed cell of a key figure whose series has a known SSB table is compared. Rows the document marks `*)`
 (deflated) or `**)` (need-adjusted) print an adjusted figure: SSB's raw figure differs from it, so they are stated
@@ -17,8 +17,8 @@ import duckdb
 from tools.derive import adjustment
 
 ROOT = Path(__file__).resolve().parents[2]
-# The README's query itself (section "KOSTRA comparison"), so what a reader copies is what is checked here.
-QUERY = re.search(r"### KOSTRA comparison\n.*?```sql\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"),
+# The query in docs/operations.md itself (section "KOSTRA comparison"), so what a reader copies is what is checked here.
+QUERY = re.search(r"### KOSTRA comparison\n.*?```sql\n(.*?)```", (ROOT / "docs" / "operations.md").read_text(encoding="utf-8"),
                   re.S).group(1)
 PUBLISHED = ROOT / "snapshots" / "kostra_published.csv"
 KEY_FIGURES = {r["key_figure_id"]: r for r in csv.DictReader(

@@ -1,6 +1,6 @@
 """The ASSS way of comparing needs two inputs no API serves: the municipal deflator and the expense-need index.
 
-Both are file contracts (README "Municipal deflator and expense-need index"): bundled in snapshots/, dropped
+Both are file contracts (docs/sources.md, "Municipal deflator and expense-need index"): bundled in snapshots/, dropped
 in data/inbox/<source>/, validated whole, landed as vintages or quarantined with a row-level error report.
 """
 

@@ -39,7 +39,7 @@ def miljodirektoratet_emissions(context: dg.AssetExecutionContext, pipeline: Pip
     kinds={"python", "duckdb"},
     pool=DUCKDB_WRITER_POOL,
     description=(
-        "NHO Kommune-NM rankings from files in the documented column contract (README 'NHO Kommune-NM'): "
+        "NHO Kommune-NM rankings from files in the documented column contract (docs/sources.md, 'NHO Kommune-NM'): "
         "bundled in snapshots/kommune_nm/ and dropped in data/inbox/kommune_nm/."
     ),
 )

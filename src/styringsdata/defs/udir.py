@@ -1,6 +1,7 @@
 """Udir (Utdanningsdirektoratet): Elevundersøkelsen figures exported from Udir's statistikkbanken, as files.
 
-The file contract is src/styringsdata/sources/udir.py (README "Udir"): bundled in snapshots/udir/, dropped in the Udir inbox
+The file contract is src/styringsdata/sources/udir.py (docs/sources.md, "Udir"): bundled in snapshots/udir/,
+dropped in the Udir inbox
 (STYRINGSDATA_UDIR_INBOX), validated whole with the registry's reading rules and settle time, landed as vintages
 or quarantined with a row-level error report.
 """
@@ -27,7 +28,7 @@ from styringsdata.runs.build_state import RAW_CHANGED
           *[dg.AssetKey(["raw", f"ssb_{t.table_id}"]) for t in load_table_specs().tables]],
     description=(
         "Udir's figures (Elevundersøkelsen: mobbing, trivsel, vurdering for læring, motivasjon) from files exported "
-        "from Udir's statistikkbanken with an indicator_id column (README 'Udir'): bundled in snapshots/udir/, dropped "
+        "from Udir's statistikkbanken with an indicator_id column (docs/sources.md, 'Udir'): bundled in snapshots/udir/, dropped "
         "in data/inbox/udir/. Accepted files land as vintages; rejected ones go to quarantine with an error report."
     ),
 )

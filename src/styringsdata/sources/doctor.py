@@ -212,7 +212,7 @@ def format_report(report: DoctorReport) -> str:
     lines.append(f"Evidence grades of the {sum(grades.values())} SSB and FHI series: "
                  + ", ".join(f"{g if g != '-' else '- (unknown)'} {n}" for g, n in grades.items()))
     if report.udir:
-        lines += ["", "Udir (a file route: no API is read; README 'Udir'):"]
+        lines += ["", "Udir (a file route: no API is read; docs/sources.md, 'Udir'):"]
         lines += _table(("indicator", "udir table", "value column", "grade", "status"),
                         [(u.indicator_id, u.udir_table, u.value_column, u.grade, u.status) for u in report.udir],
                         (9, 48, 12, 5, 10))

@@ -5,7 +5,7 @@ need per inhabitant, in total and per sector (delkostnadsnøkler: grunnskole, ba
 omsorg, kommunehelse, sosialhjelp, administrasjon og miljø, landbruk), published each year in the state
 budget's "Grønt hefte" (Beregningsteknisk dokumentasjon, table C-k). The ASSS way of comparing divides
 spending by it (the Handlingsprogram's `**)` "Justert for utgiftsbehov"). No API publishes it: the data team
-transcribes the table into this contract (README "Municipal deflator and expense-need index"), bundled in
+transcribes the table into this contract (docs/sources.md, "Municipal deflator and expense-need index"), bundled in
 `snapshots/expense_need_index/` and dropped in `data/inbox/expense_need_index/`:
 
     year;municipality_code;municipality_name;need_area;need_index;origin;source;citation

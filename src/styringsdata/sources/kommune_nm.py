@@ -1,7 +1,7 @@
 """NHO Kommune-NM: the yearly municipality ranking, read from a file in a documented column contract.
 
 NHO publishes Kommune-NM as web pages, an analysis tool and a PDF; no API is known. Each year the
-data team exports the ranking into this contract (README "NHO Kommune-NM") and drops it in
+data team exports the ranking into this contract (docs/sources.md, "NHO Kommune-NM") and drops it in
 `data/inbox/kommune_nm/` (or bundles it in `snapshots/kommune_nm/`), CSV or XLSX:
 
     kommunenummer;kommune;year;total_rank;county;county_rank;naeringsliv_rank;arbeidsmarked_rank;

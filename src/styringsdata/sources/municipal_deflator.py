@@ -5,7 +5,7 @@ before) and revises it in the revised budget (RNBnn, May) and the budgets after,
 known. The ASSS way of comparing KOSTRA spending over time puts earlier years in the latest year's prices
 with it (the Handlingsprogram's `*)` "Inflasjonsjustert med deflator").
 
-No API publishes the series. The data team keeps it in this contract (README "Municipal deflator and
+No API publishes the series. The data team keeps it in this contract (docs/sources.md, "Municipal deflator and
 expense-need index"), CSV or XLSX, bundled in `snapshots/municipal_deflator/` and dropped in
 `data/inbox/municipal_deflator/`:
 

@@ -5,7 +5,7 @@ or rejected as a whole: accepted files become a new landing vintage (`data/landi
 and leave the inbox; rejected files move to `data/quarantine/` next to `<file>.errors.txt`, a report
 naming file, row, column, the bad value and what was expected. Nothing of a rejected file is loaded.
 
-The format is long, one figure per row (README "Registry files"):
+The format is long, one figure per row (docs/sources.md, "Registry files"):
 
     indicator_id;municipality_code;period;value;unit;status;source;comment
 

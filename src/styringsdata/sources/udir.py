@@ -4,7 +4,7 @@ Udir publishes Elevundersøkelsen, nasjonale prøver, GSI and more in its statis
 (`api.statistikkbanken.udir.no/api/rest/v2/Eksport`) says of itself that it "ikke er ment for ekstern
 bruk i dag, og vil endres uten varsel" (../shared/reference/sources.md §6.3), so the pipeline does not
 call it: the data team exports the municipality-level table from statistikkbanken, adds one column
-(`indicator_id`), and drops the file in `data/inbox/udir/` (README "Udir"). CSV or XLSX:
+(`indicator_id`), and drops the file in `data/inbox/udir/` (docs/sources.md, "Udir"). CSV or XLSX:
 
     indicator_id;Skoleaarnavn;Kommunekode;Kommune;Trinnnavn;Score;AndelMobbet;AntallBesvart
     UTD04;2022-23;3203;Asker;7. og 10. trinn;4,2;;1830
@@ -121,7 +121,7 @@ def validate(data: bytes, name: str, reference: Reference) -> ValidationReport:
     except Exception as exc:  # noqa: BLE001 - one unreadable file must never stop the others
         return ValidationReport(name, problems=[Problem(name, None, None, None, (
             f"cannot be read ({exc.__class__.__name__}: {exc}); expected a CSV or XLSX export from Udir's "
-            "statistikkbanken with an indicator_id column (README 'Udir')"))])
+            "statistikkbanken with an indicator_id column (docs/sources.md, 'Udir')"))])
 
 
 def _validate(data: bytes, name: str, reference: Reference) -> ValidationReport:
