@@ -241,6 +241,32 @@ members as (
 
 ),
 
+failures as (
+
+    select * from {{ ref('int_source_failures') }}
+
+),
+
+indicator_failures as (
+
+    -- The indicators whose source table failed at its latest attempt (several tables: every failure named).
+    select indicator_sources.indicator_id, string_agg(failures.failure_note, '; ' order by failures.source_table)
+        as failure_note
+    from (
+        select
+            indicator_id,
+            case route when 'ssb' then 'SSB' when 'fhi' then 'FHI' when 'miljodirektoratet' then 'Miljødirektoratet'
+                       when 'kommune_nm' then 'NHO Kommune-NM' end as source,
+            unnest(case when route = 'kommune_nm' then ['kommune_nm'] else string_split(source_table, '+') end)
+                as source_table
+        from catalogue
+        where nullif(source_table, '') is not null
+    ) as indicator_sources
+    inner join failures using (source, source_table)
+    group by indicator_sources.indicator_id
+
+),
+
 registry_senders as (
 
     -- Members that delivered at least one registry file: for the others a registry indicator is not a gap
@@ -261,6 +287,8 @@ member_grid as (
         false as is_aggregate,
         cast(null as double) as value,
         case
+            -- a source that failed before any vintage of it was loaded (a first run): the row says so, not "not measured"
+            when indicator_failures.indicator_id is not null then 'source_error'
             when catalogue.route = 'registry' and registry_senders.municipality_code is null then 'not_delivered'
             when catalogue.source_published = 'Under utvikling' then 'under_development'
             else 'not_measured'
@@ -268,6 +296,7 @@ member_grid as (
         cast(null as varchar) as status_symbol,
         false as is_series_break,
         case
+            when indicator_failures.indicator_id is not null then indicator_failures.failure_note
             when catalogue.route = 'registry' and registry_senders.municipality_code is null
                 then 'no registry file delivered for this municipality'
             when routes.source_status = 'source unknown'
@@ -287,6 +316,7 @@ member_grid as (
     cross join (select unnest(range({{ var('first_year') }}, year({{ as_of_date() }}))) as year) as years
     left join names on names.municipality_code = members.municipality_code
     left join registry_senders on registry_senders.municipality_code = members.municipality_code
+    left join indicator_failures on indicator_failures.indicator_id = catalogue.indicator_id
     anti join combined
         on combined.indicator_id = catalogue.indicator_id
         and combined.municipality_code = members.municipality_code
