@@ -1,6 +1,11 @@
+{#-
+    raw.source_attempts is written by every source asset (src/styringsdata/runs/source_outcomes.py), so it is read
+    as a relation, not a dbt source: a source would need one Dagster asset behind it, and dbt runs after all of
+    them anyway. The table always exists (raw_store.ensure_schema).
+-#}
 with source as (
 
-    select * from {{ source('pipeline', 'source_attempts') }}
+    select * from {{ api.Relation.create(database=target.database, schema='raw', identifier='source_attempts') }}
 
 ),
 
