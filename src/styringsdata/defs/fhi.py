@@ -54,7 +54,7 @@ def fhi_nokkel(context: dg.AssetExecutionContext, pipeline: PipelineResource):
             for loaded in load_landed_fhi(con, landing, table.table_id):  # every vintage raw lacks
                 rows += loaded.rows
                 newly_loaded += 0 if loaded.already_loaded else 1
-        record(con, context.run.run_id, "FHI", table_ids, list(failures.values()))
+        outcome_changed = record(con, context.run.run_id, "FHI", table_ids, list(failures.values()))
         create_fhi_table(con)  # a first run whose every FHI table failed still gives dbt its (empty) table
         total = con.execute("select count(*) from raw.fhi_values").fetchone()[0]
     for failure in failures.values():
@@ -64,7 +64,7 @@ def fhi_nokkel(context: dg.AssetExecutionContext, pipeline: PipelineResource):
         "tables_fetched": dg.MetadataValue.json(fetched),
         "data_requests": requests,
         "new_vintage": bool(fetched),
-        RAW_CHANGED: newly_loaded > 0,
+        RAW_CHANGED: outcome_changed or newly_loaded > 0,
         "rows_loaded": rows,
         "dagster/row_count": total,
         **failure_metadata(list(failures.values())),

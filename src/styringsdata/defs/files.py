@@ -38,7 +38,7 @@ def miljodirektoratet_emissions(context: dg.AssetExecutionContext, pipeline: Pip
         parsed = None if failures or result.parsed is None else {result.vintage: result.parsed}
         loaded = load_landed_emissions(con, pipeline.landing(), miljodirektoratet.TABLE,
                                        miljodirektoratet.parse_workbook, parsed)
-        record(con, context.run.run_id, EMISSIONS[0], [EMISSIONS[1]], failures)
+        outcome_changed = record(con, context.run.run_id, EMISSIONS[0], [EMISSIONS[1]], failures)
         create_emissions_table(con)
         vintage = con.execute("select max(_vintage) from raw.miljodirektoratet_emissions").fetchone()[0] \
             if failures else result.vintage
@@ -48,7 +48,7 @@ def miljodirektoratet_emissions(context: dg.AssetExecutionContext, pipeline: Pip
         context.log.info(f"{failure.line()}; the workbook raw holds stays")
     return dg.MaterializeResult(metadata={"vintage": vintage or "(none yet)",
                                           "new_vintage": not failures and result.changed,
-                                          RAW_CHANGED: any(not r.already_loaded for r in loaded),
+                                          RAW_CHANGED: outcome_changed or any(not r.already_loaded for r in loaded),
                                           "rows_loaded": sum(r.rows for r in loaded), "dagster/row_count": total,
                                           **failure_metadata(failures)},
                                 check_results=[source_check_result(EMISSIONS_KEY, [EMISSIONS[1]], failures)])
@@ -81,12 +81,13 @@ def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResour
         results = load_landed_kommune_nm(con, landing, kommune_nm.parse)  # every landed file raw lacks
         loaded = sum(r.rows for r in results)
         newly_loaded = sum(not r.already_loaded for r in results)
-        record(con, context.run.run_id, KOMMUNE_NM[0], [KOMMUNE_NM[1]], failures)
+        outcome_changed = record(con, context.run.run_id, KOMMUNE_NM[0], [KOMMUNE_NM[1]], failures)
         create_kommune_nm_table(con)
         total = con.execute("select count(*) from raw.kommune_nm_ranks").fetchone()[0]
     for failure in failures:
         context.log.info(f"{failure.line()}; the files raw holds stay")
     return dg.MaterializeResult(metadata={"files": 0 if failures else len(landed), "rows_loaded": loaded,
-                                          RAW_CHANGED: newly_loaded > 0, "dagster/row_count": total,
+                                          RAW_CHANGED: outcome_changed or newly_loaded > 0,
+                                          "dagster/row_count": total,
                                           **failure_metadata(failures)},
                                 check_results=[source_check_result(KOMMUNE_NM_KEY, [KOMMUNE_NM[1]], failures)])

@@ -50,10 +50,10 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
         with pipeline.work_db() as con:
             # every landed vintage raw lacks, not only this one: a new work file gets the whole history back
             loaded = load_landed_ssb(con, pipeline.landing(), spec.table_id)
-            record(con, context.run.run_id, "SSB", [spec.table_id],
-                   [result] if isinstance(result, SourceFailure) else [])
+            outcome_changed = record(con, context.run.run_id, "SSB", [spec.table_id],
+                                     [result] if isinstance(result, SourceFailure) else [])
             if isinstance(result, SourceFailure):
-                return _failed(context, result, loaded, con)
+                return _failed(context, result, loaded, con, outcome_changed)
             total = con.execute(
                 f"select count(*) from raw.ssb_{spec.table_id} where _vintage = ?", [result.vintage]).fetchone()[0]
         if result.dropped_codes:
@@ -63,7 +63,7 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
                 "vintage": result.vintage,
                 "source_updated": result.source_updated,
                 "new_vintage": result.changed,
-                RAW_CHANGED: any(not r.already_loaded for r in loaded),
+                RAW_CHANGED: outcome_changed or any(not r.already_loaded for r in loaded),
                 "data_requests": result.data_requests,
                 "change_check": check.how,
                 "cells_requested": result.cells_requested,
@@ -76,7 +76,7 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
             check_results=[source_check_result(key, [spec.table_id], [])],
         )
 
-    def _failed(context, failure: SourceFailure, loaded, con) -> dg.MaterializeResult:
+    def _failed(context, failure: SourceFailure, loaded, con, outcome_changed: bool) -> dg.MaterializeResult:
         # info, not error: the terminal prints one line per failed source at the end; the UI shows the check
         context.log.info(f"{failure.line()}; the table keeps what raw holds")
         exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' and "
@@ -84,7 +84,8 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
         total = con.execute(f"select count(*) from raw.ssb_{spec.table_id} where _vintage = (select max(_vintage) "
                             f"from raw.ssb_{spec.table_id})").fetchone()[0] if exists else 0
         return dg.MaterializeResult(
-            metadata={"new_vintage": False, RAW_CHANGED: any(not r.already_loaded for r in loaded),
+            metadata={"new_vintage": False,
+                      RAW_CHANGED: outcome_changed or any(not r.already_loaded for r in loaded),
                       "data_requests": 0, "rows_loaded": sum(r.rows for r in loaded), "dagster/row_count": total,
                       **failure_metadata([failure])},
             check_results=[source_check_result(key, [spec.table_id], [failure])],

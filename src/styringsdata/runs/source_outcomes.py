@@ -112,16 +112,28 @@ def attempt(source: str, source_table: str, fetch: Callable[[], T]) -> T | Sourc
 
 
 def record(con: duckdb.DuckDBPyConnection, run_id: str, source: str, tables: list[str],
-           failures: list[SourceFailure]) -> None:
-    """One row per table this asset asked for in this run: answered, or the failure."""
+           failures: list[SourceFailure]) -> bool:
+    """One row per table this asset asked for in this run: answered, or the failure.
+
+    True when the outcome differs from the table's previous attempt (it failed now, answered again, or fails
+    differently): the marts must be rebuilt to say so even when no new vintage arrived (the asset adds this to
+    its RAW_CHANGED, src/styringsdata/runs/build_state.py).
+    """
     ensure_schema(con)  # raw.source_attempts
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     failed = {f.source_table: f for f in failures}
+    previous = {row[0]: (row[1], row[2]) for row in con.execute(
+        f"""select source_table, answered, message from (
+                select *, row_number() over (partition by source_table order by attempted_at desc, run_id desc) as n
+                from {RAW}.source_attempts where source = ? and run_id <> ?) where n = 1""", [source, run_id]).fetchall()}
+    changed = any(previous.get(t, (True, None)) != ((False, failed[t].message) if t in failed else (True, None))
+                  for t in tables)
     con.execute(f"delete from {RAW}.source_attempts where run_id = ? and source = ? and source_table in "
                 f"({', '.join('?' for _ in tables)})", [run_id, source, *tables])
     rows = [(source, t, run_id, now, t not in failed, *((failed[t].error_class, failed[t].message, failed[t].advice)
                                                          if t in failed else (None, None, None))) for t in tables]
     con.executemany(f"insert into {RAW}.source_attempts values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return changed
 
 
 def latest_failures(con: duckdb.DuckDBPyConnection) -> list[SourceFailure]:
