@@ -37,7 +37,10 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 def offline_run(tmp_path_factory) -> PipelineRun:
     data_dir = tmp_path_factory.mktemp("pipeline") / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("STYRINGSDATA_")}
-    env.update({"STYRINGSDATA_DATA_DIR": str(data_dir), "STYRINGSDATA_SOURCE_MODE": "replay"})
+    # Settle time 0: files written by a test have a change time (ctime) of now whatever mtime it sets, and the
+    # drop zone's settle rule reads ctime too (sources/drop_zone.py; tests/ingestion/test_drop_zone.py covers it).
+    env.update({"STYRINGSDATA_DATA_DIR": str(data_dir), "STYRINGSDATA_SOURCE_MODE": "replay",
+                "STYRINGSDATA_REGISTRY_SETTLE_SECONDS": "0"})
     inbox = data_dir / "inbox" / "registry"
     inbox.mkdir(parents=True)
     # One good extract and one malformed file dropped before the run.
