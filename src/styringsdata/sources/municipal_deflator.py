@@ -59,9 +59,11 @@ class DeflatorRow:
 
 
 
-def validate(data: bytes, name: str, *, last_year: int | None = None) -> ValidationReport:
+def validate(data: bytes, name: str, *, last_year: int | None = None,
+             today: dt.date | None = None) -> ValidationReport:
     """Every problem of the file, each naming file, row, column, value and what was expected."""
     last_year = last_year or dt.date.today().year + 2
+    this_month = (today or dt.date.today()).strftime("%Y-%m")
     report = ValidationReport(name)
     table = read_contract_table(data, name, report)
     if table is None:
@@ -76,7 +78,7 @@ def validate(data: bytes, name: str, *, last_year: int | None = None) -> Validat
         return report
     seen: dict[tuple, int] = {}
     for number, record in body:
-        row = _validate_row(name, number, record, last_year, report.problems)
+        row = _validate_row(name, number, record, last_year, this_month, report.problems)
         if row is None:
             continue
         for key, what in (((row.year, row.estimate), "one row per year and estimate"),
@@ -103,7 +105,7 @@ def validate(data: bytes, name: str, *, last_year: int | None = None) -> Validat
     return report
 
 
-def _validate_row(name: str, number: int, record: dict[str, str], last_year: int,
+def _validate_row(name: str, number: int, record: dict[str, str], last_year: int, this_month: str,
                   problems: list[Problem]) -> DeflatorRow | None:
     before = len(problems)
 
@@ -125,6 +127,9 @@ def _validate_row(name: str, number: int, record: dict[str, str], last_year: int
     match = re.fullmatch(r"(\d{4})-(\d{2})", published)
     if not match or not 1 <= int(match.group(2)) <= 12:
         problem("published", "the month the estimate was published, YYYY-MM (e.g. 2022-10)")
+    elif published > this_month:
+        problem("published", f"a month that has come ({this_month} or earlier): an estimate is not published in "
+                             "the future")
     origin = record["origin"].lower()
     if origin not in ORIGINS:
         problem("origin", f"one of {', '.join(ORIGINS)}")
@@ -181,14 +186,11 @@ def load_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, manifest: di
 
 
 # -- plausibility (intake only: a landed vintage is re-read with `validate` alone) ------------------
-def plausibility(today: dt.date | None = None) -> Callable[[ValidationReport, LandingZone], list[Problem]]:
-    """A publication month not in the future, and no silent shortening of the series in use."""
+def plausibility() -> Callable[[ValidationReport, LandingZone], list[Problem]]:
+    """No silent shortening of the series in use (the publication month is checked by `validate`)."""
 
     def plausible(report: ValidationReport, landing: LandingZone) -> list[Problem]:
-        month = (today or dt.date.today()).strftime("%Y-%m")
-        problems = [Problem(report.file, r.row, "published", r.published,
-                            f"a month that has come ({month} or earlier): an estimate is not published in the future")
-                    for r in report.rows if r.published > month]
+        problems = []
         current = _series_in_use(landing)
         if current is not None:
             name, years = current
