@@ -304,3 +304,19 @@ def test_a_former_code_in_a_year_it_was_valid_is_still_accepted(tmp_path):
                      quarantine=tmp_path / "q", load_vintage=udir.load_vintage, settle_seconds=0,
                      plausible=udir.plausibility(REGISTRY))
     assert result.inbox.rejected == [] and [n for n, _ in result.inbox.accepted] == ["eus.csv"]
+
+
+# -- item 5: text from files is inert in every report format ----------------------------------------
+
+def test_a_hostile_file_name_is_text_in_the_markdown_report_and_its_mail():
+    """Row: a registry file named `x<img src=x onerror=alert(7)>.csv`: HTML escaped it, the mailed Markdown not."""
+    from styringsdata.reporting.report import _md_escape, _md_table
+
+    name = "x<img src=x onerror=alert(7)>.csv"
+    table = _md_table([{"file": name, "comment": "[klikk](http://x) | **viktig**"}], ["file", "comment"])
+    import re
+
+    # every active character escaped: no reader turns the name into an element, a link or emphasis
+    assert not re.search(r"(?<!\\)[<>\[\]*]", table.split("\n", 2)[2]), table
+    assert _md_escape(name) == r"x\<img src=x onerror=alert\(7\)\>.csv"
+    assert table.count(" | ") == 1 + 1  # the cell's own bar is escaped: still two columns
