@@ -37,10 +37,7 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 def offline_run(tmp_path_factory) -> PipelineRun:
     data_dir = tmp_path_factory.mktemp("pipeline") / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("STYRINGSDATA_")}
-    # Settle time 0: files written by a test have a change time (ctime) of now whatever mtime it sets, and the
-    # drop zone's settle rule reads ctime too (sources/drop_zone.py; tests/ingestion/test_drop_zone.py covers it).
-    env.update({"STYRINGSDATA_DATA_DIR": str(data_dir), "STYRINGSDATA_SOURCE_MODE": "replay",
-                "STYRINGSDATA_REGISTRY_SETTLE_SECONDS": "0"})
+    env.update({"STYRINGSDATA_DATA_DIR": str(data_dir), "STYRINGSDATA_SOURCE_MODE": "replay"})
     inbox = data_dir / "inbox" / "registry"
     inbox.mkdir(parents=True)
     # One good extract and one malformed file dropped before the run.
@@ -55,6 +52,10 @@ def offline_run(tmp_path_factory) -> PipelineRun:
     dropped = time.time() - 120  # dropped two minutes ago: past the inbox's settle time
     for path in [*inbox.iterdir(), *udir_inbox.iterdir()]:
         os.utime(path, (dropped, dropped))
+    # The settle rule reads the change time (ctime) too, which no test can set back (sources/drop_zone.py): the
+    # drops must really be 30 s old when the run looks, as a user's would be.
+    time.sleep(max(0.0, 31 - (time.time() - max(p.stat().st_ctime for p in [*inbox.iterdir(),
+                                                                            *udir_inbox.iterdir()]))))
     first = run_cli(env)
     assert first.returncode == 0, f"offline run failed:\n{first.stdout}\n{first.stderr[-5000:]}"
     return PipelineRun(data_dir, env, first)
