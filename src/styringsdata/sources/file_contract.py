@@ -97,3 +97,11 @@ def parse_number(text: str) -> tuple[float | None, str | None]:
     value, expected, _ = read_number(text, DecimalSeparator(None))
     # Text that is no number at all gets the column's own expectation; the registry's says why a number is not.
     return value, (expected if number_text(text) is not None else None)
+
+
+def refused_for_size(name: str, size: int, max_bytes: int) -> ValidationReport | None:
+    """The drop zone's size rule, for commands that check a file without taking it (`udir check`)."""
+    if size <= max_bytes:
+        return None
+    return ValidationReport(name, problems=[Problem(name, None, None, f"{size} bytes",
+                                                    f"at most {max_bytes} bytes (STYRINGSDATA_REGISTRY_MAX_BYTES)")])
