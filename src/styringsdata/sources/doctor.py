@@ -39,6 +39,12 @@ class DoctorRow:
     verdict: str
     detail: str = ""
     suggestions: tuple[str, ...] = ()
+    # For `--write`: the codes (with labels) the variable has at the source, what the series is called in the
+    # configuration and which key figure it feeds, and for an ok series the source's labels of its codes.
+    choices: tuple[tuple[str, str], ...] = ()
+    series_label: str = ""
+    key_figure: str = ""
+    ssb_label: str = ""
 
 
 @dataclass(frozen=True)
