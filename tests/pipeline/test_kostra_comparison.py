@@ -53,10 +53,10 @@ def test_query_reproduces_the_documents_tables_where_ssb_publishes_the_printed_f
     for row in published:
         kf = row["key_figure_id"]
         got = by_name[(row["service_area"], row["key_figure_name"])]
-        source = KEY_FIGURES[kf]["source_status"]
-        if source != "mapped":
+        route = KEY_FIGURES[kf]["route"]
+        if route != "table":
             unknown.append(kf)
-            expected_status = "source_unknown" if source == "source unknown" else "not_ssb"
+            expected_status = "source_unknown" if route == "source unknown" else "not_computed"
             if statuses[kf] != expected_status or any(got[label] is not None for label in COLUMNS.values()):
                 mismatches.append((kf, "status", expected_status, statuses[kf]))
             continue

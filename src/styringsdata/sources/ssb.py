@@ -434,6 +434,9 @@ def _json(response: Response, what: str) -> dict[str, Any]:
 
 TABLE_SPECS_PATH = Path(__file__).with_name("ssb_tables.yaml")
 GRADES = ("A", "B", "C", "-", "live")
+# How a key figure is got (dbt seed kostra_key_figures, column `route`): a configured series, KS's A/B formula on
+# SSB's base tables, or nothing known yet.
+KEY_FIGURE_ROUTES = ("table", "asss_formula", "source unknown")
 
 
 @dataclass(frozen=True)
@@ -524,6 +527,7 @@ class WithoutTable:
     indicator: str | None = None
     key_figure: str | None = None
     status: str = "source unknown"  # or "not SSB": another body publishes it (a file route is needed)
+    route: str = "source unknown"  # or "asss_formula": KS's A/B formula on SSB's base tables (KEY_FIGURE_ROUTES)
 
 
 @dataclass(frozen=True)
@@ -670,8 +674,12 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
     without = tuple(
         WithoutTable(reason=str(e["reason"]), grade=str(e.get("grade", "-")), look_for=str(e.get("look_for", "")),
                      indicator=e.get("indicator"), key_figure=e.get("key_figure"),
-                     status=str(e.get("status", "source unknown")))
+                     status=str(e.get("status", "source unknown")), route=str(e.get("route", "source unknown")))
         for e in document.get("without_known_table") or ())
+    for entry in without:
+        if entry.route not in KEY_FIGURE_ROUTES[1:]:
+            raise SsbError(f"{path}: without_known_table {entry.key_figure or entry.indicator}: route must be "
+                           f"asss_formula or source unknown, got {entry.route!r}")
     computed = {str(name): tuple(str(m) for m in inputs)
                 for name, inputs in (document.get("computed_measures") or {}).items()}
     specs = TableSpecs(
