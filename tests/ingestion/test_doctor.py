@@ -197,6 +197,11 @@ def test_doctor_live_write_puts_the_renamed_code_into_a_copy_of_the_configuratio
     assert series["over80_institution_pct"].evidence.grade == "A"  # KVEL11's anchor's owner is untouched
     assert series["KVEL06"].evidence.grade == "live"  # B, found ok live
     assert series["dwellings_shared"].evidence.grade == "live"  # C, the last alias of an anchor that moved along
+    from styringsdata.sources.fhi import load_fhi_specs
+
+    fhi = {i.indicator_id: i for i in load_fhi_specs(config / "fhi_tables.yaml", config / "ssb_tables.yaml").indicators}
+    assert (fhi["UTD16"].grade, fhi["HEL01"].grade, fhi["HEL03"].grade) == ("live", "live", "A")  # FHI alike
+    assert "found ok, ALDER 15_29 '15-29 år'" in fhi["UTD16"].cite
     # The file was edited, not re-dumped: every comment line is still there, in order.
     original = (sources / "ssb_tables.yaml").read_text(encoding="utf-8")
     comments = [line for line in original.splitlines() if line.lstrip().startswith("#")]
