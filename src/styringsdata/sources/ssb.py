@@ -791,8 +791,7 @@ def without_unconfirmed_missing(metadata: TableMetadata, spec: TableSpec) -> tup
         return spec, {}
     kept = tuple(s for s in spec.series if s.name not in dropped)
     if not kept:
-        raise SsbError(f"table {spec.table_id}: none of its series' codes exist in the metadata ("
-                       + "; ".join(f"{k}: {v}" for k, v in dropped.items()) + ")")
+        return spec, {}  # nothing confirmed to keep: the table fails on its first missing code (resolve_selection)
     for name, reason in dropped.items():
         log.warning("table %s, series %s left out: %s", spec.table_id, name, reason)
     return dataclasses.replace(spec, series=kept), dropped
