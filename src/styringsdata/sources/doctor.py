@@ -26,27 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from styringsdata.sources.diagnosis import DoctorRow
+
 VERDICTS = ("ok", "table missing", "code missing", "dimension not selected", "period format")
 GRADES = ("A", "B", "C", "live", "-")
-
-
-@dataclass(frozen=True)
-class DoctorRow:
-    source: str
-    table: str
-    series: str
-    variable: str
-    code: str
-    grade: str
-    verdict: str
-    detail: str = ""
-    suggestions: tuple[str, ...] = ()
-    # For `--write`: the codes (with labels) the variable has at the source, what the series is called in the
-    # configuration and which key figure it feeds, and for an ok series the source's labels of its codes.
-    choices: tuple[tuple[str, str], ...] = ()
-    series_label: str = ""
-    key_figure: str = ""
-    ssb_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -284,7 +267,7 @@ def printed_labels(seed: Path | None = None) -> dict[str, str]:
     """Each key figure's label as the Handlingsprogram prints it (dbt seed kostra_key_figures), without its marks."""
     import csv
 
-    from styringsdata.settings import DBT_PROJECT_DIR
+    from styringsdata.paths import DBT_PROJECT_DIR
 
     path = seed or DBT_PROJECT_DIR / "seeds" / "kostra_key_figures.csv"
     with open(path, encoding="utf-8") as f:
