@@ -46,7 +46,7 @@ from typing import Callable
 
 import duckdb
 
-from styringsdata.raw.raw_store import RAW, LoadResult, _insert_rows, _timestamp
+from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp
 from styringsdata.sources.registry import (DecimalSeparator, Problem, Record, Reference, RegistryError, ValidationReport,
                                 _row_value, cell_text, decide_separator, is_percent_unit, number_text,
                                 read_cells, unit_range)
