@@ -247,7 +247,8 @@ def _last_run_reference(settings):
 def _registry_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from styringsdata.sources.registry import (FileChanged, validate_file)
+    from styringsdata.sources.drop_zone import FileChanged
+    from styringsdata.sources.registry import validate_file
     from styringsdata.settings import Settings
 
     settings = Settings.from_env()
@@ -283,7 +284,7 @@ def _udir_check(args: argparse.Namespace) -> int:
 
     from styringsdata.sources import udir
     from styringsdata.sources.file_contract import refused_for_size
-    from styringsdata.sources.registry import FileChanged, read_settled
+    from styringsdata.sources.drop_zone import FileChanged, read_settled
     from styringsdata.settings import Settings
 
     settings = Settings.from_env()

@@ -8,7 +8,6 @@ quarantined with a report naming file, row, column, value and what was expected,
 from __future__ import annotations
 
 import io
-import os
 import time
 from functools import partial
 from pathlib import Path

@@ -11,7 +11,7 @@ import dagster as dg
 from styringsdata.sources import expense_need_index, municipal_deflator
 from styringsdata.sources.catalogue import registry_reference
 from styringsdata.home import asss_members
-from styringsdata.sources.drop_zone import keyed_release_delta
+from styringsdata.sources.registry import keyed_release_delta
 from styringsdata.sources.file_contract import RefreshResult, refresh
 from styringsdata.sources.ssb import load_table_specs
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource

@@ -12,7 +12,7 @@ import dagster as dg
 
 from styringsdata.sources import udir
 from styringsdata.sources.catalogue import registry_reference
-from styringsdata.sources.drop_zone import keyed_release_delta
+from styringsdata.sources.registry import keyed_release_delta
 from styringsdata.sources.file_contract import refresh
 from styringsdata.sources.ssb import load_table_specs
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource

@@ -58,7 +58,7 @@ def registry_reference(con: duckdb.DuckDBPyConnection, catalogue: Path, *,
     limits: dict = {"max_bytes": max_bytes} if max_bytes else {}
     names: dict[str, set[str]] = {}
     for code, name in [] if "klass_municipality_changes" not in tables else con.execute(
-            """select code, label from raw.ssb_categories
+            r"""select code, label from raw.ssb_categories
                where list_contains(?, dimension) and regexp_full_match(code, '\d{4}') and label is not null
                union select old_code, old_name from raw.klass_municipality_changes where old_name <> ''
                union select new_code, new_name from raw.klass_municipality_changes where new_name <> ''""",

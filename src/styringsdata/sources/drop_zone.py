@@ -357,35 +357,6 @@ def _release_of(vintage_dir: Path) -> tuple[str, bytes] | None:
     return whole["sha256"], (vintage_dir / whole["file"]).read_bytes()
 
 
-def keyed_release_delta(key: tuple[str, ...]) -> ReleaseDelta:
-    """A release delta for a CSV contract with one figure per `key`: the new release's header and every line whose
-    figure is new or whose cells differ from the previous release's line for the same key (header names
-    compared case-insensitively). A line the new release drops changes nothing: a release cannot retract."""
-
-    def delta(previous: bytes, new: bytes, name: str) -> bytes:
-        from styringsdata.sources.registry import LINE_BREAK, cell_text, decode_text, read_cells
-
-        if not name.lower().endswith(".csv"):
-            raise ContractError(f"{name}: a bundled release is compared with the previous one line by line; "
-                                "expected a .csv file")
-
-        def figures(data: bytes) -> dict[tuple[str, ...], tuple[int, tuple[str, ...]]]:
-            table = read_cells(data, name)
-            header = [h.strip().lower() for h in table.header]
-            found = {}
-            for record in table.records:
-                cells = {h: cell_text(c).strip() for h, c in zip(header, record.cells) if h}
-                found[tuple(cells.get(k, "") for k in key)] = (record.row, tuple(sorted(cells.items())))
-            return found
-
-        before, after = figures(previous), figures(new)
-        lines = LINE_BREAK.split(decode_text(new, name)[0])
-        changed = [row for k, (row, cells) in after.items() if before.get(k, (None, None))[1] != cells]
-        return ("\r\n".join([lines[0], *(lines[row - 1] for row in sorted(changed))]) + "\r\n").encode("utf-8")
-
-    return delta
-
-
 def land_bundled(directory: Path, landing: LandingZone, contract: Contract, max_bytes: int,
                  suffixes: tuple[str, ...] = SUFFIXES) -> list[Path]:
     """Bundled files land once; a new release lands only the rows it changes. One that does not pass its

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from styringsdata.raw.landing import LandingZone
-from styringsdata.sources.drop_zone import (Contract, ContractError, DropZoneResult, keyed_release_delta,
+from styringsdata.sources.drop_zone import (Contract, ContractError, DropZoneResult,
                                             land_bundled, take)
 from styringsdata.sources.problems import Problem, ValidationReport
-from styringsdata.sources.registry import DEFAULT_MAX_BYTES, RegistryError, read_table
+from styringsdata.sources.registry import DEFAULT_MAX_BYTES, RegistryError, keyed_release_delta, read_table
 
 REQUIRED = ("kommunenummer", "kommune", "year", "total_rank", "county", "county_rank")
 SUB_INDICES = ("naeringsliv_rank", "arbeidsmarked_rank", "demografi_rank", "kompetanse_rank",

@@ -54,25 +54,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import io
 import json
 import math
 import os
 import re
-import shutil
-import time
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from styringsdata.raw.landing import LandingZone, Payload, safe_name, utc_now
+from styringsdata.raw.landing import LandingZone, utc_now
 from styringsdata.sources import drop_zone
-from styringsdata.sources.drop_zone import (ContractError, Contract, DropZoneResult, FileChanged, candidates,
-                                            is_temporary_name, keyed_release_delta, land_bundled, quarantine_file,
-                                            read_settled, safe_file_name, table_name, take)
+from styringsdata.sources.drop_zone import (ContractError, Contract, DropZoneResult, ReleaseDelta, candidates,
+                                            land_bundled, read_settled, table_name, take)
 from styringsdata.sources.problems import Problem, ValidationReport
 
 COLUMNS = ("indicator_id", "municipality_code", "period", "value", "unit", "status", "source", "comment")
@@ -696,6 +692,33 @@ def _row_value(cell: Cell, text: str, separator: DecimalSeparator, parsed: Numbe
 InboxResult = DropZoneResult
 registry_table_name = table_name
 RELEASE_KEY = ("indicator_id", "municipality_code", "period")
+
+
+def keyed_release_delta(key: tuple[str, ...]) -> ReleaseDelta:
+    """A release delta for a CSV contract with one figure per `key`: the new release's header and every line whose
+    figure is new or whose cells differ from the previous release's line for the same key (header names
+    compared case-insensitively). A line the new release drops changes nothing: a release cannot retract."""
+
+    def delta(previous: bytes, new: bytes, name: str) -> bytes:
+        if not name.lower().endswith(".csv"):
+            raise ContractError(f"{name}: a bundled release is compared with the previous one line by line; "
+                                "expected a .csv file")
+
+        def figures(data: bytes) -> dict[tuple[str, ...], tuple[int, tuple[str, ...]]]:
+            table = read_cells(data, name)
+            header = [h.strip().lower() for h in table.header]
+            found = {}
+            for record in table.records:
+                cells = {h: cell_text(c).strip() for h, c in zip(header, record.cells) if h}
+                found[tuple(cells.get(k, "") for k in key)] = (record.row, tuple(sorted(cells.items())))
+            return found
+
+        before, after = figures(previous), figures(new)
+        lines = LINE_BREAK.split(decode_text(new, name)[0])
+        changed = [row for k, (row, cells) in after.items() if before.get(k, (None, None))[1] != cells]
+        return ("\r\n".join([lines[0], *(lines[row - 1] for row in sorted(changed))]) + "\r\n").encode("utf-8")
+
+    return delta
 
 
 def inbox_candidates(inbox: Path, settle_seconds: float,
