@@ -71,12 +71,22 @@ def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResour
     landing = pipeline.landing()
     limit = settings.registry_max_bytes
 
-    def land() -> list:
+    def land():
+        # the bundled file must read; a bad inbox file is quarantined by take_inbox and the rest goes on
         landed = kommune_nm.land_files(settings.snapshot_dir / "kommune_nm", landing, max_bytes=limit)
-        return landed + kommune_nm.land_files(settings.data_dir / "inbox" / "kommune_nm", landing, max_bytes=limit)
+        inbox = kommune_nm.take_inbox(settings.data_dir / "inbox" / "kommune_nm", settings.quarantine, landing,
+                                      settle_seconds=settings.registry_settle_seconds, max_bytes=limit)
+        return landed, inbox
 
-    landed = attempt(*KOMMUNE_NM, land)
-    failures = [landed] if isinstance(landed, SourceFailure) else []
+    outcome = attempt(*KOMMUNE_NM, land)
+    failures = [outcome] if isinstance(outcome, SourceFailure) else []
+    landed, inbox = ([], None) if failures else outcome
+    for name, report in inbox.rejected if inbox else []:
+        context.log.warning(f"Kommune-NM file {name} rejected, moved to quarantine (the last good vintage stays in "
+                            f"use); report: {report}")
+    for name, why in inbox.skipped if inbox else []:
+        context.log.info(f"Kommune-NM file {name} left in the inbox: {why}")
+    landed += [path for _, path in inbox.accepted] if inbox else []
     with pipeline.work_db() as con:
         results = load_landed_kommune_nm(con, landing, kommune_nm.parse)  # every landed file raw lacks
         loaded = sum(r.rows for r in results)
@@ -86,8 +96,9 @@ def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResour
         total = con.execute("select count(*) from raw.kommune_nm_ranks").fetchone()[0]
     for failure in failures:
         context.log.info(f"{failure.line()}; the files raw holds stay")
-    return dg.MaterializeResult(metadata={"files": 0 if failures else len(landed), "rows_loaded": loaded,
-                                          RAW_CHANGED: outcome_changed or newly_loaded > 0,
-                                          "dagster/row_count": total,
-                                          **failure_metadata(failures)},
+    return dg.MaterializeResult(metadata={"files": len(landed), "rejected_files": dg.MetadataValue.json(
+                                              {name: str(path) for name, path in inbox.rejected} if inbox else {}),
+                                          "waiting_files": dg.MetadataValue.json(dict(inbox.skipped) if inbox else {}),
+                                          "rows_loaded": loaded, RAW_CHANGED: outcome_changed or newly_loaded > 0,
+                                          "dagster/row_count": total, **failure_metadata(failures)},
                                 check_results=[source_check_result(KOMMUNE_NM_KEY, [KOMMUNE_NM[1]], failures)])
