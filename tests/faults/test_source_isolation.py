@@ -127,6 +127,7 @@ def run_in(world: Path | None, data: Path, tmp: Path, name: str, *args: str) -> 
             marts["source_freshness_columns"] = [r[0] for r in con.execute("describe source_freshness").fetchall()]
         finally:
             con.close()
+    (tmp / f"{name}-mart-rows.json").write_text(json.dumps(counts, indent=1), encoding="utf-8")  # for the notes
     return Run(done.returncode, done.stdout, json.loads(calls.read_text()) if calls.exists() else {}, marts, counts,
                freshness)
 
