@@ -176,20 +176,30 @@ def rule_tables(name: str, ssb_table_ids: Iterable[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Check:
+    """One GX validation: a query DuckDB answers with only the columns and rows the rule's expectations read.
+
+    A rule checked on every raw SSB table is one query over all of them (a `_table` column says whose row it is)
+    and one validation, split into one result per table afterwards; a `_rows` column says how many table rows a
+    result row stands for (DuckDB groups equal keys, GX sees each once), so counts and failing rows are the
+    table's."""
+
     name: str
     suite: str
-    table: str
+    table: str  # the asset the validation is filed under; with `tables`, a label for all of them
     sql: str
-    expectations: Callable[[Any], list]  # gxe module -> expectations on the frame
+    expectations: Callable[[Any], list[Any]]  # gxe module -> expectations on the frame
     whole_frame_is_failures: bool = False  # the query returns violations; examples are its rows
     # How the rows may be split into batches without changing a verdict: ROWS (row-wise expectations, and
     # "no rows" on a violation query), WHOLE (a row count other than zero), or the key columns of a uniqueness
     # expectation (rows that share a key land in the same batch; `table` is then the table scanned).
     split: str | tuple[str, ...] = "rows"
     description: str = ""  # RULES[name], filled in by build_checks
+    tables: tuple[str, ...] = ()  # the tables a `_table` column splits the result into, in their order
 
 
 ROWS, WHOLE = "rows", "whole"
+TABLE_COLUMN, WEIGHT_COLUMN = "_table", "_rows"
+EVERY_SSB_TABLE = "raw.ssb_each_table"  # the GX asset of the rules run on every raw SSB table at once
 
 
 def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
@@ -197,11 +207,16 @@ def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
         "select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()}
 
 
+def _union(parts: list[str]) -> str:
+    return "\nunion all\n".join(parts) if parts else ""
+
+
 def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) -> list[Check]:
     t = config.thresholds
     checks: list[Check] = []
     raw_ssb = sorted(n for n in _tables(con, "raw") if n.startswith("ssb_") and n not in ("ssb_tables", "ssb_categories"))
     region_variables = load_table_specs().region_variables()  # src/styringsdata/sources/ssb_tables.yaml
+    regions: dict[str, str] = {}
     for table in raw_ssb:
         columns = [r[0] for r in con.execute(
             "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ? "
@@ -210,32 +225,42 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
         if region is None:
             raise ValueError(f"raw.{table}: no region column (expected one of {', '.join(region_variables)}; "
                              f"the table has {', '.join(columns)})")
+        regions[table] = region
+    ssb_tables = tuple(f"raw.{table}" for table in raw_ssb)
+    if raw_ssb:
+        # Not-null reads the four key columns only: rows with the same keys are one row for GX, with their count.
         checks.append(Check(
-            "raw_keys_not_null", "raw", f"raw.{table}",
-            f'select "{region}" as region, "Tid" as period, _vintage, _fetched_at from raw.{table}',
+            "raw_keys_not_null", "raw", EVERY_SSB_TABLE,
+            _union([f"""select * from (
+                         select '{n}' as {TABLE_COLUMN}, "{regions[table]}" as region, "Tid" as period, _vintage,
+                                _fetched_at, count(*) as {WEIGHT_COLUMN}
+                         from raw.{table} group by all order by min(rowid))"""
+                    for table, n in zip(raw_ssb, ssb_tables)]),
             lambda gxe: [gxe.ExpectColumnValuesToNotBeNull(column=c, result_format="COMPLETE")
-                         for c in ("region", "period", "_vintage", "_fetched_at")]))
+                         for c in ("region", "period", "_vintage", "_fetched_at")], tables=ssb_tables))
         checks.append(Check(
-            "raw_municipality_codes_valid", "raw", f"raw.{table}",
-            f"""with retired as (
+            "raw_municipality_codes_valid", "raw", EVERY_SSB_TABLE,
+            """with retired as (
                     select c.old_code as code, min(c.change_occurred) as retired_on
                     from raw.klass_municipality_changes c
                     where not exists (  -- kept or given back later (Stavanger 1103 -> 1103)
                         select 1 from raw.klass_municipality_changes k
                         where k.new_code = c.old_code and k.change_occurred >= c.change_occurred)
                     group by c.old_code
-                )
-                select distinct '{table}' as source_table, r."{region}" as region, r."Tid" as period,
-                       retired.retired_on
-                from raw.{table} r join retired on retired.code = r."{region}"
-                where try_cast(left(r."Tid", 4) as integer) >= year(retired.retired_on)
-                  and r.value is not null""",
-            lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
+                )\n""" + _union([f"""select * from (
+                    select distinct '{n}' as {TABLE_COLUMN}, '{table}' as source_table, r."{regions[table]}" as region,
+                           r."Tid" as period, retired.retired_on
+                    from raw.{table} r join retired on retired.code = r."{regions[table]}"
+                    where try_cast(left(r."Tid", 4) as integer) >= year(retired.retired_on)
+                      and r.value is not null)""" for table, n in zip(raw_ssb, ssb_tables)]),
+            lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True, tables=ssb_tables))
         checks.append(Check(
-            "raw_periods_well_formed", "raw", f"raw.{table}",
-            f'select distinct "Tid" as period from raw.{table}',
+            "raw_periods_well_formed", "raw", EVERY_SSB_TABLE,
+            _union([f"""select * from (select distinct '{n}' as {TABLE_COLUMN}, "Tid" as period from raw.{table})"""
+                    for table, n in zip(raw_ssb, ssb_tables)]),
             lambda gxe: [gxe.ExpectColumnValuesToMatchRegex(
-                column="period", regex=r"^(19|20)\d\d(K[1-4]|-(19|20)\d\d)?$", result_format="COMPLETE")]))
+                column="period", regex=r"^(19|20)\d\d(K[1-4]|-(19|20)\d\d)?$", result_format="COMPLETE")],
+            tables=ssb_tables))
     checks.append(Check(
         "raw_municipality_codes_valid", "raw", "raw.registry_values",
         """select r.indicator_id, r.municipality_code, r.period, l.to_code as should_be
@@ -358,12 +383,18 @@ def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | 
         name = f"{check.table.replace('.', '__')}__{check.name}"
         suite = context.suites.add(gx.ExpectationSuite(name, expectations=_annotated(check, config)))
         definition = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
-        tally = _Tally()
+        tallies = {table: _Tally() for table in (check.tables or (check.table,))}
         for frame in _batches(con, check, config.batch_rows):
             validation = definition.run(batch_parameters={"dataframe": frame}, result_format="COMPLETE")
-            tally.add(check, frame, validation, config.failing_rows_kept)
+            failing = _failing_index(check, frame, validation)
+            if not check.tables:
+                tallies[check.table].add(frame, bool(validation.success), failing, config.failing_rows_kept)
+            else:  # one verdict per table: its rows, and whether any of them failed
+                for table, part in frame.groupby(TABLE_COLUMN, sort=False):
+                    own = [i for i in failing if i in part.index]
+                    tallies[str(table)].add(part, not own, own, config.failing_rows_kept)
             del frame, validation  # one batch in memory at a time
-        results.append(tally.result(check, config))
+        results.extend(tally.result(check, table, config) for table, tally in tallies.items())
     docs = None
     if data_docs_dir is not None:
         built = time.time() - 1  # coarse file system clocks
@@ -438,35 +469,43 @@ def _indexed(frame: pd.DataFrame, offset: int) -> pd.DataFrame:
     return frame
 
 
+def _failing_index(check: Check, frame: pd.DataFrame, validation: Any) -> list[Any]:
+    """The frame's rows GX found failing: every row of a violation query that failed, else the unexpected ones."""
+    if check.whole_frame_is_failures:
+        return list(frame.index) if not validation.success else []
+    return sorted({i for item in validation.results if not item.success
+                   for i in (item.result.get("unexpected_index_list") or [])})
+
+
 @dataclass
 class _Tally:
-    """One check's findings, summed over its batches: rows seen, verdict, failing rows (the first ones kept)."""
+    """One check's findings on one table, summed over its batches: rows seen, verdict, failing rows (the first
+    ones kept). A `_rows` column counts the table rows a frame row stands for."""
 
     rows: int = 0
     passed: bool = True
     failing: int = 0
     failed_without_rows: bool = False  # an expectation on the whole batch failed (a row count)
-    kept: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    kept: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
 
-    def add(self, check: Check, frame: pd.DataFrame, validation: Any, keep: int) -> None:
-        self.rows += len(frame)
-        self.passed = self.passed and bool(validation.success)
-        if check.whole_frame_is_failures:
-            failing = list(frame.index) if not validation.success else []
-        else:
-            failing = sorted({i for item in validation.results if not item.success
-                              for i in (item.result.get("unexpected_index_list") or [])})
-        self.failing += len(failing)
-        self.failed_without_rows |= not validation.success and not failing
+    def add(self, frame: pd.DataFrame, passed: bool, failing: list[Any], keep: int) -> None:
+        weights = frame[WEIGHT_COLUMN] if WEIGHT_COLUMN in frame.columns else None
+        self.rows += int(weights.sum()) if weights is not None else len(frame)
+        self.passed = self.passed and passed
+        self.failing += int(weights.loc[failing].sum()) if weights is not None else len(failing)
+        self.failed_without_rows |= not passed and not failing
         rows = failing[:keep]
-        records = json.loads(frame.loc[rows].to_json(orient="records", date_format="iso"))
-        self.kept = sorted(self.kept + list(zip(rows, records)), key=lambda pair: pair[0])[:keep]
+        shown = frame.loc[rows].drop(columns=[c for c in (TABLE_COLUMN, WEIGHT_COLUMN) if c in frame.columns])
+        records = json.loads(shown.to_json(orient="records", date_format="iso"))
+        copies = [int(weights.loc[i]) if weights is not None else 1 for i in rows]
+        found = [(i, record) for i, record, n in zip(rows, records, copies) for _ in range(n)]
+        self.kept = sorted(self.kept + found, key=lambda pair: pair[0])[:keep]
 
-    def result(self, check: Check, config: GateConfig) -> CheckResult:
+    def result(self, check: Check, table: str, config: GateConfig) -> CheckResult:
         sample = [row for _, row in self.kept]
         failing = self.failing or (1 if self.failed_without_rows else 0)
         return CheckResult(
-            name=check.name, suite=check.suite, table=check.table, severity=config.severities[check.name],
+            name=check.name, suite=check.suite, table=table, severity=config.severities[check.name],
             description=check.description, passed=self.passed, rows_checked=self.rows, failing_rows=failing,
             examples=sample[: config.examples_per_check], failing_sample=sample)
 
