@@ -23,6 +23,7 @@ import yaml
 
 from styringsdata.quality.data_docs import make_offline
 from styringsdata.sources.ssb import load_table_specs
+from styringsdata.vocabulary import indicator_statuses
 
 CONFIG_PATH = Path(__file__).with_name("gate.yaml")
 SEVERITIES = ("error", "warning")
@@ -135,8 +136,8 @@ RULES: dict[str, Rule] = {
         "(GX expect_compound_columns_to_be_unique on indicator_id, municipality_code, year).",
         tables=("marts.fct_indicator_values",)),
     "fct_status_allowed": Rule(
-        "marts", "status is measured, not_measured, pending, under_development, suppressed, not_computable, "
-        "series_break or not_delivered (GX expect_column_values_to_be_in_set).", tables=("marts.fct_indicator_values",)),
+        "marts", "status is one of {statuses} (seed indicator_statuses; GX expect_column_values_to_be_in_set).",
+        tables=("marts.fct_indicator_values",)),
     "fct_missing_is_never_a_number": Rule(
         "marts", "A row whose status is not measured (suppressed, missing, pending ...) has no value, never 0 "
         "(GX expect_column_values_to_be_null on value).", tables=("marts.fct_indicator_values",)),
@@ -164,7 +165,7 @@ RULES: dict[str, Rule] = {
 
 
 def describe(name: str, config: "GateConfig", home: str) -> str:
-    return RULES[name].description.format(home=home, **config.thresholds)
+    return RULES[name].description.format(home=home, statuses=", ".join(indicator_statuses()), **config.thresholds)
 
 
 def rule_tables(name: str, ssb_table_ids: Iterable[str]) -> list[str]:
@@ -291,8 +292,7 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
         "fct_status_allowed", "marts", "marts.fct_indicator_values",
         "select indicator_id, municipality_code, year, status from marts.fct_indicator_values",
         lambda gxe: [gxe.ExpectColumnValuesToBeInSet(
-            column="status", value_set=["measured", "not_measured", "pending", "under_development", "suppressed",
-                                        "not_computable", "series_break", "not_delivered"], result_format="COMPLETE")]))
+            column="status", value_set=list(indicator_statuses()), result_format="COMPLETE")]))
     checks.append(Check(
         "fct_missing_is_never_a_number", "marts", "marts.fct_indicator_values",
         "select indicator_id, municipality_code, year, status, value from marts.fct_indicator_values "
