@@ -1,6 +1,6 @@
 """The quality gate alone on the national work file: this checkout's gate against another revision's, side by side.
 
-    .venv/bin/python bench/bench_gate.py [--work data/bench/run/work.duckdb] [--ref REV] [--repeat 2]
+    .venv/bin/python -m bench.bench_gate [--work data/bench/run/work.duckdb] [--ref REV] [--repeat 2]
 
 Each variant runs `run_gate` (with Data Docs, as the pipeline does) in a child process of its own on a read-only
 connection to the same work file; a sampler reads the child's resident memory every 0.1 s. `--ref` takes the
@@ -20,9 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import ROOT, MemorySampler, mb, table  # noqa: E402
+from bench._common import ROOT, MemorySampler, mb, table
 
 
 def child(args: argparse.Namespace) -> int:
@@ -50,7 +48,7 @@ def child(args: argparse.Namespace) -> int:
 
 def gate_from_revision(revision: str, into: Path) -> Path:
     for name in ("gate.py", "gate.yaml"):
-        text = subprocess.run(["git", "show", f"{revision}:expectations/{name}"], cwd=ROOT, check=True,
+        text = subprocess.run(["git", "show", f"{revision}:src/styringsdata/quality/{name}"], cwd=ROOT, check=True,
                               capture_output=True, text=True).stdout
         (into / name).write_text(text, encoding="utf-8")
     return into
@@ -60,7 +58,7 @@ def run_variant(gate_dir: Path, work: Path) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = Path(f.name)
     started = time.perf_counter()
-    completed = subprocess.run([sys.executable, __file__, "--child", "--gate", str(gate_dir), "--work", str(work),
+    completed = subprocess.run([sys.executable, "-m", "bench.bench_gate", "--child", "--gate", str(gate_dir), "--work", str(work),
                                 "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if completed.returncode != 0:
@@ -83,7 +81,7 @@ def main() -> int:
     if args.child:
         return child(args)
     if not args.work.exists():
-        raise SystemExit(f"{args.work} is missing: run `bench/bench_pipeline.py --keep` first")
+        raise SystemExit(f"{args.work} is missing: run `python -m bench.bench_pipeline --keep` first")
 
     with tempfile.TemporaryDirectory() as scratch:
         variants = {"this checkout": ROOT / "src" / "styringsdata" / "quality"}

@@ -79,8 +79,8 @@ def dagster_home(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_server():
-    """A throwaway PostgreSQL server from the binaries on this machine (tests/pgserver.py), for the whole session."""
-    from tests import pgserver
+    """A throwaway PostgreSQL server from the binaries on this machine (tools/pgserver.py), for the whole session."""
+    from tools import pgserver
 
     problem = pgserver.missing()
     if problem:
@@ -95,6 +95,6 @@ def pg_server():
 @pytest.fixture(scope="session")
 def pg_warehouse(pg_server):
     """The server set up by deploy/postgres/setup.sql: publisher, reader role, a BI login, Dagster's database."""
-    from tests import pgserver
+    from tools import pgserver
 
     return pgserver.setup_warehouse(pg_server)
