@@ -383,7 +383,7 @@ def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | 
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs_dir)},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             "site_section_builders": {"profiling": "0"},  # no profiling results: skip scanning the store for them
-        })
+        })  # type: ignore[typeddict-unknown-key]  # SiteBuilder takes it; GX's TypedDict of the config omits it
     source = context.data_sources.add_pandas("work_file")
     assets: dict[str, Any] = {}
     results: list[CheckResult] = []
@@ -475,7 +475,7 @@ def _batches(con: duckdb.DuckDBPyConnection, check: Check, batch_rows: int) -> I
 def _batches_by_key(cursor: duckdb.DuckDBPyConnection, sql: str, key: tuple[str, ...],
                     batch_rows: int) -> Iterator[pd.DataFrame]:
     """Rows split by a hash of their key: rows sharing a key, the only ones a uniqueness check compares, meet."""
-    total = cursor.execute(f"select count(*) from ({sql})").fetchone()[0]
+    (total,) = cursor.execute(f"select count(*) from ({sql})").fetchone() or (0,)
     parts = max(1, -(-total // batch_rows))
     columns = ", ".join(f'"{c}"' for c in key)
     for part in range(parts):
