@@ -41,6 +41,7 @@ SQL_PATHS := dbt_project/models dbt_project/tests
 # sqlfluff skips, with only a warning, a model dbt cannot compile: a skipped file fails the lint here.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy  # the package, configured in pyproject.toml [tool.mypy]
 	@out=$$($(BIN)/sqlfluff lint $(SQL_PATHS) 2>&1); status=$$?; echo "$$out"; \
 	if echo "$$out" | grep -q "Skipped file"; then echo "lint: sqlfluff skipped a file it could not compile (above)"; exit 1; fi; \
 	exit $$status
