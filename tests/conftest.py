@@ -60,6 +60,17 @@ def status_at_start() -> list[str]:
     return git_status() if (ROOT / ".git").exists() else []
 
 
+def repository_dagster_home() -> set[str]:
+    """The files in the repository's own Dagster instance (what `make dev` opens): the suite must add none."""
+    home = ROOT / "dagster_home"
+    return {str(p.relative_to(home)) for p in home.rglob("*") if p.is_file()} if home.exists() else set()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dagster_home_at_start() -> set[str]:
+    return repository_dagster_home()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dagster_home(tmp_path_factory) -> Path:
     """Every run the suite starts (in process or through the CLI) records into a temporary Dagster instance, set
