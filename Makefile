@@ -41,6 +41,7 @@ SQL_PATHS := dbt_project/models dbt_project/tests
 # sqlfluff skips, with only a warning, a model dbt cannot compile: a skipped file fails the lint here.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy  # the package, configured in pyproject.toml [tool.mypy]
 	@out=$$($(BIN)/sqlfluff lint $(SQL_PATHS) 2>&1); status=$$?; echo "$$out"; \
 	if echo "$$out" | grep -q "Skipped file"; then echo "lint: sqlfluff skipped a file it could not compile (above)"; exit 1; fi; \
 	exit $$status
@@ -49,30 +50,30 @@ lint: install
 lint-fix: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/sqlfluff fix $(SQL_PATHS)
-	if [ -f data/work.duckdb ]; then $(BIN)/python tools/mart_contract_types.py --write; fi
+	if [ -f data/work.duckdb ]; then $(BIN)/python -m tools.mart_contract_types --write; fi
 	$(MAKE) lint
 
 # All benchmarks (print tables, assert nothing). The national ones generate data/bench/national first;
 # the whole target takes about 12 minutes on 2 cores. `make bench-national` runs only those.
 bench: install
-	$(BIN)/python bench/bench_jsonstat.py
-	$(BIN)/python bench/bench_noop.py
+	$(BIN)/python -m bench.bench_jsonstat
+	$(BIN)/python -m bench.bench_noop
 	$(MAKE) bench-national
 
 bench-national: install
-	$(BIN)/python bench/bench_requests.py
-	$(BIN)/python bench/bench_loaders.py
-	$(BIN)/python bench/bench_pipeline.py --keep
-	$(BIN)/python bench/bench_overhead.py
-	$(BIN)/python bench/bench_postgres.py
+	$(BIN)/python -m bench.bench_requests
+	$(BIN)/python -m bench.bench_loaders
+	$(BIN)/python -m bench.bench_pipeline --keep
+	$(BIN)/python -m bench.bench_overhead
+	$(BIN)/python -m bench.bench_postgres
 
 # After editing src/styringsdata/sources/ssb_tables.yaml: re-record the bundled answers and write every derived file.
 snapshots: install
-	$(BIN)/python snapshots/build.py
+	$(BIN)/python -m snapshots.build
 
 # Only the files derived from src/styringsdata/sources/ssb_tables.yaml (seeds, dbt sources, catalogue), without re-recording.
 derive: install
-	$(BIN)/python tools/derive.py
+	$(BIN)/python -m tools.derive
 
 dev: install
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/dagster_home} $(BIN)/dagster dev -h 127.0.0.1 -w workspace.yaml

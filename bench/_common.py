@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 DEFAULT_SNAPSHOT = ROOT / "data" / "bench" / "national"
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -23,7 +21,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 # What the recorded requests and answers depend on: a snapshot older than any of these is rebuilt.
 SNAPSHOT_INPUTS = ("src/styringsdata/sources/ssb.py", "src/styringsdata/sources/fhi.py", "src/styringsdata/sources/klass.py",
                    "src/styringsdata/sources/transport.py",
-                   "tests/fakes/fake_ssb.py", "tests/fakes/fake_fhi.py", "src/styringsdata/sources/miljodirektoratet.py",
+                   "snapshots/fakes/fake_ssb.py", "snapshots/fakes/fake_fhi.py", "src/styringsdata/sources/miljodirektoratet.py",
                    "src/styringsdata/sources/ssb_tables.yaml", "src/styringsdata/sources/fhi_tables.yaml", "snapshots/build.py",
                    "snapshots/kostra_published.csv", "bench/national_snapshot.py")
 
@@ -40,7 +38,7 @@ def ensure_national_snapshot(directory: Path, first_year: int = 2010, last_year:
         if stale:
             print(f"{directory} is older than {', '.join(stale)}", flush=True)
     print(f"generating the national snapshot in {directory} ({first_year}-{last_year}) ...", flush=True)
-    subprocess.run([sys.executable, str(ROOT / "bench" / "national_snapshot.py"), str(directory),
+    subprocess.run([sys.executable, "-m", "bench.national_snapshot", str(directory),
                     "--first-year", str(first_year), "--last-year", str(last_year)],
                    check=True, stdout=subprocess.DEVNULL)
     return json.loads(summary_path.read_text(encoding="utf-8"))

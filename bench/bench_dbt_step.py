@@ -1,6 +1,6 @@
 """The Dagster dbt step against dbt's own elapsed time, for this checkout and another revision, side by side.
 
-    .venv/bin/python bench/bench_dbt_step.py [--ref REV] [--work data/bench/run/work.duckdb] [--repeat 2]
+    .venv/bin/python -m bench.bench_dbt_step [--ref REV] [--work data/bench/run/work.duckdb] [--repeat 2]
 
 Each round runs the pipeline's dbt step alone (`bench_pipeline.py --child --select dbt`: `execute_in_process`
 of the dbt assets and their checks, as in bench/bench_overhead.py) once per variant, interleaved, each on a
@@ -28,9 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import DEFAULT_SNAPSHOT, ROOT, table  # noqa: E402
+from bench._common import DEFAULT_SNAPSHOT, ROOT, table
 
 
 def export_revision(revision: str, into: Path) -> Path:
@@ -48,9 +46,9 @@ def run_step(root: Path, data: Path, work: Path, snapshot: Path) -> dict:
     out = data / "step.json"
     out.unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STYRINGSDATA_", "DBT_"))}
-    env["PYTHONPATH"] = str(root)  # the variant's code before this checkout's editable install
+    env["PYTHONPATH"] = os.pathsep.join((str(root / "src"), str(root)))  # the variant's code, before this checkout's
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, str(root / "bench" / "bench_pipeline.py"), "--child", "--select",
+    process = subprocess.Popen([sys.executable, "-m", "bench.bench_pipeline", "--child", "--select",
                                 "dbt", "--snapshot", str(snapshot), "--data", str(data), "--out", str(out)],
                                cwd=root, env=env, stdout=(data / "step.log").open("w"), stderr=subprocess.STDOUT)
     _, status, usage = os.wait4(process.pid, 0)
@@ -79,7 +77,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     if not args.work.exists():
-        raise SystemExit(f"{args.work} is missing: run `bench/bench_pipeline.py --keep` first")
+        raise SystemExit(f"{args.work} is missing: run `python -m bench.bench_pipeline --keep` first")
     scratch = ROOT / "data" / "bench" / "dbt-step"
     shutil.rmtree(scratch, ignore_errors=True)
     with tempfile.TemporaryDirectory() as exported:

@@ -1,6 +1,6 @@
 """Decode a >= 1 000 000-cell JSON-stat2 payload with SSB's structure three ways, side by side.
 
-    python bench/bench_jsonstat.py [--cells N] [--repeat R] [--skip-pyjstat] [--before REV]
+    python -m bench.bench_jsonstat [--cells N] [--repeat R] [--skip-pyjstat] [--before REV]
 
 (a) json.loads alone: the floor, any decoder must parse the text;
 (b) ours: styringsdata.sources.jsonstat.decode(text).to_arrow() (parsing included);
@@ -25,10 +25,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from styringsdata.sources.jsonstat import decode
 
-from styringsdata.sources.jsonstat import decode  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def ssb_like_payload(cells: int, seed: int = 1) -> str:

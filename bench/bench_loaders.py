@@ -1,6 +1,6 @@
 """Row-wise versus column-wise inserts into the raw schema, side by side. Prints a table, asserts nothing.
 
-    .venv/bin/python bench/bench_loaders.py [--snapshot data/bench/national]
+    .venv/bin/python -m bench.bench_loaders [--snapshot data/bench/national]
 
 The same rows go into the same raw tables of an in-memory DuckDB twice: once with
 `con.executemany(insert ... values (?, ...))` (what src/styringsdata/raw/raw_store.py did) and once with
@@ -19,9 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import DEFAULT_SNAPSHOT, ensure_national_snapshot, table  # noqa: E402
+from bench._common import DEFAULT_SNAPSHOT, ensure_national_snapshot, table
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """A run with nothing new upstream, answered by the pre-check, beside the job it replaces. Asserts nothing.
 
-    .venv/bin/python bench/bench_noop.py [--repeat 5]
+    .venv/bin/python -m bench.bench_noop [--repeat 5]
 
 Each round, in a fresh data directory, offline (the bundled snapshots), as a user runs it (`styringsdata run`
 in a child process, wall time from start to exit):
@@ -27,9 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import ROOT, table  # noqa: E402
+from bench._common import ROOT, table
 
 VARIANTS = ("full run", "no-op, pre-check", "no-op, job (--force)", "import styringsdata.cli", "python start")
 

@@ -1,6 +1,6 @@
 """The transformation SQL run directly in DuckDB against dbt and Dagster + dbt, side by side.
 
-    .venv/bin/python bench/bench_overhead.py [--snapshot data/bench/national] [--work data/bench/run/work.duckdb]
+    .venv/bin/python -m bench.bench_overhead [--snapshot data/bench/national] [--work data/bench/run/work.duckdb]
                                              [--repeat 3]
 
 All variants start from copies of the same national work file (raw tables, seeds and the previous
@@ -20,7 +20,7 @@ run's models), one after the other in this one invocation:
 Each round starts from fresh copies; the variants are interleaved and each one's best round is
 shown, so other load on the machine hits them alike.
 
-The work file comes from a full national run: `bench/bench_pipeline.py --keep` leaves one in
+The work file comes from a full national run: `python -m bench.bench_pipeline --keep` leaves one in
 data/bench/run/; when it is missing this script makes one (one full run, ~70 s). Prints a table of
 seconds and ratios and where the time between the plain script and the Dagster step goes.
 Nothing is asserted.
@@ -39,12 +39,10 @@ import time
 from graphlib import TopologicalSorter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench._common import DEFAULT_SNAPSHOT, ROOT, ensure_national_snapshot, table
 
-from _common import DEFAULT_SNAPSHOT, ROOT, ensure_national_snapshot, table  # noqa: E402
-
-from styringsdata.home import dbt_vars  # noqa: E402
-from styringsdata.settings import Settings  # noqa: E402
+from styringsdata.home import dbt_vars
+from styringsdata.settings import Settings
 
 DBT_PROJECT = ROOT / "dbt_project"
 DBT = str(Path(sys.executable).with_name("dbt"))

@@ -1,7 +1,7 @@
 """The whole pipeline at national scale, by stage; then a no-op rerun. Prints tables, asserts nothing.
 
-    .venv/bin/python bench/bench_pipeline.py [--snapshot data/bench/national] [--data data/bench/run]
-    .venv/bin/python bench/bench_pipeline.py --compare REV [--repeat 2]
+    .venv/bin/python -m bench.bench_pipeline [--snapshot data/bench/national] [--data data/bench/run]
+    .venv/bin/python -m bench.bench_pipeline --compare REV [--repeat 2]
 
 1. Generates the national snapshot when it is missing (bench/national_snapshot.py; ~25 s).
 2. Full run: the `full_refresh` job, offline replay from that snapshot, in a fresh data directory
@@ -41,9 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (DATA_KINDS, DEFAULT_SNAPSHOT, ROOT, MemorySampler, RequestCounter,  # noqa: E402
+from bench._common import (DATA_KINDS, DEFAULT_SNAPSHOT, ROOT, MemorySampler, RequestCounter,
                      ensure_national_snapshot, mb, table, use_national_catalogues)
 
 STAGES = ("startup", "ingest", "dbt", "gate", "freshness checks", "publish", "report", "other")
@@ -70,7 +68,6 @@ def stage_of(step_key: str) -> str:
 def child(args: argparse.Namespace) -> int:
     started = time.time()
     code = Path(args.code).resolve()
-    sys.path.insert(0, str(code))  # the variant's code, before this checkout's editable install
     os.environ["STYRINGSDATA_DATA_DIR"] = str(args.data)
     os.environ["STYRINGSDATA_SNAPSHOT_DIR"] = str(args.snapshot)
     os.environ["STYRINGSDATA_SOURCE_MODE"] = "replay"
@@ -201,6 +198,12 @@ def parse_mode(dbt_log: Path) -> str | None:
 
 # -- the parent: runs, tables ------------------------------------------------------------------
 
+def variant_env(code: Path) -> dict[str, str]:
+    """The environment of a process running the variant in `code`: its package (src/) and its tooling (the root)
+    before this checkout's editable install."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join((str(code / "src"), str(code)))}
+
+
 def run_child(label: str, snapshot: Path, data: Path, select: str, code: Path = ROOT) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = Path(f.name)
@@ -209,9 +212,9 @@ def run_child(label: str, snapshot: Path, data: Path, select: str, code: Path = 
     started = time.perf_counter()
     with log.open("w", encoding="utf-8") as sink:
         process = subprocess.Popen(
-            [sys.executable, __file__, "--child", "--snapshot", str(snapshot), "--data", str(data),
+            [sys.executable, "-m", "bench.bench_pipeline", "--child", "--snapshot", str(snapshot), "--data", str(data),
              "--select", select, "--out", str(out), "--code", str(code)],
-            cwd=code, stdout=sink, stderr=subprocess.STDOUT)
+            cwd=code, env=variant_env(code), stdout=sink, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     if not out.exists() or out.stat().st_size == 0:
@@ -342,9 +345,8 @@ def prepare(code: Path, scratch: Path) -> None:
     manifest and dbt's partial-parse state the Dagster definitions start from)."""
     for name in ("manifest.json", "partial_parse.msgpack"):
         (code / "dbt_project" / "target" / name).unlink(missing_ok=True)
-    env = {**os.environ, "STYRINGSDATA_DATA_DIR": str(scratch)}
-    subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
-                    "from styringsdata.defs.dbt import ensure_manifest; ensure_manifest()", str(code)],
+    env = {**variant_env(code), "STYRINGSDATA_DATA_DIR": str(scratch)}
+    subprocess.run([sys.executable, "-c", "from styringsdata.defs.dbt import ensure_manifest; ensure_manifest()"],
                    cwd=code, env=env, check=True, stdout=subprocess.DEVNULL)
 
 

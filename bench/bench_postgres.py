@@ -1,11 +1,11 @@
 """Publishing the national marts to PostgreSQL beside the DuckDB file, side by side. Prints tables, asserts nothing.
 
-    .venv/bin/python bench/bench_postgres.py [--snapshot data/bench/national] [--work data/bench/run/work.duckdb]
+    .venv/bin/python -m bench.bench_postgres [--snapshot data/bench/national] [--work data/bench/run/work.duckdb]
                                              [--repeat 3]
 
-The work file comes from a full national run (`bench/bench_pipeline.py --keep` leaves one in data/bench/run/;
+The work file comes from a full national run (`python -m bench.bench_pipeline --keep` leaves one in data/bench/run/;
 when it is missing this script makes one). A throwaway PostgreSQL server is started from the binaries on this
-machine (tests/pgserver.py: fsync off, so this is the CPU cost, not a disk's) and set up with
+machine (tools/pgserver.py: fsync off, so this is the CPU cost, not a disk's) and set up with
 deploy/postgres/setup.sql. In each round, interleaved:
 
   duckdb      the publish step as without STYRINGSDATA_POSTGRES_URL: new DuckDB file, Parquet, renames
@@ -27,9 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import DEFAULT_SNAPSHOT, ROOT, ensure_national_snapshot, table  # noqa: E402
+from bench._common import DEFAULT_SNAPSHOT, ROOT, ensure_national_snapshot, table
 
 
 def main() -> int:
@@ -52,7 +50,7 @@ def main() -> int:
 
     from styringsdata.publishing.publish import marts_from_manifest, publish
     from styringsdata.publishing.publish_postgres import GateRecord, PostgresTarget
-    from tests import pgserver
+    from tools import pgserver
 
     marts = marts_from_manifest(ROOT / "dbt_project" / "target" / "manifest.json")
     scratch = ROOT / "data" / "bench" / "postgres"

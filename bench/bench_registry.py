@@ -1,6 +1,6 @@
 """Read a registry file near the size limit three ways, side by side.
 
-    python bench/bench_registry.py [--rows N] [--repeat R]
+    python -m bench.bench_registry [--rows N] [--repeat R]
 
 (a) csv.reader over the decoded text: the C floor for splitting cells (what the reader used before
     issue 11, without its checks);
@@ -15,14 +15,10 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import sys
 import time
-from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from styringsdata.sources.registry import IndicatorRule, load_reference, read_cells, validate  # noqa: E402
+from styringsdata.sources.registry import IndicatorRule, load_reference, read_cells, validate
 
 
 def excel_export(rows: int) -> bytes:

@@ -1,6 +1,6 @@
 """How long the two reports take to build, by stage, side by side.
 
-    .venv/bin/python bench/bench_report.py [--data data] [--repeat 3]
+    .venv/bin/python -m bench.bench_report [--data data] [--repeat 3]
 
 Reads the work file of an existing run (`--data`, default `data/`: run `make run` first, or point it at
 any data directory) and builds, in this one process, the data team's quality report and the macro group's
@@ -18,9 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import ROOT, table  # noqa: E402
+from bench._common import ROOT, table
 
 
 def timed(function, *args, **kwargs):

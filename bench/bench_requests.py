@@ -1,7 +1,7 @@
 """Calls per source of a live national refresh, full and no-op, before and after, and what SSB's rate
 limit makes them cost. Asserts nothing.
 
-    .venv/bin/python bench/bench_requests.py [--snapshot data/bench/national] [--per-minute 30] [--before REV]
+    .venv/bin/python -m bench.bench_requests [--snapshot data/bench/national] [--per-minute 30] [--before REV]
 
 One driver runs the pipeline's own ingestion code (what the source assets call: the SSB check and
 refresh per table, KLASS, FHI, Miljødirektoratet) twice on one landing zone: run 1 starts empty (a full
@@ -33,9 +33,7 @@ import tempfile
 import urllib.parse
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import DEFAULT_SNAPSHOT, ROOT, ensure_national_snapshot, table  # noqa: E402
+from bench._common import DEFAULT_SNAPSHOT, ROOT, ensure_national_snapshot, table
 
 # main before issue 17 (one table-info call per SSB table, the workbook downloaded on every refresh).
 BEFORE = "ee87981"

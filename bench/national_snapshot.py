@@ -1,10 +1,10 @@
 """Generate a national-scale snapshot: every municipality code, every source table, 2010-2025.
 
-    .venv/bin/python bench/national_snapshot.py DIR [--first-year 2010] [--last-year 2025]
+    .venv/bin/python -m bench.national_snapshot DIR [--first-year 2010] [--last-year 2025]
 
 DIR must be outside snapshots/ (e.g. data/bench/national or /tmp/national); it is rebuilt.
 It uses the mechanism of snapshots/build.py: the pipeline's own clients run in record mode
-against the in-process fakes (tests/fakes/fake_ssb.py, tests/fakes/fake_fhi.py), so every request a
+against the in-process fakes (snapshots/fakes/fake_ssb.py, snapshots/fakes/fake_fhi.py), so every request a
 national run makes has a recorded answer, keyed exactly as the transport looks it up.
 
 What it writes:
@@ -49,23 +49,21 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import yaml
 
-import yaml  # noqa: E402
-
-import snapshots.build as build  # noqa: E402  (the bundled snapshots' generator: figures, fakes, helpers)
-from styringsdata.sources import miljodirektoratet  # noqa: E402
-from tests.fakes.fake_fhi import FakeFhi  # noqa: E402
-from tests.fakes.fake_ssb import FakeSsb, FakeTable  # noqa: E402
-from styringsdata.sources.fhi import FhiClient, load_fhi_specs  # noqa: E402
-from styringsdata.sources.fhi import refresh_table as refresh_fhi_table  # noqa: E402
-from styringsdata.sources.klass import KlassClient, refresh_kostra_groups  # noqa: E402
-from styringsdata.raw.landing import LandingZone  # noqa: E402
-from styringsdata.sources.ssb import (MAX_CELLS, SsbClient, TableSpec, TableSpecs, load_table_specs,  # noqa: E402
+import snapshots.build as build  # (the bundled snapshots' generator: figures, fakes, helpers)
+from styringsdata.sources import miljodirektoratet
+from snapshots.fakes.fake_fhi import FakeFhi
+from snapshots.fakes.fake_ssb import FakeSsb, FakeTable
+from styringsdata.sources.fhi import FhiClient, load_fhi_specs
+from styringsdata.sources.fhi import refresh_table as refresh_fhi_table
+from styringsdata.sources.klass import KlassClient, refresh_kostra_groups
+from styringsdata.raw.landing import LandingZone
+from styringsdata.sources.ssb import (MAX_CELLS, SsbClient, TableSpec, TableSpecs, load_table_specs,
                            refresh_table)
-from styringsdata.sources.transport import SourceMode, Transport  # noqa: E402
+from styringsdata.sources.transport import SourceMode, Transport
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SSB_TABLES = ROOT / "src" / "styringsdata" / "sources" / "ssb_tables.yaml"
 FHI_TABLES = ROOT / "src" / "styringsdata" / "sources" / "fhi_tables.yaml"

@@ -131,7 +131,6 @@ def routing(specs, routes: list[dict[str, str]]) -> dict[str, tuple[str, str, st
 def build(specs=None, routes: list[dict[str, str]] | None = None) -> list[dict[str, str]]:
     """The catalogue rows. `specs`/`routes`: the SSB configuration and its routes as tools/derive.py reads them."""
     if specs is None or routes is None:
-        sys.path.insert(0, str(HERE.parent))
         from tools.derive import derived_routes
 
         specs, routes = derived_routes(HERE.parent)
@@ -181,7 +180,6 @@ def build(specs=None, routes: list[dict[str, str]] | None = None) -> list[dict[s
 
 
 def main() -> int:
-    sys.path.insert(0, str(HERE.parent))
     from tools.derive import main as derive
 
     return derive([])  # the catalogue is one of the files derived from the source configuration

@@ -1,8 +1,8 @@
 """Build the bundled SSB and KLASS snapshots.
 
-    python snapshots/build.py            # rewrites snapshots/data.ssb.no/...
+    python -m snapshots.build            # from the repository's root; rewrites snapshots/data.ssb.no/...
 
-The pipeline's own clients run in record mode against `tests.fakes.fake_ssb`,
+The pipeline's own clients run in record mode against `snapshots.fakes.fake_ssb`,
 so every request the offline run makes has a recorded answer, keyed exactly
 as the transport will look it up. Rerun this after changing
 src/styringsdata/sources/ssb_tables.yaml (regions, years, series).
@@ -21,27 +21,23 @@ import hashlib
 import math
 import re
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import Mapping
 
+from snapshots.fakes.fake_fhi import FakeFhi, FakeFhiDimension, FakeFhiTable
+from snapshots.fakes.fake_ssb import Cell, FakeCodelist, FakeDimension, FakeSsb, FakeTable
+from styringsdata.sources.fhi import FhiClient, load_fhi_specs
+from styringsdata.sources.fhi import modified_since, refresh_table as refresh_fhi_table
+from styringsdata.sources.klass import KlassClient, refresh_kostra_groups
+from styringsdata.raw.landing import LandingZone
+from styringsdata.sources.ssb import SsbClient, TableSpec, check_ssb, load_table_specs, refresh_table
+from styringsdata.sources.periods import parse_period
+from styringsdata.sources.transport import SourceMode, Transport
+from styringsdata.sources.doctor import run_doctor
+from tools.derive import write as write_derived
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.fakes.fake_fhi import FakeFhi, FakeFhiDimension, FakeFhiTable  # noqa: E402
-from tests.fakes.fake_ssb import Cell, FakeCodelist, FakeDimension, FakeSsb, FakeTable  # noqa: E402
-from styringsdata.sources.fhi import FhiClient, load_fhi_specs  # noqa: E402
-from styringsdata.sources.fhi import modified_since, refresh_table as refresh_fhi_table  # noqa: E402
-from styringsdata.sources.klass import KlassClient, refresh_kostra_groups  # noqa: E402
-from styringsdata.raw.landing import LandingZone  # noqa: E402
-from styringsdata.sources.ssb import SsbClient, TableSpec, check_ssb, load_table_specs, refresh_table  # noqa: E402
-from styringsdata.sources.periods import parse_period  # noqa: E402
-from styringsdata.sources.transport import SourceMode, Transport  # noqa: E402
-from styringsdata.sources.doctor import run_doctor  # noqa: E402
-from tools.derive import write as write_derived  # noqa: E402
-
 SNAPSHOT_DIR = ROOT / "snapshots"
 KLASS_FROM = dt.date(2018, 1, 1)
 # The recorded world's clock: after every table's `updated` (updated_for), and where a replay's clock stands

@@ -60,6 +60,17 @@ def status_at_start() -> list[str]:
     return git_status() if (ROOT / ".git").exists() else []
 
 
+def repository_dagster_home() -> set[str]:
+    """The files in the repository's own Dagster instance (what `make dev` opens): the suite must add none."""
+    home = ROOT / "dagster_home"
+    return {str(p.relative_to(home)) for p in home.rglob("*") if p.is_file()} if home.exists() else set()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dagster_home_at_start() -> set[str]:
+    return repository_dagster_home()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dagster_home(tmp_path_factory) -> Path:
     """Every run the suite starts (in process or through the CLI) records into a temporary Dagster instance, set
@@ -79,8 +90,8 @@ def dagster_home(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_server():
-    """A throwaway PostgreSQL server from the binaries on this machine (tests/pgserver.py), for the whole session."""
-    from tests import pgserver
+    """A throwaway PostgreSQL server from the binaries on this machine (tools/pgserver.py), for the whole session."""
+    from tools import pgserver
 
     problem = pgserver.missing()
     if problem:
@@ -95,6 +106,6 @@ def pg_server():
 @pytest.fixture(scope="session")
 def pg_warehouse(pg_server):
     """The server set up by deploy/postgres/setup.sql: publisher, reader role, a BI login, Dagster's database."""
-    from tests import pgserver
+    from tools import pgserver
 
     return pgserver.setup_warehouse(pg_server)

@@ -18,8 +18,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "styringsdata"
 # Lowest first. A module belongs to the first entry whose prefix it has (module names without "styringsdata.").
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # Where the checkout is; the landing zone and the raw tables' write primitives every source writes into;
-    # file locks, the work-file reader and the disk-full test, which publishing and reporting take too.
-    ("foundation", ("paths", "raw.landing", "raw.tables", "runs.lock", "runs.work_file", "runs.failures")),
+    # file locks, the work-file reader and the disk-full test, which publishing and reporting take too;
+    # the domain's vocabularies (read from the dbt seeds).
+    ("foundation", ("paths", "vocabulary", "raw.landing", "raw.tables", "runs.lock", "runs.work_file", "runs.failures")),
     ("sources", ("sources",)),
     ("settings", ("home", "settings")),
     ("raw", ("raw",)),
@@ -114,3 +115,75 @@ def test_the_import_reader_sees_every_kind_of_import(tmp_path, code, expected):
     path = tmp_path / "m.py"
     path.write_text(code, encoding="utf-8")
     assert imports(path, {"defs.quality", "settings", "runs.lock", "runs"}) == expected
+
+
+REPOSITORY = PACKAGE.parents[1]
+# Python files of the repository's own (not the virtualenvs, not data a run wrote).
+OWN_TREES = ("src", "tests", "snapshots", "tools", "bench", "catalogue", "deploy")
+
+
+def repository_python_files() -> list[Path]:
+    return sorted(p for tree in OWN_TREES for p in (REPOSITORY / tree).rglob("*.py"))
+
+
+def top_level_imports(path: Path) -> set[str]:
+    """Every module a file imports (lazy imports too), as written."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_nothing_outside_tests_imports_from_tests():
+    """The product, the snapshot builder, the tools and the benchmarks stand without the test suite
+    (the SSB and FHI fakes they share live in snapshots/fakes/)."""
+    wrong = [f"{p.relative_to(REPOSITORY)} imports {m}" for p in repository_python_files()
+             if p.relative_to(REPOSITORY).parts[0] != "tests"
+             for m in sorted(top_level_imports(p)) if m == "tests" or m.startswith("tests.")]
+    assert wrong == []
+
+
+def sys_path_edits(path: Path) -> list[int]:
+    """Lines that change sys.path: sys.path.insert / append / extend / assignment, in code or in a `-c` string."""
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "path" and isinstance(node.value, ast.Name) \
+                and node.value.id == "sys":
+            parent_call = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.value is node
+                           and n.attr in ("insert", "append", "extend")]
+            if parent_call:
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "path"
+                                                  and isinstance(t.value, ast.Name) and t.value.id == "sys"
+                                                  for t in node.targets):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "sys.path." in node.value:
+            lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+def test_no_file_edits_sys_path():
+    """Scripts run as modules from the root (`python -m bench.bench_gate`), the package is installed, and pytest
+    puts the root on the path: nothing patches sys.path to find code."""
+    this = Path(__file__).resolve()
+    wrong = [f"{p.relative_to(REPOSITORY)}:{line}" for p in repository_python_files() if p.resolve() != this
+             for line in sys_path_edits(p)]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("code, edits", [
+    ("import sys\nsys.path.insert(0, 'x')\n", [2]),
+    ("import sys\n\ndef f():\n    sys.path.append('x')\n", [4]),
+    ("import sys\nsys.path = ['x']\n", [2]),
+    ("cmd = ['python', '-c', 'import sys; sys.path.insert(0, sys.argv[1])']\n", [1]),
+    ("import sys\nprint(sys.path)\n", []),
+])
+def test_the_sys_path_reader_sees_each_kind_of_edit(tmp_path, code, edits):
+    path = tmp_path / "m.py"
+    path.write_text(code, encoding="utf-8")
+    assert sys_path_edits(path) == edits

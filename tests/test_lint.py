@@ -10,13 +10,30 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def test_make_test_runs_ruff_and_sqlfluff_before_pytest():
+def test_make_test_runs_ruff_mypy_and_sqlfluff_before_pytest():
     plan = subprocess.run(["make", "-n", "--no-print-directory", "test", f"BIN={BIN}"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=True).stdout.splitlines()
     steps = [next(i for i, line in enumerate(plan) if f"{BIN}/{tool}" in line)
-             for tool in ("ruff check", "sqlfluff lint", "pytest")]
+             for tool in ("ruff check", "mypy", "sqlfluff lint", "pytest")]
     assert steps == sorted(steps), plan
-    assert "dbt_project/models" in plan[steps[1]] and "dbt_project/tests" in plan[steps[1]]
+    assert "dbt_project/models" in plan[steps[2]] and "dbt_project/tests" in plan[steps[2]]
+
+
+def test_mypy_checks_the_package_and_finds_a_type_error(tmp_path):
+    """The configuration type-checks src/styringsdata; a module without an override gets every check."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    assert config["files"] == ["src/styringsdata"] and "ignore_errors" not in config
+    assert "disable_error_code" not in config and "ignore_missing_imports" not in config  # no blanket ignore
+    module = tmp_path / "module.py"
+    module.write_text("import duckdb\n\n\ndef count(con: duckdb.DuckDBPyConnection) -> int:\n"
+                      "    return con.execute('select 1').fetchone()[0] + 'x'\n", encoding="utf-8")
+    result = subprocess.run([str(BIN / "mypy"), "--config-file", str(ROOT / "pyproject.toml"),
+                             "--cache-dir", str(tmp_path / "cache"), str(module)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "[index]" in result.stdout, result.stdout
 
 
 def test_ruff_finds_an_unused_import_and_a_loop_closure(tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git_status
+from tests.conftest import git_status, repository_dagster_home
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,3 +20,9 @@ def test_the_suite_left_the_repository_as_it_found_it(status_at_start):
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
     assert sorted(set(git_status()) - set(status_at_start)) == []
+
+
+def test_no_run_of_the_suite_recorded_into_the_repositorys_dagster_home(dagster_home_at_start):
+    """dagster_home/ is ignored by git but is the instance `make dev` opens: a test that drops DAGSTER_HOME from a
+    child's environment would put its runs there (the suite's runs go to a temporary home, tests/conftest.py)."""
+    assert sorted(repository_dagster_home() - dagster_home_at_start) == []

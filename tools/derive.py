@@ -1,6 +1,6 @@
 """Write every file that follows from the source configuration, so dbt, the catalogue and the fetch never disagree.
 
-    python tools/derive.py          # also part of `make snapshots`
+    python -m tools.derive          # from the repository root; also part of `make snapshots`
 
 From src/styringsdata/sources/ssb_tables.yaml
 (with snapshots/kostra_published.csv, the document's key figures, and the catalogue's
@@ -34,16 +34,13 @@ import argparse
 import csv
 import importlib.util
 import io
-import sys
 from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from styringsdata.sources.ssb import TableSpecs, load_table_specs
 
-from styringsdata.sources.ssb import TableSpecs, load_table_specs  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SEEDS = Path("dbt_project/seeds")
 SOURCES = Path("dbt_project/models/staging/ssb/_ssb__sources.yml")

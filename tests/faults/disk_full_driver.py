@@ -17,10 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from tests.faults.runs import drop_registry_file, pipeline_env, published_value  # noqa: E402
+from tests.faults.runs import ROOT, drop_registry_file, pipeline_env, published_value
 
 
 def fill(mount: Path, leave: int) -> Path:

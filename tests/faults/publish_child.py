@@ -1,6 +1,6 @@
 """Run `publish()` in a child process the fault tests can SIGKILL.
 
-    python tests/faults/publish_child.py WORK WAREHOUSE PARQUET [--kill-at N] [--kill-when before|after]
+    python -m tests.faults.publish_child WORK WAREHOUSE PARQUET [--kill-at N] [--kill-when before|after]
                                                               [--lock-wait S] [--hold-work S]
 
 --kill-at N: the process kills itself with SIGKILL at the N-th file-system rename or link the publish
@@ -18,10 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from tests.faults.publishing import MARTS  # noqa: E402
+from tests.faults.publishing import MARTS
 
 
 def arm(kill_at: int, when: str) -> None:

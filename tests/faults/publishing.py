@@ -14,7 +14,7 @@ import duckdb
 
 from styringsdata.publishing.publish import MartSpec
 
-CHILD = Path(__file__).with_name("publish_child.py")
+CHILD = "tests.faults.publish_child"  # run as a module from the root: no sys.path insert
 ROOT = Path(__file__).resolve().parents[2]
 
 MARTS = [
@@ -73,5 +73,5 @@ def leftovers(directory: Path) -> list[str]:
 
 
 def child(work: Path, warehouse: Path, parquet: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(CHILD), str(work), str(warehouse), str(parquet), *args],
+    return subprocess.Popen([sys.executable, "-m", CHILD, str(work), str(warehouse), str(parquet), *args],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

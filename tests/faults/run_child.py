@@ -1,6 +1,6 @@
 """Run `styringsdata` in this process and SIGKILL it at a chosen function: a real kill at a known point.
 
-    python tests/faults/run_child.py --kill-in MODULE:ATTRIBUTE [--when before|after] -- run [args]
+    python -m tests.faults.run_child --kill-in MODULE:ATTRIBUTE [--when before|after] -- run [args]
 
 The attribute is replaced before the command starts; the process kills itself with SIGKILL when it is
 called (before the call, or after it returned). Prints "killing at MODULE:ATTRIBUTE" first, so the test
@@ -14,10 +14,7 @@ import importlib
 import os
 import signal
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 
 def arm(target: str, when: str) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 ROOT = Path(__file__).resolve().parents[2]
-RUN_CHILD = Path(__file__).with_name("run_child.py")
+RUN_CHILD = "tests.faults.run_child"  # run as a module from the root (cwd=ROOT): no sys.path insert
 REGISTRY_HEADER = "indicator_id;municipality_code;period;value;unit;status;source;comment\n"
 
 
@@ -48,7 +48,7 @@ def start_cli(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen:
 
 def start_killed_at(env: dict[str, str], target: str, *args: str, log: Path, when: str = "before") -> subprocess.Popen:
     """`styringsdata ARGS` that SIGKILLs itself when `target` (module:attribute) is called."""
-    return start(env, str(RUN_CHILD), "--kill-in", target, "--when", when, "--", *args, log=log)
+    return start(env, "-m", RUN_CHILD, "--kill-in", target, "--when", when, "--", *args, log=log)
 
 
 def copy_data(source: Path, target: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Fault injection around the in-process fakes of SSB and FHI (tests/fakes/fake_ssb.py, tests/fakes/fake_fhi.py).
+"""Fault injection around the in-process fakes of SSB and FHI (snapshots/fakes/fake_ssb.py, snapshots/fakes/fake_fhi.py).
 
 `FaultySender` wraps a fake: requests whose path ends with a given suffix are answered from a list of
 faults first (a Response to return or an exception to raise), then by the fake itself.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.fakes.fake_ssb import FakeSsb
+from snapshots.fakes.fake_ssb import FakeSsb
 from styringsdata.raw.landing import LandingZone
 from styringsdata.raw.raw_store import load_ssb_vintage
 from styringsdata.sources.ssb import table_spec, SsbClient, TableSpec, TableSpecs, refresh_table

@@ -19,7 +19,7 @@ import pytest
 
 from tests.faults.runs import ROOT
 
-DRIVER = ROOT / "tests" / "faults" / "disk_full_driver.py"
+DRIVER = "tests.faults.disk_full_driver"  # a module, run from the root
 
 
 def namespaces_allowed() -> str | None:
@@ -39,7 +39,7 @@ def on_small_disk(tmp_path, published, scenario: str, size_mb: int) -> dict:
     mount.mkdir()
     script = 'mount -t tmpfs -o "size=$1" tmpfs "$2" && shift 2 && exec "$@"'
     result = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh",
-                             f"{size_mb}m", str(mount), sys.executable, str(DRIVER), str(mount), str(published),
+                             f"{size_mb}m", str(mount), sys.executable, "-m", DRIVER, str(mount), str(published),
                              scenario], cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stderr[-5000:]
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from styringsdata.sources import kommune_nm
-from tests.fakes.fake_fhi import FakeFhi
-from tests.fakes.fake_ssb import FakeDimension, FakeSsb
+from snapshots.fakes.fake_fhi import FakeFhi
+from snapshots.fakes.fake_ssb import FakeDimension, FakeSsb
 from styringsdata.sources.fhi import FhiClient, load_fhi_specs, refresh_table as refresh_fhi
 from styringsdata.raw.landing import LandingError, LandingZone, Payload, safe_name
 from styringsdata.raw.raw_store import RawLoadError, load_registry_vintage, load_ssb_vintage

@@ -15,8 +15,8 @@ import re
 import duckdb
 import pytest
 
-from tests.fakes.fake_fhi import FakeFhi
-from tests.fakes.fake_ssb import FakeDimension
+from snapshots.fakes.fake_fhi import FakeFhi
+from snapshots.fakes.fake_ssb import FakeDimension
 from styringsdata.sources.fhi import FhiClient, FhiError, refresh_table as refresh_fhi
 from styringsdata.raw.landing import REJECTED, LandingZone
 from styringsdata.raw.raw_store import RawLoadError, load_fhi_vintage, load_ssb_vintage

@@ -28,7 +28,7 @@ import pytest
 
 from tests.faults.runs import ROOT, pipeline_env
 
-WORLD_CHILD = Path(__file__).with_name("world_child.py")
+WORLD_CHILD = "tests.faults.world_child"  # run as a module from the root (cwd=ROOT): no sys.path insert
 SNAPSHOTS = ROOT / "snapshots"
 SSB = "https://data.ssb.no/api/pxwebapi/v2"
 FAILING_SSB, REMOVED_VARIABLE, REMOVED_CODE = "12143", "KOKartkap0000", "AGD23"
@@ -101,7 +101,7 @@ class Run:
 
 def run_in(world: Path | None, data: Path, tmp: Path, name: str, *args: str) -> Run:
     calls = tmp / f"{name}-calls.json"
-    command = [sys.executable, str(WORLD_CHILD), "--faults", str(world or tmp / "no-faults.json"),
+    command = [sys.executable, "-m", WORLD_CHILD, "--faults", str(world or tmp / "no-faults.json"),
                "--calls", str(calls), "--", "run", *args]
     if world is None:
         (tmp / "no-faults.json").write_text("[]", encoding="utf-8")

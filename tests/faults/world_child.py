@@ -1,6 +1,6 @@
 """Run `styringsdata` in a recorded world with faults: the bundled snapshots answer, chosen requests fail first.
 
-    python tests/faults/world_child.py --faults FAULTS.json [--calls CALLS.json] -- run [args]
+    python -m tests.faults.world_child --faults FAULTS.json [--calls CALLS.json] -- run [args]
 
 The pipeline's transport runs in live mode (so retries, Retry-After and backoff are the real code paths) over a
 sender that answers from the snapshot directory, the way `STYRINGSDATA_SOURCE_MODE=replay` does, except for the
@@ -24,11 +24,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from styringsdata.sources.transport import Request, Response, SnapshotStore, SourceMode, Transport  # noqa: E402
-from tests.ingestion.fakes import FakeClock  # noqa: E402
+from styringsdata.sources.transport import Request, Response, SnapshotStore, SourceMode, Transport
+from tests.ingestion.fakes import FakeClock
 
 
 class WorldSender:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakes.fake_ssb import FakeDimension, FakeTable
+from snapshots.fakes.fake_ssb import FakeDimension, FakeTable
 from styringsdata.sources.transport import Request, Response
 
 
@@ -58,7 +58,7 @@ class ScriptedSender:
 def fhi_vaccination_table(modified: str = "2026-05-04", updated: str = "2026-05-04T10:15:31.4470513+00:00",
                           cells=None, periods: tuple[str, ...] = ("2021_2021", "2022_2022")):
     """FHI's table 173 as a public query shows it: GEO, AAR and MEASURE_TYPE (RATE, SMR), nothing else."""
-    from tests.fakes.fake_fhi import FakeFhiDimension, FakeFhiTable
+    from snapshots.fakes.fake_fhi import FakeFhiDimension, FakeFhiTable
 
     def default(combo):
         if combo["GEO"] == "0" and combo["AAR"] == "2022_2022":

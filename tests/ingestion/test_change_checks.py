@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from styringsdata.sources import miljodirektoratet
-from tests.fakes.fake_ssb import FakeSsb
+from snapshots.fakes.fake_ssb import FakeSsb
 from styringsdata.sources.fhi import FhiClient, load_fhi_specs, modified_since
 from styringsdata.sources.fhi import refresh_table as refresh_fhi_table
 from styringsdata.raw.landing import LandingZone

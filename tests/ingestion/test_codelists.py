@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,9 @@ from styringsdata.sources.ssb import SsbClient, SsbError, load_table_specs, refr
 from styringsdata.sources.transport import SourceMode, Transport
 from tests.ingestion.fakes import FakeClock
 
+import snapshots.build as build
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-import snapshots.build as build  # noqa: E402
 
 SPECS = load_table_specs()
 SPEC = SPECS.table("13470")

@@ -4,19 +4,18 @@ the configuration leaves out, an unknown period format, the workbook URL serving
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 from styringsdata.sources.doctor import run_doctor
-from tests.fakes.fake_fhi import FakeFhiDimension
-from tests.fakes.fake_ssb import FakeDimension
+from snapshots.fakes.fake_fhi import FakeFhiDimension
+from snapshots.fakes.fake_ssb import FakeDimension
 from styringsdata.sources.transport import SourceMode, Transport
 
+import snapshots.build as build
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-import snapshots.build as build  # noqa: E402
 
 
 def doctored_world():

@@ -6,7 +6,7 @@ import json
 import duckdb
 import pytest
 
-from tests.fakes.fake_fhi import FakeFhi, FakeFhiDimension, FakeFhiTable
+from snapshots.fakes.fake_fhi import FakeFhi, FakeFhiDimension, FakeFhiTable
 from styringsdata.sources.fhi import (FhiClient, FhiError, FhiIndicator, FhiSpecs, candidates_by_title, load_fhi_specs,
                            modified_since, plan_requests, refresh_table)
 from styringsdata.sources.jsonstat import decode

@@ -5,7 +5,7 @@ import json
 import duckdb
 import pytest
 
-from tests.fakes.fake_ssb import FakeSsb
+from snapshots.fakes.fake_ssb import FakeSsb
 from styringsdata.raw.landing import LandingError, LandingZone, Payload, vintage_from_updated
 from styringsdata.raw.raw_store import RawLoadError, load_ssb_vintage
 from styringsdata.sources.ssb import table_spec, SsbClient, TableSpecs, refresh_table
@@ -74,7 +74,7 @@ def test_a_new_dimension_in_a_later_vintage_is_refused(tmp_path):
     load_ssb_vintage(con, refresh_table(client, landing, SPECS, SPEC).landing_path)
     changed = small_table()
     changed.updated = "2026-06-15T06:00:00Z"
-    from tests.fakes.fake_ssb import FakeDimension
+    from snapshots.fakes.fake_ssb import FakeDimension
 
     changed.dimensions.insert(1, FakeDimension("Kjonn", "kjønn", [("0", "Begge")], elimination=False))
     client2, _, _ = setup(tmp_path, changed)

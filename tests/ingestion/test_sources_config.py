@@ -114,14 +114,11 @@ def test_routes_take_their_tables_from_the_measures_and_computed_measures():
 
 def test_an_fhi_table_added_to_the_configuration_is_answered_offline_without_editing_the_snapshot_builder(tmp_path):
     """The FHI half of the recipe: an entry in fhi_tables.yaml is all `make snapshots` needs (illustrative figures)."""
-    import sys
-
     from styringsdata.sources.fhi import FhiClient, load_fhi_specs, refresh_table
     from styringsdata.raw.landing import LandingZone
     from styringsdata.sources.transport import SourceMode, Transport
     from tests.ingestion.fakes import FakeClock
 
-    sys.path.insert(0, str(ROOT))
     import snapshots.build as build
 
     document = yaml.safe_load((ROOT / "src" / "styringsdata" / "sources" / "fhi_tables.yaml").read_text(encoding="utf-8"))

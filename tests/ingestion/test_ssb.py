@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from tests.fakes.fake_ssb import FakeSsb
+from snapshots.fakes.fake_ssb import FakeSsb
 from styringsdata.sources.ssb import (
     DataRequest,
     SsbClient,
@@ -146,7 +146,7 @@ def test_duplicate_codes_would_give_ssb_500_so_the_plan_removes_them():
 
 def kostra_by_function(table_id: str = "12362", periods=("2021", "2022")):
     """12362's shape: region, function and art cannot be eliminated; EKG groups in the region dimension."""
-    from tests.fakes.fake_ssb import FakeDimension, FakeTable
+    from snapshots.fakes.fake_ssb import FakeDimension, FakeTable
 
     return FakeTable(table_id, f"{table_id}: Utgifter etter funksjon og art (K)", "2026-06-15T06:00:00Z", [
         FakeDimension("KOKkommuneregion0000", "region", [("3203", "Asker"), ("EAK", "Landet"), ("EKG12", "Gruppe 12"),
@@ -199,7 +199,7 @@ def test_a_table_with_two_year_periods_is_asked_for_its_intervals_and_raw_keeps_
 
     import duckdb
 
-    from tests.fakes.fake_ssb import FakeDimension, FakeTable
+    from snapshots.fakes.fake_ssb import FakeDimension, FakeTable
     from styringsdata.raw.landing import LandingZone
     from styringsdata.raw.raw_store import load_ssb_vintage
     from styringsdata.sources.ssb import refresh_table, table_spec

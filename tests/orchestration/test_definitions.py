@@ -67,9 +67,9 @@ def test_every_asset_check_says_what_it_checks():
     vague = [key for key in g.asset_check_keys
              if g.get(key).description.strip().startswith("Great Expectations check")]
     assert not vague, vague[:3]
-    grain = g.get(dg.AssetCheckKey(dg.AssetKey(["marts", "fct_indicator_values"]),
-                                   "unique_combination_of_columns_fct_indicator_values_indicator_id__municipality_code__year"))
-    assert "one row per indicator_id, municipality_code, year in fct_indicator_values" in grain.description
+    grain = g.get(dg.AssetCheckKey(dg.AssetKey(["marts", "kostra_comparison"]),
+                                   "unique_combination_of_columns_kostra_comparison_key_figure_id__year__region_code"))
+    assert "one row per key_figure_id, year, region_code in kostra_comparison" in grain.description
 
 
 def test_checks_hang_on_the_asset_they_check():

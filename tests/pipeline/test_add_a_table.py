@@ -82,7 +82,7 @@ def test_adding_a_table_is_one_configuration_entry_and_make_snapshots(tmp_path):
     env.update({"STYRINGSDATA_DATA_DIR": str(tmp_path / "data"), "PYTHONDONTWRITEBYTECODE": "1"})
 
     follow_the_recipe(project)
-    run(project, "snapshots/build.py", env=env)  # = make snapshots
+    run(project, "-m", "snapshots.build", env=env)  # = make snapshots
     run(project, "-m", "styringsdata.cli", "run", env=env)  # = make run
 
     after = fingerprints(project)

@@ -99,7 +99,7 @@ def kostra_cycle(tmp_path_factory):
     march = _snapshot(root / "march", "2026-03-15T06:00:00Z", MARCH_CHANGES, outlier)
     june = _snapshot(root / "june", "2026-06-15T06:00:00Z", {}, outlier)
     data = root / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STYRINGSDATA_", "DAGSTER_HOME"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STYRINGSDATA_")}  # DAGSTER_HOME: the suite's temporary one
     env.update({"STYRINGSDATA_DATA_DIR": str(data), "STYRINGSDATA_SOURCE_MODE": "replay"})
     for snapshots in (march, june):
         result = run_cli({**env, "STYRINGSDATA_SNAPSHOT_DIR": str(snapshots)})

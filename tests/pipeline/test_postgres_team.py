@@ -28,7 +28,7 @@ import yaml
 from psycopg import sql
 
 from styringsdata.settings import PROJECT_ROOT
-from tests import pgserver
+from tools import pgserver
 from tests.pipeline.conftest import run_cli
 
 COMPOSE = PROJECT_ROOT / "deploy" / "docker-compose.yml"

@@ -19,7 +19,7 @@ import pytest
 
 from styringsdata.publishing.publish import PublishError, publish
 from styringsdata.publishing.publish_postgres import GateRecord, PostgresTarget, publish_postgres, published
-from tests import pgserver
+from tools import pgserver
 from tests.faults.publishing import MARTS, read_whole, write_marts
 
 BASE_ROWS = 20_000

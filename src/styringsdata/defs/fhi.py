@@ -1,8 +1,10 @@
 """FHI Statistikk (the former Kommunehelsa statistikkbank): the public-health indicators with a known table."""
 
+import functools
+
 import dagster as dg
 
-from styringsdata.sources.fhi import FhiClient, load_fhi_specs, modified_since, refresh_table
+from styringsdata.sources.fhi import FhiClient, FhiRefresh, load_fhi_specs, modified_since, refresh_table
 from styringsdata.raw.raw_store import create_fhi_table, load_landed_fhi
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from styringsdata.defs.source_checks import failure_metadata, source_check, source_check_result
@@ -33,17 +35,19 @@ def fhi_nokkel(context: dg.AssetExecutionContext, pipeline: PipelineResource):
     since = modified_since(landing, FHI_SPECS)
     table_ids = list(dict.fromkeys(t.table_id for t in FHI_SPECS.tables))
     listing = attempt("FHI", "(table list)", lambda: client.modified_tables(FHI_SPECS.source_id, since))
-    fetched, rows, newly_loaded, requests = [], 0, 0, 0
+    fetched: list[str] = []
+    rows, newly_loaded, requests = 0, 0, 0
     failures: dict[str, SourceFailure] = {}
     with pipeline.work_db() as con:
         for table in FHI_SPECS.tables:
+            result: FhiRefresh | SourceFailure
             if isinstance(listing, SourceFailure):
                 result = listing
             elif table.table_id in failures:
                 result = failures[table.table_id]
             else:
                 result = attempt("FHI", table.table_id,
-                                 lambda: refresh_table(client, landing, FHI_SPECS, table, listing[0]))
+                                 functools.partial(refresh_table, client, landing, FHI_SPECS, table, listing[0]))
             if isinstance(result, SourceFailure):
                 failures[table.table_id] = SourceFailure("FHI", table.table_id, result.error_class, result.message,
                                                          result.advice)

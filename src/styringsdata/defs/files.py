@@ -32,22 +32,23 @@ KOMMUNE_NM = ("NHO Kommune-NM", "kommune_nm")
 def miljodirektoratet_emissions(context: dg.AssetExecutionContext, pipeline: PipelineResource):
     result = attempt(*EMISSIONS, lambda: miljodirektoratet.refresh(pipeline.transport, pipeline.landing()))
     failures = [result] if isinstance(result, SourceFailure) else []
+    refreshed = None if isinstance(result, SourceFailure) else result
     with pipeline.work_db() as con:
         # every landed workbook raw lacks (a new work file gets the whole history back); a known workbook is
         # recognised by its vintage and never parsed again
-        parsed = None if failures or result.parsed is None else {result.vintage: result.parsed}
+        parsed = None if refreshed is None or refreshed.parsed is None else {refreshed.vintage: refreshed.parsed}
         loaded = load_landed_emissions(con, pipeline.landing(), miljodirektoratet.TABLE,
                                        miljodirektoratet.parse_workbook, parsed)
         outcome_changed = record(con, context.run.run_id, EMISSIONS[0], [EMISSIONS[1]], failures)
         create_emissions_table(con)
         vintage = con.execute("select max(_vintage) from raw.miljodirektoratet_emissions").fetchone()[0] \
-            if failures else result.vintage
+            if refreshed is None else refreshed.vintage
         total = con.execute("select count(*) from raw.miljodirektoratet_emissions where _vintage = ?",
                             [vintage]).fetchone()[0]
     for failure in failures:
         context.log.info(f"{failure.line()}; the workbook raw holds stays")
     return dg.MaterializeResult(metadata={"vintage": vintage or "(none yet)",
-                                          "new_vintage": not failures and result.changed,
+                                          "new_vintage": refreshed is not None and refreshed.changed,
                                           RAW_CHANGED: outcome_changed or any(not r.already_loaded for r in loaded),
                                           "rows_loaded": sum(r.rows for r in loaded), "dagster/row_count": total,
                                           **failure_metadata(failures)},
@@ -80,7 +81,7 @@ def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResour
 
     outcome = attempt(*KOMMUNE_NM, land)
     failures = [outcome] if isinstance(outcome, SourceFailure) else []
-    landed, inbox = ([], None) if failures else outcome
+    landed, inbox = ([], None) if isinstance(outcome, SourceFailure) else outcome
     for name, report in inbox.rejected if inbox else []:
         context.log.warning(f"Kommune-NM file {name} rejected, moved to quarantine (the last good vintage stays in "
                             f"use); report: {report}")

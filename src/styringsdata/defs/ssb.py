@@ -4,7 +4,8 @@
 import dagster as dg
 
 from styringsdata.raw.raw_store import load_landed_ssb
-from styringsdata.sources.ssb import SsbCheck, TableSpec, TableSpecs, check_ssb, load_table_specs, refresh_table
+from styringsdata.sources.ssb import (RefreshResult, SsbCheck, TableSpec, TableSpecs, check_ssb, load_table_specs,
+                                      refresh_table)
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from styringsdata.defs.source_checks import failure_metadata, source_check, source_check_result
 from styringsdata.runs.build_state import RAW_CHANGED
@@ -16,14 +17,16 @@ from styringsdata.runs.source_outcomes import SourceFailure, attempt, record
 _RUN_CHECK: dict[str, SsbCheck | SourceFailure] = {}
 
 
-def run_check(context: dg.AssetExecutionContext, pipeline: PipelineResource, specs: TableSpecs) -> SsbCheck:
+def run_check(context: dg.AssetExecutionContext, pipeline: PipelineResource,
+              specs: TableSpecs) -> SsbCheck | SourceFailure:
     run_id = context.run.run_id
     if run_id not in _RUN_CHECK:
         _RUN_CHECK.clear()
-        _RUN_CHECK[run_id] = attempt("SSB", "(change check)", lambda: check_ssb(
+        outcome = attempt("SSB", "(change check)", lambda: check_ssb(
             pipeline.ssb(), pipeline.landing(), [t.table_id for t in specs.tables]))
-        if isinstance(_RUN_CHECK[run_id], SsbCheck):
-            context.log.info(_RUN_CHECK[run_id].how)
+        _RUN_CHECK[run_id] = outcome
+        if isinstance(outcome, SsbCheck):
+            context.log.info(outcome.how)
     return _RUN_CHECK[run_id]
 
 
@@ -43,8 +46,13 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
     )
     def _asset(context: dg.AssetExecutionContext, pipeline: PipelineResource):
         check = run_check(context, pipeline, specs)
-        result = check if isinstance(check, SourceFailure) else attempt(
-            "SSB", spec.table_id, lambda: refresh_table(pipeline.ssb(), pipeline.landing(), specs, spec, check))
+        result: RefreshResult | SourceFailure
+        if isinstance(check, SourceFailure):
+            result = check
+        else:
+            answered: SsbCheck = check
+            result = attempt("SSB", spec.table_id,
+                             lambda: refresh_table(pipeline.ssb(), pipeline.landing(), specs, spec, answered))
         if isinstance(result, SourceFailure):
             result = SourceFailure("SSB", spec.table_id, result.error_class, result.message, result.advice)
         with pipeline.work_db() as con:
@@ -65,7 +73,7 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
                 "new_vintage": result.changed,
                 RAW_CHANGED: outcome_changed or any(not r.already_loaded for r in loaded),
                 "data_requests": result.data_requests,
-                "change_check": check.how,
+                "change_check": answered.how,
                 "cells_requested": result.cells_requested,
                 "rows_loaded": sum(r.rows for r in loaded),
                 "vintages_loaded": dg.MetadataValue.json([r.vintage for r in loaded]),

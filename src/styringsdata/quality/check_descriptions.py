@@ -14,7 +14,7 @@ from typing import Any, Mapping
 OWN_TESTS = {
     "no_value_without_measured_status": "a row whose status is not measured (suppressed, missing, pending ...) has "
                                         "no value, never 0",
-    "dbt_utils_free_row_count": "the table has exactly {expected} rows",
+    "measured_has_a_value": "a row whose status is measured has a value",
 }
 
 

@@ -22,19 +22,10 @@ import pandas as pd
 import yaml
 
 from styringsdata.quality.data_docs import make_offline
-from styringsdata.settings import DBT_PROJECT_DIR
 from styringsdata.sources.ssb import load_table_specs
+from styringsdata.vocabulary import indicator_statuses
 
 CONFIG_PATH = Path(__file__).with_name("gate.yaml")
-# The one list of statuses a figure can have; dbt's status tests read the same seed.
-VALUE_STATUSES_PATH = DBT_PROJECT_DIR / "seeds" / "value_statuses.csv"
-
-
-def value_statuses() -> list[str]:
-    import csv
-
-    with VALUE_STATUSES_PATH.open(encoding="utf-8", newline="") as handle:
-        return [row["status"] for row in csv.DictReader(handle)]
 SEVERITIES = ("error", "warning")
 log = logging.getLogger(__name__)
 
@@ -145,9 +136,8 @@ RULES: dict[str, Rule] = {
         "(GX expect_compound_columns_to_be_unique on indicator_id, municipality_code, year).",
         tables=("marts.fct_indicator_values",)),
     "fct_status_allowed": Rule(
-        "marts", "status is one of dbt seed value_statuses (measured, not_measured, pending, under_development, "
-        "suppressed, not_computable, series_break, not_delivered, source_error, ...) "
-        "(GX expect_column_values_to_be_in_set).", tables=("marts.fct_indicator_values",)),
+        "marts", "status is one of {statuses} (seed value_statuses; GX expect_column_values_to_be_in_set).",
+        tables=("marts.fct_indicator_values",)),
     "fct_missing_is_never_a_number": Rule(
         "marts", "A row whose status is not measured (suppressed, missing, pending ...) has no value, never 0 "
         "(GX expect_column_values_to_be_null on value).", tables=("marts.fct_indicator_values",)),
@@ -180,7 +170,7 @@ RULES: dict[str, Rule] = {
 
 
 def describe(name: str, config: "GateConfig", home: str) -> str:
-    return RULES[name].description.format(home=home, **config.thresholds)
+    return RULES[name].description.format(home=home, statuses=", ".join(indicator_statuses()), **config.thresholds)
 
 
 def rule_tables(name: str, ssb_table_ids: Iterable[str]) -> list[str]:
@@ -192,20 +182,32 @@ def rule_tables(name: str, ssb_table_ids: Iterable[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Check:
+    """One GX validation: a query DuckDB answers with only the columns and rows the rule's expectations read.
+
+    A rule checked on every raw SSB table is one query over all of them (a `_table` column says whose row it is)
+    and one validation, split into one result per table afterwards; a `_rows` column says how many table rows a
+    result row stands for (DuckDB groups equal keys, GX sees each once), so counts and failing rows are the
+    table's."""
+
     name: str
     suite: str
-    table: str
-    sql: str
-    expectations: Callable[[Any], list]  # gxe module -> expectations on the frame
+    table: str  # the asset the validation is filed under; with `tables`, a label for all of them
+    # The query; with `tables`, one query per table, run one after another into the same batches (a union of
+    # them would have DuckDB hold every table's aggregate at once: 80 MB more on the national work file).
+    sql: str | tuple[str, ...]
+    expectations: Callable[[Any], list[Any]]  # gxe module -> expectations on the frame
     whole_frame_is_failures: bool = False  # the query returns violations; examples are its rows
     # How the rows may be split into batches without changing a verdict: ROWS (row-wise expectations, and
     # "no rows" on a violation query), WHOLE (a row count other than zero), or the key columns of a uniqueness
     # expectation (rows that share a key land in the same batch; `table` is then the table scanned).
     split: str | tuple[str, ...] = "rows"
     description: str = ""  # RULES[name], filled in by build_checks
+    tables: tuple[str, ...] = ()  # the tables a `_table` column splits the result into, in their order
 
 
 ROWS, WHOLE = "rows", "whole"
+TABLE_COLUMN, WEIGHT_COLUMN = "_table", "_rows"
+EVERY_SSB_TABLE = "raw.ssb_each_table"  # the GX asset of the rules run on every raw SSB table at once
 
 
 def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
@@ -218,6 +220,7 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
     checks: list[Check] = []
     raw_ssb = sorted(n for n in _tables(con, "raw") if n.startswith("ssb_") and n not in ("ssb_tables", "ssb_categories"))
     region_variables = load_table_specs().region_variables()  # src/styringsdata/sources/ssb_tables.yaml
+    regions: dict[str, str] = {}
     for table in raw_ssb:
         columns = [r[0] for r in con.execute(
             "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ? "
@@ -226,14 +229,37 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
         if region is None:
             raise ValueError(f"raw.{table}: no region column (expected one of {', '.join(region_variables)}; "
                              f"the table has {', '.join(columns)})")
+        regions[table] = region
+    ssb_tables = tuple(f"raw.{table}" for table in raw_ssb)
+    if raw_ssb:
+        # Not-null reads the four key columns only, and DuckDB answers the rest: GX gets each table's rows that
+        # lack a key (equal ones grouped, with their count) and one row standing for all its complete rows (the
+        # first one's keys, with their count), so a national table is a few rows, not half a million.
         checks.append(Check(
-            "raw_keys_not_null", "raw", f"raw.{table}",
-            f'select "{region}" as region, "Tid" as period, _vintage, _fetched_at from raw.{table}',
+            "raw_keys_not_null", "raw", EVERY_SSB_TABLE,
+            tuple(f"""with keyed as (
+                          select rowid as _first, "{regions[table]}" as region, "Tid" as period, _vintage, _fetched_at
+                          from raw.{table})
+                      select '{n}' as {TABLE_COLUMN}, region, period, _vintage, _fetched_at, {WEIGHT_COLUMN} from (
+                          select region, period, _vintage, _fetched_at, count(*) as {WEIGHT_COLUMN},
+                                 min(_first) as _first
+                          from keyed
+                          where region is null or period is null or _vintage is null or _fetched_at is null
+                          group by all
+                          union all
+                          select arg_min(region, _first), arg_min(period, _first), arg_min(_vintage, _first),
+                                 arg_min(_fetched_at, _first), count(*), min(_first)
+                          from keyed
+                          where region is not null and period is not null and _vintage is not null
+                            and _fetched_at is not null
+                          having count(*) > 0)
+                      order by _first"""
+                  for table, n in zip(raw_ssb, ssb_tables)),
             lambda gxe: [gxe.ExpectColumnValuesToNotBeNull(column=c, result_format="COMPLETE")
-                         for c in ("region", "period", "_vintage", "_fetched_at")]))
+                         for c in ("region", "period", "_vintage", "_fetched_at")], tables=ssb_tables))
         checks.append(Check(
-            "raw_municipality_codes_valid", "raw", f"raw.{table}",
-            f"""with retired as (
+            "raw_municipality_codes_valid", "raw", EVERY_SSB_TABLE,
+            tuple(f"""with retired as (
                     select c.old_code as code, min(c.change_occurred) as retired_on
                     from raw.klass_municipality_changes c
                     where not exists (  -- kept or given back later (Stavanger 1103 -> 1103)
@@ -241,17 +267,19 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
                         where k.new_code = c.old_code and k.change_occurred >= c.change_occurred)
                     group by c.old_code
                 )
-                select distinct '{table}' as source_table, r."{region}" as region, r."Tid" as period,
-                       retired.retired_on
-                from raw.{table} r join retired on retired.code = r."{region}"
+                select distinct '{n}' as {TABLE_COLUMN}, '{table}' as source_table, r."{regions[table]}" as region,
+                       r."Tid" as period, retired.retired_on
+                from raw.{table} r join retired on retired.code = r."{regions[table]}"
                 where try_cast(left(r."Tid", 4) as integer) >= year(retired.retired_on)
-                  and r.value is not null""",
-            lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
+                  and r.value is not null""" for table, n in zip(raw_ssb, ssb_tables)),
+            lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True, tables=ssb_tables))
         checks.append(Check(
-            "raw_periods_well_formed", "raw", f"raw.{table}",
-            f'select distinct "Tid" as period from raw.{table}',
+            "raw_periods_well_formed", "raw", EVERY_SSB_TABLE,
+            tuple(f"""select distinct '{n}' as {TABLE_COLUMN}, "Tid" as period from raw.{table}"""
+                  for table, n in zip(raw_ssb, ssb_tables)),
             lambda gxe: [gxe.ExpectColumnValuesToMatchRegex(
-                column="period", regex=r"^(19|20)\d\d(K[1-4]|-(19|20)\d\d)?$", result_format="COMPLETE")]))
+                column="period", regex=r"^(19|20)\d\d(K[1-4]|-(19|20)\d\d)?$", result_format="COMPLETE")],
+            tables=ssb_tables))
     checks.append(Check(
         "raw_municipality_codes_valid", "raw", "raw.registry_values",
         """select r.indicator_id, r.municipality_code, r.period, l.to_code as should_be
@@ -282,7 +310,7 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
         "fct_status_allowed", "marts", "marts.fct_indicator_values",
         "select indicator_id, municipality_code, year, status from marts.fct_indicator_values",
         lambda gxe: [gxe.ExpectColumnValuesToBeInSet(
-            column="status", value_set=value_statuses(), result_format="COMPLETE")]))
+            column="status", value_set=list(indicator_statuses()), result_format="COMPLETE")]))
     checks.append(Check(
         "fct_missing_is_never_a_number", "marts", "marts.fct_indicator_values",
         "select indicator_id, municipality_code, year, status, value from marts.fct_indicator_values "
@@ -320,12 +348,12 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
                      gxe.ExpectColumnSumToBeBetween(column="home_figures", min_value=1)],
         split=WHOLE))  # the sum is over every key figure and year, not over one batch of them
     if "source_freshness" in _tables(con, "marts"):
-        columns = {r[0] for r in con.execute("describe marts.source_freshness").fetchall()}
-        stale = "is_stale" if "is_stale" in columns else "false"  # a work file built before issue 21
+        freshness_columns = {r[0] for r in con.execute("describe marts.source_freshness").fetchall()}
+        stale = "is_stale" if "is_stale" in freshness_columns else "false"  # a work file built before issue 21
         checks.append(Check(
             "sources_answered", "marts", "marts.source_freshness",
             f"""select source, source_table, latest_vintage, is_late,
-                       {'last_error' if 'last_error' in columns else 'null'} as last_error
+                       {'last_error' if 'last_error' in freshness_columns else 'null'} as last_error
                 from marts.source_freshness where {stale} order by source, source_table""",
             lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
     checks.append(Check(
@@ -369,7 +397,7 @@ def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | 
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs_dir)},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             "site_section_builders": {"profiling": "0"},  # no profiling results: skip scanning the store for them
-        })
+        })  # type: ignore[typeddict-unknown-key]  # SiteBuilder takes it; GX's TypedDict of the config omits it
     source = context.data_sources.add_pandas("work_file")
     assets: dict[str, Any] = {}
     results: list[CheckResult] = []
@@ -382,12 +410,18 @@ def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | 
         name = f"{check.table.replace('.', '__')}__{check.name}"
         suite = context.suites.add(gx.ExpectationSuite(name, expectations=_annotated(check, config)))
         definition = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
-        tally = _Tally()
+        tallies = {table: _Tally() for table in (check.tables or (check.table,))}
         for frame in _batches(con, check, config.batch_rows):
             validation = definition.run(batch_parameters={"dataframe": frame}, result_format="COMPLETE")
-            tally.add(check, frame, validation, config.failing_rows_kept)
+            failing = _failing_index(check, frame, validation)
+            if not check.tables:
+                tallies[check.table].add(frame, bool(validation.success), failing, config.failing_rows_kept)
+            else:  # one verdict per table: its rows, and whether any of them failed
+                for table, part in frame.groupby(TABLE_COLUMN, sort=False):
+                    own = [i for i in failing if i in part.index]
+                    tallies[str(table)].add(part, not own, own, config.failing_rows_kept)
             del frame, validation  # one batch in memory at a time
-        results.append(tally.result(check, config))
+        results.extend(tally.result(check, table, config) for table, tally in tallies.items())
     docs = None
     if data_docs_dir is not None:
         built = time.time() - 1  # coarse file system clocks
@@ -419,27 +453,35 @@ def _batches(con: duckdb.DuckDBPyConnection, check: Check, batch_rows: int) -> I
 
     Each frame is indexed by the row's position in the whole result (or by its `_row` column), so the indexes GX
     reports as failing are the same as on one frame of every row. A query without rows yields one empty frame:
-    GX still validates it (a row count of zero is a verdict too).
+    GX still validates it (a row count of zero is a verdict too). A check with one query per table runs them in
+    turn and fills each batch from as many tables as fit.
     """
     cursor = con.cursor()
     try:
         if isinstance(check.split, tuple):
+            assert isinstance(check.sql, str), "a uniqueness check reads one table"
             yield from _batches_by_key(cursor, check.sql, check.split, batch_rows)
             return
+        queries = (check.sql,) if isinstance(check.sql, str) else check.sql
         if check.split == WHOLE:
-            yield _indexed(cursor.execute(check.sql).df(), 0)
+            yield _indexed(pd.concat([cursor.execute(q).df() for q in queries], ignore_index=True), 0)
             return
-        cursor.execute(check.sql)
         vectors = max(1, batch_rows // 2048)  # DuckDB hands out rows in vectors of 2048
-        offset = 0
-        while True:
-            frame = cursor.fetch_df_chunk(vectors)
-            if offset and frame.empty:
-                return
-            yield _indexed(frame, offset)
-            offset += len(frame)
-            if frame.empty:
-                return
+        offset, waiting, empty = 0, [], None
+        for query in queries:
+            cursor.execute(query)
+            while True:
+                frame = cursor.fetch_df_chunk(vectors)
+                if frame.empty:
+                    empty = frame if empty is None else empty
+                    break
+                waiting.append(frame)
+                if sum(len(f) for f in waiting) >= batch_rows:
+                    batch = _indexed(pd.concat(waiting, ignore_index=True), offset)
+                    offset, waiting = offset + len(batch), []
+                    yield batch
+        if waiting or offset == 0:
+            yield _indexed(pd.concat(waiting, ignore_index=True) if waiting else empty, offset)
     finally:
         cursor.close()
 
@@ -447,7 +489,7 @@ def _batches(con: duckdb.DuckDBPyConnection, check: Check, batch_rows: int) -> I
 def _batches_by_key(cursor: duckdb.DuckDBPyConnection, sql: str, key: tuple[str, ...],
                     batch_rows: int) -> Iterator[pd.DataFrame]:
     """Rows split by a hash of their key: rows sharing a key, the only ones a uniqueness check compares, meet."""
-    total = cursor.execute(f"select count(*) from ({sql})").fetchone()[0]
+    (total,) = cursor.execute(f"select count(*) from ({sql})").fetchone() or (0,)
     parts = max(1, -(-total // batch_rows))
     columns = ", ".join(f'"{c}"' for c in key)
     for part in range(parts):
@@ -462,35 +504,43 @@ def _indexed(frame: pd.DataFrame, offset: int) -> pd.DataFrame:
     return frame
 
 
+def _failing_index(check: Check, frame: pd.DataFrame, validation: Any) -> list[Any]:
+    """The frame's rows GX found failing: every row of a violation query that failed, else the unexpected ones."""
+    if check.whole_frame_is_failures:
+        return list(frame.index) if not validation.success else []
+    return sorted({i for item in validation.results if not item.success
+                   for i in (item.result.get("unexpected_index_list") or [])})
+
+
 @dataclass
 class _Tally:
-    """One check's findings, summed over its batches: rows seen, verdict, failing rows (the first ones kept)."""
+    """One check's findings on one table, summed over its batches: rows seen, verdict, failing rows (the first
+    ones kept). A `_rows` column counts the table rows a frame row stands for."""
 
     rows: int = 0
     passed: bool = True
     failing: int = 0
     failed_without_rows: bool = False  # an expectation on the whole batch failed (a row count)
-    kept: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    kept: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
 
-    def add(self, check: Check, frame: pd.DataFrame, validation: Any, keep: int) -> None:
-        self.rows += len(frame)
-        self.passed = self.passed and bool(validation.success)
-        if check.whole_frame_is_failures:
-            failing = list(frame.index) if not validation.success else []
-        else:
-            failing = sorted({i for item in validation.results if not item.success
-                              for i in (item.result.get("unexpected_index_list") or [])})
-        self.failing += len(failing)
-        self.failed_without_rows |= not validation.success and not failing
+    def add(self, frame: pd.DataFrame, passed: bool, failing: list[Any], keep: int) -> None:
+        weights = frame[WEIGHT_COLUMN] if WEIGHT_COLUMN in frame.columns else None
+        self.rows += int(weights.sum()) if weights is not None else len(frame)
+        self.passed = self.passed and passed
+        self.failing += int(weights.loc[failing].sum()) if weights is not None else len(failing)
+        self.failed_without_rows |= not passed and not failing
         rows = failing[:keep]
-        records = json.loads(frame.loc[rows].to_json(orient="records", date_format="iso"))
-        self.kept = sorted(self.kept + list(zip(rows, records)), key=lambda pair: pair[0])[:keep]
+        shown = frame.loc[rows].drop(columns=[c for c in (TABLE_COLUMN, WEIGHT_COLUMN) if c in frame.columns])
+        records = json.loads(shown.to_json(orient="records", date_format="iso"))
+        copies = [int(weights.loc[i]) if weights is not None else 1 for i in rows]
+        found = [(i, record) for i, record, n in zip(rows, records, copies) for _ in range(n)]
+        self.kept = sorted(self.kept + found, key=lambda pair: pair[0])[:keep]
 
-    def result(self, check: Check, config: GateConfig) -> CheckResult:
+    def result(self, check: Check, table: str, config: GateConfig) -> CheckResult:
         sample = [row for _, row in self.kept]
         failing = self.failing or (1 if self.failed_without_rows else 0)
         return CheckResult(
-            name=check.name, suite=check.suite, table=check.table, severity=config.severities[check.name],
+            name=check.name, suite=check.suite, table=table, severity=config.severities[check.name],
             description=check.description, passed=self.passed, rows_checked=self.rows, failing_rows=failing,
             examples=sample[: config.examples_per_check], failing_sample=sample)
 

@@ -80,7 +80,7 @@ SIZE_UNITS = COUNT_UNITS | {"dekar", "GWh", "kWh", "tonn CO₂-ekvivalenter", "m
 STATUS_NO = {
     "not_measured": "ikke målt", "suppressed": "skjult av SSB (:)", "series_break": "brudd i serien",
     "not_computable": "kan ikke beregnes", "pending": "tall kommer", "under_development": "under utvikling",
-    "not_delivered": "ikke levert",
+    "not_delivered": "ikke levert", "source_error": "kilden svarte ikke",
 }
 CHECKS_NO = {
     "raw_keys_not_null": "region, periode og opphav er fylt ut i alle rådata",

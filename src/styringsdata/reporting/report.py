@@ -217,7 +217,8 @@ def failing_sources(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
                    or (f.source = 'FHI' and c.route = 'fhi' and c.source_table = f.source_table)
                    or (f.source = 'Miljødirektoratet' and c.route = 'miljodirektoratet')
                    or (f.source = 'NHO Kommune-NM' and c.route = 'kommune_nm')) as indicators,
-               (select string_agg(distinct k.key_figure_id || ' ' || k.key_figure_name, '; ' order by k.key_figure_id || ' ' || k.key_figure_name)
+               (select string_agg(distinct k.key_figure_id || ' ' || k.key_figure_name, '; '
+                                  order by k.key_figure_id || ' ' || k.key_figure_name)
                 from marts.kostra_comparison k
                 where f.source = 'SSB' and k.source_table = f.source_table) as key_figures
         from marts.source_freshness f where f.is_stale order by f.source, f.source_table""")

@@ -160,8 +160,7 @@ def _categories(source: str, code: str, dim: Mapping[str, Any]) -> tuple[str, ..
     else:
         raise _fail(source, f"dimension.{code}.category.index: expected an array or object")
     if len(set(codes)) != len(codes):
-        seen: set[str] = set()
-        duplicate = next(c for c in codes if c in seen or seen.add(c))
+        duplicate = next(c for i, c in enumerate(codes) if c in codes[:i])
         raise _fail(source, f"dimension.{code}.category.index: duplicate category code {duplicate!r}")
     return codes
 

@@ -57,7 +57,9 @@ def parse(data: bytes, name: str) -> list[RankRow]:
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise KommuneNmError(f"{name}, row 1: missing column(s) {', '.join(missing)}; expected {';'.join(COLUMNS)}")
-    rows, problems, seen = [], [], {}
+    rows: list[RankRow] = []
+    problems: list[str] = []
+    seen: dict[tuple[str, str], int] = {}  # (municipality, year) -> its first row
     for number, cells in enumerate(table[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
