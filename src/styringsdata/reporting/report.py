@@ -343,7 +343,8 @@ def _fmt(value: Any, style: str = "en") -> str:
 
 # Markdown's active characters, HTML's included: text from files (names, cells) must stay text in every reader
 # of the Markdown report and the mail that carries it (CommonMark renders a backslash-escaped one as itself).
-MD_ACTIVE = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
+# With [ and ] escaped, "(" "!" and "+" start nothing, so words such as "(blocking)" stay as written.
+MD_ACTIVE = re.compile(r"([\\`*_\[\]<>#|~&])")
 
 
 def _md_escape(text: str) -> str:
