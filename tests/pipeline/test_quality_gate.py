@@ -134,8 +134,10 @@ def test_gate_threshold_is_configurable_and_errors_block_warnings_do_not(corrupt
     from styringsdata.quality.gate import GateConfig
 
     config = GateConfig.load()
-    assert config.severities["fct_year_on_year_jumps"] == "warning"
-    assert {s for n, s in config.severities.items() if n != "fct_year_on_year_jumps"} == {"error"}
+    # a jump may be real; a failing source keeps its last data (issue 21): both warn, everything else blocks
+    warnings = {"fct_year_on_year_jumps", "sources_answered"}
+    assert {config.severities[n] for n in warnings} == {"warning"}
+    assert {s for n, s in config.severities.items() if n not in warnings} == {"error"}
     assert config.thresholds["year_on_year_jump_pct"] > 0
 
 
