@@ -23,7 +23,11 @@
         {'table_id': '12362', 'region_variable': 'KOKkommuneregion0000'},
         {'table_id': '13502', 'region_variable': 'KOKkommuneregion0000'},
         {'table_id': '12255', 'region_variable': 'KOKkommuneregion0000'},
-        {'table_id': '12134', 'region_variable': 'KOKkommuneregion0000'}
+        {'table_id': '12134', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12367', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12364', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '11805', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '11906', 'region_variable': 'KOKkommuneregion0000'}
     ]) }}
 {% endmacro %}
 
