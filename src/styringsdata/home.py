@@ -15,8 +15,7 @@ import functools
 import json
 from pathlib import Path
 
-import yaml
-
+from styringsdata.paths import DBT_PROJECT_DIR
 from styringsdata.sources.klass import KlassError, build_lineage, parse_changes
 
 SETTING = "STYRINGSDATA_HOME_MUNICIPALITY"
@@ -38,8 +37,6 @@ class HomeMunicipalityError(ValueError):
 def asss_members() -> tuple[str, ...]:
     """Today's codes of the ASSS members: group ASSS in dbt seed peer_groups, rows without a `valid_to`."""
     import csv
-
-    from styringsdata.settings import DBT_PROJECT_DIR  # settings imports this module
 
     path = DBT_PROJECT_DIR / "seeds" / "peer_groups.csv"
     with path.open(encoding="utf-8", newline="") as f:
@@ -64,7 +61,7 @@ def members_listed() -> str:
 
 
 def form_problem(value: str) -> str | None:
-    """What is wrong with the setting's form (settings.FORMS), before membership is looked up."""
+    """What is wrong with the setting's form (the Settings field's parser), before membership is looked up."""
     code = value.strip()
     return None if code.isdigit() and len(code) == 4 else \
         f"expected the four-digit code of an ASSS member (today's codes: {members_listed()})"

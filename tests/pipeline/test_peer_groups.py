@@ -74,9 +74,8 @@ def test_recorded_ekg12_is_the_sum_of_its_members_in_the_json_stat_ssb_sends(wor
         assert recorded, table_id
         sample = next(k for k in recorded if "EKG12" in k and "2022" in k)
         position = sample.index("EKG12")
-        def at(code: str) -> float:
-            return recorded[sample[:position] + (code,) + sample[position + 1:]]
-        assert at("EKG12") == pytest.approx(sum(at(c) for c in members_2022))
+        at = {code: recorded[sample[:position] + (code,) + sample[position + 1:]] for code in ["EKG12", *members_2022]}
+        assert at["EKG12"] == pytest.approx(sum(at[c] for c in members_2022)), table_id
 
 
 def test_group_figure_from_the_members_equals_ssbs_ekg12(work):
@@ -85,7 +84,7 @@ def test_group_figure_from_the_members_equals_ssbs_ekg12(work):
         "where peer_group = 'ASSS_UTEN_OSLO' and key_figure_id in ('KSAM03', 'KSAM08', 'KOPP03') and year = 2022"
     ).fetchall()
     assert len(rows) == 3
-    for key_figure, year, value, computed, method, covered in rows:
+    for key_figure, _year, value, computed, method, covered in rows:
         assert method == "ssb_region"
         assert computed == pytest.approx(value, rel=1e-12), key_figure
         assert len(covered.split(", ")) == 11
