@@ -1,5 +1,5 @@
 {#-
-    Indicator values of Asker's Handlingsprogram, one row per indicator x municipality x year: the
+    Indicator values of the Handlingsprogram's indicators, one row per indicator x municipality x year: the
     SSB-sourced indicators for the 12 ASSS municipalities (today's codes) and SSB's aggregates, and
     the figures delivered through the registry drop zone and the Udir file route.
 -#}
