@@ -200,6 +200,9 @@ def norwegian_unit(unit: str | None, name: str = "") -> str:
     """The unit in Norwegian; for KOSTRA figures whose unit is "as published", read from the name."""
     if unit and unit in UNITS:
         return UNITS[unit]
+    if unit and unit not in ("as published",) and re.match(r"^(prosent|kr|1000 kr|kg|m²|kWh|antall|årsverk|barn|"
+                                                           r"timer|poeng|elever|dager|besøk)\b", unit):
+        return unit.replace("1000 kr", "1 000 kr")  # kostra_comparison's Norwegian unit (macro kostra_unit)
     if unit and unit.startswith("scale "):
         return "skala " + unit.removeprefix("scale ").replace("-", "–")
     lowered = name.lower()
@@ -305,7 +308,8 @@ def _kostra_figures(kostra: list[dict[str, Any]]) -> dict[str, Figure]:
         tables = sorted({r["source_table"] for r in rows if r["region_kind"] == "municipality" and r["source_table"]})
         figures[key] = Figure(key, clean_name(first["key_figure_name"]),
                               norwegian_unit(first["unit"], first["key_figure_name"]),
-                              0 if first["unit"] == "kr per inhabitant" else min(_decimals(values), 1) if values else 1,
+                              0 if first["unit"] in ("kr per inhabitant", "kr per innbygger")
+                              else min(_decimals(values), 1) if values else 1,
                               _table_label("SSB", "+".join(tables)) if tables else "SSB")
     return figures
 
