@@ -219,7 +219,7 @@ def test_charts_are_embedded_and_mailed_inline_to_each_audience(kostra_cycle, sm
                                        else attachment.get_content().decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["Nøkkeltall", "Enhet", "Kommune eller snitt", "År", "Verdi", "Opphav", "Kilde"]
     assert ["Disposisjonsfond i prosent av brutto driftsinntekter", "prosent av brutto driftsinntekter", "Drammen",
-            "2025", "45", "SSB, tabell 12143"] in rows
+            "2025", "45", "illustrerende", "SSB, tabell 12143"] in rows
 
 
 def test_failing_rows_csv_opens_in_norwegian_excel(kostra_cycle):
