@@ -17,6 +17,7 @@ themselves); every other number is illustrative.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 import re
@@ -217,6 +218,7 @@ UNITS = {
     "KOSANDELNDUPLOM0000": ("prosent", 1), "KOSbelopinnbygge0000": ("kr", 0), "KOSutg020000": ("kr", 0),
     "KOSregnind20000": ("kr", 0), "KOSgrunnskolepoe0000": ("poeng", 1),
     "KOSAG110000": ("kr", 0),
+    "KOSbelop0000": ("1000 kr", 0), "KOSbefolkning0000": ("personer", 0), "KOSarealformbygg0000": ("m²", 0),
 }
 # Counts per inhabitant for everyone but Asker.
 COUNT_SCALES = {
@@ -237,6 +239,8 @@ EXTRA_CATEGORIES = {  # codes the tables hold besides the ones we select, so sel
     "NACE2007": [("01-03", "Jordbruk, skogbruk og fiske")],
     "ForbrukerGrp": [("02", "Tjenesteyting")],
     "Arbeidsmarkedsstatus": [("3", "Status 3")],
+    "KOKregnskapsomfa0000": [("B", "Kommunekasse")],
+    "KOKalder0000": [("F018-066", "18-66 år")],
 }
 LABELS = {
     "AGD23": "Netto driftsresultat", "KG31": "Netto lånegjeld", "56": "Disposisjonsfond",
@@ -246,11 +250,71 @@ LABELS = {
     "67-74": "67-74 år", "1VOLD": "Vold og mishandling", "111-113": "Enebolig", "121-124": "Tomannsbolig",
     "131-136": "Rekkehus, kjedehus og andre småhus", "141-146": "Boligblokk", "151-159": "Bygning for bofellesskap",
     "01": "Husholdninger og jordbruk",
+    "A": "Konsern", "AGD4": "Korrigerte brutto driftsutgifter", "201": "Opplæring, pleie og omsorg i barnehage",
+    "211": "Styrket tilbud til førskolebarn", "221": "Førskolelokaler og skyss", "244": "Barnevernstjeneste",
+    "251": "Barnevernstiltak når barnet ikke er plassert av barnevernet",
+    "252": "Barnevernstiltak når barnet er plassert av barnevernet", "FGK6a": "Eiendomsforvaltning (FGK6a)",
+    "FGK6": "Eiendomsforvaltning (FGK6)", "F000-999": "Alle aldre", "F000-017": "0-17 år", "F001-005": "1-5 år",
+    "F006-009": "6-9 år", "F006-015": "6-15 år", "F067-999": "67 år og over", "F080-999": "80 år og over",
 }
 # KOSTRA groups: SSB's EKG01-EKG17 are in every KOSTRA table's region dimension [SKILL-K].
 KOSTRA_GROUPS = [f"EKG{n:02d}" for n in range(1, 18)]
-KOSTRA_GROUPS_OF = {  # KLASS 112 membership served for every year; see snapshots/README.md for what is real
-    "0301": "EKG13", "default": "EKG12"}
+# KLASS 112 membership served per year; see snapshots/README.md for what is real. The 2020 grouping (from 2020
+# data): Oslo alone in EKG13, the other eleven ASSS members in EKG12. The grouping before it numbered the groups
+# differently: the large municipalities outside the four largest cities were in group 13 (Fredrikstad as "G13",
+# kostra-candidates.md §7c), and the four largest cities were outside the numbered groups.
+KOSTRA_GROUPS_2020 = {"0301": "EKG13", "default": "EKG12"}
+FOUR_LARGEST_CITIES = {"0301", "1201", "5001", "1103"}
+
+
+def kostra_group_of(code: str, year: int) -> str | None:
+    """The KOSTRA group a municipality code belongs to in a year's grouping (None: outside the numbered groups)."""
+    if year >= 2020:
+        return KOSTRA_GROUPS_2020.get(code, KOSTRA_GROUPS_2020["default"])
+    return None if code in FOUR_LARGEST_CITIES else "EKG13"
+
+
+# The A/B base layer (12367 amounts, 12364 totals, 11805 inhabitants, 11906 areas): illustrative levels per
+# inhabitant of the municipality, by the code that differs between series. The KOSTRA groups that consist of
+# ASSS members only (EKG12 and EKG13 in the 2020 grouping) are served as the sum of their members, as SSB sums
+# its groups, so sum(A)/sum(B) over the members reproduces SSB's group figure; other aggregates are illustrative.
+BASE_TABLES = {"12367", "12364", "11805", "11906"}
+BASE_PER_INHABITANT = {
+    # 1000 kr per inhabitant
+    ("12367", "201", "AGD2"): 11.5, ("12367", "211", "AGD2"): 0.9, ("12367", "221", "AGD2"): 0.6,
+    ("12367", "244", "AGD2"): 1.0, ("12367", "251", "AGD2"): 0.5, ("12367", "252", "AGD2"): 1.4,
+    ("12367", "FGK6a", "AGD2"): 5.2, ("12367", "FGK6a", "AGD4"): 6.8,
+    ("12364", "AGD2"): 78.0,
+    # inhabitants per inhabitant (the age group's share)
+    ("11805", "F000-999"): 1.0, ("11805", "F000-017"): 0.22, ("11805", "F001-005"): 0.058,
+    ("11805", "F006-009"): 0.05, ("11805", "F006-015"): 0.125, ("11805", "F067-999"): 0.15,
+    ("11805", "F080-999"): 0.043,
+    # m² per inhabitant
+    ("11906", "FGK6"): 4.6,
+}
+
+
+def base_value(spec: TableSpec, combo: Mapping[str, str], code: str, year: int) -> Cell:
+    """A base-layer cell: a count that scales with the municipality, summed over the members for EKG12/EKG13."""
+    if code.startswith("EKG") and year >= 2020:
+        members = [c for c in configured_municipalities() if valid(c, year) and kostra_group_of(c, year) == code]
+        if members:
+            parts = [base_value(spec, combo, c, year) for c in members]
+            return (None, "..") if any(v is None for v, _ in parts) else (float(sum(v for v, _ in parts)), None)
+    key = tuple(combo[var] for var in ("KOKfunksjon0000", "KOKart0000", "KOKartkap0000", "KOKalder0000")
+                if var in combo)
+    per_inhabitant = BASE_PER_INHABITANT.get((spec.table_id, *key))
+    if per_inhabitant is None and combo.get("KOKart0000") == "AGD4":
+        # a cell no series takes (the request is the product of every series' codes): gross above net
+        per_inhabitant = 1.25 * BASE_PER_INHABITANT[(spec.table_id, combo["KOKfunksjon0000"], "AGD2")]
+    size = population(code) * (1 + 0.012 * (year - 2018))
+    value = size * per_inhabitant * (1 + 0.06 * noise(spec.table_id, year, code, *key))
+    return float(round(value)), None
+
+
+@functools.cache
+def configured_municipalities() -> tuple[str, ...]:
+    return tuple(load_table_specs().municipalities)
 # Periods each fake table holds (2015 onwards, as KOSTRA's 2015 restructuring; quarters for 01222; two-year
 # intervals for 08487).
 FIRST_PERIOD_YEAR = 2015
@@ -456,6 +520,8 @@ def make_cells(spec: TableSpec):
             return None, "."  # the code did not exist that year
         key = ";".join(f"{var}={combo[var]}" for var in sorted(spec.select))
         series = by_key.get(key)
+        if spec.table_id in BASE_TABLES:
+            return base_value(spec, combo, code, year)
         if series is None and not spec.codelists:  # (through a code list, a cell is one of a group's values)
             return generic_value(spec.table_id, contents, year, code, combo, spec.measure_kind)
         if series is not None and series.key_figure and (series.key_figure, code, year) in published:
@@ -536,7 +602,9 @@ def kostra_group_membership(specs) -> dict[int, list[dict[str, str]]]:
         for code in specs.municipalities:
             if not valid(code, year):
                 continue
-            group = KOSTRA_GROUPS_OF.get(code, KOSTRA_GROUPS_OF["default"])
+            group = kostra_group_of(code, year)
+            if group is None:
+                continue
             items.append({"sourceCode": group, "sourceName": f"KOSTRA-gruppe {int(group[3:])}",
                           "targetCode": code, "targetName": MUNICIPALITIES[code][0]})
         out[year] = items

@@ -40,7 +40,11 @@
         {'table_id': '13526', 'region_variable': 'KOKkommuneregion0000'},
         {'table_id': '12061', 'region_variable': 'KOKkommuneregion0000'},
         {'table_id': '13135', 'region_variable': 'KOKkommuneregion0000'},
-        {'table_id': '12026', 'region_variable': 'KOKkommuneregion0000'}
+        {'table_id': '12026', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12367', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12364', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '11805', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '11906', 'region_variable': 'KOKkommuneregion0000'}
     ]) }}
 {% endmacro %}
 

@@ -4,4 +4,4 @@ from {{ ref('resource_use_index') }}
 where in_asss_average and resource_use_index is not null
 group by service_area, year
 having abs(avg(resource_use_index) - 100) > 1e-9
-    or count(*) <> {{ var('asss_municipalities') | reject('equalto', '0301') | list | length }}
+    or count(*) <> {{ asss_municipalities() | reject('equalto', '0301') | list | length }}

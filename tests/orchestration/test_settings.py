@@ -6,6 +6,8 @@ import re
 
 import yaml
 
+from styringsdata.home import asss_members
+
 from styringsdata.sources.ssb import load_table_specs
 from styringsdata.settings import INTERNAL_VARIABLES, PROJECT_ROOT, SETTINGS, configuration_table
 
@@ -41,7 +43,7 @@ def test_nothing_in_the_package_writes_the_process_environment():
 
 def test_peer_set_fetched_covers_the_peer_set_compared():
     dbt_vars = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]
-    compared = set(dbt_vars["asss_municipalities"])
+    compared = set(asss_members())  # seed peer_groups, passed to dbt with --vars
     fetched = set(load_table_specs().municipalities)
     assert len(compared) == 12 and "home_municipality" not in dbt_vars  # the setting passes it (--vars)
     assert compared <= fetched, f"compared but never fetched: {sorted(compared - fetched)}"

@@ -12,7 +12,7 @@
     areas by spending: sum of the member's need-adjusted spending over the same sum for the ASSS average, which
     is the areas' indices weighted by their share of the ASSS average's need-adjusted spending.
 -#}
-{%- set members = var('asss_municipalities') -%}
+{%- set members = asss_municipalities() -%}
 {%- set asss_without_oslo = members | reject('equalto', '0301') | list -%}
 
 with
