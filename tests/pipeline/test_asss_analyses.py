@@ -96,7 +96,8 @@ def test_resource_use_index_averages_to_one_over_the_members(offline_run):
                       count(*) filter (where employer_tax_pension_correction like 'not applied%')
                from resource_use_index where resource_use_index is not null group by service_area, year""").fetchall()
         areas = {r[0] for r in con.execute("select distinct service_area from resource_use_index").fetchall()}
-        missing = con.execute("select count(*) from resource_use_index where resource_use_index is null and note is null").fetchone()[0]
+        missing = con.execute(
+            "select count(*) from resource_use_index where resource_use_index is null and note is null").fetchone()[0]
     finally:
         con.close()
     assert {r[0] for r in rows} == {"barnehage", "barnevern", "grunnskole"}

@@ -100,7 +100,8 @@ def test_dbt_unit_tests_of_the_asss_models_pass_on_the_work_file(offline_run, tm
     result = subprocess.run(
         [dbt, "test", "--select", "test_type:unit,int_kostra__adjusted_key_figures",
          "test_type:unit,int_asss__deflator_in_use", "test_type:unit,resource_use_index",
-         "test_type:unit,production_index", "assert_resource_use_index_asss_average_is_1", "--target-path", str(tmp_path / "target"),
+         "test_type:unit,production_index", "assert_resource_use_index_asss_average_is_1",
+         "--target-path", str(tmp_path / "target"),
          "--log-path", str(tmp_path / "logs")],
         cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-5000:]
