@@ -6,7 +6,7 @@ with expected as (
     select c.indicator_id, m.municipality_code, y.year
     from {{ ref('catalogue_indicators') }} as c
     cross join (select unnest([
-        {%- for code in var('asss_municipalities') %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+        {%- for code in asss_municipalities() %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
     ]) as municipality_code) as m
     cross join (select unnest(range({{ var('first_year') }}, year({{ as_of_date() }}))) as year) as y
 )

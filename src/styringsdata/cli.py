@@ -49,17 +49,18 @@ def check_reachable(hosts: Sequence[str], timeout: float = 5.0) -> str | None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    mode = "live" if args.live else "record" if args.record else os.environ.get("STYRINGSDATA_SOURCE_MODE", "replay")
-    os.environ["STYRINGSDATA_SOURCE_MODE"] = mode
+    chosen = {"STYRINGSDATA_SOURCE_MODE": "live" if args.live else "record"} if args.live or args.record else {}
+    from styringsdata.settings import Settings
+
+    settings = Settings.from_env({**os.environ, **chosen})
+    mode = settings.source_mode.value
     if mode in ("live", "record"):
         problem = check_reachable(LIVE_HOSTS)
         if problem:
             print(f"styringsdata: {problem}", file=sys.stderr)
             return 3
     from styringsdata.runs import precheck  # imports no Dagster: a run with nothing new never starts it
-    from styringsdata.settings import Settings
 
-    settings = Settings.from_env()
     verdict = precheck.answer(settings, forced=args.force)
     print(verdict.line)
     if verdict.skip:

@@ -1,8 +1,9 @@
 """The home municipality: which ASSS member the reports are written for and the scorecard defaults to.
 
 One setting (STYRINGSDATA_HOME_MUNICIPALITY), checked here before anything is built, and passed to dbt as a
-var together with the date lateness is judged against. The ASSS members are the dbt var
-`asss_municipalities` (what the marts compare); a code that is not one of them stops the run, naming the
+var together with the date lateness is judged against. The ASSS members are today's members of group ASSS in
+dbt seed peer_groups (the one place the member list lives; dbt gets it as the var `asss_municipalities` from
+`dbt_vars`); a code that is not one of them stops the run, naming the
 setting, and a retired code is named with its successor from the KLASS lineage (the newest KLASS answer
 in the landing zone, else the bundled snapshot).
 """
@@ -14,8 +15,7 @@ import functools
 import json
 from pathlib import Path
 
-import yaml
-
+from styringsdata.paths import DBT_PROJECT_DIR
 from styringsdata.sources.klass import KlassError, build_lineage, parse_changes
 
 SETTING = "STYRINGSDATA_HOME_MUNICIPALITY"
@@ -35,11 +35,21 @@ class HomeMunicipalityError(ValueError):
 
 @functools.cache
 def asss_members() -> tuple[str, ...]:
-    """Today's codes of the 12 ASSS members, as the dbt project compares them."""
-    from styringsdata.settings import DBT_PROJECT_DIR  # settings imports this module
+    """Today's codes of the ASSS members: group ASSS in dbt seed peer_groups, rows without a `valid_to`."""
+    import csv
 
-    document = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-    return tuple(document["vars"]["asss_municipalities"])
+    path = DBT_PROJECT_DIR / "seeds" / "peer_groups.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    expected = {"peer_group", "municipality_code", "valid_from", "valid_to"}
+    if not rows or not expected <= set(rows[0]):
+        raise HomeMunicipalityError(f"{path}: expected the columns {', '.join(sorted(expected))}")
+    for row_number, row in enumerate(rows, start=2):
+        code = row["municipality_code"]
+        if not (code.isdigit() and len(code) == 4):
+            raise HomeMunicipalityError(f"{path}: row {row_number}, municipality_code {code!r}: expected a four-digit "
+                                        "municipality code")
+    return tuple(r["municipality_code"] for r in rows if r["peer_group"] == "ASSS" and not r["valid_to"])
 
 
 def member_name(code: str) -> str:
@@ -51,7 +61,7 @@ def members_listed() -> str:
 
 
 def form_problem(value: str) -> str | None:
-    """What is wrong with the setting's form (settings.FORMS), before membership is looked up."""
+    """What is wrong with the setting's form (the Settings field's parser), before membership is looked up."""
     code = value.strip()
     return None if code.isdigit() and len(code) == 4 else \
         f"expected the four-digit code of an ASSS member (today's codes: {members_listed()})"
@@ -106,6 +116,7 @@ def _klass_changes(landing_dir: Path | None, snapshot_dir: Path | None) -> bytes
     return json.loads(bundled[0].read_text(encoding="utf-8"))["response"]["body"].encode("utf-8")
 
 
-def dbt_vars(home: str, as_of: dt.date) -> dict[str, str]:
-    """What dbt builds for: the marts mark the home member and judge lateness against `as_of`."""
-    return {"home_municipality": home, "as_of_date": as_of.isoformat()}
+def dbt_vars(home: str, as_of: dt.date) -> dict[str, object]:
+    """What dbt builds for: the marts mark the home member, judge lateness against `as_of` and compare today's
+    ASSS members (from seed peer_groups, so the list is not written twice)."""
+    return {"home_municipality": home, "as_of_date": as_of.isoformat(), "asss_municipalities": list(asss_members())}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import re
 import subprocess
@@ -52,7 +53,9 @@ def test_successor_comes_from_the_newest_landed_klass_answer(tmp_path):
 def test_one_default_and_one_member_list():
     dbt = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))
     assert "home_municipality" not in dbt["vars"], "dbt must get the home municipality from the setting (--vars)"
-    assert set(MEMBER_NAMES) == set(asss_members()) == set(dbt["vars"]["asss_municipalities"])
+    # The member list lives in seed peer_groups; dbt gets it from dbt_vars, not from a second list.
+    assert "asss_municipalities" not in dbt["vars"]
+    assert set(MEMBER_NAMES) == set(asss_members()) == set(dbt_vars("3203", dt.date(2026, 1, 1))["asss_municipalities"])
     assert dict((n, d) for n, d, _ in SETTINGS)["STYRINGSDATA_HOME_MUNICIPALITY"] == DEFAULT_HOME_MUNICIPALITY
     assert not any(f.name == "home_municipality" and f.default is not dataclasses.MISSING
                    for f in dataclasses.fields(RunInfo)), "the report must be told the home municipality"
@@ -65,9 +68,8 @@ def test_one_default_and_one_member_list():
 
 
 def test_dbt_gets_home_and_date():
-    import datetime as dt
-
-    assert dbt_vars("3201", dt.date(2026, 6, 15)) == {"home_municipality": "3201", "as_of_date": "2026-06-15"}
+    assert dbt_vars("3201", dt.date(2026, 6, 15)) == {"home_municipality": "3201", "as_of_date": "2026-06-15",
+                                                      "asss_municipalities": list(asss_members())}
 
 
 def test_run_with_a_retired_code_stops_before_anything_is_built(tmp_path):

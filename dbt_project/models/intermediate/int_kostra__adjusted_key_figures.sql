@@ -11,13 +11,14 @@
 
     The base year is the var kostra_price_base_year, by default the latest year both the KOSTRA figures and
     the deflator reach (the document shows earlier years in the latest year's prices). The ASSS average
-    (ASSS_UTEN_OSLO) is the unweighted mean of the adjusted figures of the members without Oslo, only when all
-    have one; the country (EAK) has the index 100 by construction; SSB's other aggregates have no index.
+    (ASSS_UTEN_OSLO) is made of the adjusted figures of the members without Oslo valid that year
+    (int_peer_groups__members_by_year), only when all have one, as KS makes group figures: sum(A')/sum(B) with
+    A' = the adjusted figure x B, B the key figure's denominator (its A/B parts, or seed kostra_key_figure_weights);
+    an unweighted mean only for a key figure with no known denominator, and the note says which. The country
+    (EAK) has the index 100 by construction; SSB's other aggregates have no index.
 
     The nominal figures are read like kostra_comparison reads them (the `kostra:` measures).
 -#}
-{%- set members = var('asss_municipalities') -%}
-{%- set asss_without_oslo = members | reject('equalto', '0301') | list -%}
 {%- set base_year = var('kostra_price_base_year', '') -%}
 
 with
@@ -38,14 +39,16 @@ key_figures as (
 nominal as (
 
     select
-        substr(measure, 8) as key_figure_id,
+        key_figure_id,
         municipality_code as region_code,
         year,
-        value
-    from {{ ref('int_ssb__measures_harmonised') }}
-    where measure like 'kostra:%'
-        and municipality_code in (
-            {%- for code in members + ['EAK', 'EAKUO', 'EKG12'] %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+        value,
+        coalesce(denominator, weight) as weight,
+        denominator is not null or weight_basis is not null as has_denominator
+    from {{ ref('int_kostra__member_figures') }}
+    where municipality_code in ('EAK', 'EAKUO', 'EKG12')
+        or municipality_code in (
+            select municipality_code from {{ ref('int_peer_groups__members_by_year') }} where peer_group = 'ASSS'
         )
 
 ),
@@ -106,6 +109,8 @@ joined as (
         nominal.region_code,
         nominal.year,
         nominal.value,
+        nominal.weight,
+        nominal.has_denominator,
         key_figures.decimals,
         case
             when key_figures.is_deflated and key_figures.is_need_adjusted then 'both'
@@ -167,14 +172,31 @@ adjusted as (
 
 ),
 
+asss_members as (
+
+    select year, municipality_code as region_code, member_count
+    from {{ ref('int_peer_groups__members_by_year') }}
+    where peer_group = 'ASSS_UTEN_OSLO'
+
+),
+
 asss_average as (
 
     select
-        key_figure_id,
+        adjusted.key_figure_id,
         'ASSS_UTEN_OSLO' as region_code,
-        year,
-        case when count(value) = {{ asss_without_oslo | length }} then list_avg(list(value order by region_code)) end
-            as value,
+        adjusted.year,
+        {% for column in ['value', 'deflated_value', 'need_adjusted_value', 'adjusted_value'] %}
+        case
+            when count({{ column }}) < any_value(asss_members.member_count) then null
+            when bool_and(has_denominator) and count(weight) filter (where {{ column }} is not null)
+                = any_value(asss_members.member_count)
+                -- summed in a fixed order so reruns give bit-identical doubles
+                then list_sum(list({{ column }} * weight order by adjusted.region_code))
+                    / list_sum(list(weight order by adjusted.region_code))
+            when not bool_or(has_denominator) then list_avg(list({{ column }} order by adjusted.region_code))
+        end as {{ column }},
+        {% endfor %}
         any_value(decimals) as decimals,
         any_value(adjustment) as adjustment,
         any_value(is_deflated) as is_deflated,
@@ -190,19 +212,14 @@ asss_average as (
             when bool_or(need_index_origin = 'illustrative') then 'illustrative'
             when bool_or(need_index_origin = 'published') then 'published'
         end as need_index_origin,
-        case when count(deflated_value) = {{ asss_without_oslo | length }}
-            then list_avg(list(deflated_value order by region_code)) end as deflated_value,
-        case when count(need_adjusted_value) = {{ asss_without_oslo | length }}
-            then list_avg(list(need_adjusted_value order by region_code)) end as need_adjusted_value,
-        case when count(adjusted_value) = {{ asss_without_oslo | length }}
-            then list_avg(list(adjusted_value order by region_code)) end as adjusted_value,
-        'unweighted mean of the adjusted figures of the ' || count(adjusted_value)
-            || ' of {{ asss_without_oslo | length }} ASSS members without Oslo that have one' as adjustment_note
+        case
+            when bool_or(has_denominator) then 'sum(A)/sum(B) of the adjusted figures'
+            else 'unweighted mean of the adjusted figures (no known denominator)'
+        end || ' of the ' || count(adjusted_value) || ' of ' || any_value(asss_members.member_count)
+            || ' ASSS members without Oslo in ' || adjusted.year || ' that have one' as adjustment_note
     from adjusted
-    where region_code in (
-        {%- for code in asss_without_oslo %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-    )
-    group by key_figure_id, year
+    inner join asss_members using (year, region_code)
+    group by adjusted.key_figure_id, adjusted.year
 
 ),
 

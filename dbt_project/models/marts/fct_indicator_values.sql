@@ -93,7 +93,7 @@ ssb_values as (
     left join names using (municipality_code)
     where computed.year >= {{ var('first_year') }}
         and computed.municipality_code in (
-            {%- for code in var('asss_municipalities') + var('aggregate_regions') %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+            {%- for code in asss_municipalities() + var('aggregate_regions') %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
         )
 
 ),
@@ -236,7 +236,7 @@ combined as (
 members as (
 
     select unnest([
-        {%- for code in var('asss_municipalities') %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+        {%- for code in asss_municipalities() %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
     ]) as municipality_code
 
 ),

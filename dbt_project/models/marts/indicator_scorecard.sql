@@ -15,7 +15,7 @@ catalogue as (
 members as (
 
     select unnest([
-        {%- for code in var('asss_municipalities') %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+        {%- for code in asss_municipalities() %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
     ]) as municipality_code
 
 ),

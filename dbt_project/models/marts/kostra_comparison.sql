@@ -1,20 +1,30 @@
 {#-
     The KOSTRA key figures, long: every key figure x year x comparison region, with an index where the ASSS
-    average is 100, for every ASSS member alike (the home member is only marked). Two ASSS averages are
-    ours, unweighted means on today's codes with fixed membership, computed only when every member has a
-    figure: ASSS_UTEN_OSLO over the 11 members without Oslo (the index base, as the Handlingsprogram
-    compares) and ASSS over all 12. The KOSTRA groups (those the ASSS members belong to that year, from KLASS
-    112) and the country figures are SSB's own (weighted, imputed). A key figure no public source showed a
-    table for keeps one row per year for every member with status source_unknown (or not_ssb) and the reason.
--#}
-{%- set members = var('asss_municipalities') -%}
-{%- set asss_without_oslo = members | reject('equalto', '0301') | list -%}
+    average without Oslo is 100, for every ASSS member alike (the home member is only marked).
 
+    The group rows are made as SSB makes its KOSTRA groups and KS the ASSS figures (int_kostra__group_figures):
+    SSB's own figure where SSB publishes a region with exactly the group's members that year (ASSS without Oslo
+    = EKG12 since the 2020 grouping), otherwise sum(A)/sum(B) over the members valid that year, an unweighted
+    mean only where no denominator is known; `group_method` says which and `group_members` whom it covers.
+    Groups: ASSS_UTEN_OSLO (the index base, as the Handlingsprogram compares), ASSS, KS_STORBY and any group
+    the home member defines (seed peer_groups). The KOSTRA groups the members belong to that year (KLASS 112)
+    and the country figures are SSB's own. A key figure no public source showed a table for keeps one row per
+    year for every member with status source_unknown (or not_ssb) and the reason.
+-#}
 with
 
 key_figures as (
 
     select * from {{ ref('kostra_key_figures') }}
+
+),
+
+members as (
+
+    -- Everyone who has been an ASSS member (seed peer_groups): each is shown in every year.
+    select distinct municipality_code as region_code
+    from {{ ref('int_peer_groups__members_by_year') }}
+    where peer_group = 'ASSS'
 
 ),
 
@@ -33,6 +43,21 @@ measures as (
         source_updated
     from {{ ref('int_ssb__measures_harmonised') }}
     where measure like 'kostra:%'
+    union all by name
+    -- Key figures with no SSB series of their own, computed as KS does from A and B (route asss_formula).
+    select
+        key_figure_id,
+        municipality_code as region_code,
+        year,
+        value,
+        case when value is null then '..' end as status_symbol,
+        false as is_series_break,
+        'A/B etter KS'' formel (int_kostra__key_figure_parts)' as note,
+        case when fetch_origin = 'live' then 'live' else 'snapshot' end as fetch_origin,
+        cast(null as varchar) as vintage,
+        cast(null as timestamp) as source_updated
+    from {{ ref('int_kostra__member_figures') }}
+    where figure_source = 'asss_formula'
 
 ),
 
@@ -53,9 +78,7 @@ member_groups as (
     -- The KOSTRA groups the ASSS members belong to, per year (KLASS 112).
     select distinct year, group_code
     from {{ ref('int_kostra_groups__membership') }}
-    where municipality_code in (
-        {%- for code in var('asss_municipalities') %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-    )
+    where municipality_code in (select region_code from members)
 
 ),
 
@@ -78,49 +101,50 @@ regions as (
             else 'municipality'
         end as region_kind
     from measures
-    where region_code in (
-        {%- for code in members + ['EAK', 'EAKUO'] %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-    )
+    where region_code in ('EAK', 'EAKUO')
+    or region_code in (select region_code from members)
     or exists (select 1 from member_groups as g where g.group_code = measures.region_code and g.year = measures.year)
 
 ),
 
-{% for average_code, average_kind, average_members, label in [
-    ('ASSS_UTEN_OSLO', 'asss_average', asss_without_oslo, 'ASSS members without Oslo'),
-    ('ASSS', 'asss_average_with_oslo', members, 'ASSS members'),
-] %}
-average_{{ loop.index }} as (
+groups as (
 
+    -- The peer groups' figures (int_kostra__group_figures): ASSS without Oslo, ASSS, KS storbynettverk and the
+    -- groups the home member defines.
     select
-        key_figure_id,
-        '{{ average_code }}' as region_code,
-        year,
-        case when count(value) = {{ average_members | length }} then list_avg(list(value order by region_code)) end
-            as value,
-        case when count(value) < {{ average_members | length }} then '..' end as status_symbol,
-        bool_or(is_series_break) as is_series_break,
-        'unweighted mean of the ' || count(value) || ' of {{ average_members | length }} {{ label }} that have a figure'
-            as note,
-        case when bool_and(fetch_origin = 'live') then 'live' else 'snapshot' end as fetch_origin,
-        max(vintage) as vintage,
-        max(source_updated) as source_updated,
-        '{{ average_kind }}' as region_kind
-    from regions
-    where region_code in (
-        {%- for code in average_members %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-    )
-    group by key_figure_id, year
+        figures.key_figure_id,
+        case figures.peer_group when 'ASSS' then 'ASSS' else figures.peer_group end as region_code,
+        figures.year,
+        figures.value,
+        case when figures.value is null then '..' end as status_symbol,
+        false as is_series_break,
+        figures.method_note || ' (' || figures.member_count || ' medlemmer: ' || figures.members || ')' as note,
+        case when figures.is_live then 'live' else 'snapshot' end as fetch_origin,
+        cast(null as varchar) as vintage,
+        cast(null as timestamp) as source_updated,
+        case figures.peer_group
+            when 'ASSS_UTEN_OSLO' then 'asss_average'
+            when 'ASSS' then 'asss_average_with_oslo'
+            else 'peer_group'
+        end as region_kind,
+        figures.peer_group_name,
+        figures.method as group_method,
+        figures.members as group_members,
+        figures.member_count as group_member_count
+    from {{ ref('int_kostra__group_figures') }} as figures
+    where figures.peer_group in ('ASSS_UTEN_OSLO', 'ASSS', 'KS_STORBY')
+        or figures.peer_group in (
+            select peer_group from {{ ref('peer_groups') }}
+            where cast(defined_by as varchar) = '{{ var("home_municipality") }}'
+        )
 
 ),
-{% endfor %}
 
 combined as (
 
     select * from regions
     union all by name
-    select * from average_1
-    union all by name
-    select * from average_2
+    select * from groups
 
 ),
 
@@ -141,10 +165,14 @@ without_table as (
         'municipality' as region_kind
     from key_figures
     cross join (select distinct year from measures) as years
-    cross join (select unnest([
-        {%- for code in members %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-    ]) as region_code) as member_codes
+    cross join members as member_codes
     where key_figures.source_status <> 'mapped'
+        and not exists (
+            select 1 from measures
+            where measures.key_figure_id = key_figures.key_figure_id
+                and measures.region_code = member_codes.region_code
+                and measures.year = years.year
+        )
 
 ),
 
@@ -156,22 +184,22 @@ final as (
         key_figures.section,
         key_figures.display_order,
         key_figures.key_figure_name,
-        key_figures.unit,
+        {{ kostra_unit('key_figures.key_figure_name', 'key_figures.unit') }} as unit,
         combined.year,
         combined.region_code,
         case combined.region_code
             when 'ASSS_UTEN_OSLO' then 'ASSS-snitt uten Oslo'
             when 'ASSS' then 'ASSS-snitt'
-            else coalesce(names.region_name, combined.region_code)
+            else coalesce(combined.peer_group_name, names.region_name, combined.region_code)
         end as region_name,
         combined.region_kind,
         combined.region_code = '{{ var("home_municipality") }}' as is_home_municipality,
         combined.value,
         round(combined.value, key_figures.decimals) as value_rounded,
         case
+            when combined.value is not null then 'measured'
             when key_figures.source_status = 'source unknown' then 'source_unknown'
             when key_figures.source_status = 'not SSB' then 'not_ssb'
-            when combined.value is not null then 'measured'
             when combined.status_symbol in (':', 'k') then 'suppressed'
             else 'not_measured'
         end as status,
@@ -188,6 +216,9 @@ final as (
             when published.key_figure_id is not null then 'published'
             else 'illustrative'
         end as origin,
+        combined.group_method,
+        combined.group_members,
+        combined.group_member_count,
         combined.vintage,
         combined.source_updated
     from (select * from combined union all by name select * from without_table) as combined
@@ -197,9 +228,10 @@ final as (
         and published.region_code = combined.region_code
         and published.year = combined.year
     left join names on names.region_code = combined.region_code
-    left join average_1 as asss
+    left join groups as asss
         on asss.key_figure_id = combined.key_figure_id
         and asss.year = combined.year
+        and asss.region_code = 'ASSS_UTEN_OSLO'
 
 ),
 

@@ -30,12 +30,15 @@ ssb as (
         max(source_updated) as last_source_updated,
         max(fetched_at) as last_fetched_at,
         max(vintage) as latest_vintage,
-        -- the KOSTRA key figures (and 12134, the macro group's per-inhabitant key figure) follow KOSTRA's
-        -- yearly cycle; other tables take their indicators' cadence
+        -- the KOSTRA key figures (and 12134, the macro group's per-inhabitant key figure) and the A/B base
+        -- tables of KS's formulas follow KOSTRA's yearly cycle; other tables take their indicators' cadence
         coalesce(
             (select min(f.cadence_years) from frequency_years as f
              where f.route = 'ssb' and list_contains(string_split(f.source_table, '+'), table_id)),
-            case when table_id in (select source_table from {{ ref('kostra_key_figures') }}) then 1 end
+            case when table_id in (select source_table from {{ ref('kostra_key_figures') }}
+                                   union all select numerator_table from {{ ref('kostra_key_figure_formulas') }}
+                                   union all select denominator_table from {{ ref('kostra_key_figure_formulas') }})
+                then 1 end
         ) as cadence_years
     from {{ ref('stg_ssb__table_vintages') }}
     group by table_id

@@ -17,7 +17,6 @@ Imports no Dagster, dbt or DuckDB: on a run with nothing new this module is all 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -130,14 +129,14 @@ def remember(settings: Settings) -> None:
 def settings_digests(settings: Settings) -> dict[str, str]:
     """Per setting, a digest of its value (never the value: a URL may hold a password)."""
     values: dict[str, str] = {}
-    for f in dataclasses.fields(settings):
-        if f.name in PATH_FIELDS or f.name == "rebuild":
+    for name in type(settings).model_fields:
+        if name in PATH_FIELDS or name in ("rebuild", "smtp_password"):
             continue
-        value = getattr(settings, f.name)
-        if f.name == "postgres_url" and value:
+        value = getattr(settings, name)
+        if name == "postgres_url" and value:
             parts = urllib.parse.urlsplit(value)
             value = parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
-        values[f.name] = _digest(repr(value))  # MailSettings' repr leaves its password out
+        values[name] = _digest(repr(value))
     known = {name for name, _, _ in SETTINGS}
     for name, value in os.environ.items():  # a setting added to the environment before it is added to Settings
         if name.startswith("STYRINGSDATA_") and name not in known and "PASSWORD" not in name \

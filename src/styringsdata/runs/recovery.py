@@ -11,6 +11,7 @@ import logging
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from styringsdata.quality.gate import read_gate_result
 from styringsdata.runs import build_state, precheck, work_file
 from styringsdata.runs.lock import run_lock
 from styringsdata.reporting.report import RunInfo
@@ -59,8 +60,6 @@ def report_unreported_publication(settings: Settings, log, *, lock_path: Path | 
     run = unreported_run(settings)
     if run is None:
         return []
-    from styringsdata.defs.quality import read_gate_result  # the Dagster layer imports this module
-
     try:
         delivery = deliver(settings.work_db, settings.reports_dir, run, read_gate_result(settings.reports_dir, run.run_id),
                            settings.mail, log, lock_path=lock_path)

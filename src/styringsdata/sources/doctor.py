@@ -24,21 +24,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from styringsdata.sources.diagnosis import DoctorRow
+
 VERDICTS = ("ok", "table missing", "code missing", "dimension not selected", "period format")
 GRADES = ("A", "B", "C", "live", "-")
-
-
-@dataclass(frozen=True)
-class DoctorRow:
-    source: str
-    table: str
-    series: str
-    variable: str
-    code: str
-    grade: str
-    verdict: str
-    detail: str = ""
-    suggestions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

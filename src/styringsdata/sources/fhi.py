@@ -345,7 +345,7 @@ def _json(response: Response, what: str) -> Any:
 def diagnose(client: FhiClient, specs: FhiSpecs) -> tuple[list[Any], list[tuple[FhiIndicator, list[str]]]]:
     """Doctor rows for every configured indicator with a table (from the table list and each table's /dimension,
     never data), and for each indicator without a table, the candidate tables by title."""
-    from styringsdata.sources.doctor import DoctorRow
+    from styringsdata.sources.diagnosis import DoctorRow
     from styringsdata.sources.ssb import nearest
     from styringsdata.sources.transport import HttpError
 

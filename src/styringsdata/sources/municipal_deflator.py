@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from styringsdata.sources.file_contract import body_rows, read_contract_table, read_header, parse_number
-from styringsdata.raw.raw_store import RAW, LoadResult, _insert_rows, _timestamp
+from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp
 from styringsdata.sources.registry import Problem, ValidationReport
 
 SOURCE = "municipal_deflator"

@@ -951,7 +951,7 @@ def nearest(wanted: str, candidates: Mapping[str, str], n: int = 3) -> tuple[str
 
 def diagnose_table(client: SsbClient, spec: TableSpec) -> list[Any]:
     """One doctor row per series of the table, from its metadata only (never data)."""
-    from styringsdata.sources.doctor import DoctorRow
+    from styringsdata.sources.diagnosis import DoctorRow
     from styringsdata.sources.transport import HttpError
 
     # The dimension that tells the table's series apart (12362: the function), else the series code.

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import duckdb
 
-from styringsdata.raw.raw_store import RAW, LoadResult, _insert_rows, _timestamp
+from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp
 from styringsdata.sources.registry import (DecimalSeparator, Problem, Record, Reference, RegistryError, ValidationReport,
                                 _row_value, cell_text, decide_separator, number_text, read_cells,
                                 unit_range)
