@@ -40,7 +40,8 @@ measures as (
         note,
         fetch_origin,
         vintage,
-        source_updated
+        source_updated,
+        'kostra_series' as figure_source
     from {{ ref('int_ssb__measures_harmonised') }}
     where measure like 'kostra:%'
     union all by name
@@ -55,7 +56,8 @@ measures as (
         'A/B etter KS'' formel (int_kostra__key_figure_parts)' as note,
         case when fetch_origin = 'live' then 'live' else 'snapshot' end as fetch_origin,
         cast(null as varchar) as vintage,
-        cast(null as timestamp) as source_updated
+        cast(null as timestamp) as source_updated,
+        figure_source
     from {{ ref('int_kostra__member_figures') }}
     where figure_source = 'asss_formula'
 
@@ -213,6 +215,8 @@ final as (
         case
             when combined.value is null then null
             when combined.fetch_origin = 'live' then 'live'
+            -- A figure computed from the base tables' replayed (illustrative) parts is not the printed one.
+            when combined.figure_source = 'asss_formula' then 'illustrative'
             when published.key_figure_id is not null then 'published'
             else 'illustrative'
         end as origin,
