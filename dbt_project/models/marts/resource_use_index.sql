@@ -30,6 +30,7 @@ areas as (
         string_split(coalesce(depreciation_measures, ''), ';') as depreciation_measures,
         population_measure,
         not_computed_reason,
+        not_computed_reason_nb,
         net_expense_measures is not null as is_computed
     from {{ ref('resource_use_areas') }}
 
@@ -116,6 +117,7 @@ corrected as (
         grid.need_area,
         grid.is_computed,
         grid.not_computed_reason,
+        grid.not_computed_reason_nb,
         parts.net_expenses_1000nok,
         parts.depreciation_1000nok,
         parts.net_expenses_1000nok - parts.depreciation_1000nok as net_expenses_less_depreciation_1000nok,
@@ -224,5 +226,14 @@ select
         when need_index is null then 'not computed: no expense-need index (' || need_area || ', ' || year || ')'
         when resource_use_index is null
             then 'no ASSS average: ' || members_with_figure || ' of ' || member_count || ' members have the figure'
-    end as note
+    end as note,
+    -- the same in Norwegian, for the macro group's report
+    case
+        when not is_computed then 'ikke beregnet: ' || not_computed_reason_nb
+        when net_expenses_1000nok is null or depreciation_1000nok is null or inhabitants is null
+            then 'ikke beregnet: en funksjon, avskrivningene eller innbyggertallet mangler i SSBs tall'
+        when need_index is null then 'ikke beregnet: kommunens indeks for beregnet utgiftsbehov mangler for året'
+        when resource_use_index is null
+            then 'ikke noe ASSS-snitt: ' || members_with_figure || ' av ' || member_count || ' medlemmer har tallet'
+    end as note_nb
 from final

@@ -50,7 +50,7 @@ parts as (
 
 resource_use as (
 
-    select municipality_code, year, service_area, resource_use_index, analysis_status, note
+    select municipality_code, year, service_area, resource_use_index, analysis_status, note, note_nb
     from {{ ref('resource_use_index') }}
 
 ),
@@ -100,7 +100,8 @@ member_values as (
             when 'key_figure' then {{ analysis_status('grid.year', 'greatest(numerator_updates.source_updated, denominator_updates.source_updated)') }}
             when 'resource_use' then resource_use.analysis_status
         end as analysis_status,
-        resource_use.note as resource_use_note
+        resource_use.note as resource_use_note,
+        resource_use.note_nb as resource_use_note_nb
     from grid
     left join parts
         on grid.computation = 'key_figure'
@@ -209,6 +210,16 @@ select
             then 'no ASSS average: ' || averaged.members_with_value || ' of ' || averaged.member_count
                 || ' members have the figure'
     end as note,
+    -- the same in Norwegian, for the macro group's report
+    case
+        when member_values.computation = 'not_computed' then 'ikke beregnet: ' || member_values.not_computed_reason_nb
+        when member_values.computation = 'resource_use' and member_values.value is null
+            then coalesce(member_values.resource_use_note_nb, 'ingen ressursbruksindikator')
+        when member_values.value is null then 'teller eller nevner mangler for kommunen dette året i SSBs tabeller'
+        when averaged.asss_value is null
+            then 'ikke noe ASSS-snitt: ' || averaged.members_with_value || ' av ' || averaged.member_count
+                || ' medlemmer har tallet'
+    end as note_nb,
     member_values.cite
 from member_values
 inner join averaged using (indicator_id, year)
