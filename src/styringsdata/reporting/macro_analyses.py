@@ -108,6 +108,11 @@ def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
                             "and table_name = ?", [table]).fetchone()[0])
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {r[0] for r in con.execute("select column_name from information_schema.columns "
+                                      "where table_schema = 'marts' and table_name = ?", [table]).fetchall()}
+
+
 def _unit(unit: str | None) -> str:
     if not unit:
         return "som i navnet"
@@ -132,12 +137,15 @@ def gather_profiles(con: duckdb.DuckDBPyConnection, codes: list[str], name_of=me
     if latest is None:
         return []
     years = list(range(latest - PROFILE_YEARS + 1, latest + 1))
+    # a work file built before the marts had Norwegian notes is still read; its reasons then show as unknown
+    notes = {t: "note_nb" if "note_nb" in _columns(con, t) else "null as note_nb"
+             for t in ("tjenesteprofil", "resource_use_index")}
     out = []
     for code in codes:
-        rows = _rows(con, """
+        rows = _rows(con, f"""
             select profile, profile_name, sort_order, indicator_id, indicator_name, indicator_type, computation,
                    year, value, unit, asss_value, index_asss_100, asss_min, asss_max, index_min, index_max,
-                   asss_min_members, asss_max_members, analysis_status, note_nb
+                   asss_min_members, asss_max_members, analysis_status, {notes["tjenesteprofil"]}
             from marts.tjenesteprofil
             where municipality_code = ? and year between ? and ?
             order by profile_name, sort_order, year""", [code, years[0], years[-1]])
@@ -149,7 +157,7 @@ def gather_profiles(con: duckdb.DuckDBPyConnection, codes: list[str], name_of=me
             last = next((r for r in rs if r["year"] == latest), rs[-1])
             area = areas.setdefault(last["profile"], AreaProfile(last["profile_name"], latest, [], [], None))
             if last["computation"] == "not_computed" or all(r["value"] is None for r in rs):
-                area.not_computed.append((last["indicator_name"], last["note_nb"] or "ikke beregnet"))
+                area.not_computed.append((last["indicator_name"], last["note_nb"] or "grunnen står ikke i lageret"))
                 continue
             unit = _unit(last["unit"])
             values = {r["year"]: r["value"] for r in rs}
@@ -162,9 +170,9 @@ def gather_profiles(con: duckdb.DuckDBPyConnection, codes: list[str], name_of=me
                 _names(last["asss_min_members"], name_of), _names(last["asss_max_members"], name_of),
                 last["note_nb"] if last["index_asss_100"] is None else None))
             area.status = area.status or last["analysis_status"]
-        resource = _rows(con, """
+        resource = _rows(con, f"""
             select service_area_name, year, index_net_expenses, depreciation_effect, need_index,
-                   need_correction_effect, resource_use_index, analysis_status, note_nb
+                   need_correction_effect, resource_use_index, analysis_status, {notes["resource_use_index"]}
             from marts.resource_use_index where municipality_code = ? and year = ?
             order by resource_use_index is null, service_area_name""", [code, latest]) \
             if _has(con, "resource_use_index") else []

@@ -8,7 +8,8 @@ key figures for all members, the ASSS averages and the country, latest year and 
 pipeline's own facts come last.
 
 Built only from the marts' columns (kostra_comparison, fct_indicator_values, indicator_catalogue, revisions,
-source_freshness), never from raw tables, so it keeps working when the sources behind the marts change.
+source_freshness; the analyses' marts in macro_analyses.py), never from raw tables, so it keeps working when
+the sources behind the marts change.
 Every number is formatted the Norwegian way, every figure carries its unit, and the text names members and
 figures, never codes, file paths or column names.
 """
