@@ -144,9 +144,11 @@ def published_figure_rows(root: Path) -> list[dict[str, str]]:
     rows = []
     with (root / PUBLISHED_VALUES).open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            if row["status"] == "measured":
-                rows.append({"figure_kind": "indicator", "figure_id": row["indicator_id"], "region_code": "3203",
-                             "year": row["year"], "value": row["value"]})
+            # Every printed cell, with its status: a number (measured), "Tall kommer" (pending) or "Ikke målt"
+            # (not_measured); fct_indicator_values keeps each until a source gives a figure.
+            rows.append({"figure_kind": "indicator", "figure_id": row["indicator_id"], "region_code": "3203",
+                         "year": row["year"], "value": row["value"] if row["status"] == "measured" else "",
+                         "status": row["status"], "document_line": row["document_line"]})
     with (root / KOSTRA_PUBLISHED).open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
             if adjustment(row["key_figure_name"]):
@@ -155,7 +157,7 @@ def published_figure_rows(root: Path) -> list[dict[str, str]]:
                 text = row[column]
                 if text and not (code == "EKG12" and float(text) == 0):
                     rows.append({"figure_kind": "key_figure", "figure_id": row["key_figure_id"], "region_code": code,
-                                 "year": str(year), "value": text})
+                                 "year": str(year), "value": text, "status": "measured", "document_line": ""})
     return rows
 
 

@@ -3,7 +3,7 @@
 
     - value: SSB's KOSTRA series (`kostra:` measures) where the key figure has one; otherwise the A/B figure
       computed as KS does (int_kostra__key_figure_parts; route asss_formula).
-    - numerator, denominator, scale: the parts A and B where the key figure has an A/B formula.
+    - numerator, denominator, scale: the parts A and B where the figure is KS's A/B figure.
     - weight: otherwise the key figure's denominator from the base tables (seed kostra_key_figure_weights: the
       inhabitants of the age group a per-inhabitant figure is per, the total a share is of), so that
       sum(value x weight) / sum(weight) over a group is sum(A) / sum(B) with A = value x B.
@@ -67,9 +67,11 @@ select
     figures.value,
     figures.figure_source,
     figures.fetch_origin,
-    parts.numerator,
-    parts.denominator,
-    parts.scale,
+    -- A key figure with an SSB series of its own is weighted by its denominator, so its group figure agrees with the
+    -- members' figures shown beside it; its A/B parts (KOPP04) stay in int_kostra__key_figure_parts as a check.
+    case when figures.figure_source = 'asss_formula' then parts.numerator end as numerator,
+    case when figures.figure_source = 'asss_formula' then parts.denominator end as denominator,
+    case when figures.figure_source = 'asss_formula' then parts.scale end as scale,
     weights.weight,
     weights.weight_basis
 from figures

@@ -1,6 +1,7 @@
 {#-
     The home municipality's direct emissions by sector and year (Miljødirektoratet, latest vintage),
-    the change against the 2009 reference year, and the climate budget's sector targets.
+    the change against the 2009 reference year, and the home member's own climate-budget sector targets (seed
+    climate_budget_targets): a member that has set none gets none.
 -#}
 with
 
@@ -34,6 +35,7 @@ reference as (
 targets as (
 
     select * from {{ ref('climate_budget_targets') }}
+    where municipality_code = '{{ var("home_municipality") }}'
 
 ),
 

@@ -1,5 +1,5 @@
 {#-
-    Indicator values of Asker's Handlingsprogram, one row per indicator x municipality x year: the
+    Indicator values of the Handlingsprogram's indicators, one row per indicator x municipality x year: the
     SSB-sourced indicators for the 12 ASSS municipalities (today's codes) and SSB's aggregates, and
     the figures delivered through the registry drop zone and the Udir file route.
 -#}
@@ -52,7 +52,7 @@ published as (
     -- What the Handlingsprogram prints: a bundled figure among these is `published`, any other `illustrative`.
     select figure_id as indicator_id, region_code as municipality_code, year, value
     from {{ ref('published_figures') }}
-    where figure_kind = 'indicator'
+    where figure_kind = 'indicator' and status = 'measured'
 
 ),
 
@@ -233,6 +233,53 @@ combined as (
 
 ),
 
+document as (
+
+    -- Every cell of the Handlingsprogram's indicator tables, kept when no source gives a figure for it (the live
+    -- source unknown or failing): a printed number as measured with the document as its source (origin
+    -- `published`), "Tall kommer" as pending, "Ikke målt" as not_measured. A source's figure supersedes it.
+    select
+        printed.figure_id as indicator_id,
+        printed.region_code as municipality_code,
+        names.municipality_name,
+        printed.year,
+        false as is_aggregate,
+        printed.value,
+        printed.status,
+        cast(null as varchar) as status_symbol,
+        false as is_series_break,
+        'printed in the Handlingsprogram 2024-2027 (line ' || printed.document_line || '); no source has given this figure'
+            as note,
+        cast(printed.year as varchar) as period,
+        'document' as fetch_origin,
+        'Handlingsprogram 2024-2027' as source,
+        'handlingsprogram_2024_2027' as source_table,
+        cast(null as timestamp) as source_updated,
+        cast(null as varchar) as vintage,
+        cast(null as timestamp) as fetched_at
+    from {{ ref('published_figures') }} as printed
+    left join names on names.municipality_code = printed.region_code
+    where printed.figure_kind = 'indicator'
+        and printed.year >= {{ var('first_year') }}
+        and not exists (
+            select 1 from combined
+            where combined.indicator_id = printed.figure_id
+                and combined.municipality_code = printed.region_code
+                and combined.year = printed.year
+                and combined.value is not null
+        )
+
+),
+
+sourced as (
+
+    select * from combined
+    anti join document using (indicator_id, municipality_code, year)
+    union all
+    select * from document
+
+),
+
 members as (
 
     select unnest([
@@ -287,16 +334,16 @@ member_grid as (
     cross join (select unnest(range({{ var('first_year') }}, year({{ as_of_date() }}))) as year) as years
     left join names on names.municipality_code = members.municipality_code
     left join registry_senders on registry_senders.municipality_code = members.municipality_code
-    anti join combined
-        on combined.indicator_id = catalogue.indicator_id
-        and combined.municipality_code = members.municipality_code
-        and combined.year = years.year
+    anti join sourced
+        on sourced.indicator_id = catalogue.indicator_id
+        and sourced.municipality_code = members.municipality_code
+        and sourced.year = years.year
 
 ),
 
 completed as (
 
-    select * from combined
+    select * from sourced
     union all
     select * from member_grid
 
@@ -321,6 +368,7 @@ final as (
         case
             when completed.value is null then null
             when completed.fetch_origin = 'live' then 'live'
+            when completed.fetch_origin = 'document' then 'published'
             when published.indicator_id is not null
                 and abs(completed.value - published.value) <= 0.5 * pow(10, -cast(catalogue.decimals as integer)) + 1e-9
                 then 'published'

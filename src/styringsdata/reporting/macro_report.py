@@ -45,6 +45,13 @@ Z_LIMIT = 3.5
 MIN_MEMBERS = 6  # a comparison across members needs at least this many members with a figure
 MIN_HISTORY = 4  # a comparison with the member's own history needs at least this many earlier changes
 MIN_RELATIVE_CHANGE = 0.05  # a change smaller than 5 % of the year before is never an outlier in its history
+# A member differs from the others only when the difference from the median is also material: at least this much in
+# the figure's unit (percentages: percentage points), else MIN_RELATIVE_DIFFERENCE of the median. A robust z-score
+# alone flags tiny differences where the members lie close together (0.03 from the median gave z = -22.1).
+MIN_DIFFERENCE = {"prosent": 1.0, "prosent av brutto driftsinntekter": 1.0, "poeng": 1.0, "skala": 0.5}
+MIN_RELATIVE_DIFFERENCE = 0.10
+# Where each figure comes from, in the report's words: the marts' `origin`.
+ORIGIN_NO = {"illustrative": "illustrerende", "published": "publisert", "live": "levert"}
 TREND_YEARS = 4
 HOME_COLOUR = "#c0392b"
 OTHER_COLOUR = "#9aa5b1"
@@ -126,13 +133,19 @@ class Attention:
     previous: float | None
     previous_label: str  # what the previous value is ("15. mars 2026", "2024", "median av medlemmene")
     note: str
+    origin: str | None = None  # the value's origin (marts' `origin`): illustrative, published or live
 
 
 @dataclass
 class FinanceTable:
     figure: Figure
     years: list[int]
-    rows: list[dict[str, Any]]  # label, code, kind (member/home/aggregate), values {year: value}, change
+    rows: list[dict[str, Any]]  # label, code, kind (member/home/aggregate), values {year: value}, change, origins
+
+    @property
+    def origins(self) -> list[str]:
+        """The origins of the figures the table shows, in Norwegian («illustrerende», «publisert», «levert»)."""
+        return origin_words({o for r in self.rows for y, o in r["origins"].items() if y in self.years and o})
 
 
 @dataclass
@@ -159,6 +172,19 @@ class MacroData:
 # Gathering (marts only)
 
 
+def origin_words(origins: set[str]) -> list[str]:
+    return [ORIGIN_NO.get(o, o) for o in ("illustrative", "published", "live") if o in origins] + sorted(
+        o for o in origins if o not in ORIGIN_NO)
+
+
+def material(value: float, median: float, unit: str) -> bool:
+    """Whether a difference from the median is large enough to name (MIN_DIFFERENCE, else relative)."""
+    minimum = next((m for u, m in MIN_DIFFERENCE.items() if unit == u or unit.startswith(u + " ")), None)
+    if minimum is None:
+        minimum = MIN_RELATIVE_DIFFERENCE * abs(median)
+    return abs(value - median) >= minimum
+
+
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict[str, Any]]:
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
@@ -178,6 +204,9 @@ def norwegian_unit(unit: str | None, name: str = "") -> str:
     """The unit in Norwegian; for KOSTRA figures whose unit is "as published", read from the name."""
     if unit and unit in UNITS:
         return UNITS[unit]
+    if unit and unit not in ("as published",) and re.match(r"^(prosent|kr|1000 kr|kg|m²|kWh|antall|årsverk|barn|"
+                                                           r"timer|poeng|elever|dager|besøk)\b", unit):
+        return unit.replace("1000 kr", "1 000 kr")  # kostra_comparison's Norwegian unit (macro kostra_unit)
     if unit and unit.startswith("scale "):
         return "skala " + unit.removeprefix("scale ").replace("-", "–")
     lowered = name.lower()
@@ -243,14 +272,14 @@ def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None
     against the ASSS members by home.check_member)."""
     kostra = _rows(con, """
         select key_figure_id, service_area, key_figure_name, unit, year, region_code, region_name, region_kind,
-               value, status, source_table, vintage
+               value, status, source_table, vintage, origin
         from marts.kostra_comparison""")
     names = {r["region_code"]: r["region_name"] for r in kostra if r["region_kind"] == "municipality"}
     members = sorted(((c, names.get(c) or member_name(c)) for c in asss_members()), key=lambda m: m[1])
     figures = _kostra_figures(kostra)
     indicators, feeds = _indicator_figures(con)
     facts = _rows(con, """
-        select f.indicator_id, f.municipality_code, f.year, f.value, f.status, f.route
+        select f.indicator_id, f.municipality_code, f.year, f.value, f.status, f.route, f.origin
         from marts.fct_indicator_values f
         where not f.is_aggregate""")
     attention: dict[str, list[Attention]] = {code: [] for code, _ in members}
@@ -289,7 +318,8 @@ def _kostra_figures(kostra: list[dict[str, Any]]) -> dict[str, Figure]:
         tables = sorted({r["source_table"] for r in rows if r["region_kind"] == "municipality" and r["source_table"]})
         figures[key] = Figure(key, clean_name(first["key_figure_name"]),
                               norwegian_unit(first["unit"], first["key_figure_name"]),
-                              0 if first["unit"] == "kr per inhabitant" else min(_decimals(values), 1) if values else 1,
+                              0 if first["unit"] in ("kr per inhabitant", "kr per innbygger")
+                              else min(_decimals(values), 1) if values else 1,
                               _table_label("SSB", "+".join(tables)) if tables else "SSB")
     return figures
 
@@ -384,6 +414,7 @@ class Series:
     kind: str  # key figure or indicator
     values: dict[str, dict[int, float | None]]  # member -> year -> value
     status: dict[str, dict[int, str]]
+    origin: dict[str, dict[int, str | None]] = field(default_factory=dict)
 
 
 def _series(kostra: list[dict[str, Any]], figures: dict[str, Figure], facts: list[dict[str, Any]],
@@ -395,6 +426,7 @@ def _series(kostra: list[dict[str, Any]], figures: dict[str, Figure], facts: lis
         s = out.setdefault(("k", r["key_figure_id"]), Series(figures[r["key_figure_id"]], "key figure", {}, {}))
         s.values.setdefault(r["region_code"], {})[r["year"]] = r["value"]
         s.status.setdefault(r["region_code"], {})[r["year"]] = r["status"]
+        s.origin.setdefault(r["region_code"], {})[r["year"]] = r.get("origin")
     for r in facts:
         # public statistics only: a registry figure missing is a file not delivered (see the appendix)
         if r["municipality_code"] not in members or r["route"] == "registry" or r["indicator_id"] not in indicators:
@@ -402,6 +434,7 @@ def _series(kostra: list[dict[str, Any]], figures: dict[str, Figure], facts: lis
         s = out.setdefault(("i", r["indicator_id"]), Series(indicators[r["indicator_id"]], "indicator", {}, {}))
         s.values.setdefault(r["municipality_code"], {})[r["year"]] = r["value"]
         s.status.setdefault(r["municipality_code"], {})[r["year"]] = r["status"]
+        s.origin.setdefault(r["municipality_code"], {})[r["year"]] = r.get("origin")
     return list(out.values())
 
 
@@ -434,18 +467,19 @@ def _missing_and_outliers(series: list[Series]) -> list[Attention]:
                 items.append(Attention(member, "missing", s.figure, latest, None, previous, label,
                                        f"{status}; {len(present)} av {len(current)} medlemmer har tall for {latest}"))
                 continue
+            origin = s.origin.get(member, {}).get(latest)
             peers = robust_z(value, present) if s.figure.unit not in SIZE_UNITS else None
-            if peers and abs(peers[0]) > Z_LIMIT:
+            if peers and abs(peers[0]) > Z_LIMIT and material(value, peers[1], s.figure.unit):
                 items.append(Attention(member, "peer_outlier", s.figure, latest, value, previous, label,
                                        f"medianen for medlemmene er {_distinct(peers[1], value, s.figure.decimals)}; "
-                                       f"robust z = {format_number(peers[0], 1)}"))
+                                       f"robust z = {format_number(peers[0], 1)}", origin))
             history = _history_outlier(s.values[member], latest)
             if history:
                 items.append(Attention(member, "history_outlier", s.figure, latest, value, previous, label,
                                        f"endringen fra året før er {format_number(history[1], s.figure.decimals, signed=True)}"
                                        f"; medianen av endringene {history[2]} er "
                                        f"{format_number(history[3], s.figure.decimals, signed=True)}; "
-                                       f"robust z = {format_number(history[0], 1)}"))
+                                       f"robust z = {format_number(history[0], 1)}", origin))
     return items
 
 
@@ -488,8 +522,9 @@ def _finance(rows: list[dict[str, Any]], figures: dict[str, Figure], home: str) 
         regions: dict[str, dict[str, Any]] = {}
         for r in rs:
             entry = regions.setdefault(r["region_code"], {"code": r["region_code"], "label": r["region_name"],
-                                                          "region_kind": r["region_kind"], "values": {}})
+                                                          "region_kind": r["region_kind"], "values": {}, "origins": {}})
             entry["values"][r["year"]] = r["value"]
+            entry["origins"][r["year"]] = r.get("origin")
         members = sorted((e for e in regions.values() if e["region_kind"] == "municipality"), key=lambda e: e["label"])
         aggregates = [regions[c] for c in AGGREGATE_ORDER if c in regions]
         table_rows = []
@@ -576,7 +611,8 @@ def _finance_charts(data: MacroData) -> dict[str, bytes]:
                 axes.axhline(r["values"][year], color="#222222", linestyle=style, linewidth=1,
                              label=f"{r['label']} {format_number(r['values'][year], table.figure.decimals)}")
         axes.set_xticks(list(positions), [r["label"] for r in members], rotation=60, ha="right", fontsize=7)
-        axes.set_title(textwrap.fill(f"{table.figure.name}, {year}", 55), fontsize=9)
+        axes.set_title(textwrap.fill(f"{table.figure.name}, {year} ({', '.join(table.origins) or 'ingen tall'})", 55),
+                       fontsize=9)
         _axis_format(axes, table.figure.unit, table.figure.decimals)
         axes.axhline(0, color="#555555", linewidth=0.6)
         axes.legend(fontsize=6, loc="best")
@@ -598,7 +634,8 @@ def _finance_charts(data: MacroData) -> dict[str, bytes]:
                      "member": dict(color=OTHER_COLOUR, linewidth=0.8, alpha=0.8),
                      "aggregate": dict(color="#222222", linewidth=1.4, linestyle="--", label=r["label"])}[r["kind"]]
             axes.plot([p[0] for p in points], [p[1] for p in points], **style)
-        axes.set_title(textwrap.fill(table.figure.name, 55), fontsize=9)
+        axes.set_title(textwrap.fill(f"{table.figure.name} ({', '.join(table.origins) or 'ingen tall'})", 55),
+                       fontsize=9)
         axes.xaxis.get_major_locator().set_params(integer=True)
         _axis_format(axes, table.figure.unit, table.figure.decimals)
         axes.grid(alpha=0.3)
@@ -631,7 +668,8 @@ CSS = """body{font-family:system-ui,Arial,sans-serif;max-width:1100px;margin:2em
 table{border-collapse:collapse;margin:0.4em 0 1.4em;font-size:0.86em}th,td{border:1px solid #ccc;padding:3px 7px}
 th{background:#f0f0f0;text-align:left}td.n{text-align:right;white-space:nowrap}tr.home td{font-weight:bold;background:#fdf2f0}
 tr.aggregate td{background:#f7f7f7;font-style:italic}img{max-width:100%}.muted{color:#666}h3{margin-bottom:0.2em}
-h4{margin-bottom:0.2em}"""
+h4{margin-bottom:0.2em}
+.notice{border-left:4px solid #c0392b;background:#fdf2f0;padding:0.5em 0.8em}"""
 
 
 def _n(value: float | None, figure: Figure, *, signed: bool = False) -> str:
@@ -662,6 +700,7 @@ def render_html(data: MacroData, image_src: dict[str, str]) -> str:
            "<h1>Nøkkeltall og kvalitet for ASSS-kommunene</h1>",
            f"<p>Til makrogruppen i ASSS, fra {e(data.home_name)} kommune, {e(norwegian_date(data.generated_at.date()))}. "
            f"{e(published)}; siste år med tall er {data.latest_kostra_year or 'ukjent'}. Lageret er {e(status)}.</p>",
+           origin_notice(data),
            "<h2>1. Dette bør dere se på</h2>",
            f"<p>{counts['revision']} tall er endret siden forrige publisering"
            + (f" ({e(norwegian_date(data.revision_span[0]))} til {e(norwegian_date(data.revision_span[1]))})"
@@ -677,12 +716,13 @@ def render_html(data: MacroData, image_src: dict[str, str]) -> str:
         home = " (hjemkommune for denne rapporten)" if code == data.home else ""
         out.append(f"<h3>{e(data.name(code))}{e(home)}</h3>")
         out.append("<table><thead><tr><th>Hva</th><th>Nøkkeltall</th><th>Enhet</th><th>År</th><th>Tall nå</th>"
-                   "<th>Forrige tall</th><th>Kilde</th><th>Merknad</th></tr></thead><tbody>")
+                   "<th>Opphav</th><th>Forrige tall</th><th>Kilde</th><th>Merknad</th></tr></thead><tbody>")
         for a in items:
             previous = _n(a.previous, a.figure) + (f" ({a.previous_label})" if a.previous is not None
                                                    and a.previous_label else "")
             out.append(f"<tr><td>{e(KIND_LABELS[a.kind])}</td><td>{e(a.figure.name)}</td><td>{e(a.figure.unit)}</td>"
-                       f"<td>{a.year}</td><td class='n'>{e(_n(a.value, a.figure))}</td><td class='n'>{e(previous)}</td>"
+                       f"<td>{a.year}</td><td class='n'>{e(_n(a.value, a.figure))}</td>"
+                       f"<td>{e(ORIGIN_NO.get(a.origin or '', '–'))}</td><td class='n'>{e(previous)}</td>"
                        f"<td>{e(a.figure.source)}</td><td>{e(a.note)}</td></tr>")
         out.append("</tbody></table>")
     if quiet:
@@ -708,9 +748,11 @@ def _render_finance(data: MacroData, image_src: dict[str, str]) -> list[str]:
     out = ["<h2>2. Finansielle nøkkeltall</h2>"]
     if not data.finance:
         return out + ["<p>Lageret har ingen finansielle nøkkeltall ennå.</p>"]
-    out.append(f"<p>Alle tolv medlemmer, ASSS-snittet med og uten Oslo og landet, de siste {TREND_YEARS} årene. "
-               f"{e(data.home_name)} er uthevet. ASSS-snittene er uveide gjennomsnitt av medlemmene og regnes bare "
-               "når alle har tall; landstallene er SSBs egne.</p>")
+    out.append(f"<p>Alle medlemmer, ASSS-snittet med og uten Oslo og landet, de siste {TREND_YEARS} årene. "
+               f"{e(data.home_name)} er uthevet. ASSS-snittene dekker medlemmene det enkelte år og regnes som SSB regner "
+               "sine grupper: SSBs eget tall der SSB publiserer en gruppe med de samme medlemmene (ASSS uten Oslo = "
+               "KOSTRA-gruppe 12), ellers summen av tellerne delt på summen av nevnerne; et uveid gjennomsnitt bare "
+               "der nevneren ikke er kjent. Landstallene er SSBs egne.</p>")
     for name, alt in (("latest", "Siste år per nøkkeltall, medlemmene side om side"),
                       ("trend", "Utviklingen per nøkkeltall")):
         if name in image_src:
@@ -718,7 +760,8 @@ def _render_finance(data: MacroData, image_src: dict[str, str]) -> list[str]:
     for table in data.finance:
         f = table.figure
         change_year = table.years[-2] if len(table.years) > 1 else None
-        out.append(f"<h3>{e(f.name)}</h3><p class='muted'>Enhet: {e(f.unit)}. Kilde: {e(f.source)}.</p>")
+        out.append(f"<h3>{e(f.name)}</h3><p class='muted'>Enhet: {e(f.unit)}. Kilde: {e(f.source)}. "
+                   f"Opphav: {e(', '.join(table.origins) or 'ingen tall')}.</p>")
         head = "".join(f"<th>{y}</th>" for y in table.years)
         points = " (prosentpoeng)" if f.unit.startswith("prosent") else ""
         change_head = f"<th>Endring fra {change_year}{points}</th>" if change_year else ""
@@ -747,7 +790,11 @@ def _render_appendix(data: MacroData) -> list[str]:
            f"(minst {MIN_HISTORY} av dem), slik at en jevn utvikling ikke regnes som avvik, og tallet må ligge utenfor "
            "kommunens tidligere laveste og høyeste tall; endringer under "
            f"{format_number(100 * MIN_RELATIVE_CHANGE, 0)} prosent av fjorårets tall regnes aldri som avvik. Et tall "
-           f"«mangler» når minst {MIN_MEMBERS} medlemmer har tall for året og kommunen ikke har det.</p>"]
+           f"«mangler» når minst {MIN_MEMBERS} medlemmer har tall for året og kommunen ikke har det.</p>",
+           "<p>Et medlem nevnes bare når forskjellen fra medianen også er stor nok til å bety noe: minst "
+           + ", ".join(f"{format_number(m, 1)} for {u}" for u, m in MIN_DIFFERENCE.items())
+           + f" (prosent: prosentpoeng), ellers minst {format_number(100 * MIN_RELATIVE_DIFFERENCE, 0)} prosent av "
+           "medianen.</p>"]
     checks = facts.get("checks")
     if checks is None:
         out.append("<h3>Kvalitetskontroller</h3><p>Kvalitetskontrollene ble ikke kjørt for denne rapporten.</p>")
@@ -773,8 +820,12 @@ def _render_appendix(data: MacroData) -> list[str]:
                    + (f"Ikke levert av {e(_join(no))}: deres indikatorer fra egne registre og undersøkelser står som "
                       "«ikke levert» i lageret, ikke som hull i tallene." if no else "") + "</p>")
     if facts.get("origin"):
-        parts = [f"{format_number(n, 0)} {e(str(k))}" for k, n in sorted(facts["origin"].items(), key=str)]
-        out.append(f"<h3>Opphav</h3><p>Tall i KOSTRA-sammenligningen etter opphav: {', '.join(parts)}.</p>")
+        parts = [f"{format_number(n, 0)} {e(ORIGIN_NO.get(str(k), str(k)))}"
+                 for k, n in sorted(facts["origin"].items(), key=str)]
+        out.append(f"<h3>Opphav</h3><p>Tall i KOSTRA-sammenligningen etter opphav: {', '.join(parts)}. "
+                   "«Illustrerende» tall er laget for å vise hvordan rapporten ser ut og er ikke kommunenes tall; "
+                   "«publisert» er tall slik Handlingsprogrammet eller kilden har trykket dem; «levert» er tall hentet "
+                   "fra kilden ved denne kjøringen.</p>")
     out.append("<h3>Kilder</h3><table><thead><tr><th>Kilde</th><th>Publisert av kilden</th><th>Hentet</th>"
                "<th>Forsinket</th></tr></thead><tbody>")
     for s in facts.get("sources", []):
@@ -807,9 +858,23 @@ def _when(value: Any) -> str:
 
 def key_figures_csv(data: MacroData) -> bytes:
     """The financial key figures, one line per figure, region and year, for Norwegian Excel."""
-    return excel_csv(["Nøkkeltall", "Enhet", "Kommune eller snitt", "År", "Verdi", "Kilde"],
-                     ([t.figure.name, t.figure.unit, r["label"], year, r["values"].get(year), t.figure.source]
+    return excel_csv(["Nøkkeltall", "Enhet", "Kommune eller snitt", "År", "Verdi", "Opphav", "Kilde"],
+                     ([t.figure.name, t.figure.unit, r["label"], year, r["values"].get(year),
+                       ORIGIN_NO.get(r["origins"].get(year) or "", ""), t.figure.source]
                       for t in data.finance for r in t.rows for year in sorted(r["values"])))
+
+
+def origin_notice(data: MacroData) -> str:
+    """The notice at the top: where the report's figures come from, in Norwegian, before anything else is read."""
+    origins = data.facts.get("origin") or {}
+    if not origins:
+        return "<p class='notice'>Opphav: lageret sier ikke hvor tallene kommer fra.</p>"
+    total = sum(origins.values())
+    parts = [f"{format_number(n, 0)} av {format_number(total, 0)} er {ORIGIN_NO.get(str(k), str(k))}"
+             for k, n in sorted(origins.items(), key=lambda kv: -kv[1])]
+    warning = (" <strong>Tall merket «illustrerende» er ikke kommunenes virkelige tall</strong>: de er laget for å "
+               "vise rapporten uten tilgang til kildene, og skal ikke brukes." if origins.get("illustrative") else "")
+    return f"<p class='notice'>Opphav for tallene i denne rapporten: {'; '.join(parts)}.{warning}</p>"
 
 
 def report_stem(data: MacroData) -> str:
