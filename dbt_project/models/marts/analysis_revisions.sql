@@ -86,20 +86,54 @@ used as (
 
 ),
 
-paired as (
+chosen as (
 
+    -- the two vintages the calendar names, per figure
     select
         table_id,
         measure,
         region_code,
         year,
-        arg_max({'vintage': vintage, 'updated': source_updated, 'value': value, 'status': status_symbol}, vintage)
-            filter (where cast(source_updated as date) < {{ analysis_release_date('year', 'final') }}) as preliminary,
-        arg_max({'vintage': vintage, 'updated': source_updated, 'value': value, 'status': status_symbol}, vintage)
-            filter (where cast(source_updated as date) >= {{ analysis_release_date('year', 'final') }}) as final
+        max(vintage) filter (
+            where cast(source_updated as date) < {{ analysis_release_date('year', 'final') }}
+        ) as preliminary_vintage,
+        max(vintage) filter (
+            where cast(source_updated as date) >= {{ analysis_release_date('year', 'final') }}
+        ) as final_vintage
     from vintages
     where measure in (select measure from used)
     group by table_id, measure, region_code, year
+
+),
+
+paired as (
+
+    select
+        chosen.table_id,
+        chosen.measure,
+        chosen.region_code,
+        chosen.year,
+        chosen.preliminary_vintage,
+        preliminary.source_updated as preliminary_updated,
+        preliminary.value as preliminary_value,
+        preliminary.status_symbol as preliminary_status,
+        chosen.final_vintage,
+        final.source_updated as final_updated,
+        final.value as final_value,
+        final.status_symbol as final_status
+    from chosen
+    inner join vintages as preliminary
+        on preliminary.table_id = chosen.table_id
+        and preliminary.measure = chosen.measure
+        and preliminary.region_code = chosen.region_code
+        and preliminary.year = chosen.year
+        and preliminary.vintage = chosen.preliminary_vintage
+    inner join vintages as final
+        on final.table_id = chosen.table_id
+        and final.measure = chosen.measure
+        and final.region_code = chosen.region_code
+        and final.year = chosen.year
+        and final.vintage = chosen.final_vintage
 
 ),
 
@@ -137,15 +171,15 @@ select
     paired.measure,
     labels.measure_label,
     used.used_in,
-    paired.preliminary.vintage as preliminary_vintage,
-    paired.preliminary.updated as preliminary_updated,
-    paired.preliminary.value as preliminary_value,
-    paired.preliminary.status as preliminary_status,
-    paired.final.vintage as final_vintage,
-    paired.final.updated as final_updated,
-    paired.final.value as final_value,
-    paired.final.status as final_status,
-    paired.final.value - paired.preliminary.value as difference
+    paired.preliminary_vintage,
+    paired.preliminary_updated,
+    paired.preliminary_value,
+    paired.preliminary_status,
+    paired.final_vintage,
+    paired.final_updated,
+    paired.final_value,
+    paired.final_status,
+    paired.final_value - paired.preliminary_value as difference
 from paired
 inner join used using (measure)
 left join todays_codes
@@ -155,7 +189,5 @@ inner join members
     on members.municipality_code = coalesce(todays_codes.municipality_code, paired.region_code)
     and members.year = paired.year
 left join labels using (measure)
-where paired.preliminary is not null
-    and paired.final is not null
-    and (paired.preliminary.value is distinct from paired.final.value
-        or paired.preliminary.status is distinct from paired.final.status)
+where paired.preliminary_value is distinct from paired.final_value
+    or paired.preliminary_status is distinct from paired.final_status
