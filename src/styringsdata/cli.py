@@ -13,11 +13,14 @@
     styringsdata report         rebuild the newest quality report from the work file (--send to e-mail it;
                                 --audience makrogruppen for the macro group's report)
     styringsdata doctor [--live]   does the configuration match the sources? (snapshots, or the live APIs)
+    styringsdata doctor --live --write [--yes] [--config-dir DIR]
+                                and put the proposed codes into ssb_tables.yaml / fhi_tables.yaml, graded live
 
-Exit codes: 0 done; 1 the run failed (or the report's mail was not sent; for `registry check`: the file
-would be rejected); 2 a setting or argument is wrong, or there is nothing to report on; 3 no network for
-live mode; 4 busy: another run holds the data directory (`run`), or a run is writing the work file
-(`report`: try again when it has finished); 5 out of disk space (the message names the path).
+Exit codes: 0 done; 1 the run failed and nothing new was published (or the report's mail was not sent; for
+`registry check`: the file would be rejected); 2 a setting or argument is wrong, or there is nothing to report
+on; 3 no network for live mode; 4 busy: another run holds the data directory (`run`), or a run is writing the
+work file (`report`: try again when it has finished); 5 out of disk space (the message names the path);
+6 published with failing sources (`run`: one line per failed source says what to do).
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ import argparse
 import os
 import socket
 import sys
+from pathlib import Path
 from typing import Sequence
 
 LIVE_HOSTS = ("data.ssb.no",)
 EXIT_BUSY = 4
 EXIT_DISK_FULL = 5
+EXIT_PARTIAL = 6  # published, but some sources failed: their last good data (or status source_error) are published
 
 
 def check_reachable(hosts: Sequence[str], timeout: float = 5.0) -> str | None:
@@ -115,8 +120,19 @@ def _run_job(defs, instance, settings, verbose: bool = False) -> int:
             print(f"styringsdata: {disk_full_line(cause)}", file=sys.stderr)
         print(f"styringsdata: full log: {run.log_path}", file=sys.stderr)
         return 1
-    summarise(run, settings)
-    return 0
+    failing = failed_sources(run.progress)
+    for failure in failing:
+        print(f"styringsdata: source failed: {failure.line()}")
+    summarise(run, settings, failing=len(failing))
+    return EXIT_PARTIAL if failing else 0
+
+
+def failed_sources(progress):
+    """The sources that failed alone in this run, from their assets' metadata (src/styringsdata/runs/source_outcomes.py)."""
+    from styringsdata.runs.source_outcomes import SOURCE_ERRORS_KEY, SourceFailure
+
+    return [SourceFailure(**entry) for values in progress.materializations.values()
+            for entry in values.get(SOURCE_ERRORS_KEY) or []]
 
 
 def report_failed_run(run_id: str, instance, settings, reason: str) -> None:
@@ -212,7 +228,7 @@ def _report(args: argparse.Namespace) -> int:
     return 0 if not delivery.mail_failed else 1
 
 
-def summarise(run, settings) -> None:
+def summarise(run, settings, failing: int = 0) -> None:
     """The run's summary (src/styringsdata/runs/run_summary.py): every number from where it was made."""
     import duckdb
 
@@ -227,7 +243,8 @@ def summarise(run, settings) -> None:
         finally:
             con.close()
     for line in summary_lines(run.progress, read_gate_result(settings.reports_dir, run.result.run_id),
-                              warehouse=settings.warehouse, log_path=run.log_path, published_at=published_at):
+                              warehouse=settings.warehouse, log_path=run.log_path, published_at=published_at,
+                              failing_sources=failing):
         print(f"styringsdata: {line}")
 
 
@@ -257,7 +274,8 @@ def _last_run_reference(settings):
 def _registry_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from styringsdata.sources.registry import (FileChanged, validate_file)
+    from styringsdata.sources.drop_zone import FileChanged
+    from styringsdata.sources.registry import validate_file
     from styringsdata.settings import Settings
 
     settings = Settings.from_env()
@@ -293,7 +311,7 @@ def _udir_check(args: argparse.Namespace) -> int:
 
     from styringsdata.sources import udir
     from styringsdata.sources.file_contract import refused_for_size
-    from styringsdata.sources.registry import FileChanged, read_settled
+    from styringsdata.sources.drop_zone import FileChanged, read_settled
     from styringsdata.settings import Settings
 
     settings = Settings.from_env()
@@ -325,30 +343,76 @@ def _udir_check(args: argparse.Namespace) -> int:
 DOCTOR_HOSTS = ("data.ssb.no", "statistikk-data.fhi.no", "www.miljodirektoratet.no")
 
 
+def _doctor_transport(settings, live: bool):
+    from styringsdata.sources.transport import SourceMode, Transport
+
+    if live:
+        return Transport(SourceMode.LIVE, rate_limits={"data.ssb.no": (settings.ssb_requests_per_minute, 60.0)},
+                         timeout=settings.http_timeout)
+    return Transport(SourceMode.REPLAY, settings.snapshot_dir)
+
+
 def _doctor(args: argparse.Namespace) -> int:
-    """One row per configured series against the sources' metadata (src/styringsdata/sources/doctor.py); exit 1 unless all ok."""
+    """One row per configured series against the sources' metadata (src/styringsdata/sources/doctor.py); exit 1 unless
+    all ok. With --write (live only): the proposals, and those confirmed written into the configuration."""
     from styringsdata.sources.doctor import run_doctor
-    from styringsdata.sources.transport import SourceMode, Transport, TransportError
+    from styringsdata.sources.transport import TransportError
     from styringsdata.settings import Settings
 
+    if args.write and not args.live:
+        print("styringsdata: doctor --write needs --live: a series is graded live only against the live sources",
+              file=sys.stderr)
+        return 2
     settings = Settings.from_env()
     if args.live:
         problem = check_reachable(DOCTOR_HOSTS)
         if problem:
             print(f"styringsdata: {problem}", file=sys.stderr)
             return 3
-        transport = Transport(SourceMode.LIVE, rate_limits={"data.ssb.no": (settings.ssb_requests_per_minute, 60.0)},
-                              timeout=settings.http_timeout)
-    else:
-        transport = Transport(SourceMode.REPLAY, settings.snapshot_dir)
+    transport = _doctor_transport(settings, args.live)
     print(f"styringsdata doctor: {'live sources' if args.live else f'snapshots in {settings.snapshot_dir}'}")
     try:
-        report = run_doctor(transport)
+        report = run_doctor(transport, args.config_dir)
     except TransportError as exc:
         print(f"styringsdata: doctor could not finish: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(report.text())
+    if args.write:
+        return _doctor_write(report, args)
     return report.exit_code()
+
+
+def _doctor_write(report, args: argparse.Namespace) -> int:
+    """Show the proposals, write those confirmed (all with --yes), then exit as a fresh `doctor` would."""
+    import datetime as dt
+
+    from styringsdata.sources.doctor import DoctorWriteError, config_paths, format_proposals, propose, write_proposals
+
+    proposals, left = propose(report)
+    sys.stdout.write(format_proposals(proposals, left))
+    chosen = []
+    for p in proposals:
+        what = (f"{p.source} {p.table} {p.series}: {p.variable} {p.old} -> {p.new}" if p.kind == "replace"
+                else f"{p.source} {p.table} {p.series}: grade {p.grade} -> live")
+        if args.yes:
+            chosen.append(p)
+            continue
+        try:
+            answer = input(f"write {what}? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() in ("y", "yes", "j", "ja"):
+            chosen.append(p)
+    ssb_path, fhi_path = config_paths(args.config_dir)
+    try:
+        written = write_proposals(chosen, ssb_path, fhi_path, dt.date.today())
+    except DoctorWriteError as exc:
+        print(f"styringsdata: nothing written: {exc}", file=sys.stderr)
+        return 1
+    print(f"written: {len(written)} of {len(proposals)} proposal(s) into {ssb_path} and {fhi_path}"
+          + ("; run `make snapshots` to re-record the bundled answers" if written else ""))
+    replaced = {(p.source, p.table, p.series) for p in written if p.kind == "replace"}
+    return 0 if all(r.verdict == "ok" or (r.source, r.table, r.series) in replaced for r in report.rows) else 1
 
 
 def _registry_rows_table(rows) -> str:
@@ -405,6 +469,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.set_defaults(handler=_report)
     doctor = commands.add_parser("doctor", help="check every configured series against the sources' metadata")
     doctor.add_argument("--live", action="store_true", help="ask SSB, KLASS, FHI and Miljødirektoratet, not the snapshots")
+    doctor.add_argument("--write", action="store_true",
+                        help="with --live: propose codes for every series not ok and write the confirmed ones, graded live")
+    doctor.add_argument("--yes", action="store_true", help="with --write: confirm every proposal")
+    doctor.add_argument("--config-dir", type=Path, default=None,
+                        help="read (and with --write, edit) ssb_tables.yaml and fhi_tables.yaml here")
     doctor.set_defaults(handler=_doctor)
     args = parser.parse_args(argv)
     from styringsdata.runs.failures import disk_full_line, is_disk_full_error

@@ -227,8 +227,9 @@ class Settings(BaseModel):
         "STYRINGSDATA_REGISTRY_MAX_BYTES", "20971520", "Registry files larger than this are refused.")
     registry_settle_seconds: Annotated[float, _form(_seconds(False, "30"))] = setting(
         "STYRINGSDATA_REGISTRY_SETTLE_SECONDS", "30",
-        "A registry inbox file modified less than this many seconds ago is left for a later run (it may still be "
-        "being copied); every run and the inbox sensor apply it.")
+        "A file in any inbox (registry, Udir, Kommune-NM, deflator, expense-need index) modified or changed (ctime) "
+        "less than this many seconds ago is left for a later run (it may still be being copied); every run, the "
+        "inbox sensor and the pre-check apply it.")
     automation: Annotated[bool, _form(_on_off)] = setting(
         "STYRINGSDATA_AUTOMATION", "off",
         "on: schedules and sensors start running when Dagster's daemon starts (make dev); off: they are listed, "

@@ -3,7 +3,7 @@
 Every printed cell of a key figure whose series has a known SSB table is compared. Rows the document marks `*)`
 (deflated) or `**)` (need-adjusted) print an adjusted figure: SSB's raw figure differs from it, so they are stated
 and not compared (a later step computes the adjustments). Key figures no public source showed a table for keep
-their rows with status source_unknown (or not_ssb) and the reason.
+their rows with status source_unknown (or not_computed, on the A/B formula route) and the reason.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 QUERY = re.search(r"### KOSTRA comparison\n.*?```sql\n(.*?)```", (ROOT / "docs" / "operations.md").read_text(encoding="utf-8"),
                   re.S).group(1)
 PUBLISHED = ROOT / "snapshots" / "kostra_published.csv"
-# Key figures KS documents as A/B from SSB's base tables: computed (route asss_formula) even without a table of their own.
+# Key figures KS documents as A/B from SSB's base tables: computed (route asss_formula) by int_kostra__key_figure_parts.
 FORMULAS = {r["key_figure_id"] for r in csv.DictReader(
     (ROOT / "dbt_project" / "seeds" / "kostra_key_figure_formulas.csv").open(encoding="utf-8"))}
 KEY_FIGURES = {r["key_figure_id"]: r for r in csv.DictReader(
@@ -56,16 +56,16 @@ def test_query_reproduces_the_documents_tables_where_ssb_publishes_the_printed_f
     for row in published:
         kf = row["key_figure_id"]
         got = by_name[(row["service_area"], row["key_figure_name"])]
-        source = KEY_FIGURES[kf]["source_status"]
-        if source != "mapped" and kf in FORMULAS:
+        route = KEY_FIGURES[kf]["route"]
+        if route == "asss_formula" and kf in FORMULAS:
             # A/B from illustrative base-table figures (snapshots/README.md): measured, never "published".
             if statuses[kf] != "measured" or origins.get((kf, "3203", 2022)) != "illustrative":
                 mismatches.append((kf, "status/origin", "measured/illustrative",
                                    (statuses[kf], origins.get((kf, "3203", 2022)))))
             continue
-        if source != "mapped":
+        if route != "table":
             unknown.append(kf)
-            expected_status = "source_unknown" if source == "source unknown" else "not_ssb"
+            expected_status = "source_unknown" if route == "source unknown" else "not_computed"
             if statuses[kf] != expected_status or any(got[label] is not None for label in COLUMNS.values()):
                 mismatches.append((kf, "status", expected_status, statuses[kf]))
             continue
@@ -91,6 +91,7 @@ def test_query_reproduces_the_documents_tables_where_ssb_publishes_the_printed_f
     print(f"\n{checked} published KOSTRA cells checked; not compared: {len(adjusted)} key figures the document "
           f"deflates or need-adjusts ({', '.join(adjusted)}), {len(unknown)} without a known table")
     assert not mismatches, mismatches[:10]
-    # 61 without a table of their own, of which KOPP03, KSAM03 and KSAM08 are computed as A/B (FORMULAS)
-    assert checked == 31 and len(adjusted) == 19 and len(unknown) == 58
+    # Before the candidate tables (issue 21): 31 cells, 19 adjusted, 61 without a table.
+    # KOPP03, KSAM03 and KSAM08 (route asss_formula) are computed from the A/B base tables (issue 23).
+    assert checked == 246 and len(adjusted) == 36 and len(unknown) == 7
     assert origins[("KVEL12", "3203", 2021)] == "published" and origins[("KOPP17", "EKG12", 2022)] == "published"

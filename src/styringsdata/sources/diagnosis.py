@@ -20,3 +20,9 @@ class DoctorRow:
     verdict: str
     detail: str = ""
     suggestions: tuple[str, ...] = ()
+    # For `doctor --live --write`: the codes (with labels) the variable has at the source, what the series is called
+    # in the configuration and which key figure it feeds, and for an ok series the source's labels of its codes.
+    choices: tuple[tuple[str, str], ...] = ()
+    series_label: str = ""
+    key_figure: str = ""
+    ssb_label: str = ""
