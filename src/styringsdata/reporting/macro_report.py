@@ -228,7 +228,9 @@ def norwegian_unit(unit: str | None, name: str = "") -> str:
 
 
 def clean_name(name: str) -> str:
-    """KOSTRA names as the Handlingsprogram prints them carry table markers: (B), *), **)."""
+    """KOSTRA names as the Handlingsprogram prints them carry table markers: (B), *), **), and some a unit in
+    brackets the Enhet column now gives in words ("(kr/tilkn.innb)")."""
+    name = re.sub(r"\s*\(kr/tilkn\.innb\)", "", name)
     return re.sub(r"\s*(\(B\)|\(\*\*\)|\*\*\)|\*\))", "", name).strip()
 
 
