@@ -284,6 +284,8 @@ BASE_PER_INHABITANT = {
     ("12367", "201", "AGD2"): 11.5, ("12367", "211", "AGD2"): 0.9, ("12367", "221", "AGD2"): 0.6,
     ("12367", "244", "AGD2"): 1.0, ("12367", "251", "AGD2"): 0.5, ("12367", "252", "AGD2"): 1.4,
     ("12367", "FGK6a", "AGD2"): 5.2, ("12367", "FGK6a", "AGD4"): 6.8,
+    ("12367", "202", "AGD2"): 12.0, ("12367", "213", "AGD2"): 0.3, ("12367", "215", "AGD2"): 0.4,
+    ("12367", "222", "AGD2"): 2.2, ("12367", "223", "AGD2"): 0.2,
     ("12364", "AGD2"): 78.0,
     # inhabitants per inhabitant (the age group's share)
     ("11805", "F000-999"): 1.0, ("11805", "F000-017"): 0.22, ("11805", "F001-005"): 0.058,
@@ -292,6 +294,9 @@ BASE_PER_INHABITANT = {
     # m² per inhabitant
     ("11906", "FGK6"): 4.6,
 }
+
+# Avskrivninger (art 590) as a share of a function's net expenses: lokaler functions carry the buildings.
+DEPRECIATION_SHARE = {"221": 0.35, "222": 0.35, "FGK6a": 0.3}
 
 
 def base_value(spec: TableSpec, combo: Mapping[str, str], code: str, year: int) -> Cell:
@@ -307,6 +312,10 @@ def base_value(spec: TableSpec, combo: Mapping[str, str], code: str, year: int) 
     if per_inhabitant is None and combo.get("KOKart0000") == "AGD4":
         # a cell no series takes (the request is the product of every series' codes): gross above net
         per_inhabitant = 1.25 * BASE_PER_INHABITANT[(spec.table_id, combo["KOKfunksjon0000"], "AGD2")]
+    elif per_inhabitant is None and combo.get("KOKart0000") == "590":
+        # depreciation (art 590): a share of the function's net expenses, larger on the premises functions
+        share = DEPRECIATION_SHARE.get(combo["KOKfunksjon0000"], 0.02)
+        per_inhabitant = share * BASE_PER_INHABITANT[(spec.table_id, combo["KOKfunksjon0000"], "AGD2")]
     size = population(code) * (1 + 0.012 * (year - 2018))
     value = size * per_inhabitant * (1 + 0.06 * noise(spec.table_id, year, code, *key))
     return float(round(value)), None

@@ -170,7 +170,19 @@ def _report(args: argparse.Namespace) -> int:
     from styringsdata.reporting.report_delivery import deliver
     from styringsdata.settings import Settings
 
+    from styringsdata.home import HomeMunicipalityError, check_member
+
     settings = Settings.from_env()
+    if args.member and args.audience != "makrogruppen":
+        print("styringsdata: --member draws a member's tjenesteprofil in the macro group's report; give it with "
+              "--audience makrogruppen", file=sys.stderr)
+        return 2
+    try:  # checked as the home member setting is, before the work file is read
+        members = tuple(check_member(code, "--member", settings.landing_dir, settings.snapshot_dir)
+                        for code in args.member)
+    except HomeMunicipalityError as exc:
+        print(f"styringsdata: {exc}", file=sys.stderr)
+        return 2
     lock_path = run_lock_path(settings.data_dir)
     try:
         with work_file.readable(settings.work_db, lock_path, state_path=settings.build_state_path) as copy:
@@ -193,7 +205,8 @@ def _report(args: argparse.Namespace) -> int:
             run = dataclasses.replace(run, home_municipality=settings.home_municipality)
             delivery = deliver(copy.work_db, settings.reports_dir, run,
                                read_gate_result(settings.reports_dir, run.run_id), settings.mail if args.send else None,
-                               audiences=(args.audience,), number_style=settings.number_format)
+                               audiences=(args.audience,), number_style=settings.number_format,
+                               profile_members=members)
     except LockHeld as exc:
         print(f"styringsdata: {exc}", file=sys.stderr)
         return EXIT_BUSY
@@ -450,6 +463,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.add_argument("--audience", choices=("data-team", "makrogruppen"), default="data-team",
                         help="data-team: the operational quality report (default); makrogruppen: the ASSS macro "
                              "group's Norwegian report on every member")
+    report.add_argument("--member", action="append", default=[], metavar="CODE",
+                        help="with --audience makrogruppen: also draw this ASSS member's tjenesteprofil, after the "
+                             "home member's (today's four-digit code; may be given more than once)")
     report.set_defaults(handler=_report)
     doctor = commands.add_parser("doctor", help="check every configured series against the sources' metadata")
     doctor.add_argument("--live", action="store_true", help="ask SSB, KLASS, FHI and Miljødirektoratet, not the snapshots")

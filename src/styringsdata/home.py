@@ -69,6 +69,12 @@ def form_problem(value: str) -> str | None:
 
 def check_home_municipality(value: str, landing_dir: Path | None = None, snapshot_dir: Path | None = None) -> str:
     """The code when it is one of today's ASSS members; otherwise an error naming the setting and what to set."""
+    return check_member(value, SETTING, landing_dir, snapshot_dir)
+
+
+def check_member(value: str, setting: str, landing_dir: Path | None = None, snapshot_dir: Path | None = None) -> str:
+    """The one check of a member code, wherever one is given (the setting, `report --member`): the code when it
+    is one of today's ASSS members; otherwise an error naming where it was given (`setting`) and what to give."""
     code = value.strip()
     members = asss_members()
     if code in members:
@@ -76,17 +82,17 @@ def check_home_municipality(value: str, landing_dir: Path | None = None, snapsho
     expected = members_listed()
     problem = form_problem(value)
     if problem:
-        raise HomeMunicipalityError(f"{SETTING}={value!r}: {problem}")
+        raise HomeMunicipalityError(f"{setting}={value!r}: {problem}")
     successors = _successors(code, landing_dir, snapshot_dir)
     if successors:
         old_name, changed_on, targets = successors
         named = " and ".join(f"{c} {n}" for c, n in targets)
         members_among = [c for c, _ in targets if c in members]
-        advice = (f"; set {SETTING}={members_among[0]}" if len(members_among) == 1 else "")
+        advice = (f"; set {setting}={members_among[0]}" if len(members_among) == 1 else "")
         raise HomeMunicipalityError(
-            f"{SETTING}={value!r}: {code} {old_name} is a retired municipality code (KLASS: changed "
+            f"{setting}={value!r}: {code} {old_name} is a retired municipality code (KLASS: changed "
             f"{changed_on.isoformat()}); today's code{' is' if len(targets) == 1 else 's are'} {named}{advice}")
-    raise HomeMunicipalityError(f"{SETTING}={value!r}: not the code of an ASSS member (today's codes: {expected})")
+    raise HomeMunicipalityError(f"{setting}={value!r}: not the code of an ASSS member (today's codes: {expected})")
 
 
 def _successors(code: str, landing_dir: Path | None,

@@ -1,4 +1,4 @@
-"""The ASSS way of comparing: deflated and need-adjusted key figures and the ressursbruksindikator.
+"""The ASSS way of comparing: deflated and need-adjusted key figures (the ressursbruksindikator: test_asss_analyses.py).
 
 The golden dbt unit test (golden_handlingsprogram_samfunnstjenester_starred_rows_for_asker) reproduces the
 Handlingsprogram's Samfunnstjenester KOSTRA table for Asker; here we check that its inputs are what it says
@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -103,13 +102,13 @@ def test_dbt_unit_tests_of_the_asss_models_pass_on_the_work_file(offline_run, tm
     result = subprocess.run(
         [dbt, "test", "--select", "test_type:unit,int_kostra__adjusted_key_figures",
          "test_type:unit,int_asss__deflator_in_use", "test_type:unit,resource_use_index",
-         "assert_resource_use_index_asss_average_is_100",
+         "test_type:unit,production_index", "assert_resource_use_index_asss_average_is_1",
          # today's ASSS members, as the pipeline passes them (seed peer_groups)
          "--vars", json.dumps(dbt_vars("3203", dt.date(2026, 6, 15))), "--target-path", str(tmp_path / "target"),
          "--log-path", str(tmp_path / "logs")],
         cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-5000:]
-    assert "PASS=7 " in result.stdout, result.stdout[-3000:]
+    assert "PASS=9 " in result.stdout, result.stdout[-3000:]
 
 
 def test_published_comparison_carries_the_adjustments_as_the_document_marks_them(offline_run):
@@ -143,29 +142,3 @@ def test_published_comparison_carries_the_adjustments_as_the_document_marks_them
             checked += 1
     with_figure = sum(1 for r in rows if r[8] == "both" and r[2] is not None)
     assert checked == with_figure >= 10, (checked, with_figure)
-
-
-def test_resource_use_index_for_the_twelve_members(offline_run):
-    con = duckdb.connect(str(offline_run.data_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        latest = con.execute("select max(year) from resource_use_index").fetchone()[0]
-        table = con.execute(
-            """select municipality_code, service_area, resource_use_index, in_asss_average, inputs_origin
-               from resource_use_index where year = ? order by municipality_code, is_total, service_area""",
-            [latest]).fetchall()
-        comment = con.execute("""select comment from duckdb_tables() where table_name = 'resource_use_index'""").fetchone()
-    finally:
-        con.close()
-    assert comment and "Ressursbruksindikator" in comment[0]
-    members = {r[0] for r in table}
-    assert len(members) == 12 and {"3203", "0301"} <= members
-    areas = {r[1] for r in table}
-    assert "Alle tjenesteområder" in areas and len(areas) == 6
-    for area in areas:
-        indices = [r[2] for r in table if r[1] == area and r[3]]
-        assert len(indices) == 11 and abs(sum(indices) / 11 - 100) < 1e-9, area
-    assert {r[4] for r in table} == {"illustrative"}  # the bundled expense-need index is illustrative
-    if os.environ.get("PYTEST_SHOW_TABLES"):
-        print(f"\nresource_use_index {latest}")
-        for row in table:
-            print(row)

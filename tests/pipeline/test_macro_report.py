@@ -1,5 +1,9 @@
 """The macro group's report after a KOSTRA cycle: SSB publishes 12143 unrevised on 15 March and revised on
 15 June. Two members' figures change between the two, and one member has a figure far from the others.
+The base tables of the macro group's analyses (12367, 12364, 11805, 11906) follow the same cycle: in March
+Bærum's netto driftsutgifter on function 201 (barnehage) for 2025 is 1 500 (1000 kr) below June's, so the
+June report's calendar names that figure under the tjenesteprofiler, the ressursbruksindikator and the
+produksjonsindeks (whose sector weights read it).
 
 The cycle is simulated with the pipeline's own replay: two copies of the bundled snapshots, the first with
 12143's `updated` moved to 15 March and Bærum's netto lånegjeld and Trondheim's netto driftsresultat as
@@ -25,7 +29,7 @@ import duckdb
 import pytest
 
 from styringsdata.reporting import mail
-from styringsdata.reporting.numbers import NBSP
+from styringsdata.reporting.numbers import NBSP, format_number
 from styringsdata.reporting.report import RunInfo
 from styringsdata.reporting.report_delivery import AFTER_PUBLICATION, deliver
 from tests.orchestration.test_mail import PASSWORD, smtp_server  # noqa: F401 (fixture)
@@ -36,6 +40,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 TABLE = ROOT / "snapshots" / "data.ssb.no" / "api" / "pxwebapi" / "v2" / "tables" / "12143"
 MARCH_CHANGES = {("3201", "KG31", "2025"): +6.4, ("5001", "AGD23", "2025"): -1.3}  # March = June + this
 OUTLIER = ("3301", "56", "2025", 45.0)
+BASE_TABLES = ("12367", "12364", "11805", "11906")
+BASE_MARCH_CHANGES = {"12367": {(("KOKkommuneregion0000", "3201"), ("KOKfunksjon0000", "201"), ("KOKart0000", "AGD2"),
+                                 ("Tid", "2025")): -1500.0}}
 MEMBER_CODES = ("0301", "4601", "5001", "1103", "3201", "4204", "3107", "1108", "5501", "3301", "3203", "3205")
 
 
@@ -66,8 +73,31 @@ def _announce(listing_file: Path, table_id: str, updated: str) -> None:
     listing_file.write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")
 
 
-def _snapshot(target: Path, updated: str, changes: dict[tuple[str, str, str], float], set_to: dict) -> Path:
+def _publish_base_table(target: Path, table_id: str, updated: str,
+                        changes: dict[tuple[tuple[str, str], ...], float]) -> None:
+    """A base table as SSB publishes it on `updated` (its JSON-stat2 answer as recorded), cells moved by `changes`."""
+    table = target / TABLE.relative_to(ROOT / "snapshots").parent / table_id
+    for answer in [*table.glob("GET-*.json"), *(table / "metadata").glob("GET-*.json")]:
+        _set_updated(answer, updated)
+    _announce(next(table.parent.glob("GET-*.json")), table_id, updated)
+    (data,) = (table / "data").glob("GET-*.json")
+    recorded = json.loads(data.read_text(encoding="utf-8"))
+    body = json.loads(recorded["response"]["body"])
+    body["updated"] = updated
+    for cell, delta in changes.items():
+        # a dimension with one category (the accounts' scope, the content) is at that category
+        coordinates = {d: next(iter(body["dimension"][d]["category"]["index"])) for d in body["id"]} | dict(cell)
+        i = _cell(body, coordinates)
+        body["value"][i] = body["value"][i] + delta
+    recorded["response"]["body"] = json.dumps(body, ensure_ascii=False)
+    data.write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")
+
+
+def _snapshot(target: Path, updated: str, changes: dict[tuple[str, str, str], float], set_to: dict,
+              base_changes: dict[str, dict] | None = None) -> Path:
     shutil.copytree(ROOT / "snapshots", target)
+    for table_id in BASE_TABLES:
+        _publish_base_table(target, table_id, updated, (base_changes or {}).get(table_id, {}))
     table = target / TABLE.relative_to(ROOT / "snapshots")
     # The publication is announced where a run looks for it: the listing, the table info (the listing's
     # fallback) and the metadata, whose `updated` names the vintage.
@@ -96,7 +126,7 @@ def _snapshot(target: Path, updated: str, changes: dict[tuple[str, str, str], fl
 def kostra_cycle(tmp_path_factory):
     root = tmp_path_factory.mktemp("kostra_cycle")
     outlier = {OUTLIER[:3]: OUTLIER[3]}
-    march = _snapshot(root / "march", "2026-03-15T06:00:00Z", MARCH_CHANGES, outlier)
+    march = _snapshot(root / "march", "2026-03-15T06:00:00Z", MARCH_CHANGES, outlier, BASE_MARCH_CHANGES)
     june = _snapshot(root / "june", "2026-06-15T06:00:00Z", {}, outlier)
     data = root / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("STYRINGSDATA_")}  # DAGSTER_HOME: the suite's temporary one
@@ -172,12 +202,14 @@ def test_the_norwegian_text_has_no_paths_no_identifiers_and_norwegian_numbers(ko
     assert not re.findall(r"\b[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+\b", text), "snake_case identifiers in the text"
     assert not re.findall(r"\b(?:KOKO|KOPP|KOSU|KVEL|KSAM|KSUT|KMED|OKO|BYS|EAK|EKG)\d*\b", text), "codes in the text"
     assert not [c for c in MEMBER_CODES if re.search(rf"\b{c}\b", text)], "municipality codes instead of names"
-    # a unit such as "kr/ m2" or "kr/tilkn.innb" has one slash between words; a path has a leading or second one
-    assert str(kostra_cycle) not in text and not re.search(r"(?:^|\s)/\w|\w/\w+/", text), "a path in the text"
+    # units (kr/tilkn.innb) and KS's indicator names (barnehagelærerutdanning/annen pedagogisk utdanning) join two
+    # words with one "/": a path has two, or a leading one
+    assert str(kostra_cycle) not in text and not re.search(r"\w/\w+/|(?<![\w)])/\w", text), "a path in the text"
     assert not re.search(r"\.(duckdb|html|csv|json|png|md)\b", text)
     assert not re.search(r"\b\d{1,3}(?:,\d{3})+\.\d", text), "English number format"
     # no decimal point: what remains are Norwegian times (kl. 07.00) and school grades in names (8.-10. trinn)
-    assert not re.search(r"\d\.\d", re.sub(r"kl\. \d\d\.\d\d|\d+\.-\d+\. trinn", "", text)), "decimal point"
+    # (and KS's "per 31.12", a date, in an indicator's name)
+    assert not re.search(r"\d\.\d", re.sub(r"kl\. \d\d\.\d\d|\d+\.-\d+\. trinn|per 31\.12", "", text)), "decimal point"
     assert re.search(rf"\b\d{{2}}{NBSP}\d{{3}}\b", text), "thousands grouped with a (no-break) space: 63 440"
     assert "prosent av brutto driftsinntekter" in text and "kr per innbygger" in text
     assert "ASSS-snitt uten Oslo" in text and "ASSS-snitt" in text and "Landet" in text
@@ -189,8 +221,9 @@ def test_the_norwegian_text_has_no_paths_no_identifiers_and_norwegian_numbers(ko
 def test_charts_are_embedded_and_mailed_inline_to_each_audience(kostra_cycle, smtp_server, tmp_path):  # noqa: F811
     macro = june_report(kostra_cycle)
     images = re.findall(r"<img alt='([^']+)' src='data:image/png;base64,([^']+)'>", macro.read_text(encoding="utf-8"))
-    assert len(images) == 2 and all(base64.b64decode(b64).startswith(b"\x89PNG") for _, b64 in images)
-    assert [alt for alt, _ in images] == ["Siste år per nøkkeltall, medlemmene side om side", "Utviklingen per nøkkeltall"]
+    assert len(images) == 3 and all(base64.b64decode(b64).startswith(b"\x89PNG") for _, b64 in images)
+    assert [alt for alt, _ in images] == ["Siste år per nøkkeltall, medlemmene side om side", "Utviklingen per nøkkeltall",
+                                          "Tjenesteprofil for Asker"]
 
     inbox, port = smtp_server()
     settings = mail.MailSettings.from_env({
@@ -211,9 +244,10 @@ def test_charts_are_embedded_and_mailed_inline_to_each_audience(kostra_cycle, sm
     assert sorted(by_audience["makro"][0].rcpt_tos) == ["makro@baerum.kommune.no", "makro@ks.no"]
     message = by_audience["makro"][1]
     body = message.get_body(preferencelist=("html",)).get_content()
-    assert "cid:latest" in body and "cid:trend" in body and "data:image" not in body
+    assert "cid:latest" in body and "cid:trend" in body and "cid:profil3203" in body and "data:image" not in body
     inline = {part["Content-ID"]: part.get_content() for part in message.walk() if part["Content-ID"]}
-    assert set(inline) == {"<latest>", "<trend>"} and all(png.startswith(b"\x89PNG") for png in inline.values())
+    assert set(inline) == {"<latest>", "<trend>", "<profil3203>"}
+    assert all(png.startswith(b"\x89PNG") for png in inline.values())
     (attachment,) = [p for p in message.walk() if p.get_filename() and p.get_filename().endswith(".csv")]
     rows = list(csv.reader(io.StringIO(attachment.get_content().lstrip("\ufeff")
                                        if isinstance(attachment.get_content(), str)
@@ -236,6 +270,44 @@ def test_failing_rows_csv_opens_in_norwegian_excel(kostra_cycle):
     assert jumps and all(len(r) == len(header) for r in rows)
     assert all("," in j["change_pct"] or j["change_pct"].lstrip("-").isdigit() for j in jumps), "decimal comma"
     assert not any(cell.startswith("{") for r in rows[1:] for cell in r), "one column per field, not JSON"
+
+
+def test_the_calendar_names_the_figure_revised_between_the_preliminary_and_the_final_vintage(kostra_cycle):
+    con = duckdb.connect(str(kostra_cycle / "work.duckdb"), read_only=True)
+    try:
+        changed = con.execute("""select analysis, municipality_code, year, measure, preliminary_value, final_value,
+                                        used_in from marts.analysis_revisions order by analysis""").fetchall()
+        june = con.execute("""select value from intermediate.int_ssb__measures_all_vintages
+                              where measure = 'net_expenses_f201_1000nok' and region_code = '3201' and year = 2025
+                              and vintage like '2026-06-15%'""").fetchone()[0]
+        status = dict(con.execute("""select 'resource_use_index', any_value(analysis_status) from marts.resource_use_index
+                                     where year = 2025 and resource_use_index is not null""").fetchall())
+    finally:
+        con.close()
+    assert [(a, m, y, ms) for a, m, y, ms, *_ in changed] == [
+        ("production_index", "3201", 2025, "net_expenses_f201_1000nok"),
+        ("resource_use_index", "3201", 2025, "net_expenses_f201_1000nok"),
+        ("tjenesteprofil", "3201", 2025, "net_expenses_f201_1000nok")], "only Bærum's revised figure, once per analysis"
+    assert all(old == june - 1500 and new == june for *_, old, new, _ in changed)
+    assert status == {"resource_use_index": "final"}
+    page = june_report(kostra_cycle).read_text(encoding="utf-8")
+    calendar = visible_text(page[page.index("<h2>4. Foreløpige og endelige tall"):page.index("<h2>Vedlegg")])
+    calendar = re.sub(r"\s+", " ", calendar)
+    # (the text's no-break spaces are plain spaces after the whitespace is collapsed)
+    final, old = (format_number(v, 0).replace(NBSP, " ") for v in (june, june - 1500))
+    for analysis in ("Tjenesteprofilene", "Ressursbruksindikatoren", "Produksjonsindeksen"):
+        section = calendar.split(analysis + " ", 1)[1]
+        assert re.match(r"(Tallene for 2025 er endelige|Ingen tall er beregnet for 2025 ennå; grunnlagstallene "
+                        r"analysen ville bygget på, er endelige)\.", section), section[:200]
+    assert re.search(rf"Bærum Netto driftsutgifter, 201 Opplæring, pleie og omsorg i barnehage \(1 000 kr\) \(SSB, tabell "
+                     rf"12367\) 2025 {old} \(15\. mars 2026\) {final} \(15\. juni 2026\) \+1 500 "
+                     rf"Netto driftsutgifter barnehager per innbygger 1-5 år \(kr\); Ressursbruksindikator\. "
+                     rf"Barnehager", calendar), calendar
+    march = min((p for p in (kostra_cycle / "reports").glob("makrogruppen_*.html") if not p.name.endswith(".mail.html")),
+                key=lambda p: p.stat().st_mtime).read_text(encoding="utf-8")
+    march_calendar = re.sub(r"\s+", " ", visible_text(march[march.index("<h2>4. Foreløpige"):]))
+    assert "Tjenesteprofilene Tallene for 2025 er foreløpige." in march_calendar
+    assert "Ressursbruksindikatoren Tallene for 2025 er foreløpige." in march_calendar
 
 
 def test_a_member_is_named_only_when_the_difference_is_material():

@@ -1,85 +1,138 @@
 {#-
-    Ressursbruksindikator, the ASSS macro group's measure of resource use: per member, service area and year,
-    the net operating expenditure per inhabitant adjusted for expense need (each component divided by the
-    member's expense-need index for its cost-key sector, x 100), against the ASSS average = 100. The ASSS
-    average is the unweighted mean of the members without Oslo, as in kostra_comparison, computed only when
-    all of them have the area.
+    Ressursbruksindikator as KS computes it (../shared/reference/asss-method.md §2; KS's area pages, seed
+    resource_use_areas): per member, service area and year,
 
-    An area sums its components: the Handlingsprogram's `**)` key figures that are net operating expenditure
-    per inhabitant (seed kostra_key_figure_need_areas, resource_use_component); figures per inhabitant of a
-    target group (per child 1-5, per pupil 6-15, ...) are not summable and stay out, and so do key figures with
-    no known source table (seed kostra_key_figures, route). The total row weights the
-    areas by spending: sum of the member's need-adjusted spending over the same sum for the ASSS average, which
-    is the areas' indices weighted by their share of the ASSS average's need-adjusted spending.
+      1. net operating expenses (AGD2, 1000 kr) on the area's functions, table 12367;
+      2. less depreciation (art 590) on the same functions;
+      3. corrected for expense need: divided by the member's expense-need index for the area's cost-key sector
+         (int_asss__expense_need_index; 110 -> / 1.10);
+      4. employer's tax and pension: not applied, no source we read has the inputs (column
+         employer_tax_pension_correction says so);
+
+    per inhabitant (table 11805), divided by the same for the ASSS average: sum over the members valid that year
+    (int_peer_groups__members_by_year) of the corrected expenses over the sum of their inhabitants, computed only
+    when every member has the figure. The ASSS average is therefore exactly the var resource_use_asss_level (1):
+    the members' indices weighted by inhabitants average to it. index_net_expenses and
+    index_less_depreciation are the same ratio after steps 1 and 2, so a reader sees what each correction moved.
+    An area whose functions no source we read names has a row per member and year saying why.
 -#}
-{%- set members = asss_municipalities() -%}
-{%- set asss_without_oslo = members | reject('equalto', '0301') | list -%}
+{%- set level = var('resource_use_asss_level') -%}
 
 with
-
-components as (
-
-    select
-        need_areas.key_figure_id,
-        key_figures.service_area
-    from {{ ref('kostra_key_figure_need_areas') }} as need_areas
-    inner join {{ ref('kostra_key_figures') }} as key_figures using (key_figure_id)
-    where need_areas.resource_use_component
-        -- A component no source is known for would leave its area without an index for every member;
-        -- the area is built from the components that are fetched, and `components` names them.
-        and key_figures.route = 'table'
-
-),
 
 areas as (
 
     select
         service_area,
-        count(*) as component_count,
-        string_agg(key_figure_id, ', ' order by key_figure_id) as components
-    from components
-    group by service_area
+        service_area_name,
+        need_area,
+        string_split(coalesce(net_expense_measures, ''), ';') as net_expense_measures,
+        string_split(coalesce(depreciation_measures, ''), ';') as depreciation_measures,
+        population_measure,
+        not_computed_reason,
+        not_computed_reason_nb,
+        net_expense_measures is not null as is_computed
+    from {{ ref('resource_use_areas') }}
 
 ),
 
-figures as (
+asss as (
 
-    select
-        adjusted.region_code as municipality_code,
-        adjusted.year,
-        components.service_area,
-        adjusted.key_figure_id,
-        adjusted.value,
-        adjusted.need_adjusted_value,
-        adjusted.need_index_origin
-    from {{ ref('int_kostra__adjusted_key_figures') }} as adjusted
-    inner join components using (key_figure_id)
-    where adjusted.region_code in (
-        {%- for code in members %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-    )
+    select year, municipality_code, member_count
+    from {{ ref('int_peer_groups__members_by_year') }}
+    where peer_group = 'ASSS'
 
 ),
 
-by_area as (
+measures as (
+
+    select measure, municipality_code, year, value, source_updated, vintage
+    from {{ ref('int_ssb__measures_harmonised') }}
+
+),
+
+years as (
+
+    -- the years the base tables hold for the members
+    select distinct measures.year
+    from measures
+    inner join asss using (municipality_code, year)
+    where measures.measure in (select population_measure from areas)
+
+),
+
+grid as (
+
+    select asss.municipality_code, asss.year, asss.member_count, areas.*
+    from asss
+    inner join years using (year)
+    cross join areas
+
+),
+
+parts as (
 
     select
-        figures.municipality_code,
-        figures.year,
-        figures.service_area,
-        any_value(areas.components) as components,
-        case when count(figures.value) = any_value(areas.component_count)
-            then list_sum(list(figures.value order by figures.key_figure_id)) end
-            as net_operating_expenditure_per_inhabitant,
-        case when count(figures.need_adjusted_value) = any_value(areas.component_count)
-            then list_sum(list(figures.need_adjusted_value order by figures.key_figure_id)) end
-            as need_adjusted_expenditure_per_inhabitant,
-        case when bool_or(figures.need_index_origin = 'illustrative') then 'illustrative' else 'published' end
-            as inputs_origin,
-        count(figures.need_adjusted_value) as components_present,
-        any_value(areas.component_count) as component_count
-    from figures
-    inner join areas using (service_area)
-    group by figures.municipality_code, figures.year, figures.service_area
+        grid.municipality_code,
+        grid.year,
+        grid.service_area,
+        -- a part is known only when every function has a figure: a missing function is not zero
+        case when count(measures.value) filter (where list_contains(grid.net_expense_measures, measures.measure))
+                = len(any_value(grid.net_expense_measures))
+            then sum(measures.value) filter (where list_contains(grid.net_expense_measures, measures.measure))
+        end as net_expenses_1000nok,
+        case when count(measures.value) filter (where list_contains(grid.depreciation_measures, measures.measure))
+                = len(any_value(grid.depreciation_measures))
+            then sum(measures.value) filter (where list_contains(grid.depreciation_measures, measures.measure))
+        end as depreciation_1000nok,
+        max(measures.value) filter (where measures.measure = grid.population_measure) as inhabitants,
+        max(measures.source_updated) as source_updated
+    from grid
+    left join measures
+        on measures.municipality_code = grid.municipality_code
+        and measures.year = grid.year
+        and (list_contains(grid.net_expense_measures, measures.measure)
+            or list_contains(grid.depreciation_measures, measures.measure)
+            or measures.measure = grid.population_measure)
+    where grid.is_computed
+    group by grid.municipality_code, grid.year, grid.service_area
+
+),
+
+need as (
+
+    select municipality_code, year, need_area, need_index, origin
+    from {{ ref('int_asss__expense_need_index') }}
+
+),
+
+corrected as (
+
+    select
+        grid.municipality_code,
+        grid.year,
+        grid.member_count,
+        grid.service_area,
+        grid.service_area_name,
+        grid.need_area,
+        grid.is_computed,
+        grid.not_computed_reason,
+        grid.not_computed_reason_nb,
+        parts.net_expenses_1000nok,
+        parts.depreciation_1000nok,
+        parts.net_expenses_1000nok - parts.depreciation_1000nok as net_expenses_less_depreciation_1000nok,
+        parts.inhabitants,
+        parts.source_updated,
+        need.need_index,
+        need.origin as need_index_origin,
+        (parts.net_expenses_1000nok - parts.depreciation_1000nok) * 100 / need.need_index
+            as need_corrected_expenses_1000nok
+    from grid
+    left join parts using (municipality_code, year, service_area)
+    left join need
+        on need.municipality_code = grid.municipality_code
+        and need.year = grid.year
+        and need.need_area = grid.need_area
 
 ),
 
@@ -88,108 +141,99 @@ asss_average as (
     select
         year,
         service_area,
-        case when count(need_adjusted_expenditure_per_inhabitant) = {{ asss_without_oslo | length }}
-            then list_avg(list(need_adjusted_expenditure_per_inhabitant order by municipality_code)) end
-            as asss_average
-    from by_area
-    where municipality_code in (
-        {%- for code in asss_without_oslo %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-    )
+        case when count(net_expenses_1000nok * inhabitants) = any_value(member_count)
+            then 1000 * sum(net_expenses_1000nok) / sum(inhabitants) end as asss_net_expenses_per_inhabitant,
+        case when count(net_expenses_less_depreciation_1000nok * inhabitants) = any_value(member_count)
+            then 1000 * sum(net_expenses_less_depreciation_1000nok) / sum(inhabitants) end
+            as asss_less_depreciation_per_inhabitant,
+        case when count(need_corrected_expenses_1000nok * inhabitants) = any_value(member_count)
+            then 1000 * sum(need_corrected_expenses_1000nok) / sum(inhabitants) end
+            as asss_need_corrected_per_inhabitant,
+        count(need_corrected_expenses_1000nok * inhabitants) as members_with_figure,
+        any_value(member_count) as member_count
+    from corrected
     group by year, service_area
 
 ),
 
-asss_total as (
-
-    -- summed in a fixed order so reruns give bit-identical doubles
-    select year, list_sum(list(asss_average order by service_area)) as asss_total
-    from asss_average
-    group by year
-
-),
-
-area_rows as (
+indexed as (
 
     select
-        by_area.municipality_code,
-        by_area.year,
-        by_area.service_area,
-        false as is_total,
-        by_area.components,
-        by_area.net_operating_expenditure_per_inhabitant,
-        by_area.need_adjusted_expenditure_per_inhabitant,
-        asss_average.asss_average as asss_average_need_adjusted,
-        100 * by_area.need_adjusted_expenditure_per_inhabitant / nullif(asss_average.asss_average, 0)
-            as resource_use_index,
-        asss_average.asss_average / asss_total.asss_total as spending_weight,
-        by_area.inputs_origin,
-        concat_ws('; ',
-            case when by_area.components_present < by_area.component_count
-                then by_area.components_present || ' of ' || by_area.component_count
-                    || ' components have a need-adjusted figure' end,
-            case when asss_average.asss_average is null
-                then 'no ASSS average: not every member without Oslo has the area this year' end
-        ) as note
-    from by_area
+        corrected.*,
+        1000 * corrected.net_expenses_1000nok / nullif(corrected.inhabitants, 0) as net_expenses_per_inhabitant,
+        1000 * corrected.net_expenses_less_depreciation_1000nok / nullif(corrected.inhabitants, 0)
+            as less_depreciation_per_inhabitant,
+        1000 * corrected.need_corrected_expenses_1000nok / nullif(corrected.inhabitants, 0)
+            as need_corrected_per_inhabitant,
+        asss_average.asss_net_expenses_per_inhabitant,
+        asss_average.asss_less_depreciation_per_inhabitant,
+        asss_average.asss_need_corrected_per_inhabitant,
+        asss_average.members_with_figure
+    from corrected
     left join asss_average using (year, service_area)
-    left join asss_total using (year)
 
 ),
 
-total_rows as (
+final as (
 
     select
-        municipality_code,
-        year,
-        'Alle tjenesteområder' as service_area,
-        true as is_total,
-        string_agg(components, ', ' order by service_area) as components,
-        list_sum(list(net_operating_expenditure_per_inhabitant order by service_area))
-            as net_operating_expenditure_per_inhabitant,
-        case when count(resource_use_index) = (select count(*) from areas)
-            then list_sum(list(need_adjusted_expenditure_per_inhabitant order by service_area)) end
-            as need_adjusted_expenditure_per_inhabitant,
-        case when count(asss_average_need_adjusted) = (select count(*) from areas)
-            then list_sum(list(asss_average_need_adjusted order by service_area)) end
-            as asss_average_need_adjusted,
-        case when count(resource_use_index) = (select count(*) from areas)
-            then 100 * list_sum(list(need_adjusted_expenditure_per_inhabitant order by service_area))
-                / list_sum(list(asss_average_need_adjusted order by service_area)) end
-            as resource_use_index,
-        1.0 as spending_weight,
-        case when bool_or(inputs_origin = 'illustrative') then 'illustrative' else 'published' end as inputs_origin,
-        case when count(resource_use_index) < (select count(*) from areas)
-            then 'total needs every area: ' || count(resource_use_index) || ' of ' || (select count(*) from areas)
-                || ' have an index' end as note
-    from area_rows
-    group by municipality_code, year
-
-),
-
-combined as (
-
-    select * from area_rows
-    union all by name
-    select * from total_rows
+        *,
+        {{ level }} * net_expenses_per_inhabitant / nullif(asss_net_expenses_per_inhabitant, 0) as index_net_expenses,
+        {{ level }} * less_depreciation_per_inhabitant / nullif(asss_less_depreciation_per_inhabitant, 0)
+            as index_less_depreciation,
+        {{ level }} * need_corrected_per_inhabitant / nullif(asss_need_corrected_per_inhabitant, 0)
+            as resource_use_index
+    from indexed
 
 )
 
 select
     municipality_code,
     municipality_code = '{{ var("home_municipality") }}' as is_home_municipality,
-    municipality_code in (
-        {%- for code in asss_without_oslo %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-    ) as in_asss_average,
+    true as in_asss_average,
     service_area,
-    is_total,
-    year,
-    components,
-    net_operating_expenditure_per_inhabitant,
-    need_adjusted_expenditure_per_inhabitant,
-    asss_average_need_adjusted,
+    service_area_name,
+    cast(year as integer) as year,
+    net_expenses_1000nok,
+    depreciation_1000nok,
+    net_expenses_less_depreciation_1000nok,
+    inhabitants,
+    need_area,
+    need_index,
+    need_corrected_expenses_1000nok,
+    net_expenses_per_inhabitant,
+    less_depreciation_per_inhabitant,
+    need_corrected_per_inhabitant,
+    asss_net_expenses_per_inhabitant,
+    asss_less_depreciation_per_inhabitant,
+    asss_need_corrected_per_inhabitant,
+    index_net_expenses,
+    index_less_depreciation,
+    index_less_depreciation - index_net_expenses as depreciation_effect,
+    resource_use_index - index_less_depreciation as need_correction_effect,
+    'not applied: no source we read has the members'' employer''s tax zones or pension costs by function, '
+        || 'nor KS''s correction factors' as employer_tax_pension_correction,
     resource_use_index,
-    round(resource_use_index, 1) as resource_use_index_rounded,
-    spending_weight,
-    inputs_origin,
-    nullif(note, '') as note
-from combined
+    round(resource_use_index, 2) as resource_use_index_rounded,
+    case when need_index_origin = 'illustrative' then 'illustrative' when need_index_origin is not null then 'published' end
+        as inputs_origin,
+    {{ analysis_status('year', 'source_updated') }} as analysis_status,
+    source_updated,
+    case
+        when not is_computed then 'not computed: ' || not_computed_reason
+        when net_expenses_1000nok is null or depreciation_1000nok is null or inhabitants is null
+            then 'not computed: a function, its depreciation or the inhabitants lack a figure in 12367/11805'
+        when need_index is null then 'not computed: no expense-need index (' || need_area || ', ' || year || ')'
+        when resource_use_index is null
+            then 'no ASSS average: ' || members_with_figure || ' of ' || member_count || ' members have the figure'
+    end as note,
+    -- the same in Norwegian, for the macro group's report
+    case
+        when not is_computed then 'ikke beregnet: ' || not_computed_reason_nb
+        when net_expenses_1000nok is null or depreciation_1000nok is null or inhabitants is null
+            then 'ikke beregnet: en funksjon, avskrivningene eller innbyggertallet mangler i SSBs tall'
+        when need_index is null then 'ikke beregnet: kommunens indeks for beregnet utgiftsbehov mangler for året'
+        when resource_use_index is null
+            then 'ikke noe ASSS-snitt: ' || members_with_figure || ' av ' || member_count || ' medlemmer har tallet'
+    end as note_nb
+from final

@@ -8,7 +8,8 @@ key figures for all members, the ASSS averages and the country, latest year and 
 pipeline's own facts come last.
 
 Built only from the marts' columns (kostra_comparison, fct_indicator_values, indicator_catalogue, revisions,
-source_freshness), never from raw tables, so it keeps working when the sources behind the marts change.
+source_freshness; the analyses' marts in macro_analyses.py), never from raw tables, so it keeps working when
+the sources behind the marts change.
 Every number is formatted the Norwegian way, every figure carries its unit, and the text names members and
 figures, never codes, file paths or column names.
 """
@@ -32,6 +33,7 @@ import duckdb
 
 from styringsdata.quality.gate import GateResult
 from styringsdata.home import asss_members, member_name
+from styringsdata.reporting import macro_analyses
 from styringsdata.reporting.numbers import excel_csv, format_number
 from styringsdata.reporting.report import ReportFiles, RunInfo
 
@@ -159,6 +161,8 @@ class MacroData:
     kostra_published: dt.date | None
     revision_span: tuple[dt.date | None, dt.date | None]
     facts: dict[str, Any] = field(default_factory=dict)
+    profiles: list[macro_analyses.MemberProfile] = field(default_factory=list)  # the home member first
+    calendar: list[macro_analyses.AnalysisStatus] = field(default_factory=list)
     failing_sources: list[dict[str, Any]] = field(default_factory=list)  # report.failing_sources
 
     def name(self, code: str) -> str:
@@ -265,7 +269,10 @@ def norwegian_date(day: dt.date | None) -> str:
     return f"{day.day}. {MONTHS[day.month - 1]} {day.year}" if day else "ukjent dato"
 
 
-def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None) -> MacroData:
+def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None,
+           profile_members: tuple[str, ...] = ()) -> MacroData:
+    """`profile_members`: members whose tjenesteprofil is drawn after the home member's (already checked
+    against the ASSS members by home.check_member)."""
     kostra = _rows(con, """
         select key_figure_id, service_area, key_figure_name, unit, year, region_code, region_name, region_kind,
                value, status, source_table, vintage, origin
@@ -297,6 +304,9 @@ def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None
                      members=members, attention=attention, finance=_finance(finance_rows, figures, run.home_municipality),
                      latest_kostra_year=latest_year, kostra_published=published, revision_span=span)
     data.facts = _facts(con, gate, data, revision_facts, facts)
+    profiled = [data.home] + [c for c in dict.fromkeys(profile_members) if c != data.home]
+    data.profiles = macro_analyses.gather_profiles(con, profiled, data.name)
+    data.calendar = macro_analyses.gather_calendar(con)
     from styringsdata.reporting.report import failing_sources
 
     data.failing_sources = failing_sources(con)
@@ -571,6 +581,15 @@ def _axis_format(axes, unit: str, decimals: int) -> None:
 
 
 def render_charts(data: MacroData) -> dict[str, bytes]:
+    charts = _finance_charts(data)
+    for profile in data.profiles:
+        png = macro_analyses.render_profile_chart(profile, HOME_COLOUR if profile.code == data.home else "#1f5f8b")
+        if png:
+            charts[macro_analyses.chart_key(profile.code)] = png
+    return charts
+
+
+def _finance_charts(data: MacroData) -> dict[str, bytes]:
     if not data.finance:
         return {}
     import matplotlib
@@ -655,6 +674,7 @@ CSS = """body{font-family:system-ui,Arial,sans-serif;max-width:1100px;margin:2em
 table{border-collapse:collapse;margin:0.4em 0 1.4em;font-size:0.86em}th,td{border:1px solid #ccc;padding:3px 7px}
 th{background:#f0f0f0;text-align:left}td.n{text-align:right;white-space:nowrap}tr.home td{font-weight:bold;background:#fdf2f0}
 tr.aggregate td{background:#f7f7f7;font-style:italic}img{max-width:100%}.muted{color:#666}h3{margin-bottom:0.2em}
+h4{margin-bottom:0.2em}
 .notice{border-left:4px solid #c0392b;background:#fdf2f0;padding:0.5em 0.8em}"""
 
 
@@ -715,6 +735,8 @@ def render_html(data: MacroData, image_src: dict[str, str]) -> str:
     if quiet:
         out.append(f"<p class='muted'>Ingen merknader for {e(_join(quiet))}.</p>")
     out += _render_finance(data, image_src)
+    out += macro_analyses.render_profiles(data.profiles, image_src, data.home)
+    out += macro_analyses.render_calendar(data.calendar, data.name)
     out += _render_appendix(data)
     out.append("</body></html>")
     return "\n".join(out)
@@ -889,10 +911,10 @@ def report_stem(data: MacroData) -> str:
 
 
 def write_macro_report(con: duckdb.DuckDBPyConnection, reports_dir: Path, run: RunInfo,
-                       gate: GateResult | None) -> ReportFiles:
+                       gate: GateResult | None, profile_members: tuple[str, ...] = ()) -> ReportFiles:
     """Gather, render and save the macro group's report: HTML (charts embedded), the mail's HTML (charts as
     cid: references), the charts as PNG and the financial key figures as a CSV for Excel."""
-    data = gather(con, run, gate)
+    data = gather(con, run, gate, profile_members)
     charts = render_charts(data)
     stem = report_stem(data)
     reports_dir.mkdir(parents=True, exist_ok=True)

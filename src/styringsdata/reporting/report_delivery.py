@@ -43,10 +43,11 @@ class Delivery:
 
 
 def _write_all(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | None, audiences: tuple[str, ...],
-               number_style: str) -> dict[str, ReportFiles]:
+               number_style: str, profile_members: tuple[str, ...] = ()) -> dict[str, ReportFiles]:
     con = duckdb.connect(str(work_db), read_only=True)
     try:
-        return {audience: _write(con, reports_dir, run, gate, audience, number_style) for audience in audiences}
+        return {audience: _write(con, reports_dir, run, gate, audience, number_style, profile_members)
+                for audience in audiences}
     except OSError as exc:
         if is_disk_full_error(exc) and not exc.filename:  # Python's write() errors name no file
             raise OSError(exc.errno, f"{os.strerror(exc.errno or errno.ENOSPC)} (writing the report)",
@@ -59,17 +60,18 @@ def _write_all(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult 
 def deliver(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | None,
             mail_settings: mail.MailSettings | None, log: logging.Logger | None = None, *,
             audiences: tuple[str, ...] = (mail.DATA_TEAM,), number_style: str = "en",
-            lock_path: Path | None = None) -> Delivery:
+            lock_path: Path | None = None, profile_members: tuple[str, ...] = ()) -> Delivery:
     """Save each audience's report; then queue those with recipients and send everything in the outbox.
     Mail trouble never loses a report.
 
     `lock_path`: the run lock, for callers outside a run (read a private copy of the work file).
+    `profile_members`: members whose tjenesteprofil the macro group's report draws after the home member's.
     """
     if lock_path is None:
-        reports = _write_all(work_db, reports_dir, run, gate, audiences, number_style)
+        reports = _write_all(work_db, reports_dir, run, gate, audiences, number_style, profile_members)
     else:
         with work_file.readable(work_db, lock_path) as readable:
-            reports = _write_all(readable.work_db, reports_dir, run, gate, audiences, number_style)
+            reports = _write_all(readable.work_db, reports_dir, run, gate, audiences, number_style, profile_members)
     lines = [f"{_label(audience)} written: {files.html}"
              + (f" (Markdown: {files.markdown.name})" if files.markdown else "") for audience, files in reports.items()]
     if mail_settings is None:
@@ -95,11 +97,11 @@ def deliver(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | N
 
 
 def _write(con: duckdb.DuckDBPyConnection, reports_dir: Path, run: RunInfo, gate: GateResult | None,
-           audience: str, number_style: str) -> ReportFiles:
+           audience: str, number_style: str, profile_members: tuple[str, ...] = ()) -> ReportFiles:
     if audience == mail.MACRO_GROUP:
         from styringsdata.reporting.macro_report import write_macro_report  # matplotlib only when it is asked for
 
-        return write_macro_report(con, reports_dir, run, gate)
+        return write_macro_report(con, reports_dir, run, gate, profile_members)
     return write_report(con, reports_dir, run, gate, number_style=number_style)
 
 
