@@ -25,8 +25,8 @@ from styringsdata.sources.registry import (
     parse_landed,
     process_inbox,
     registry_table_name,
-    safe_file_name,
 )
+from styringsdata.sources.drop_zone import safe_file_name
 from styringsdata.sources.ssb import table_spec, SsbClient, SsbError, load_table_specs, refresh_table
 from styringsdata.sources.transport import SourceMode, Transport
 from styringsdata.publishing.publish import MartSpec, marts_from_manifest, publish
