@@ -11,6 +11,7 @@ import logging
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from styringsdata.publishing import ledger
 from styringsdata.runs import build_state, precheck, work_file
 from styringsdata.runs.lock import run_lock
 from styringsdata.reporting.report import RunInfo
@@ -18,15 +19,18 @@ from styringsdata.reporting.report_delivery import deliver
 from styringsdata.settings import Settings
 
 
-def start_run(settings: Settings, what: str, log: logging.Logger | logging.LoggerAdapter) -> AbstractContextManager:
+def start_run(settings: Settings, what: str, log: logging.Logger | logging.LoggerAdapter,
+              run_id: str = "") -> AbstractContextManager:
     """Take the run lock (waiting up to STYRINGSDATA_RUN_LOCK_WAIT for another run), then check the work
-    file and write a missing report. Returns the held lock; the caller releases it when the run ends."""
+    file, write a missing report, and republish every target that does not hold the approved publication
+    (src/styringsdata/publishing/ledger.py). Returns the held lock; the caller releases it when the run ends."""
     lock = run_lock(settings.data_dir, wait=settings.run_lock_wait, what=what, on_wait=log.info)
     lock.__enter__()
     try:
         precheck.forget(settings)  # until this run has succeeded, `styringsdata run` may skip nothing
         if check_work_file(settings, log) is None:
             report_unreported_publication(settings, log)
+        ledger.reconcile(settings, log, run_id)  # never raises: a target it cannot repair is marked behind
     except BaseException:
         lock.__exit__(None, None, None)
         raise
@@ -70,6 +74,7 @@ def report_unreported_publication(settings: Settings, log, *, lock_path: Path | 
                     "the next run tries again")
         return []
     build_state.mark_reported(settings.build_state_path, run.run_id)
+    ledger.record_report(settings, delivery)
     log.info(f"the publication of run {run.run_id} had no report (its run was stopped first): written now")
     return delivery.log_lines
 
