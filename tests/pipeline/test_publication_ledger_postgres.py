@@ -19,8 +19,6 @@ import duckdb
 import psycopg
 import pytest
 
-from styringsdata.publishing import ledger
-from styringsdata.runs import precheck
 from styringsdata.settings import Settings
 from tests import pgserver
 from tests.pipeline.conftest import REGISTRY_HEADER
@@ -48,6 +46,9 @@ def settings_of(env: dict[str, str]) -> Settings:
 def published_to_postgres(env: dict[str, str]) -> Settings:
     """PostgreSQL holds the approved publication and the pre-check's record knows these settings."""
     import os
+
+    from styringsdata.publishing import ledger  # here, so this module imports (and its tests fail) on older code
+    from styringsdata.runs import precheck
 
     saved = os.environ.get("PGPASSWORD")
     os.environ["PGPASSWORD"] = env["PGPASSWORD"]

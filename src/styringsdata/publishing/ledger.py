@@ -588,8 +588,8 @@ def _rewrite_report(settings: "Settings", ledger: dict[str, Any], check: TargetC
     audience = check.name.split(":", 1)[1]
     state = build_state.load(settings.build_state_path)
     if state is None or not state.built or state.run_id != approved.get("build_run_id"):
-        why = (f"the work file holds {'no finished build' if state is None or not state.built else 'the build of run ' + state.run_id}, "
-               f"not the approved one of run {approved.get('build_run_id')}")
+        holds = "no finished build" if state is None or not state.built else f"the build of run {state.run_id}"
+        why = f"the work file holds {holds}, not the approved one of run {approved.get('build_run_id')}"
         _behind(ledger, check.name, f"cannot be rewritten now: {why}; it follows the next publication")
         line = f"{check.label} does not match ({check.problem}) and cannot be rewritten now: {why}"
         log.warning(line)
