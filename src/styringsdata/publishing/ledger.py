@@ -284,7 +284,8 @@ select p.publication_id, p.table_name, p.row_count,
                   p.table_name), false, true, '')))[1]::text::bigint end,
        case when exists (select 1 from pg_roles where rolname = %(role)s)
                  and to_regclass(format('%%I.%%I', %(schema)s::text, p.table_name)) is not null
-            then has_schema_privilege(%(role)s, %(schema)s::text, 'USAGE')
+            then has_database_privilege(%(role)s, current_database(), 'CONNECT')
+                 and has_schema_privilege(%(role)s, %(schema)s::text, 'USAGE')
                  and has_table_privilege(%(role)s, format('%%I.%%I', %(schema)s::text, p.table_name), 'SELECT')
        end
 from {publication} p order by p.table_name"""

@@ -403,6 +403,12 @@ def _replace_rows(con: psycopg.Connection, target: PostgresTarget, tables: list[
 
 def _grant_where_missing(cur: psycopg.Cursor, target: PostgresTarget, tables: list[str]) -> None:
     role, live = target.reader_role, target.schema
+    # A reader role dropped and created again has lost CONNECT too (deploy/postgres/setup.sql granted it once);
+    # the publisher owns the database, so it may give it back.
+    cur.execute("select has_database_privilege(%s::name, current_database(), 'CONNECT'), current_database()", [role])
+    may_connect, database = cur.fetchone()
+    if not may_connect:
+        cur.execute(sql.SQL("grant connect on database {} to {}").format(_ident(database), _ident(role)))
     cur.execute("select has_schema_privilege(%s::name, %s::text, 'USAGE')", [role, live])
     if not cur.fetchone()[0]:
         cur.execute(sql.SQL("grant usage on schema {} to {}").format(_ident(live), _ident(role)))
