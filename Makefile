@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install duckdb1 run run-live test lint lint-fix bench bench-national snapshots derive dev clean
+.PHONY: install duckdb1 run run-live test test-fast lint lint-fix bench bench-national snapshots derive dev clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ run-live: install
 
 test: install duckdb1 lint
 	$(BIN)/pytest -q
+
+# Unit and model tests, no whole pipeline run (the `full_run` tier is decided in tests/conftest.py).
+test-fast: install
+	$(BIN)/pytest -q -m "not full_run"
 
 # ruff for Python, sqlfluff (dbt templater, DuckDB dialect) for the dbt models and tests; rules in pyproject.toml
 # and .sqlfluff. sqlfluff compiles the dbt project against an empty in-memory database (profiles.yml target `lint`).

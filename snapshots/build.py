@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.fakes.fake_fhi import FakeFhi, FakeFhiDimension, FakeFhiTable  # noqa: E402
-from tests.fakes.fake_ssb import Cell, FakeDimension, FakeSsb, FakeTable  # noqa: E402
+from tests.fakes.fake_ssb import Cell, FakeCodelist, FakeDimension, FakeSsb, FakeTable  # noqa: E402
 from styringsdata.sources.fhi import FhiClient, load_fhi_specs  # noqa: E402
 from styringsdata.sources.fhi import modified_since, refresh_table as refresh_fhi_table  # noqa: E402
 from styringsdata.sources.klass import KlassClient, refresh_kostra_groups  # noqa: E402
@@ -54,7 +54,7 @@ SSB_OTHER_TABLES_PER_DAY = 40
 MUNICIPALITIES: dict[str, tuple[str, int, int, int]] = {
     "0301": ("Oslo", 1838, 9999, 700_000),
     "1201": ("Bergen", 1838, 2019, 285_000), "4601": ("Bergen", 2020, 9999, 290_000),
-    "5001": ("Trondheim", 2018, 9999, 210_000),
+    "5001": ("Trondheim", 2018, 9999, 210_000), "5030": ("Klæbu", 2018, 2019, 6_100),
     "1103": ("Stavanger", 1838, 9999, 145_000),
     "1141": ("Finnøy", 1838, 2019, 3_200), "1142": ("Rennesøy", 1838, 2019, 4_900),
     "0219": ("Bærum", 1838, 2019, 127_000), "3024": ("Bærum", 2020, 2023, 128_000),
@@ -85,6 +85,9 @@ ASKER_PARTS = {"0220": 0.655, "0627": 0.245, "0628": 0.100}  # shares used to sp
 # records them (see snapshots/README.md for what is verified).
 KLASS_CHANGES = [
     ("1201", "Bergen", "4601", "Bergen", "2020-01-01"),
+    # Trondheim keeps its code; KLASS records it as a change to itself, as it does Stavanger's.
+    ("5001", "Trondheim", "5001", "Trondheim", "2020-01-01"),
+    ("5030", "Klæbu", "5001", "Trondheim", "2020-01-01"),
     ("1103", "Stavanger", "1103", "Stavanger", "2020-01-01"),
     ("1141", "Finnøy", "1103", "Stavanger", "2020-01-01"),
     ("1142", "Rennesøy", "1103", "Stavanger", "2020-01-01"),
@@ -163,6 +166,36 @@ ASKER_12143 = {
 }
 # Plausible levels for the other members by 12143 account group: (base, spread).
 KAP_LEVELS = {"KG31": (85.0, 25.0), "56": (10.0, 5.0), "KG25": (210.0, 40.0), "AGD86": (3.5, 1.5)}
+# 13470's NACE2007 dimension as SSB serves it: the default value set holds 5-digit NACE codes, and the groups the
+# configuration selects (00-99, 58-63) exist only in the aggregation agg_NACE2007arb11, each the sum of the codes it
+# holds (kostra-candidates.md §6 #10). Six 5-digit codes stand in for the several hundred real ones; the labels are
+# SN2007's. The 11 groups of arb11 were not seen beyond 01-03 ... 90-99 (sources.md, 13470): four stand in.
+NACE_ICT = ["58.110", "62.010", "63.110"]
+NACE_OTHER = ["01.110", "47.111", "86.101"]
+CODELIST_SHAPES = {
+    "agg_NACE2007arb11": {
+        "label": "Næring (SN2007), 11 grupper",
+        "values": [("01.110", "Dyrking av korn (unntatt ris), belgvekster og oljeholdige vekster"),
+                   ("47.111", "Butikkhandel med bredt vareutvalg med hovedvekt på nærings- og nytelsesmidler"),
+                   ("58.110", "Utgivelse av bøker"), ("62.010", "Programmeringstjenester"),
+                   ("63.110", "Databehandling, datalagring og tilknyttede tjenester"),
+                   ("86.101", "Alminnelige somatiske sykehus")],
+        "groups": [("00-99", "Alle næringer", sorted(NACE_OTHER + NACE_ICT)),
+                   ("01-03", "Jordbruk, skogbruk og fiske", ["01.110"]),
+                   ("45-47", "Varehandel, reparasjon av motorvogner", ["47.111"]),
+                   ("58-63", "Informasjon og kommunikasjon", NACE_ICT),
+                   ("86-88", "Helse- og sosialtjenester", ["86.101"])],
+    },
+}
+
+
+def nace_part(total: int, ict: int, code: str) -> int:
+    """A 5-digit code's share of `total` jobs of which `ict` are in 58-63, in whole jobs that add up exactly."""
+    group, amount = (NACE_ICT, ict) if code in NACE_ICT else (NACE_OTHER, total - ict)
+    base = amount // len(group)
+    return base + (amount - base * len(group) if code == group[0] else 0)
+
+
 ASKER_IKT_SHARE = {2018: 0.030, 2019: 0.031, 2020: 0.033, 2021: 0.031, 2022: 0.032, 2023: 0.033,
                    2024: 0.034, 2025: 0.034}
 # Sums that are counts: before 2020 split across Asker, Røyken and Hurum.
@@ -281,7 +314,7 @@ def asker_value(table_id: str, contents: str, year: int, code: str, combo: Mappi
         return count(jobs if contents == "SysselsatteArb" else round(jobs / ASKER_SELF_SUFFICIENCY[year]))
     if table_id == "13470":
         jobs = ASKER_JOBS[year]
-        return count(jobs if combo["NACE2007"] == "00-99" else round(jobs * ASKER_IKT_SHARE[year]))
+        return count(nace_part(jobs, round(jobs * ASKER_IKT_SHARE[year]), combo["NACE2007"]))
     if table_id == "04861":
         residents, density = ASKER_URBAN[year]
         area = round(residents / density, 2)
@@ -345,7 +378,8 @@ def generic_value(table_id: str, contents: str, year: int, code: str, combo: Map
         quarter = int(combo["Tid"][-1]) - 1 + (contents == "Folketallet11")
         return float(round(size * (growth + 0.003 * quarter + 0.002 * noise(code, year)))), None
     scale = COUNT_SCALES.get(contents, DEFAULT_COUNT_SCALE)
-    factor = {"1": 0.5, "2": 0.15, "3": 0.35, "58-63": 0.04, "111-113": 0.3, "121-124": 0.1, "131-136": 0.2,
+    factor = {"1": 0.5, "2": 0.15, "3": 0.35, "58-63": 0.04, **{c: 0.04 / 3 for c in NACE_ICT},
+              **{c: 0.96 / 3 for c in NACE_OTHER}, "111-113": 0.3, "121-124": 0.1, "131-136": 0.2,
               "141-146": 0.35, "151-159": 0.05}
     for value in combo.values():
         scale *= factor.get(value, 1.0)
@@ -426,9 +460,9 @@ def make_cells(spec: TableSpec):
             return None, "."  # the code did not exist that year
         key = ";".join(f"{var}={combo[var]}" for var in sorted(spec.select))
         series = by_key.get(key)
-        if series is None:
+        if series is None and not spec.codelists:  # (through a code list, a cell is one of a group's values)
             return generic_value(spec.table_id, contents, year, code, combo, spec.measure_kind)
-        if series.key_figure and (series.key_figure, code, year) in published:
+        if series is not None and series.key_figure and (series.key_figure, code, year) in published:
             return published[(series.key_figure, code, year)]
         asker = asker_value(spec.table_id, contents, year, code, combo)
         if asker is not None:
@@ -467,10 +501,17 @@ def fake_table(spec: TableSpec, specs, updated: str, regions: list[str] | None =
     for var, codes in spec.select.items():
         if var == "ContentsCode":
             continue
-        categories = [(c, LABELS.get(c, c)) for c in codes]
-        categories += [extra for extra in EXTRA_CATEGORIES.get(var, []) if extra[0] not in codes]
+        lists = []
+        if var in spec.codelists:  # the selected codes are groups of a code list, not values of the table
+            shape = CODELIST_SHAPES[spec.codelists[var].codelist_id]
+            categories = list(shape["values"])
+            lists = [FakeCodelist(spec.codelists[var].codelist_id, shape["label"], shape["groups"])]
+        else:
+            categories = [(c, LABELS.get(c, c)) for c in codes]
+            categories += [extra for extra in EXTRA_CATEGORIES.get(var, []) if extra[0] not in codes]
         # KOSTRA's KOK* dimensions cannot be eliminated [SKILL-K]; the others are breakdowns with a total.
-        dims.append(FakeDimension(var, var.lower(), categories, elimination=not var.startswith("KOK")))
+        dims.append(FakeDimension(var, var.lower(), categories, elimination=not var.startswith("KOK"),
+                                  codelists=lists))
     contents = spec.select["ContentsCode"]
     dims.append(FakeDimension("ContentsCode", "statistikkvariabel", [(c, labels.get(c, c)) for c in contents],
                               role="metric", units={c: dict(zip(("base", "decimals"), unit(c, spec.measure_kind)))

@@ -10,8 +10,9 @@ curated files in catalogue/):
   (`Var=code;Var=code`), the measure and/or key figure it feeds, and its evidence grade.
 - dbt_project/seeds/ssb_indicator_routes.csv: how each SSB-sourced indicator is computed (`indicators` in the YAML),
   with the tables its measures come from and whether they are fetched.
-- dbt_project/seeds/kostra_key_figures.csv: the Handlingsprogram's key figures with the table and series each comes
-  from, or `source unknown` / `not SSB` and the reason; and whether the document's figure is deflated (`*)`) or
+- dbt_project/seeds/kostra_key_figures.csv: the Handlingsprogram's key figures with the route each is got by (`table`:
+  the table and series it comes from; `asss_formula`: KS's A/B formula on SSB's base tables; `source unknown`) and its
+  grade and reason; and whether the document's figure is deflated (`*)`) or
   need-adjusted (`**)`), so SSB's raw figure is not the printed one; then the ASSS macro group's financial key
   figures (catalogue/asss_macro_key_figures.csv), each of which must be a configured series.
 - dbt_project/seeds/published_figures.csv: every figure the Handlingsprogram prints for an indicator
@@ -112,12 +113,12 @@ def kostra_key_figure_rows(specs: TableSpecs, root: Path) -> list[dict[str, str]
                     "adjustment_in_document": adjustment(row["key_figure_name"])}
             if kf in mapped:
                 series = mapped[kf]
-                rows.append({**base, "source_status": "mapped", "source_table": series.table_id,
+                rows.append({**base, "route": "table", "source_table": series.table_id,
                              "series_key": series.key, "evidence_grade": series.evidence.grade,
                              "source_reason": series.evidence.cite})
             elif kf in unmapped:
                 entry = unmapped[kf]
-                rows.append({**base, "source_status": entry.status, "source_table": "", "series_key": "",
+                rows.append({**base, "route": entry.route, "source_table": "", "series_key": "",
                              "evidence_grade": entry.grade, "source_reason": entry.reason})
             else:
                 raise ValueError(f"key figure {kf} is neither a series nor listed under without_known_table "
@@ -134,7 +135,7 @@ def macro_key_figure_rows(mapped: dict, root: Path = ROOT) -> list[dict[str, str
                 raise ValueError(f"{MACRO_KEY_FIGURES.name} row {line}: key figure {kf} is not a series in "
                                  f"{CONFIG} (every macro-group key figure needs its table)")
             series = mapped[kf]
-            rows.append({**row, "adjustment_in_document": "", "source_status": "mapped",
+            rows.append({**row, "adjustment_in_document": "", "route": "table",
                          "source_table": series.table_id, "series_key": series.key,
                          "evidence_grade": series.evidence.grade, "source_reason": series.evidence.cite})
     return rows

@@ -23,7 +23,24 @@
         {'table_id': '12362', 'region_variable': 'KOKkommuneregion0000'},
         {'table_id': '13502', 'region_variable': 'KOKkommuneregion0000'},
         {'table_id': '12255', 'region_variable': 'KOKkommuneregion0000'},
-        {'table_id': '12134', 'region_variable': 'KOKkommuneregion0000'}
+        {'table_id': '12134', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12275', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12222', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '11975', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12285', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '11994', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '11995', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12005', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '14019', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12058', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '11816', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '11907', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12842', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12150', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '13526', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12061', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '13135', 'region_variable': 'KOKkommuneregion0000'},
+        {'table_id': '12026', 'region_variable': 'KOKkommuneregion0000'}
     ]) }}
 {% endmacro %}
 

@@ -13,6 +13,8 @@
     styringsdata report         rebuild the newest quality report from the work file (--send to e-mail it;
                                 --audience makrogruppen for the macro group's report)
     styringsdata doctor [--live]   does the configuration match the sources? (snapshots, or the live APIs)
+    styringsdata doctor --live --write [--yes] [--config-dir DIR]
+                                and put the proposed codes into ssb_tables.yaml / fhi_tables.yaml, graded live
     styringsdata status         the publication ledger: each target (DuckDB file, Parquet, PostgreSQL, each
                                 audience's report), the publication it holds, since when, and whether it
                                 matches the approved one. Exit 0 when every target matches, 1 otherwise
@@ -29,6 +31,7 @@ import argparse
 import os
 import socket
 import sys
+from pathlib import Path
 from typing import Sequence
 
 LIVE_HOSTS = ("data.ssb.no",)
@@ -52,17 +55,18 @@ def check_reachable(hosts: Sequence[str], timeout: float = 5.0) -> str | None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    mode = "live" if args.live else "record" if args.record else os.environ.get("STYRINGSDATA_SOURCE_MODE", "replay")
-    os.environ["STYRINGSDATA_SOURCE_MODE"] = mode
+    chosen = {"STYRINGSDATA_SOURCE_MODE": "live" if args.live else "record"} if args.live or args.record else {}
+    from styringsdata.settings import Settings
+
+    settings = Settings.from_env({**os.environ, **chosen})
+    mode = settings.source_mode.value
     if mode in ("live", "record"):
         problem = check_reachable(LIVE_HOSTS)
         if problem:
             print(f"styringsdata: {problem}", file=sys.stderr)
             return 3
     from styringsdata.runs import precheck  # imports no Dagster: a run with nothing new never starts it
-    from styringsdata.settings import Settings
 
-    settings = Settings.from_env()
     verdict = precheck.answer(settings, forced=args.force)
     print(verdict.line)
     if verdict.skip:
@@ -302,7 +306,8 @@ def _last_run_reference(settings):
 def _registry_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from styringsdata.sources.registry import (FileChanged, validate_file)
+    from styringsdata.sources.drop_zone import FileChanged
+    from styringsdata.sources.registry import validate_file
     from styringsdata.settings import Settings
 
     settings = Settings.from_env()
@@ -338,7 +343,7 @@ def _udir_check(args: argparse.Namespace) -> int:
 
     from styringsdata.sources import udir
     from styringsdata.sources.file_contract import refused_for_size
-    from styringsdata.sources.registry import FileChanged, read_settled
+    from styringsdata.sources.drop_zone import FileChanged, read_settled
     from styringsdata.settings import Settings
 
     settings = Settings.from_env()
@@ -370,30 +375,76 @@ def _udir_check(args: argparse.Namespace) -> int:
 DOCTOR_HOSTS = ("data.ssb.no", "statistikk-data.fhi.no", "www.miljodirektoratet.no")
 
 
+def _doctor_transport(settings, live: bool):
+    from styringsdata.sources.transport import SourceMode, Transport
+
+    if live:
+        return Transport(SourceMode.LIVE, rate_limits={"data.ssb.no": (settings.ssb_requests_per_minute, 60.0)},
+                         timeout=settings.http_timeout)
+    return Transport(SourceMode.REPLAY, settings.snapshot_dir)
+
+
 def _doctor(args: argparse.Namespace) -> int:
-    """One row per configured series against the sources' metadata (src/styringsdata/sources/doctor.py); exit 1 unless all ok."""
+    """One row per configured series against the sources' metadata (src/styringsdata/sources/doctor.py); exit 1 unless
+    all ok. With --write (live only): the proposals, and those confirmed written into the configuration."""
     from styringsdata.sources.doctor import run_doctor
-    from styringsdata.sources.transport import SourceMode, Transport, TransportError
+    from styringsdata.sources.transport import TransportError
     from styringsdata.settings import Settings
 
+    if args.write and not args.live:
+        print("styringsdata: doctor --write needs --live: a series is graded live only against the live sources",
+              file=sys.stderr)
+        return 2
     settings = Settings.from_env()
     if args.live:
         problem = check_reachable(DOCTOR_HOSTS)
         if problem:
             print(f"styringsdata: {problem}", file=sys.stderr)
             return 3
-        transport = Transport(SourceMode.LIVE, rate_limits={"data.ssb.no": (settings.ssb_requests_per_minute, 60.0)},
-                              timeout=settings.http_timeout)
-    else:
-        transport = Transport(SourceMode.REPLAY, settings.snapshot_dir)
+    transport = _doctor_transport(settings, args.live)
     print(f"styringsdata doctor: {'live sources' if args.live else f'snapshots in {settings.snapshot_dir}'}")
     try:
-        report = run_doctor(transport)
+        report = run_doctor(transport, args.config_dir)
     except TransportError as exc:
         print(f"styringsdata: doctor could not finish: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(report.text())
+    if args.write:
+        return _doctor_write(report, args)
     return report.exit_code()
+
+
+def _doctor_write(report, args: argparse.Namespace) -> int:
+    """Show the proposals, write those confirmed (all with --yes), then exit as a fresh `doctor` would."""
+    import datetime as dt
+
+    from styringsdata.sources.doctor import DoctorWriteError, config_paths, format_proposals, propose, write_proposals
+
+    proposals, left = propose(report)
+    sys.stdout.write(format_proposals(proposals, left))
+    chosen = []
+    for p in proposals:
+        what = (f"{p.source} {p.table} {p.series}: {p.variable} {p.old} -> {p.new}" if p.kind == "replace"
+                else f"{p.source} {p.table} {p.series}: grade {p.grade} -> live")
+        if args.yes:
+            chosen.append(p)
+            continue
+        try:
+            answer = input(f"write {what}? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() in ("y", "yes", "j", "ja"):
+            chosen.append(p)
+    ssb_path, fhi_path = config_paths(args.config_dir)
+    try:
+        written = write_proposals(chosen, ssb_path, fhi_path, dt.date.today())
+    except DoctorWriteError as exc:
+        print(f"styringsdata: nothing written: {exc}", file=sys.stderr)
+        return 1
+    print(f"written: {len(written)} of {len(proposals)} proposal(s) into {ssb_path} and {fhi_path}"
+          + ("; run `make snapshots` to re-record the bundled answers" if written else ""))
+    replaced = {(p.source, p.table, p.series) for p in written if p.kind == "replace"}
+    return 0 if all(r.verdict == "ok" or (r.source, r.table, r.series) in replaced for r in report.rows) else 1
 
 
 def _registry_rows_table(rows) -> str:
@@ -447,6 +498,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.set_defaults(handler=_report)
     doctor = commands.add_parser("doctor", help="check every configured series against the sources' metadata")
     doctor.add_argument("--live", action="store_true", help="ask SSB, KLASS, FHI and Miljødirektoratet, not the snapshots")
+    doctor.add_argument("--write", action="store_true",
+                        help="with --live: propose codes for every series not ok and write the confirmed ones, graded live")
+    doctor.add_argument("--yes", action="store_true", help="with --write: confirm every proposal")
+    doctor.add_argument("--config-dir", type=Path, default=None,
+                        help="read (and with --write, edit) ssb_tables.yaml and fhi_tables.yaml here")
     doctor.set_defaults(handler=_doctor)
     status = commands.add_parser("status", help="the publication ledger: what each target holds, and whether it "
                                  "matches the approved publication")

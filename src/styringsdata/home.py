@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from styringsdata.paths import DBT_PROJECT_DIR
 from styringsdata.sources.klass import KlassError, build_lineage, parse_changes
 
 SETTING = "STYRINGSDATA_HOME_MUNICIPALITY"
@@ -36,8 +37,6 @@ class HomeMunicipalityError(ValueError):
 @functools.cache
 def asss_members() -> tuple[str, ...]:
     """Today's codes of the 12 ASSS members, as the dbt project compares them."""
-    from styringsdata.settings import DBT_PROJECT_DIR  # settings imports this module
-
     document = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
     return tuple(document["vars"]["asss_municipalities"])
 
@@ -51,7 +50,7 @@ def members_listed() -> str:
 
 
 def form_problem(value: str) -> str | None:
-    """What is wrong with the setting's form (settings.FORMS), before membership is looked up."""
+    """What is wrong with the setting's form (the Settings field's parser), before membership is looked up."""
     code = value.strip()
     return None if code.isdigit() and len(code) == 4 else \
         f"expected the four-digit code of an ASSS member (today's codes: {members_listed()})"

@@ -1,6 +1,14 @@
-"""Every setting in one place, read from environment variables with defaults.
+"""Every setting declared once: its variable, default, form, error message and row in docs/configuration.md.
 
-docs/configuration.md mirrors `SETTINGS`; change both together.
+`Settings` is a pydantic model. Each field names its environment variable (`validation_alias`), its default
+and its meaning (`description`); its type carries the parser, whose ValueError text is the expected form.
+`Settings.from_env` turns every problem into one SettingsError line naming the variable, the value and that
+form, and `configuration_table()` writes the documentation's table from the same fields
+(tests/orchestration/test_settings.py keeps docs/configuration.md equal to it).
+
+Why pydantic and not pydantic-settings' BaseSettings: every caller hands in the mapping to read (the CLI and
+Dagster the process environment, tests their own dictionaries), so a settings source that reads os.environ by
+itself would only have to be switched off again. Nothing here writes to os.environ.
 """
 
 from __future__ import annotations
@@ -8,274 +16,347 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
+import ssl
+import sys
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Annotated, Any, Callable, Mapping, TypeVar
 
-from styringsdata.sources.transport import SourceMode
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
 from styringsdata.home import HomeMunicipalityError, check_home_municipality
 from styringsdata.home import form_problem as home_form_problem
-from styringsdata.reporting.mail import MailSettings
-from styringsdata.reporting.numbers import NUMBER_FORMATS
+from styringsdata.paths import DBT_PROJECT_DIR, PROJECT_ROOT
+from styringsdata.sources.transport import SourceMode
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["DBT_PROJECT_DIR", "PROJECT_ROOT", "DEFAULT_HOME_MUNICIPALITY", "INTERNAL_VARIABLES", "SETTINGS",
+           "MailConfigError", "MailSettings", "NUMBER_FORMATS", "Settings", "SettingsError", "configuration_table",
+           "variables"]
+
 # The one default of the home municipality (Asker); dbt, the gate, the reports and the mail get it from here.
 DEFAULT_HOME_MUNICIPALITY = "3203"
-# The dbt project: models, and the seeds product code also reads (the catalogue, the need areas). The one place
-# that knows where it is; code reaches it through Settings, never by a path of its own.
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-
-# (variable, default, meaning) -- docs/configuration.md is written from the same words.
-# Set by the pipeline for its own dbt child process (src/styringsdata/defs/dbt.py), never by a user.
-INTERNAL_VARIABLES = frozenset({"STYRINGSDATA_DBT_WORK_DB", "STYRINGSDATA_DBT_WORK_DIR", "STYRINGSDATA_DBT_EXECUTABLE",
-                                "STYRINGSDATA_DBT_PARENT_PID"})
-
-SETTINGS: tuple[tuple[str, str, str], ...] = (
-    ("STYRINGSDATA_DATA_DIR", "data", "Root of landing, work file, publication and reports (relative to the repo)."),
-    ("STYRINGSDATA_SOURCE_MODE", "replay",
-     "replay: answer every request from the bundled snapshots (offline); live: call the sources; "
-     "record: call the sources and save the answers as snapshots."),
-    ("STYRINGSDATA_SNAPSHOT_DIR", "snapshots", "Where replay reads and record writes recorded responses."),
-    ("STYRINGSDATA_WORK_DB", "<data>/work.duckdb", "The DuckDB file the pipeline writes (raw, staging, marts)."),
-    ("STYRINGSDATA_WAREHOUSE", "<data>/warehouse.duckdb",
-     "The published DuckDB file BI tools read; only the publish step writes it, by rename."),
-    ("STYRINGSDATA_HOME_MUNICIPALITY", DEFAULT_HOME_MUNICIPALITY,
-     "The ASSS member the reports are written for and the scorecard shows first (today's code; checked before "
-     "anything is built, a retired code is named with its successor)."),
-    ("STYRINGSDATA_SSB_REQUESTS_PER_MINUTE", "30", "Client-side limit for data.ssb.no (SSB allows 30 per minute per IP)."),
-    ("STYRINGSDATA_HTTP_TIMEOUT", "60", "Seconds before an HTTP request is given up and retried."),
-    ("STYRINGSDATA_REGISTRY_INBOX", "<data>/inbox/registry", "Drop zone for the municipality's register extracts."),
-    ("STYRINGSDATA_UDIR_INBOX", "<data>/inbox/udir",
-     "Drop zone for files exported from Udir's statistikkbanken (Elevundersøkelsen); the registry's settle time and "
-     "size limit apply."),
-    ("STYRINGSDATA_QUARANTINE", "<data>/quarantine", "Where rejected registry files go, with an .errors.txt report."),
-    ("STYRINGSDATA_REGISTRY_SEED", "snapshots/registry",
-     "Bundled registry files landed once (the Handlingsprogram's published 2019-2022 values)."),
-    ("STYRINGSDATA_REGISTRY_MAX_BYTES", "20971520", "Registry files larger than this are refused."),
-    ("STYRINGSDATA_REGISTRY_SETTLE_SECONDS", "30",
-     "A registry inbox file modified less than this many seconds ago is left for a later run (it may still be "
-     "being copied); every run and the inbox sensor apply it."),
-    ("STYRINGSDATA_AUTOMATION", "off",
-     "on: schedules and sensors start running when Dagster's daemon starts (dagster dev); off: they are listed, "
-     "stopped, and can be switched on in the UI."),
-    ("STYRINGSDATA_RUN_LOCK_WAIT", "3600",
-     "Seconds a run started by Dagster (UI, schedule, sensor) waits for another run on the same data directory "
-     "to finish before it gives up naming it; `styringsdata run` does not wait for another run."),
-    ("DAGSTER_HOME", "dagster_home",
-     "The Dagster instance every run is recorded in, whoever starts it (styringsdata run, the UI, schedules, "
-     "sensors): SQLite under this directory (relative to the repo), configured by its dagster.yaml; "
-     "dagster_home/postgres for the team setup."),
-    ("STYRINGSDATA_REBUILD", "off",
-     "on: run dbt, the gate and publish even when no source loaded anything new (off: such runs skip them "
-     "when today's build of the same project is already published)."),
-    ("STYRINGSDATA_SMTP_HOST", "(unset)", "SMTP server for the macro group's report; unset = no mail (logged)."),
-    ("STYRINGSDATA_SMTP_PORT", "587 / 465 / 25", "SMTP port (default by security mode)."),
-    ("STYRINGSDATA_SMTP_SECURITY", "starttls", "starttls, ssl or none."),
-    ("STYRINGSDATA_SMTP_USER", "(unset)", "SMTP login; no login when unset."),
-    ("STYRINGSDATA_SMTP_PASSWORD", "(unset)", "SMTP password; read from the environment only, never logged."),
-    ("STYRINGSDATA_MAIL_FROM", "<user>", "Sender address."),
-    ("STYRINGSDATA_MAIL_TO_DATA_TEAM", "(unset)",
-     "Comma-separated recipients of the data team's operational report (after every run that publishes or is held "
-     "back)."),
-    ("STYRINGSDATA_MAIL_TO_MAKROGRUPPEN", "(unset)",
-     "Comma-separated recipients of the ASSS macro group's Norwegian report (after each publication); unset = "
-     "written to disk only."),
-    ("STYRINGSDATA_MAIL_TO", "(unset)",
-     "The data team's recipients as before there were two audiences; STYRINGSDATA_MAIL_TO_DATA_TEAM wins when both "
-     "are set. With the host set, at least one audience needs recipients."),
-    ("STYRINGSDATA_NUMBER_FORMAT", "en",
-     "Numbers in the data team's report: en (1,785.14) or no (1 785,14); the macro group's report is always no."),
-    ("STYRINGSDATA_SMTP_CA_FILE", "(unset)",
-     "PEM file of the certificate authority the SMTP server's certificate is checked against (default: the system's)."),
-    ("STYRINGSDATA_SMTP_TIMEOUT", "30", "Seconds before an SMTP connection is given up (the report stays queued)."),
-    ("STYRINGSDATA_POSTGRES_URL", "(unset)",
-     "PostgreSQL database the marts are published to as well (postgresql://user@host:5432/db); unset = the DuckDB "
-     "file and Parquet only. Password in PGPASSWORD or ~/.pgpass (libpq), never logged."),
-    ("STYRINGSDATA_POSTGRES_SCHEMA", "styringsdata",
-     "Schema BI tools read there (<schema>__incoming and <schema>__previous are the publish step's own)."),
-    ("STYRINGSDATA_POSTGRES_READER_ROLE", "styringsdata_reader",
-     "Role granted read access to each publication (BI logins are made members of it)."),
-    ("STYRINGSDATA_POSTGRES_SWAP_WAIT", "300",
-     "Seconds the switch to a new publication waits for readers' open transactions before the publish fails."),
-)
+# Set by the pipeline for its own dbt child process (src/styringsdata/runs/dbt_child.py), never by a user.
+INTERNAL_VARIABLES = frozenset({"STYRINGSDATA_DBT_WORK_DB"})
+NUMBER_FORMATS = ("en", "no")  # the data team's report: en (1,785.14) or no (1 785,14)
+SECURITY_MODES = ("starttls", "ssl", "none")
+DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+MAIL_AUDIENCES = ("data-team", "makrogruppen")
 
 
 class SettingsError(ValueError):
     """A setting with a value it cannot have; the message names the variable, the value and the expected form."""
 
 
-def _positive_seconds(text: str) -> str | None:
+# The mail code's name for the same thing (src/styringsdata/reporting/mail.py re-exports it).
+MailConfigError = SettingsError
+
+T = TypeVar("T")
+
+
+def _form(parse: Callable[[str], T]) -> BeforeValidator:
+    """A field's parser: the variable's text in, the typed value out, or ValueError(the expected form)."""
+
+    def validate(value: Any) -> Any:
+        return parse(value) if isinstance(value, str) else value
+
+    return BeforeValidator(validate)
+
+
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        value = math.nan
-    return None if math.isfinite(value) and value > 0 else "expected a number of seconds greater than 0 (e.g. 60)"
+        return math.nan
 
 
-def _seconds_or_zero(text: str) -> str | None:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    return None if math.isfinite(value) and value >= 0 else "expected a number of seconds, 0 or more (e.g. 3600)"
+def _seconds(minimum_excluded: bool, example: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = _number(text)
+        if math.isfinite(value) and (value > 0 if minimum_excluded else value >= 0):
+            return value
+        bound = "greater than 0" if minimum_excluded else ", 0 or more"
+        raise ValueError(f"expected a number of seconds{'' if bound.startswith(',') else ' '}{bound} (e.g. {example})")
+
+    return parse
 
 
-def _whole_bytes(text: str) -> str | None:
-    return None if text.isdigit() and int(text) > 0 else \
-        "expected a whole number of bytes greater than 0 (e.g. 20971520 for 20 MiB)"
+def _whole(minimum: int, form: str, maximum: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if text.isdigit() and minimum <= int(text) and (maximum is None or int(text) <= maximum):
+            return int(text)
+        raise ValueError(form)
+
+    return parse
 
 
-def _per_minute(text: str) -> str | None:
-    return None if text.isdigit() and int(text) >= 1 else "expected a whole number >= 1"
+def _on_off(text: str) -> bool:
+    if text.strip().lower() not in ("on", "off"):
+        raise ValueError("expected on or off")
+    return text.strip().lower() == "on"
 
 
-def _port(text: str) -> str | None:
-    return None if text.isdigit() and 1 <= int(text) <= 65535 else "expected a port number from 1 to 65535"
+def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text.strip().lower() not in choices:
+            raise ValueError(f"expected {', '.join(choices[:-1])} or {choices[-1]}")
+        return text.strip().lower()
+
+    return parse
 
 
-def _on_off_form(text: str) -> str | None:
-    return None if text.strip().lower() in ("on", "off") else "expected on or off"
+def _source_mode(text: str) -> SourceMode:
+    if text not in {m.value for m in SourceMode}:
+        raise ValueError("expected replay, live or record")
+    return SourceMode(text)
 
 
-def _mode(text: str) -> str | None:
-    return None if text in {m.value for m in SourceMode} else "expected replay, live or record"
-
-
-
-
-def _number_format_form(text: str) -> str | None:
-    return None if text.strip().lower() in NUMBER_FORMATS else f"expected {' or '.join(NUMBER_FORMATS)}"
-
-
-def _not_a_directory(text: str) -> str | None:
-    path = _resolve(text, PROJECT_ROOT)
-    return "expected a file path, but that is a directory" if path.is_dir() else None
-
-
-def _a_directory_or_nothing(text: str) -> str | None:
-    path = _resolve(text, PROJECT_ROOT)
-    return "expected a directory, but that is a file" if path.exists() and not path.is_dir() else None
-
-
-# How each variable's value must look; checked before anything starts (`validate_environment`).
-# Checks of how the settings fit together (mail recipients, the CA file) are in MailSettings.from_env.
-FORMS: dict[str, Callable[[str], str | None]] = {
-    "STYRINGSDATA_DATA_DIR": _a_directory_or_nothing,
-    "STYRINGSDATA_SOURCE_MODE": _mode,
-    "STYRINGSDATA_SNAPSHOT_DIR": _a_directory_or_nothing,
-    "STYRINGSDATA_WORK_DB": _not_a_directory,
-    "STYRINGSDATA_WAREHOUSE": _not_a_directory,
-    "STYRINGSDATA_HOME_MUNICIPALITY": home_form_problem,  # membership and successors: check_home_municipality
-    "STYRINGSDATA_SSB_REQUESTS_PER_MINUTE": _per_minute,
-    "STYRINGSDATA_HTTP_TIMEOUT": _positive_seconds,
-    "STYRINGSDATA_REGISTRY_INBOX": _a_directory_or_nothing,
-    "STYRINGSDATA_QUARANTINE": _a_directory_or_nothing,
-    "STYRINGSDATA_REGISTRY_SEED": _a_directory_or_nothing,
-    "STYRINGSDATA_REGISTRY_MAX_BYTES": _whole_bytes,
-    "STYRINGSDATA_AUTOMATION": _on_off_form,
-    "STYRINGSDATA_RUN_LOCK_WAIT": _seconds_or_zero,
-    "STYRINGSDATA_REBUILD": _on_off_form,
-    "DAGSTER_HOME": _a_directory_or_nothing,
-    "STYRINGSDATA_SMTP_PORT": _port,
-    "STYRINGSDATA_SMTP_TIMEOUT": _positive_seconds,
-    "STYRINGSDATA_NUMBER_FORMAT": _number_format_form,
-}
-
-
-def validate_environment(env: Mapping[str, str]) -> None:
-    """Raise SettingsError naming every variable whose value has the wrong form (all of them, in one line)."""
-    problems = []
-    for name, check in FORMS.items():
-        value = env.get(name)
-        if value is None:
-            continue
-        problem = check(value)
-        if problem:
-            problems.append(f"{name}={value!r}: {problem}")
-    if problems:
-        raise SettingsError("; ".join(problems))
-
-
-def _pg_identifier(value: str, name: str) -> str:
-    # Lower case and short enough for the suffixed staging names (PostgreSQL cuts names at 63 bytes).
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,49}", value):
-        raise SettingsError(f"{name}={value!r}: expected a lower-case PostgreSQL name of at most 50 characters "
-                         "(letters, digits, _)")
-    return value
-
-
-def _seconds(value: str, name: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not seconds >= 0:
-        raise SettingsError(f"{name}={value!r}: expected a number of seconds >= 0")
-    return seconds
-
-
-def _resolve(path: str, base: Path) -> Path:
+def _resolve(path: str) -> Path:
     candidate = Path(path)
-    return candidate if candidate.is_absolute() else (base / candidate)
+    return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
 
 
-def _on_off(value: str, name: str) -> bool:
-    if _on_off_form(value):
-        raise SettingsError(f"{name}={value!r}: expected on or off")
-    return value.strip().lower() == "on"
+def _directory(text: str) -> Path:
+    if not text.strip():
+        raise ValueError("expected a directory path (absolute, or relative to the repository)")
+    path = _resolve(text)
+    if path.exists() and not path.is_dir():
+        raise ValueError("expected a directory, but that is a file")
+    return path
 
 
-def _number_format(value: str) -> str:
-    if value.strip().lower() not in NUMBER_FORMATS:
-        raise SettingsError(f"STYRINGSDATA_NUMBER_FORMAT={value!r}: expected {' or '.join(NUMBER_FORMATS)}")
-    return value.strip().lower()
+def _file(text: str) -> Path:
+    if not text.strip():
+        raise ValueError("expected a file path (absolute, or relative to the repository)")
+    path = _resolve(text)
+    if path.is_dir():
+        raise ValueError("expected a file path, but that is a directory")
+    return path
 
 
-def _seconds(value: str, name: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = float("nan")
-    if not 0 <= seconds < float("inf"):
-        raise ValueError(f"{name}={value!r}: expected a number of seconds, 0 or more (e.g. 30)")
-    return seconds
+def _home(text: str) -> str:
+    problem = home_form_problem(text)
+    if problem:
+        raise ValueError(problem)
+    return text.strip()
 
 
-@dataclass(frozen=True)
-class Settings:
-    data_dir: Path
-    source_mode: SourceMode
-    snapshot_dir: Path
-    work_db: Path
-    warehouse: Path
-    home_municipality: str
-    ssb_requests_per_minute: int
-    http_timeout: float
-    registry_inbox: Path
-    quarantine: Path
-    registry_seed: Path
-    registry_max_bytes: int
-    registry_settle_seconds: float = 30.0
-    automation: bool = False
-    rebuild: bool = False
-    mail: MailSettings | None = None
-    number_format: str = "en"  # the data team's report; see src/styringsdata/reporting/numbers.py
+def _pg_identifier(text: str) -> str:
+    # Lower case and short enough for the suffixed staging names (PostgreSQL cuts names at 63 bytes).
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,49}", text):
+        raise ValueError("expected a lower-case PostgreSQL name of at most 50 characters (letters, digits, _)")
+    return text
+
+
+def _postgres_url(text: str) -> str | None:
+    if not text.strip():
+        return None
+    if not re.match(r"postgres(ql)?://", text.strip()):
+        raise ValueError("expected a URL postgresql://user@host:5432/database")
+    return text.strip()
+
+
+def _addresses(text: str) -> tuple[str, ...]:
+    addresses = tuple(r.strip() for r in text.split(",") if r.strip())
+    if any("@" not in a for a in addresses):
+        raise ValueError("expected comma-separated e-mail addresses (name@example.org)")
+    return addresses
+
+
+def _optional_port(text: str) -> int | None:
+    return None if not text.strip() else _whole(1, "expected a port number from 1 to 65535", 65535)(text.strip())
+
+
+def _ca_file(text: str) -> str:
+    if text.strip() and not Path(text.strip()).is_file():
+        raise ValueError("expected a PEM file of certificates that exists")
+    return text.strip()
+
+
+def setting(variable: str, default: str, meaning: str, *, shown: str | None = None, secret: bool = False) -> Any:
+    """One declaration: the variable, its default as a user would write it (parsed like a set value), the
+    default as the documentation shows it when that differs, and the meaning."""
+    return Field(default=default, validation_alias=variable, description=meaning, repr=not secret,
+                 json_schema_extra={"shown_default": shown if shown is not None else default})
+
+
+_HOUR_SECONDS = 3600
+
+class Settings(BaseModel):
+    """Every setting; paths are absolute (relative values are taken from the repository's root)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", validate_default=True, populate_by_name=False)
+
+    data_dir: Annotated[Path, _form(_directory)] = setting(
+        "STYRINGSDATA_DATA_DIR", "data", "Root of landing, work file, publication and reports (relative to the repo).")
+    source_mode: Annotated[SourceMode, _form(_source_mode)] = setting(
+        "STYRINGSDATA_SOURCE_MODE", "replay",
+        "replay: answer every request from the bundled snapshots (offline); live: call the sources; "
+        "record: call the sources and save the answers as snapshots.")
+    snapshot_dir: Annotated[Path, _form(_directory)] = setting(
+        "STYRINGSDATA_SNAPSHOT_DIR", "snapshots", "Where replay reads and record writes recorded responses.")
+    work_db: Annotated[Path, _form(_file)] = setting(
+        "STYRINGSDATA_WORK_DB", "", "The DuckDB file the pipeline writes (raw, staging, marts).",
+        shown="<data>/work.duckdb")
+    warehouse: Annotated[Path, _form(_file)] = setting(
+        "STYRINGSDATA_WAREHOUSE", "", "The published DuckDB file BI tools read; only the publish step writes it, "
+        "by rename.", shown="<data>/warehouse.duckdb")
+    home_municipality: Annotated[str, _form(_home)] = setting(
+        "STYRINGSDATA_HOME_MUNICIPALITY", DEFAULT_HOME_MUNICIPALITY,
+        "The ASSS member the reports are written for and the scorecard shows first (today's code; dbt gets it with "
+        "--vars). Checked before anything is built: a code that is not a member's stops the run, and a retired code "
+        "is named with its successor (0220: today's code is 3203 Asker).")
+    ssb_requests_per_minute: Annotated[int, _form(_whole(1, "expected a whole number >= 1"))] = setting(
+        "STYRINGSDATA_SSB_REQUESTS_PER_MINUTE", "30",
+        "Client-side limit for data.ssb.no (SSB allows 30 per minute per IP).")
+    http_timeout: Annotated[float, _form(_seconds(True, "60"))] = setting(
+        "STYRINGSDATA_HTTP_TIMEOUT", "60", "Seconds before an HTTP request is given up and retried.")
+    registry_inbox: Annotated[Path, _form(_directory)] = setting(
+        "STYRINGSDATA_REGISTRY_INBOX", "", "Drop zone for the municipality's register extracts.",
+        shown="<data>/inbox/registry")
+    udir_inbox: Annotated[Path, _form(_directory)] = setting(
+        "STYRINGSDATA_UDIR_INBOX", "", "Drop zone for files exported from Udir's statistikkbanken "
+        "(Elevundersøkelsen; docs/sources.md \"Udir\"); the registry's settle time and size limit apply.",
+        shown="<data>/inbox/udir")
+    quarantine: Annotated[Path, _form(_directory)] = setting(
+        "STYRINGSDATA_QUARANTINE", "", "Where rejected registry files go, with an .errors.txt report.",
+        shown="<data>/quarantine")
+    registry_seed: Annotated[Path, _form(_directory)] = setting(
+        "STYRINGSDATA_REGISTRY_SEED", "snapshots/registry",
+        "Bundled registry files landed once (the Handlingsprogram's published 2019-2022 values).")
+    registry_max_bytes: Annotated[int, _form(_whole(
+        1, "expected a whole number of bytes greater than 0 (e.g. 20971520 for 20 MiB)"))] = setting(
+        "STYRINGSDATA_REGISTRY_MAX_BYTES", "20971520", "Registry files larger than this are refused.")
+    registry_settle_seconds: Annotated[float, _form(_seconds(False, "30"))] = setting(
+        "STYRINGSDATA_REGISTRY_SETTLE_SECONDS", "30",
+        "A file in any inbox (registry, Udir, Kommune-NM, deflator, expense-need index) modified or changed (ctime) "
+        "less than this many seconds ago is left for a later run (it may still be being copied); every run, the "
+        "inbox sensor and the pre-check apply it.")
+    automation: Annotated[bool, _form(_on_off)] = setting(
+        "STYRINGSDATA_AUTOMATION", "off",
+        "on: schedules and sensors start running when Dagster's daemon starts (make dev); off: they are listed, "
+        "stopped, and can be switched on in the UI.")
+    run_lock_wait: Annotated[float, _form(_seconds(False, str(_HOUR_SECONDS)))] = setting(
+        "STYRINGSDATA_RUN_LOCK_WAIT", str(_HOUR_SECONDS),
+        "Seconds a run started by Dagster (UI, schedule, sensor) waits for another run on the same data directory "
+        "to finish before it gives up naming it; `styringsdata run` does not wait for another run.")
+    dagster_home: Annotated[Path, _form(_directory)] = setting(
+        "DAGSTER_HOME", "dagster_home",
+        "The Dagster instance every run is recorded in, whoever starts it (styringsdata run, the UI, schedules, "
+        "sensors): SQLite under this directory, configured by its dagster.yaml (tracked; the storage beside it is "
+        "git-ignored); dagster_home/postgres for the team setup (deploy/README.md).")
+    rebuild: Annotated[bool, _form(_on_off)] = setting(
+        "STYRINGSDATA_REBUILD", "off",
+        "on: run dbt, the gate and publish even when no source loaded anything new (off: such runs skip them when "
+        "today's build of the same project is already published).")
+    smtp_host: str = setting(
+        "STYRINGSDATA_SMTP_HOST", "", "SMTP server for the reports; unset = no mail (the run log says so).",
+        shown="(unset)")
+    smtp_port: Annotated[int | None, _form(_optional_port)] = setting(
+        "STYRINGSDATA_SMTP_PORT", "", "SMTP port (default by security mode).", shown="587 / 465 / 25")
+    smtp_security: Annotated[str, _form(_choice(SECURITY_MODES))] = setting(
+        "STYRINGSDATA_SMTP_SECURITY", "starttls", "starttls, ssl or none.")
+    smtp_user: str = setting("STYRINGSDATA_SMTP_USER", "", "SMTP login; no login when unset.", shown="(unset)")
+    smtp_password: str = setting(
+        "STYRINGSDATA_SMTP_PASSWORD", "", "SMTP password; read from the environment only, never logged.",
+        shown="(unset)", secret=True)
+    mail_from: str = setting("STYRINGSDATA_MAIL_FROM", "", "Sender address (default: the login, else "
+                             "styringsdata@<host>).", shown="<user>")
+    mail_to_data_team: Annotated[tuple[str, ...], _form(_addresses)] = setting(
+        "STYRINGSDATA_MAIL_TO_DATA_TEAM", "",
+        "Comma-separated recipients of the data team's operational report (after every run that publishes or is "
+        "held back).", shown="(unset)")
+    mail_to_makrogruppen: Annotated[tuple[str, ...], _form(_addresses)] = setting(
+        "STYRINGSDATA_MAIL_TO_MAKROGRUPPEN", "",
+        "Comma-separated recipients of the ASSS macro group's Norwegian report (after each publication); unset = "
+        "written to disk only.", shown="(unset)")
+    mail_to: Annotated[tuple[str, ...], _form(_addresses)] = setting(
+        "STYRINGSDATA_MAIL_TO", "",
+        "The data team's recipients as before there were two audiences; STYRINGSDATA_MAIL_TO_DATA_TEAM wins when "
+        "both are set. With the host set, at least one audience needs recipients.", shown="(unset)")
+    number_format: Annotated[str, _form(_choice(NUMBER_FORMATS))] = setting(
+        "STYRINGSDATA_NUMBER_FORMAT", "en",
+        "Numbers in the data team's report: en (1,785.14) or no (1 785,14); the macro group's report is always no.")
+    smtp_ca_file: Annotated[str, _form(_ca_file)] = setting(
+        "STYRINGSDATA_SMTP_CA_FILE", "",
+        "PEM file of the certificate authority the SMTP server's certificate is checked against (an internal CA; "
+        "default: the system's). Certificates are always verified.", shown="(unset)")
+    smtp_timeout: Annotated[float, _form(_seconds(True, "30"))] = setting(
+        "STYRINGSDATA_SMTP_TIMEOUT", "30", "Seconds before an SMTP connection is given up (the report stays queued).")
     # May hold a password (when the user put it in the URL): kept out of repr, never logged.
-    postgres_url: str | None = field(default=None, repr=False)
-    postgres_schema: str = "styringsdata"
-    postgres_reader_role: str = "styringsdata_reader"
-    postgres_swap_wait: float = 300.0
-    run_lock_wait: float = 3600.0
-    dagster_home: Path = PROJECT_ROOT / "dagster_home"
-    udir_inbox: Path | None = None  # None: <data>/inbox/udir
+    postgres_url: Annotated[str | None, _form(_postgres_url)] = setting(
+        "STYRINGSDATA_POSTGRES_URL", "",
+        "PostgreSQL database the marts are published to as well (postgresql://user@host:5432/db); unset = the "
+        "DuckDB file and Parquet only. Password in PGPASSWORD or ~/.pgpass (libpq), never logged.",
+        shown="(unset)", secret=True)
+    postgres_schema: Annotated[str, _form(_pg_identifier)] = setting(
+        "STYRINGSDATA_POSTGRES_SCHEMA", "styringsdata",
+        "Schema BI tools read there (<schema>__incoming and <schema>__previous are the publish step's own).")
+    postgres_reader_role: Annotated[str, _form(_pg_identifier)] = setting(
+        "STYRINGSDATA_POSTGRES_READER_ROLE", "styringsdata_reader",
+        "Role granted read access to each publication (BI logins are made members of it).")
+    postgres_swap_wait: Annotated[float, _form(_seconds(True, "300"))] = setting(
+        "STYRINGSDATA_POSTGRES_SWAP_WAIT", "300",
+        "Seconds the switch to a new publication waits for readers' open transactions before the publish fails "
+        "(0 is refused: PostgreSQL reads a lock timeout of 0 as no limit); also every publish statement's "
+        "lock_timeout, and 4 times it (at least 60 s) its statement_timeout.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_under_the_data_directory(cls, data: Any) -> Any:
+        """The paths whose default is under the data directory (unset or empty: `<data>/…`)."""
+        if not isinstance(data, Mapping):
+            return data
+        values = dict(data)
+        base = _resolve(str(values.get("STYRINGSDATA_DATA_DIR") or "data"))
+        for variable, under in (("STYRINGSDATA_WORK_DB", "work.duckdb"), ("STYRINGSDATA_WAREHOUSE", "warehouse.duckdb"),
+                                ("STYRINGSDATA_REGISTRY_INBOX", "inbox/registry"),
+                                ("STYRINGSDATA_UDIR_INBOX", "inbox/udir"), ("STYRINGSDATA_QUARANTINE", "quarantine")):
+            if not values.get(variable):
+                values[variable] = str(base / under)
+        return values
+
+    @model_validator(mode="after")
+    def _settings_that_fit_together(self) -> "Settings":
+        # Membership (with the retired code's successor named) needs the landing and snapshot folders.
+        try:
+            check_home_municipality(self.home_municipality, self.data_dir / "landing", self.snapshot_dir)
+        except HomeMunicipalityError as exc:
+            raise _Whole(str(exc)) from None
+        if self.smtp_host.strip() and not (self.mail_to_data_team or self.mail_to or self.mail_to_makrogruppen):
+            raise _Whole("STYRINGSDATA_SMTP_HOST is set but no recipients are: set STYRINGSDATA_MAIL_TO_DATA_TEAM "
+                         "(or STYRINGSDATA_MAIL_TO) and/or STYRINGSDATA_MAIL_TO_MAKROGRUPPEN (comma-separated "
+                         "addresses)")
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """The settings from `environ` (default: this process's environment); SettingsError names every
+        variable whose value has the wrong form, all of them in one line."""
+        env = dict(os.environ if environ is None else environ)
+        try:
+            return cls.model_validate(env)
+        except ValidationError as exc:
+            raise SettingsError(_one_line(exc, env)) from None
+
+    @property
+    def mail(self) -> "MailSettings | None":
+        """None when STYRINGSDATA_SMTP_HOST is unset (mail is off)."""
+        host = self.smtp_host.strip()
+        if not host:
+            return None
+        return MailSettings(
+            host=host, port=self.smtp_port or DEFAULT_PORTS[self.smtp_security], security=self.smtp_security,
+            user=self.smtp_user, password=self.smtp_password,
+            sender=self.mail_from or self.smtp_user or f"styringsdata@{host}",
+            recipients=self.mail_to_data_team or self.mail_to, timeout=self.smtp_timeout, ca_file=self.smtp_ca_file,
+            macro_group_recipients=self.mail_to_makrogruppen)
+
+    @property
+    def udir_inbox_dir(self) -> Path:
+        return self.udir_inbox
 
     @property
     def landing_dir(self) -> Path:
         return self.data_dir / "landing"
-
-    @property
-    def udir_inbox_dir(self) -> Path:
-        return self.udir_inbox or self.data_dir / "inbox" / "udir"
 
     @property
     def reports_dir(self) -> Path:
@@ -296,6 +377,12 @@ class Settings:
         return self.data_dir / "parquet"
 
     @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's target folders (one per build) and its parse of the project: in the data directory, never in
+        the repository."""
+        return self.work_db.parent / "dbt"
+
+    @property
     def dbt_project_dir(self) -> Path:
         return DBT_PROJECT_DIR
 
@@ -308,52 +395,92 @@ class Settings:
         """The indicator catalogue (written by tools/derive.py): ids, routes and units the registry checks against."""
         return self.seeds_dir / "catalogue_indicators.csv"
 
+
+class _Whole(ValueError):
+    """A problem whose message already names its variables (a check of settings together)."""
+
+
+def _one_line(exc: ValidationError, env: Mapping[str, str]) -> str:
+    problems = []
+    for error in exc.errors():
+        cause = (error.get("ctx") or {}).get("error")
+        text = str(cause) if cause is not None else error["msg"]
+        if not error["loc"]:  # a model validator: the message names its variables
+            problems.append(text)
+            continue
+        variable = str(error["loc"][0])
+        problems.append(f"{variable}={env.get(variable, '')!r}: {text}")
+    return "; ".join(problems)
+
+
+def variables(model: type[BaseModel] = Settings) -> list[str]:
+    return [str(f.validation_alias) for f in model.model_fields.values()]
+
+
+def _rows() -> list[tuple[str, str, str]]:
+    rows = []
+    for field in Settings.model_fields.values():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        rows.append((str(field.validation_alias), str(extra["shown_default"]), field.description or ""))
+    return rows
+
+
+# (variable, default, meaning): what the pre-check and the documentation list.
+SETTINGS: tuple[tuple[str, str, str], ...] = tuple(_rows())
+TABLE_START = "<!-- settings table: written by `python -m styringsdata.settings --write-docs`; do not edit -->"
+TABLE_END = "<!-- end of settings table -->"
+
+
+def configuration_table() -> str:
+    lines = [TABLE_START, "| variable | default | meaning |", "|---|---|---|"]
+    for variable, default, meaning in SETTINGS:
+        shown = default if default.startswith("(") else f"`{default}`"
+        lines.append(f"| `{variable}` | {shown} | {meaning.replace('|', '/')} |")
+    return "\n".join([*lines, TABLE_END])
+
+
+def write_docs(path: Path = PROJECT_ROOT / "docs" / "configuration.md") -> bool:
+    """Put the table between its markers; True when the file changed."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(TABLE_START), text.index(TABLE_END) + len(TABLE_END)
+    new = text[:start] + configuration_table() + text[end:]
+    path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+class MailSettings(BaseModel):
+    """What sending needs, built by Settings.mail from the SMTP and mail settings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str
+    port: int
+    security: str
+    user: str
+    password: str = Field(repr=False)  # never let the password reach a log through repr()
+    sender: str
+    recipients: tuple[str, ...]  # the data team's
+    timeout: float = 30.0
+    ca_file: str = ""  # a municipality's own certificate authority; empty: the system's
+    macro_group_recipients: tuple[str, ...] = ()
+
+    def recipients_for(self, audience: str) -> tuple[str, ...]:
+        if audience not in MAIL_AUDIENCES:
+            raise MailConfigError(f"unknown audience {audience!r}: expected one of {', '.join(MAIL_AUDIENCES)}")
+        return self.macro_group_recipients if audience == "makrogruppen" else self.recipients
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Certificates and host names are always verified; only the trusted authorities can be chosen."""
+        return ssl.create_default_context(cafile=self.ca_file or None)
+
     @classmethod
-    def from_env(cls, environ: "os._Environ[str] | dict[str, str] | None" = None) -> "Settings":
-        env = os.environ if environ is None else environ
-        validate_environment(env)
-        data_dir = _resolve(env.get("STYRINGSDATA_DATA_DIR", "data"), PROJECT_ROOT)
-        source_mode = SourceMode(env.get("STYRINGSDATA_SOURCE_MODE", "replay"))
-        snapshot_dir = _resolve(env.get("STYRINGSDATA_SNAPSHOT_DIR", "snapshots"), PROJECT_ROOT)
-        rate = env.get("STYRINGSDATA_SSB_REQUESTS_PER_MINUTE", "30")
-        try:  # an ASSS member, or the successor of a retired code named (KLASS lineage)
-            home = check_home_municipality(env.get("STYRINGSDATA_HOME_MUNICIPALITY", DEFAULT_HOME_MUNICIPALITY),
-                                           data_dir / "landing", snapshot_dir)
-        except HomeMunicipalityError as exc:
-            raise SettingsError(str(exc)) from None
-        try:
-            mail = MailSettings.from_env(env)
-        except ValueError as exc:  # MailConfigError: already names the variable
-            raise SettingsError(str(exc)) from None
-        return cls(
-            data_dir=data_dir,
-            source_mode=source_mode,
-            snapshot_dir=snapshot_dir,
-            work_db=_resolve(env.get("STYRINGSDATA_WORK_DB", str(data_dir / "work.duckdb")), PROJECT_ROOT),
-            warehouse=_resolve(env.get("STYRINGSDATA_WAREHOUSE", str(data_dir / "warehouse.duckdb")), PROJECT_ROOT),
-            home_municipality=home,
-            ssb_requests_per_minute=int(rate),
-            http_timeout=float(env.get("STYRINGSDATA_HTTP_TIMEOUT", "60")),
-            registry_inbox=_resolve(env.get("STYRINGSDATA_REGISTRY_INBOX", str(data_dir / "inbox" / "registry")),
-                                    PROJECT_ROOT),
-            quarantine=_resolve(env.get("STYRINGSDATA_QUARANTINE", str(data_dir / "quarantine")), PROJECT_ROOT),
-            registry_seed=_resolve(env.get("STYRINGSDATA_REGISTRY_SEED", "snapshots/registry"), PROJECT_ROOT),
-            registry_max_bytes=int(env.get("STYRINGSDATA_REGISTRY_MAX_BYTES", str(20 * 1024 * 1024))),
-            registry_settle_seconds=_seconds(env.get("STYRINGSDATA_REGISTRY_SETTLE_SECONDS", "30"),
-                                             "STYRINGSDATA_REGISTRY_SETTLE_SECONDS"),
-            rebuild=_on_off(env.get("STYRINGSDATA_REBUILD", "off"), "STYRINGSDATA_REBUILD"),
-            automation=_on_off(env.get("STYRINGSDATA_AUTOMATION", "off"), "STYRINGSDATA_AUTOMATION"),
-            mail=mail,
-            number_format=_number_format(env.get("STYRINGSDATA_NUMBER_FORMAT", "en")),
-            postgres_url=env.get("STYRINGSDATA_POSTGRES_URL") or None,
-            postgres_schema=_pg_identifier(env.get("STYRINGSDATA_POSTGRES_SCHEMA", "styringsdata"),
-                                           "STYRINGSDATA_POSTGRES_SCHEMA"),
-            postgres_reader_role=_pg_identifier(env.get("STYRINGSDATA_POSTGRES_READER_ROLE", "styringsdata_reader"),
-                                                "STYRINGSDATA_POSTGRES_READER_ROLE"),
-            postgres_swap_wait=_seconds(env.get("STYRINGSDATA_POSTGRES_SWAP_WAIT", "300"),
-                                        "STYRINGSDATA_POSTGRES_SWAP_WAIT"),
-            run_lock_wait=float(env.get("STYRINGSDATA_RUN_LOCK_WAIT", "3600")),
-            dagster_home=_resolve(env.get("DAGSTER_HOME", "dagster_home"), PROJECT_ROOT),
-            udir_inbox=_resolve(env["STYRINGSDATA_UDIR_INBOX"], PROJECT_ROOT) if env.get("STYRINGSDATA_UDIR_INBOX")
-            else None,
-        )
+    def from_env(cls, env: Mapping[str, str]) -> "MailSettings | None":
+        """None when STYRINGSDATA_SMTP_HOST is unset (mail is off); an error naming the variable when half-set."""
+        return Settings.from_env(env).mail
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--write-docs"]:
+        print("docs/configuration.md " + ("updated" if write_docs() else "already up to date"))
+    else:
+        sys.exit("usage: python -m styringsdata.settings --write-docs")

@@ -33,6 +33,20 @@ JSON_HEADERS = {"content-type": "application/json; charset=utf-8"}
 
 
 @dataclass
+class FakeCodelist:
+    """One of SSB's code lists for a dimension: an aggregation's groups, each a code, a label and the table values
+    it holds (`valueMap` in `GET /codelists/{id}`)."""
+
+    codelist_id: str
+    label: str
+    groups: list[tuple[str, str, list[str]]]  # (code, label, the table's codes it holds)
+    kind: str = "Aggregation"
+
+    def members(self, code: str) -> list[str]:
+        return next(m for c, _, m in self.groups if c == code)
+
+
+@dataclass
 class FakeDimension:
     code: str
     label: str
@@ -40,6 +54,10 @@ class FakeDimension:
     elimination: bool = False
     role: str | None = None  # "time" or "metric"
     units: dict[str, dict[str, Any]] = field(default_factory=dict)
+    codelists: list[FakeCodelist] = field(default_factory=list)
+
+    def codelist(self, codelist_id: str) -> FakeCodelist | None:
+        return next((c for c in self.codelists if c.codelist_id == codelist_id), None)
 
 
 @dataclass
@@ -94,6 +112,8 @@ class FakeSsb:
         parts = [p for p in parsed.path.split("/") if p]
         if "klass" in parts:
             return self._klass(parts, request)
+        if "codelists" in parts:
+            return self._codelist(parts[parts.index("codelists") + 1:])
         if "tables" not in parts:
             return _error(404, "Not found")
         rest = parts[parts.index("tables") + 1:]
@@ -187,8 +207,22 @@ class FakeSsb:
                             "source": "Statistisk sentralbyrå", "discontinued": False})
         return out
 
-    def _dimension_document(self, dim: FakeDimension, codes: Sequence[str]) -> dict[str, Any]:
-        labels = dict(dim.categories)
+    def _codelist(self, rest: list[str]) -> Response:
+        """`GET /codelists/{id}`, shaped as PxWebApi v2's CodeListResponse."""
+        found = next((c for t in self.tables.values() for d in t.dimensions for c in d.codelists
+                      if rest and c.codelist_id == rest[0]), None)
+        if found is None:
+            return _error(404, "Non-existent codelist")
+        return self._json({
+            "id": found.codelist_id, "label": found.label, "language": "no", "type": found.kind,
+            "values": [{"code": code, "label": label, "valueMap": members} for code, label, members in found.groups],
+            "links": [{"rel": "self", "hreflang": "no",
+                       "href": f"https://data.ssb.no/api/pxwebapi/v2/codelists/{found.codelist_id}?lang=no"}],
+        })
+
+    def _dimension_document(self, dim: FakeDimension, codes: Sequence[str],
+                            labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+        labels = dict(dim.categories) | dict(labels or {})
         positions = list(enumerate(codes))
         # SSB's object index is not in position order; shuffle key order so
         # nothing downstream can lean on it.
@@ -200,10 +234,17 @@ class FakeSsb:
         }
         if dim.units:
             category["unit"] = {code: dim.units[code] for code in codes if code in dim.units}
-        return {"label": dim.label, "category": category,
-                "extension": {"elimination": dim.elimination, "show": "value"}}
+        extension: dict[str, Any] = {"elimination": dim.elimination, "show": "value"}
+        if dim.role != "metric":
+            extension["codeLists"] = [
+                {"id": c.codelist_id, "label": c.label, "type": c.kind,
+                 "links": [{"rel": "metadata", "hreflang": "no",
+                            "href": f"https://data.ssb.no/api/pxwebapi/v2/codelists/{c.codelist_id}?lang=no"}]}
+                for c in dim.codelists]
+        return {"label": dim.label, "category": category, "extension": extension}
 
-    def _document(self, table: FakeTable, selection: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    def _document(self, table: FakeTable, selection: Mapping[str, Sequence[str]],
+                  group_labels: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
         ids = [d.code for d in table.dimensions]
         return {
             "version": "2.0",
@@ -218,7 +259,8 @@ class FakeSsb:
             },
             "id": ids,
             "size": [len(selection[c]) for c in ids],
-            "dimension": {d.code: self._dimension_document(d, selection[d.code]) for d in table.dimensions},
+            "dimension": {d.code: self._dimension_document(d, selection[d.code], (group_labels or {}).get(d.code))
+                          for d in table.dimensions},
             "extension": {"px": {"tableid": table.table_id, "decimals": 1, "official-statistics": True,
                                  "aggregallowed": False, "language": "no"}},
         }
@@ -229,20 +271,43 @@ class FakeSsb:
         return document
 
     # -- data -------------------------------------------------------------
-    def _selection(self, table: FakeTable, request: Request) -> dict[str, list[str]] | Response:
+    def _selection(self, table: FakeTable, request: Request,
+                   lists: dict[str, tuple[FakeCodelist, str]]) -> dict[str, list[str]] | Response:
+        """The codes asked for per dimension; `lists` is filled with the code list (and outputValues) of each
+        dimension selected through one."""
         wanted: dict[str, list[str]] = {}
+        asked_lists: dict[str, tuple[str, str]] = {}
         if request.method == "POST":
             for item in (request.json_body or {}).get("selection", []):
                 wanted[item["variableCode"]] = list(item["valueCodes"])
+                if item.get("codeList"):
+                    asked_lists[item["variableCode"]] = (item["codeList"], item.get("outputValues") or "aggregated")
         else:
             # What the server sees after URL decoding: a literal '+' is a space.
             query = urllib.parse.parse_qsl(urllib.parse.urlsplit(request.full_url()).query, keep_blank_values=True)
+            outputs = {}
             for key, value in query:
+                name = key[key.index("[") + 1:-1] if "[" in key else ""
                 if key.lower().startswith("valuecodes["):
-                    wanted[key[len("valueCodes["):-1]] = value.split(",")
+                    wanted[name] = value.split(",")
+                elif key.lower().startswith("codelist["):
+                    asked_lists[name] = (value, "aggregated")
+                elif key.lower().startswith("outputvalues["):
+                    outputs[name] = value
+            asked_lists = {v: (c, outputs.get(v, o)) for v, (c, o) in asked_lists.items()}
         selection: dict[str, list[str]] = {}
+        for var, (codelist_id, output) in asked_lists.items():
+            dim = next((d for d in table.dimensions if d.code == var), None)
+            if dim is None:
+                return _error(400, "Non-existent variable")
+            found = dim.codelist(codelist_id)
+            if found is None:
+                return _error(400, "Non-existent codelist")
+            lists[var] = (found, output)
         for dim in table.dimensions:
             known = [c for c, _ in dim.categories]
+            if dim.code in lists:
+                known = [c for c, _, _ in lists[dim.code][0].groups]
             if dim.code not in wanted:
                 if not dim.elimination:
                     return _error(400, "Missing selection for mandantory variable")
@@ -265,13 +330,23 @@ class FakeSsb:
         return selection
 
     def _data(self, table: FakeTable, request: Request) -> Response:
-        selection = self._selection(table, request)
+        lists: dict[str, tuple[FakeCodelist, str]] = {}
+        selection = self._selection(table, request, lists)
         if isinstance(selection, Response):
             return selection
         dims = table.dimensions
-        # Keep SSB's order: the table's own category order, not the request's.
+        # As PxWebApi does (its data controller's GetSelection): with outputValues=single the groups asked for
+        # are expanded to the table values they hold, in the order asked; aggregated answers with the groups,
+        # each the sum of its values.
+        for var, (codelist, output) in list(lists.items()):
+            if output == "single":
+                selection[var] = list(dict.fromkeys(m for g in selection[var] for m in codelist.members(g)))
+                del lists[var]
+        # Keep SSB's order: the table's own category order (a code list's, for its groups), not the request's.
         for dim in dims:
-            order = {c: i for i, (c, _) in enumerate(dim.categories)}
+            categories = [c for c, _, _ in lists[dim.code][0].groups] if dim.code in lists else \
+                [c for c, _ in dim.categories]
+            order = {c: i for i, c in enumerate(categories)}
             selection[dim.code] = sorted(selection[dim.code], key=order.__getitem__)
         cells = math.prod(len(selection[d.code]) for d in dims)
         if cells > self.max_cells:
@@ -279,15 +354,32 @@ class FakeSsb:
         values: list[float | None] = []
         status: dict[str, str] = {}
         for flat, combo in enumerate(_product([selection[d.code] for d in dims])):
-            value, symbol = table.cells(dict(zip((d.code for d in dims), combo)))
+            value, symbol = self._cell(table, dict(zip((d.code for d in dims), combo)), lists)
             values.append(value)
             if symbol is not None:
                 status[str(flat)] = symbol
-        document = self._document(table, selection)
+        document = self._document(table, selection, {var: {c: label for c, label, _ in codelist.groups}
+                                                      for var, (codelist, _) in lists.items()})
         document["value"] = values
         if status:
             document["status"] = status
         return self._json(document)
+
+    @staticmethod
+    def _cell(table: FakeTable, combo: dict[str, str], lists: Mapping[str, tuple[FakeCodelist, str]]) -> Cell:
+        """A cell, or for a group of an aggregation the sum of its values' cells (missing if any is)."""
+        grouped = [var for var in combo if var in lists]
+        if not grouped:
+            return table.cells(combo)
+        var = grouped[0]
+        total, symbols = 0.0, []
+        for member in lists[var][0].members(combo[var]):
+            value, symbol = FakeSsb._cell(table, {**combo, var: member}, {k: v for k, v in lists.items() if k != var})
+            if value is None:
+                symbols.append(symbol or "..")
+            else:
+                total += value
+        return (None, symbols[0]) if symbols else (total, None)
 
     # -- KLASS ------------------------------------------------------------
     def _klass(self, parts: list[str], request: Request) -> Response:

@@ -24,7 +24,9 @@ REGISTRY_HEADER = "indicator_id;municipality_code;period;value;unit;status;sourc
 
 def pipeline_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STYRINGSDATA_")}
-    env.update({"STYRINGSDATA_DATA_DIR": str(data_dir), "STYRINGSDATA_SOURCE_MODE": "replay", **extra})
+    # Settle time 0: a file a test writes has a change time of now (the drop zone's settle rule reads it).
+    env.update({"STYRINGSDATA_DATA_DIR": str(data_dir), "STYRINGSDATA_SOURCE_MODE": "replay",
+                "STYRINGSDATA_REGISTRY_SETTLE_SECONDS": "0", **extra})
     return env
 
 

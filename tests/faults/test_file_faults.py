@@ -9,6 +9,7 @@ already had stay; a good file dropped alongside still goes through.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -198,18 +199,20 @@ NM_ROW = "3203;Asker;2022;14;Viken;6;;;;;;348\n"
      r"nm_2023.csv, row 2, column total_rank: got '0'; expected a rank from 1 to 357"),
     (b"", r"nm_2023.csv: the file is empty"),
     ((NM_HEADER + NM_ROW.replace("Asker", "Müller")).encode("cp865"), r"byte 0x81 on line 2"),
-    ((NM_HEADER + NM_ROW * 40).encode(), r"nm_2023.csv: \d+ bytes; expected at most 1000 bytes .*not read"),
+    ((NM_HEADER + NM_ROW * 40).encode(), r"nm_2023.csv: got '\d+ bytes'; expected at most 1000 bytes"),
 ])
-def test_a_bad_kommune_nm_file_stops_with_file_and_row_and_lands_nothing(tmp_path, data, message):
+def test_a_bad_kommune_nm_file_is_quarantined_with_file_and_row_and_lands_nothing(tmp_path, data, message):
+    """The Kommune-NM inbox is the shared drop zone (issue 22): a bad file is quarantined with its report."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     landing = LandingZone(tmp_path / "landing")
     (inbox / "nm_2022.csv").write_text(NM_HEADER + NM_ROW, encoding="utf-8")
-    [first] = kommune_nm.land_files(inbox, landing, max_bytes=1_000)
+    [(_, first)] = kommune_nm.take_inbox(inbox, tmp_path / "q", landing, settle_seconds=0, max_bytes=1_000).accepted
     (inbox / "nm_2023.csv").write_bytes(data)
-    with pytest.raises(kommune_nm.KommuneNmError, match=message):
-        kommune_nm.land_files(inbox, landing, max_bytes=1_000)
-    assert (inbox / "nm_2023.csv").read_bytes() == data  # the file stays where it was dropped
+    result = kommune_nm.take_inbox(inbox, tmp_path / "q", landing, settle_seconds=0, max_bytes=1_000)
+    [(name, report)] = result.rejected
+    assert name == "nm_2023.csv" and re.search(message, report.read_text()), report.read_text()
+    assert list(inbox.iterdir()) == [] and [p.read_bytes() for p in (tmp_path / "q").glob("*nm_2023.csv")] == [data]
     assert [p.name for p in (landing.root / "kommune_nm").iterdir()] == ["nm_2022"]
     assert landing.vintages("kommune_nm", "nm_2022") == [first.name]
 

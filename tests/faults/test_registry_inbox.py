@@ -40,6 +40,12 @@ def age(path: Path, seconds: float) -> None:
     os.utime(path, (moment, moment))
 
 
+def later(seconds: float = 120) -> float:
+    """A look this much later: a test can set a file's modification time back, but not its change time (ctime),
+    which the settle rule also reads (sources/drop_zone.py), so a test that wants a settled file looks later."""
+    return time.time() + seconds
+
+
 def drop(inbox: Path, name: str, data: bytes, seconds_ago: float = 120) -> Path:
     path = inbox / name
     path.write_bytes(data)
@@ -87,7 +93,7 @@ def test_a_file_still_being_copied_is_not_loaded_and_stays_in_the_inbox(zone):
     # the copy finishes; once the file has settled it loads whole
     (inbox / "sykefravaer.csv").write_bytes(whole)
     age(inbox / "sykefravaer.csv", 31)
-    result = process_inbox(inbox, quarantine, landing, REFERENCE)
+    result = process_inbox(inbox, quarantine, landing, REFERENCE, now=later())
     assert [name for name, _ in result.accepted] == ["sykefravaer.csv"] and list(inbox.iterdir()) == []
     assert len(parse_landed(result.accepted[0][1], REFERENCE)[1]) == 4
 
@@ -107,7 +113,7 @@ def test_a_file_that_grows_while_it_is_read_is_left_for_the_next_run(zone, monke
         return data
 
     monkeypatch.setattr(Path, "read_bytes", read_while_the_writer_appends)
-    result = process_inbox(inbox, quarantine, landing, REFERENCE)
+    result = process_inbox(inbox, quarantine, landing, REFERENCE, now=later())
     monkeypatch.undo()
     assert result.accepted == [] and result.rejected == []
     assert result.skipped == [("sykefravaer.csv", "its size or modification time changed while it was read; "
@@ -122,7 +128,7 @@ def test_temporary_names_are_left_alone(zone, name):
     # Excel's owner file next to an open workbook: 165 bytes, the user's name, not a workbook
     junk = drop(inbox, name, b"\x0bKari Nordmann" + b"\x00" * 150)
     good = drop(inbox, "sykefravaer.csv", excel_csv([row("8,9")]))
-    result = process_inbox(inbox, quarantine, landing, REFERENCE)
+    result = process_inbox(inbox, quarantine, landing, REFERENCE, now=later())
     assert [n for n, _ in result.accepted] == ["sykefravaer.csv"] and result.rejected == []
     assert junk.exists() and not good.exists() and not quarantine.exists()
 
@@ -130,9 +136,9 @@ def test_temporary_names_are_left_alone(zone, name):
 def test_the_settle_rule_is_one_function_shared_by_sensor_and_runs(zone):
     inbox, _, _ = zone
     drop(inbox, "ferdig.csv", b"x", seconds_ago=40)
-    drop(inbox, "ny.csv", b"x", seconds_ago=5)
+    drop(inbox, "ny.csv", b"x", seconds_ago=-30)  # still written 30 s from now
     drop(inbox, "~$ferdig.xlsx", b"x", seconds_ago=40)
-    ready, waiting = registry.inbox_candidates(inbox, settle_seconds=30, now=time.time())
+    ready, waiting = registry.inbox_candidates(inbox, settle_seconds=30, now=later(40))
     assert [p.name for p in ready] == ["ferdig.csv"]
     assert [name for name, _ in waiting] == ["ny.csv"]
 
@@ -155,7 +161,7 @@ def test_an_xlsx_that_makes_the_parser_raise_is_quarantined_and_the_run_goes_on(
     inbox, quarantine, landing = zone
     drop(inbox, "a_broken.xlsx", broken_xlsx())
     drop(inbox, "b_good.csv", excel_csv([row("8,9")]))
-    result = process_inbox(inbox, quarantine, landing, REFERENCE)
+    result = process_inbox(inbox, quarantine, landing, REFERENCE, now=later())
     assert [n for n, _ in result.rejected] == ["a_broken.xlsx"] and [n for n, _ in result.accepted] == ["b_good.csv"]
     report = result.rejected[0][1].read_text(encoding="utf-8")
     assert report.startswith("a_broken.xlsx: REJECTED")
@@ -175,7 +181,7 @@ def test_any_exception_while_reading_quarantines_that_file_only(zone, monkeypatc
         return original(data, name)
 
     monkeypatch.setattr(registry, "read_cells", read_cells)
-    result = process_inbox(inbox, quarantine, landing, REFERENCE)
+    result = process_inbox(inbox, quarantine, landing, REFERENCE, now=later())
     assert [n for n, _ in result.rejected] == ["a.csv"] and [n for n, _ in result.accepted] == ["b.csv"]
     assert "a.csv: cannot be read (MemoryError: simulated)" in result.rejected[0][1].read_text()
     [kept] = [p for p in quarantine.iterdir() if p.name.endswith("-a.csv")]
@@ -200,7 +206,7 @@ def test_the_inbox_file_is_removed_only_after_its_vintage_is_fsynced(zone, monke
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(Path, "unlink", unlink)
-    [(_, vintage)] = process_inbox(inbox, quarantine, landing, REFERENCE).accepted
+    [(_, vintage)] = process_inbox(inbox, quarantine, landing, REFERENCE, now=later()).accepted
     monkeypatch.undo()
     removed = events.index(f"unlink {inbox / 'sykefravaer.csv'}")
     synced = [e.split(" ", 1)[1] for e in events[:removed] if e.startswith("fsync ")]
@@ -217,7 +223,7 @@ def test_a_failure_to_land_leaves_the_file_in_the_inbox(zone, monkeypatch):
 
     monkeypatch.setattr(os, "fsync", full)
     with pytest.raises(OSError, match="No space left"):
-        process_inbox(inbox, quarantine, landing, REFERENCE)
+        process_inbox(inbox, quarantine, landing, REFERENCE, now=later())
     monkeypatch.undo()
     assert path.exists() and not quarantine.exists()  # not the file's fault: it waits for the next run
 
@@ -242,7 +248,7 @@ def test_a_correction_processed_in_the_same_second_as_its_original_wins(zone, tm
     drop(inbox, "sykefravaer_2023.csv", original, seconds_ago=300)
     drop(inbox, "rettet_sykefravaer_2023.csv", correction, seconds_ago=60)
     monkeypatch.setattr(registry, "utc_now", lambda: "2025-03-01T10:00:00Z", raising=False)  # the same second
-    result = process_inbox(inbox, quarantine, landing, REFERENCE)
+    result = process_inbox(inbox, quarantine, landing, REFERENCE, now=later())
     con = load_all(landing, tmp_path / "work.duckdb")
     assert current(con) == [("MED01", "3203", 2023, 9.4, "rettet_sykefravaer_2023.csv")]
     assert [n for n, _ in result.accepted] == ["sykefravaer_2023.csv", "rettet_sykefravaer_2023.csv"]
@@ -252,7 +258,7 @@ def test_files_with_the_same_modification_time_are_ordered_by_name(zone, tmp_pat
     inbox, quarantine, landing = zone
     a, b = drop(inbox, "a.csv", excel_csv([row("8,9")])), drop(inbox, "b.csv", excel_csv([row("9,4")]))
     os.utime(b, ns=(a.stat().st_atime_ns, a.stat().st_mtime_ns))
-    process_inbox(inbox, quarantine, landing, REFERENCE)
+    process_inbox(inbox, quarantine, landing, REFERENCE, now=later())
     assert current(load_all(landing, tmp_path / "work.duckdb")) == [("MED01", "3203", 2023, 9.4, "b.csv")]
 
 
@@ -261,12 +267,12 @@ def test_dropping_an_earlier_file_again_makes_its_figures_current(zone, tmp_path
     inbox, quarantine, landing = zone
     first = excel_csv([row("8,9")])
     drop(inbox, "sykefravaer.csv", first, seconds_ago=3600)
-    process_inbox(inbox, quarantine, landing, REFERENCE)
+    process_inbox(inbox, quarantine, landing, REFERENCE, now=later())
     drop(inbox, "sykefravaer_rettet.csv", excel_csv([row("9,4")]), seconds_ago=1800)
-    process_inbox(inbox, quarantine, landing, REFERENCE)
+    process_inbox(inbox, quarantine, landing, REFERENCE, now=later())
     # the clerk copies the first file back (Windows keeps its old modification time)
     drop(inbox, "sykefravaer.csv", first, seconds_ago=3600)
-    again = process_inbox(inbox, quarantine, landing, REFERENCE)
+    again = process_inbox(inbox, quarantine, landing, REFERENCE, now=later())
     assert [n for n, _ in again.accepted] == ["sykefravaer.csv"] and again.already_landed == []
     assert len(landing.vintages("registry", "sykefravaer")) == 2
     assert current(load_all(landing, tmp_path / "work.duckdb")) == [("MED01", "3203", 2023, 8.9, "sykefravaer.csv")]

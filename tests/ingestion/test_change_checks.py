@@ -45,6 +45,8 @@ class WorldClock:
 def kind(request: Request) -> str:
     parsed = urllib.parse.urlsplit(request.url)
     if parsed.netloc == "data.ssb.no":
+        if "/codelists/" in parsed.path:
+            return "ssb codelist"
         return "ssb " + ("listing" if parsed.path.endswith("/tables") else parsed.path.rsplit("/", 1)[-1])
     if parsed.netloc == "statistikk-data.fhi.no":
         return "fhi " + parsed.path.rsplit("/", 1)[-1]
@@ -90,8 +92,10 @@ def test_a_no_op_live_refresh_asks_one_ssb_listing_one_fhi_listing_and_downloads
     tables = len(load_table_specs().tables)
     assert first.changed and first.downloaded
     assert sum(1 for k, _ in asked if k == "ssb metadata") == tables
-    # a first fetch asks nothing before the metadata: neither a listing nor table info
-    assert not [k for k, _ in asked if k.startswith("ssb") and k not in ("ssb metadata", "ssb data")]
+    # a first fetch asks nothing before the metadata: neither a listing nor table info (13470's code list, which it
+    # selects NACE2007 through, comes with its metadata)
+    assert not [k for k, _ in asked if k.startswith("ssb") and k not in ("ssb metadata", "ssb codelist", "ssb data")]
+    assert sum(1 for k, _ in asked if k == "ssb codelist") == 1
 
     asked.clear()
     second = refresh_sources(transport, landing)

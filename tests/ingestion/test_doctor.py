@@ -103,10 +103,12 @@ def test_the_bundled_snapshots_are_all_ok(monkeypatch, capsys):
     monkeypatch.setenv("STYRINGSDATA_SNAPSHOT_DIR", str(ROOT / "snapshots"))
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
-    assert "63 series checked: 63 ok" in out  # 58 and the macro group's KG31, 56, KG25, AGD86 (12143) and 12134
-    assert "SSB KSAM03 [source unknown, grade A]" in out  # a known gap is listed, not a failure
+    # 58, the macro group's KG31, 56, KG25, AGD86 (12143) and 12134, and 49 key-figure candidates (issue 21)
+    assert "112 series checked: 112 ok" in out
+    assert "SSB KSAM03 [asss_formula, grade B]" in out  # computed by KS's formula, listed, not a failure
+    assert "SSB KVEL02 [source unknown, grade -]" in out  # a known gap is listed, not a failure
     assert "FHI HEL09 [source unknown, grade -]" in out
-    assert "Evidence grades of the 60 SSB and FHI series: A 31, B 10, C 15, live 0, - (unknown) 4" in out
+    assert "Evidence grades of the 109 SSB and FHI series: A 34, B 12, C 59, live 0, - (unknown) 4" in out
 
 
 def test_doctor_lists_every_udir_series_with_its_route_and_what_is_bundled(monkeypatch, capsys):
@@ -138,3 +140,83 @@ def test_doctor_reads_metadata_only(doctored_snapshots):
     run_doctor(Transport(SourceMode.LIVE, sender=Spy(doctored_world())))
     assert requests and not [r for r in requests if r.url.endswith("/data") or r.method == "POST"]
     assert not [r for r in requests if r.method == "GET" and "miljodirektoratet" in r.url]  # a HEAD, never the file
+
+
+def renamed_world():
+    """The bundled world after SSB renamed one code: 12209's KOShjtj80aarover0001 (KVEL11, "Andel innbyggere 80 år
+    og over som bruker hjemmetjenester") is KOShjtj80aarover0002 now, its label kept, as KOSTRA codes change when
+    reporting rules do (DESIGN §5)."""
+    from styringsdata.sources import miljodirektoratet
+
+    ssb = build.fake_ssb()
+    care = ssb.tables["12209"].dimension("ContentsCode")
+    care.categories = [(c, label) if c != "KOShjtj80aarover0001" else ("KOShjtj80aarover0002", label)
+                       for c, label in care.categories]
+    care.units["KOShjtj80aarover0002"] = care.units.pop("KOShjtj80aarover0001")
+    workbook = build.FileHost(miljodirektoratet.DOWNLOAD_URL, build.emissions_workbook(),
+                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return build.HostSender({"data.ssb.no": ssb, "statistikk-data.fhi.no": build.fake_fhi(),
+                             "www.miljodirektoratet.no": workbook})
+
+
+def test_doctor_live_write_puts_the_renamed_code_into_a_copy_of_the_configuration(tmp_path, monkeypatch, capsys):
+    import datetime as dt
+    import shutil
+
+    import styringsdata.cli as cli
+    from styringsdata.sources.ssb import load_table_specs
+
+    config = tmp_path / "config"
+    config.mkdir()
+    sources = ROOT / "src/styringsdata/sources"
+    for name in ("ssb_tables.yaml", "fhi_tables.yaml"):
+        shutil.copy(sources / name, config / name)
+    recorded = tmp_path / "recorded"
+    run_doctor(Transport(SourceMode.RECORD, recorded, sender=renamed_world()), config)
+    monkeypatch.setattr(cli, "check_reachable", lambda hosts: None)
+    monkeypatch.setattr(cli, "_doctor_transport", lambda settings, live: Transport(SourceMode.REPLAY, recorded))
+
+    assert cli.main(["doctor", "--live", "--write", "--yes", "--config-dir", str(config)]) == 0
+    out = capsys.readouterr().out
+    proposals = out.split("Proposals (", 1)[1]
+    with capsys.disabled():  # the proposal table, for the issue's closing note (pytest -s)
+        print("Proposals (" + proposals.split("\n\n", 1)[0])
+    kvel11 = next(line for line in proposals.splitlines() if " KVEL11 " in line)
+    assert kvel11.split()[:6] == ["SSB", "12209", "KVEL11", "ContentsCode", "KOShjtj80aarover0001",
+                                  "KOShjtj80aarover0002"]
+    assert "printed label" in kvel11 and "Andel innbyggere 80 år og over som bruker hjemmetjenester" in kvel11
+
+    written = (config / "ssb_tables.yaml").read_text(encoding="utf-8")
+    entry = written.split("key_figure: KVEL11", 1)[1].split("\n      - ", 1)[0]
+    assert "select: {ContentsCode: KOShjtj80aarover0002}" in entry
+    assert f"evidence: {{grade: live, cite: \"styringsdata doctor --live {dt.date.today().isoformat()}: ContentsCode " \
+           "KOShjtj80aarover0002 'Andel innbyggere 80 år og over som bruker hjemmetjenester' replaces " \
+           "KOShjtj80aarover0001 (matched on the printed label); before: grade A, [OMSR]" in entry
+    series = {s.name: s for s in load_table_specs(config / "ssb_tables.yaml").series()}
+    assert series["KVEL11"].evidence.grade == "live"
+    assert series["over80_institution_pct"].evidence.grade == "A"  # KVEL11's anchor's owner is untouched
+    assert series["KVEL06"].evidence.grade == "live"  # B, found ok live
+    assert series["dwellings_shared"].evidence.grade == "live"  # C, the last alias of an anchor that moved along
+    from styringsdata.sources.fhi import load_fhi_specs
+
+    fhi = {i.indicator_id: i for i in load_fhi_specs(config / "fhi_tables.yaml", config / "ssb_tables.yaml").indicators}
+    assert (fhi["UTD16"].grade, fhi["HEL01"].grade, fhi["HEL03"].grade) == ("live", "live", "A")  # FHI alike
+    assert "found ok, ALDER 15_29 '15-29 år'" in fhi["UTD16"].cite
+    # The file was edited, not re-dumped: every comment line is still there, in order.
+    original = (sources / "ssb_tables.yaml").read_text(encoding="utf-8")
+    comments = [line for line in original.splitlines() if line.lstrip().startswith("#")]
+    assert [line for line in written.splitlines() if line.lstrip().startswith("#")] == comments
+    assert written.count("\n") == original.count("\n")
+
+    monkeypatch.setenv("STYRINGSDATA_SNAPSHOT_DIR", str(recorded))
+    assert cli.main(["doctor", "--config-dir", str(config)]) == 0
+    after = capsys.readouterr().out
+    row = next(line.split() for line in after.splitlines() if line.split()[:3] == ["SSB", "12209", "KVEL11"])
+    assert row[-3:] == ["KOShjtj80aarover0002", "live", "ok"]
+
+
+def test_doctor_write_needs_live(capsys):
+    from styringsdata.cli import main
+
+    assert main(["doctor", "--write"]) == 2
+    assert "doctor --write needs --live" in capsys.readouterr().err

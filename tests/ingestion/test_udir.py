@@ -8,7 +8,6 @@ quarantined with a report naming file, row, column, value and what was expected,
 from __future__ import annotations
 
 import io
-import os
 import time
 from functools import partial
 from pathlib import Path
@@ -152,9 +151,10 @@ def test_a_file_still_being_written_waits_for_the_settle_time(tmp_path):
     con = duckdb.connect()
     result = _refresh(con, LandingZone(tmp_path / "landing"), inbox, tmp_path / "q", tmp_path / "bundled", settle=30)
     assert result.inbox.accepted == [] and [n for n, _ in result.inbox.skipped] == ["eus.csv"] and path.exists()
-    old = time.time() - 60
-    os.utime(path, (old, old))
-    result = _refresh(con, LandingZone(tmp_path / "landing"), inbox, tmp_path / "q", tmp_path / "bundled", settle=30)
+    # a minute later (the settle rule reads the change time too, which a test cannot set back)
+    result = refresh(con, LandingZone(tmp_path / "landing"), udir.SOURCE, partial(udir.validate, reference=REFERENCE),
+                     bundled=tmp_path / "bundled", inbox=inbox, quarantine=tmp_path / "q",
+                     load_vintage=udir.load_vintage, settle_seconds=30, now=time.time() + 60)
     assert [n for n, _ in result.inbox.accepted] == ["eus.csv"]
     assert (inbox / "~$eus.xlsx").exists() and not list((tmp_path / "q").glob("*"))  # temporary names left alone
 

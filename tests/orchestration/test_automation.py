@@ -208,7 +208,7 @@ def test_source_change_sensor_asks_table_by_table_when_the_last_check_is_unknown
     assert [u for u in asked if "pxwebapi" in u] == ["https://data.ssb.no/api/pxwebapi/v2/tables"]
 
 
-def test_registry_inbox_sensor_waits_for_a_settled_file_then_asks_once(data_dir):
+def test_registry_inbox_sensor_waits_for_a_settled_file_then_asks_once(data_dir, monkeypatch):
     inbox = data_dir / "inbox" / "registry"
     inbox.mkdir(parents=True)
     result, cursor = evaluate("registry_inbox_sensor")
@@ -219,8 +219,9 @@ def test_registry_inbox_sensor_waits_for_a_settled_file_then_asks_once(data_dir)
     result, cursor = evaluate("registry_inbox_sensor", cursor)
     assert result.run_requests == [], "a file still being copied is not picked up"
 
-    old = dt.datetime.now().timestamp() - 120
-    os.utime(fresh, (old, old))
+    # two minutes later (a test cannot age a file's change time, which the settle rule reads too)
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=120)
+    monkeypatch.setattr("styringsdata.defs.sensors.utc_now", lambda: later)
     result, cursor = evaluate("registry_inbox_sensor", cursor)
     (request,) = result.run_requests
     assert dg.AssetKey(["raw", "registry_values"]) in request.asset_selection and PUBLISH in request.asset_selection

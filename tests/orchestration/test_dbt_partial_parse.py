@@ -5,7 +5,7 @@ profile holds the DuckDB path: with the work file's absolute path in it, every n
 run, each test's tmp directory, the national bench) made dbt parse the whole project again, some 6 s of CPU.
 The dbt step starts dbt in the work file's directory with the file's name only, so the profile is the same
 for every data directory. Runs dbt as the pipeline does (through src/styringsdata/runs/dbt_child.py, with
-dbt_environment()), twice, on two data directories.
+child_arguments()), twice, on two data directories.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 
-from styringsdata.defs.dbt import DBT_CHILD, dbt_environment
+from styringsdata.defs.dbt import DBT_CHILD, child_arguments
 from styringsdata.settings import DBT_PROJECT_DIR, Settings
 
 
@@ -26,11 +26,12 @@ def parse_events(target) -> list[dict]:
 
 def dbt_parse(settings: Settings, target) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STYRINGSDATA_", "DBT_"))}
-    env.update({**dbt_environment(settings), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+    env.update({"DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
                 "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
                 "DBT_LOG_FORMAT_FILE": "json", "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target)})
     # dagster-dbt starts dbt in the project directory; the launcher moves it to the work file's
-    done = subprocess.run([sys.executable, str(DBT_CHILD), "parse", "--quiet"], cwd=DBT_PROJECT_DIR, env=env,
+    done = subprocess.run([sys.executable, str(DBT_CHILD), *child_arguments(settings), "parse", "--quiet"],
+                          cwd=DBT_PROJECT_DIR, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
 

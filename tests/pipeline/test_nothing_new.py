@@ -144,7 +144,7 @@ CONDITIONS = {
     "registry file still being copied": (lambda s: _drop(s.registry_inbox, "ny.csv", REGISTRY_HEADER, 0),
                                          "1 file(s) in the registry inbox (ny.csv)"),
     "Kommune-NM file": (lambda s: _drop(s.data_dir / "inbox" / "kommune_nm", "knm_2023.csv", "x;y\n", 3600),
-                        "Kommune-NM file(s) not landed yet"),
+                        "1 file(s) in the kommune_nm inbox (knm_2023.csv)"),
     "deflator file": (lambda s: _drop(s.data_dir / "inbox" / "municipal_deflator", "deflator.csv", "x\n", 3600),
                       "file(s) in"),
     "Udir export": (lambda s: _drop(s.udir_inbox_dir, "elevundersokelsen.csv", "x;y\n", 3600),

@@ -5,7 +5,8 @@
     figure: ASSS_UTEN_OSLO over the 11 members without Oslo (the index base, as the Handlingsprogram
     compares) and ASSS over all 12. The KOSTRA groups (those the ASSS members belong to that year, from KLASS
     112) and the country figures are SSB's own (weighted, imputed). A key figure no public source showed a
-    table for keeps one row per year for every member with status source_unknown (or not_ssb) and the reason.
+    table for keeps one row per year for every member with status source_unknown (or not_computed, when its route
+    is KS's A/B formula on SSB's base tables) and the reason.
 -#}
 {%- set members = var('asss_municipalities') -%}
 {%- set asss_without_oslo = members | reject('equalto', '0301') | list -%}
@@ -144,7 +145,7 @@ without_table as (
     cross join (select unnest([
         {%- for code in members %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
     ]) as region_code) as member_codes
-    where key_figures.source_status <> 'mapped'
+    where key_figures.route <> 'table'
 
 ),
 
@@ -169,8 +170,8 @@ final as (
         combined.value,
         round(combined.value, key_figures.decimals) as value_rounded,
         case
-            when key_figures.source_status = 'source unknown' then 'source_unknown'
-            when key_figures.source_status = 'not SSB' then 'not_ssb'
+            when key_figures.route = 'source unknown' then 'source_unknown'
+            when key_figures.route = 'asss_formula' then 'not_computed'
             when combined.value is not null then 'measured'
             when combined.status_symbol in (':', 'k') then 'suppressed'
             else 'not_measured'

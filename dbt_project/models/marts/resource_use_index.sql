@@ -8,7 +8,7 @@
     An area sums its components: the Handlingsprogram's `**)` key figures that are net operating expenditure
     per inhabitant (seed kostra_key_figure_need_areas, resource_use_component); figures per inhabitant of a
     target group (per child 1-5, per pupil 6-15, ...) are not summable and stay out, and so do key figures with
-    no known source table (seed kostra_key_figures, source_status). The total row weights the
+    no known source table (seed kostra_key_figures, route). The total row weights the
     areas by spending: sum of the member's need-adjusted spending over the same sum for the ASSS average, which
     is the areas' indices weighted by their share of the ASSS average's need-adjusted spending.
 -#}
@@ -27,7 +27,7 @@ components as (
     where need_areas.resource_use_component
         -- A component no source is known for would leave its area without an index for every member;
         -- the area is built from the components that are fetched, and `components` names them.
-        and key_figures.source_status = 'mapped'
+        and key_figures.route = 'table'
 
 ),
 

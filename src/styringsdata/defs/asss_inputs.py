@@ -10,6 +10,8 @@ import dagster as dg
 
 from styringsdata.sources import expense_need_index, municipal_deflator
 from styringsdata.sources.catalogue import registry_reference
+from styringsdata.home import asss_members
+from styringsdata.sources.registry import keyed_release_delta
 from styringsdata.sources.file_contract import RefreshResult, refresh
 from styringsdata.sources.ssb import load_table_specs
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
@@ -56,7 +58,8 @@ def municipal_deflator_estimates(context: dg.AssetExecutionContext, pipeline: Pi
                          bundled=settings.snapshot_dir / municipal_deflator.SOURCE,
                          inbox=settings.data_dir / "inbox" / municipal_deflator.SOURCE,
                          quarantine=settings.quarantine, load_vintage=municipal_deflator.load_vintage,
-                         max_bytes=settings.registry_max_bytes)
+                         max_bytes=settings.registry_max_bytes, settle_seconds=settings.registry_settle_seconds,
+                         plausible=municipal_deflator.plausibility())
         total = con.execute(f"select count(*) from {municipal_deflator.TABLE}").fetchone()[0]
     _log_rejected(context, municipal_deflator.SOURCE, result)
     return dg.MaterializeResult(metadata=_metadata(result, total))
@@ -81,15 +84,17 @@ def expense_need_indices(context: dg.AssetExecutionContext, pipeline: PipelineRe
     with pipeline.work_db() as con:
         codes = registry_reference(con, settings.catalogue_path)
         areas = expense_need_index.load_areas(settings.seeds_dir / expense_need_index.AREAS_SEED)
-        reference = expense_need_index.NeedIndexReference(areas, codes.municipalities,
-                                                          codes.retired)
+        reference = expense_need_index.NeedIndexReference(areas, codes.municipalities, codes.retired,
+                                                          members=frozenset(asss_members()), names=codes.names)
         expense_need_index.ensure_table(con)
         result = refresh(con, pipeline.landing(), expense_need_index.SOURCE,
                          partial(expense_need_index.validate, reference=reference),
                          bundled=settings.snapshot_dir / expense_need_index.SOURCE,
                          inbox=settings.data_dir / "inbox" / expense_need_index.SOURCE,
                          quarantine=settings.quarantine, load_vintage=expense_need_index.load_vintage,
-                         max_bytes=settings.registry_max_bytes)
+                         max_bytes=settings.registry_max_bytes, settle_seconds=settings.registry_settle_seconds,
+                         plausible=expense_need_index.plausibility(reference),
+                         release_delta=keyed_release_delta(("year", "municipality_code", "need_area")))
         total = con.execute(f"select count(*) from {expense_need_index.TABLE}").fetchone()[0]
     _log_rejected(context, expense_need_index.SOURCE, result)
     return dg.MaterializeResult(metadata=_metadata(result, total))

@@ -66,24 +66,30 @@ def dbt_resource() -> DbtCliResource:
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
-    """What dbt, a subprocess, needs from the settings: the DuckDB path profiles.yml reads.
+    """What dbt, a subprocess, needs from the settings in its environment: the DuckDB path profiles.yml reads.
 
-    A variable of its own, not STYRINGSDATA_WORK_DB: exporting the user's setting would freeze it for every
-    later Settings.from_env() in this process (a test or a second run with another data directory).
+    A variable of its own, not STYRINGSDATA_WORK_DB, and given to the dbt process only (never written into this
+    process's environment, where it would freeze the setting for every later Settings.from_env()).
 
     The profile gets the work file's name only, and DBT_CHILD starts dbt in the file's directory: dbt keeps its
     parse of the project only while the profile is unchanged, and with the absolute path in it every new data
     directory (a first run, a test's, the national bench's) parsed all models and tests again (~6 s of CPU).
     """
-    return {"STYRINGSDATA_DBT_WORK_DB": settings.work_db.name, "STYRINGSDATA_DBT_WORK_DIR": str(settings.work_db.parent),
-            "DBT_TARGET": os.environ.get("DBT_TARGET", "dev"),
-            "STYRINGSDATA_DBT_EXECUTABLE": shutil.which(DBT_EXECUTABLE) or DBT_EXECUTABLE,
-            "STYRINGSDATA_DBT_PARENT_PID": str(os.getpid())}
+    return {"STYRINGSDATA_DBT_WORK_DB": settings.work_db.name}
 
 
-def export_dbt_environment(settings: Settings) -> None:
-    """For the dbt build of a run: dagster-dbt hands dbt this process's environment."""
-    os.environ.update(dbt_environment(settings))
+def child_arguments(settings: Settings) -> list[str]:
+    """DBT_CHILD's own arguments (it removes them before starting dbt): dagster-dbt passes them as global flags."""
+    return [f"--styringsdata-dbt={shutil.which(DBT_EXECUTABLE) or DBT_EXECUTABLE}",
+            f"--styringsdata-parent={os.getpid()}", f"--styringsdata-work-db={settings.work_db.name}",
+            f"--styringsdata-work-dir={settings.work_db.parent}"]
+
+
+def run_resource(dbt: DbtCliResource, settings: Settings) -> DbtCliResource:
+    """The dbt resource for one build: the Definitions' one, with DBT_CHILD told this run's work file."""
+    return PipelineDbtCliResource(project_dir=dbt.project_dir, dbt_executable=dbt.dbt_executable,
+                                  profiles_dir=dbt.profiles_dir, profile=dbt.profile, target=dbt.target,
+                                  global_config_flags=[*child_arguments(settings), *dbt.global_config_flags])
 
 
 def ensure_manifest(settings: Settings | None = None) -> Path:
@@ -172,7 +178,6 @@ def build_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, pipelin
         context.log.info(f"dbt build, gate and publish skipped: {decision.reason}")
         return
     context.log.info(f"dbt build: {decision.reason}")
-    export_dbt_environment(settings)
     if context.is_subset:
         # Only part of the project is rebuilt: data pending for the other models stays pending.
         previous = build_state.load(settings.build_state_path)
@@ -183,7 +188,7 @@ def build_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, pipelin
     # The home member and the date lateness is judged against reach dbt as vars (dbt_project.yml has no home).
     # dbt parses the whole project again when its vars differ from the kept parse's: once a day, as_of_date.
     args = ["build", "--vars", json.dumps(dbt_vars(settings.home_municipality, today))]
-    yield from dbt.cli(args, context=context, target_path=target).stream()
+    yield from run_resource(dbt, settings).cli(args, context=context, target_path=target).stream()
     _keep_partial_parse_state(target, settings)
     build_state.build_finished(settings.build_state_path, context.run_id)
 
@@ -194,17 +199,27 @@ def partial_parse_state_path(settings: Settings) -> Path:
 
 
 def _run_target_path(context: dg.AssetExecutionContext, settings: Settings) -> Path:
-    """This run's dbt target folder (dagster-dbt's naming), seeded with the last build's parse of the project.
+    """This run's dbt target folder, in the data directory (never in the repository), seeded with the last
+    build's parse of the project.
 
-    dagster-dbt seeds it from dbt_project/target instead, a parse made for whichever work file ran `dbt parse`
-    last; dbt rejects that for another DuckDB path and parses all 42 models and 182 tests again.
+    dagster-dbt's default puts one folder per build under dbt_project/ (24 folders, 307 MB after one test
+    suite); here the data directory keeps the newest build's folder only (its logs and run results), and the
+    parse is kept beside the work file. Without a parse of its own (a new data directory), the one the last
+    build anywhere left in dbt_project/target seeds it: the profile names the work file without its directory
+    (dbt_environment), so that parse is valid here too, and dbt would otherwise parse all 42 models and 182
+    tests again.
     """
-    target = dbt_project.project_dir / dbt_project.target_path / \
-        f"{context.op_execution_context.op.name}-{context.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    folder = settings.dbt_target_dir
+    for old in folder.glob("*-*-*") if folder.is_dir() else ():
+        shutil.rmtree(old, ignore_errors=True)  # an earlier build's: its results are in the Dagster instance
+    target = folder / f"{context.op_execution_context.op.name}-{context.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    target.mkdir(parents=True, exist_ok=True)
     state = partial_parse_state_path(settings)
-    if state.exists():
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(state, target / PARTIAL_PARSE_FILE)
+    shared = DBT_PROJECT_DIR / dbt_project.target_path / PARTIAL_PARSE_FILE
+    for seed in (state, shared):
+        if seed.exists():
+            shutil.copyfile(seed, target / PARTIAL_PARSE_FILE)
+            break
     return target
 
 
@@ -215,9 +230,10 @@ def _keep_partial_parse_state(target: Path, settings: Settings) -> None:
         partial = state.with_name(state.name + ".partial")
         shutil.copyfile(parsed, partial)
         os.replace(partial, state)  # a reader never sees half a file
-        # Also where dagster-dbt seeds a work file without a state of its own (a new data directory) from: the
-        # profile names the work file without its directory (dbt_environment), so this parse is valid there too.
+        # Also what seeds a work file without a state of its own (a new data directory): dbt_project/target is
+        # git-ignored and holds the manifest Dagster reads (ensure_manifest); one file, replaced in place.
         shared = DBT_PROJECT_DIR / dbt_project.target_path / PARTIAL_PARSE_FILE
+        shared.parent.mkdir(parents=True, exist_ok=True)
         partial = shared.with_name(f"{PARTIAL_PARSE_FILE}.{uuid.uuid4().hex[:8]}.partial")  # runs may finish at once
         shutil.copyfile(parsed, partial)
         os.replace(partial, shared)

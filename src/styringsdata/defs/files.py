@@ -48,11 +48,21 @@ def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResour
     landing = pipeline.landing()
     limit = settings.registry_max_bytes
     landed = kommune_nm.land_files(settings.snapshot_dir / "kommune_nm", landing, max_bytes=limit)
-    landed += kommune_nm.land_files(settings.data_dir / "inbox" / "kommune_nm", landing, max_bytes=limit)
+    inbox = kommune_nm.take_inbox(settings.data_dir / "inbox" / "kommune_nm", settings.quarantine, landing,
+                                  settle_seconds=settings.registry_settle_seconds, max_bytes=limit)
+    for name, report in inbox.rejected:
+        context.log.warning(f"Kommune-NM file {name} rejected, moved to quarantine (the last good vintage stays in "
+                            f"use); report: {report}")
+    for name, why in inbox.skipped:
+        context.log.info(f"Kommune-NM file {name} left in the inbox: {why}")
+    landed += [path for _, path in inbox.accepted]
     with pipeline.work_db() as con:
         results = load_landed_kommune_nm(con, landing, kommune_nm.parse)  # every landed file raw lacks
         loaded = sum(r.rows for r in results)
         newly_loaded = sum(not r.already_loaded for r in results)
         total = con.execute("select count(*) from raw.kommune_nm_ranks").fetchone()[0]
-    return dg.MaterializeResult(metadata={"files": len(landed), "rows_loaded": loaded, RAW_CHANGED: newly_loaded > 0,
+    return dg.MaterializeResult(metadata={"files": len(landed), "rejected_files": dg.MetadataValue.json(
+                                              {name: str(path) for name, path in inbox.rejected}),
+                                          "waiting_files": dg.MetadataValue.json(dict(inbox.skipped)),
+                                          "rows_loaded": loaded, RAW_CHANGED: newly_loaded > 0,
                                           "dagster/row_count": total})

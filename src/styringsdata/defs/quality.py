@@ -8,11 +8,11 @@ blocking check there would make dbt wait for it), but the publish step refuses o
 rule failed (it reads this run's gate result), so a failed gate never touches data/warehouse.duckdb.
 """
 
-from pathlib import Path
 
 import dagster as dg
 
-from styringsdata.quality.gate import RULES, CheckResult, GateConfig, GateResult, describe, rule_tables, run_gate
+from styringsdata.quality.gate import (RULES, CheckResult, GateConfig, GateResult, describe, gate_result_path,  # noqa: F401
+                                       read_gate_result, rule_tables, run_gate)
 from styringsdata.sources.ssb import load_table_specs
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource, run_started_at
 from styringsdata.reporting.report import RunInfo
@@ -41,14 +41,6 @@ def _spec(name: str, table: str) -> dg.AssetCheckSpec:
 
 SPECS = [_spec(name, table) for name in RULES for table in rule_tables(name, SSB_TABLE_IDS)]
 
-
-def gate_result_path(reports_dir: Path, run_id: str) -> Path:
-    return reports_dir / "gate" / f"{run_id}.json"
-
-
-def read_gate_result(reports_dir: Path, run_id: str) -> GateResult | None:
-    path = gate_result_path(reports_dir, run_id)
-    return GateResult.from_json(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 @dg.multi_asset_check(specs=SPECS, pool=DUCKDB_WRITER_POOL, can_subset=True,

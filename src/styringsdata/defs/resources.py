@@ -1,6 +1,7 @@
 """Resources: where things live and how sources are reached (offline by default)."""
 
 import datetime as dt
+import os
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -31,8 +32,13 @@ class PipelineResource(dg.ConfigurableResource):
     the run ends. Sensors use the resource too, without a run: they never take the lock.
     """
 
+    # The CLI's --live/--record for this run, given as run config (never written into the process environment,
+    # where it would outlive the run); empty: STYRINGSDATA_SOURCE_MODE.
+    source_mode: str = ""
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._settings = Settings.from_env()
+        override = {"STYRINGSDATA_SOURCE_MODE": self.source_mode} if self.source_mode else {}
+        self._settings = Settings.from_env({**os.environ, **override})
         s = self._settings
         self._transport = Transport(
             s.source_mode,

@@ -12,6 +12,7 @@ import dagster as dg
 
 from styringsdata.sources import udir
 from styringsdata.sources.catalogue import registry_reference
+from styringsdata.sources.registry import keyed_release_delta
 from styringsdata.sources.file_contract import refresh
 from styringsdata.sources.ssb import load_table_specs
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
@@ -40,7 +41,9 @@ def udir_values(context: dg.AssetExecutionContext, pipeline: PipelineResource) -
         result = refresh(con, pipeline.landing(), udir.SOURCE, partial(udir.validate, reference=reference),
                          bundled=settings.snapshot_dir / udir.SOURCE, inbox=settings.udir_inbox_dir,
                          quarantine=settings.quarantine, load_vintage=udir.load_vintage,
-                         max_bytes=settings.registry_max_bytes, settle_seconds=settings.registry_settle_seconds)
+                         max_bytes=settings.registry_max_bytes, settle_seconds=settings.registry_settle_seconds,
+                         plausible=udir.plausibility(reference),
+                         release_delta=keyed_release_delta(("indicator_id", "kommunekode", "skoleaarnavn")))
         total = con.execute(f"select count(*) from {udir.TABLE}").fetchone()[0]
     for name, report in result.inbox.rejected:
         context.log.warning(f"udir file {name} rejected, moved to quarantine (the last good vintage stays in use); "

@@ -32,11 +32,10 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from styringsdata.publishing.publish_postgres import GateRecord, PostgresTarget
-    from styringsdata.reporting.report_delivery import Delivery
     from styringsdata.settings import Settings
 
 LEDGER_DIR = "publication"
@@ -415,23 +414,25 @@ def record_published(settings: "Settings") -> None:
     save(settings, ledger)
 
 
-def record_report(settings: "Settings", delivery: "Delivery", publication: str | None = None) -> None:
-    """Each audience's report (and how it went out) as a target holding the approved publication."""
+def record_report(settings: "Settings", audience: str, files: list[Path], delivery: str, failed: str | None = None,
+                  publication: str | None = None) -> None:
+    """An audience's report (its files, and how it went out) as a target holding the approved publication
+    (src/styringsdata/reporting/report_delivery.py record_delivery). `failed`: why its mail was not sent; the
+    outbox sends it again on the next run, and until then the audience is behind."""
     ledger = load(settings)
     ident = publication or (ledger.get("approved") or {}).get("id")
     if ident is None:
         return
-    for audience, files in (delivery.reports or {}).items():
-        paths = [p for p in (files.html, files.markdown) if p is not None]
-        failed = [error for subject, error in delivery.mail_failed if subject == files.subject]
-        how = ("on disk (mail off)" if delivery.mail_skipped else
-               f"mail not sent ({failed[0]})" if failed else
-               "mailed" if files.subject in delivery.mail_sent else "on disk (no recipients)")
-        _set(ledger, f"report:{audience}", ident, {"files": {str(p): file_fingerprint(p) for p in paths}},
-             config=report_config(settings, audience), delivery=how)
-        if failed:
-            # The outbox sends it again on the next run; until then this audience is behind.
-            _behind(ledger, f"report:{audience}", f"mail not sent ({failed[0]})")
+    _set(ledger, f"report:{audience}", ident, {"files": {str(p): file_fingerprint(p) for p in files}},
+         config=report_config(settings, audience), delivery=delivery)
+    if failed:
+        _behind(ledger, f"report:{audience}", f"mail not sent ({failed})")
+    save(settings, ledger)
+
+
+def mark_behind(settings: "Settings", name: str, why: str) -> None:
+    ledger = load(settings)
+    _behind(ledger, name, why)
     save(settings, ledger)
 
 
@@ -468,7 +469,13 @@ def publish_postgres_target(settings: "Settings", log: logging.Logger | logging.
 
 # -- repair --------------------------------------------------------------------------------------------------
 
-def reconcile(settings: "Settings", log: logging.Logger | logging.LoggerAdapter, run_id: str = "") -> list[str]:
+# Writes (and delivers) one audience's report of the approved publication again and records it; returns the line
+# that says so. The reports are written above this layer (src/styringsdata/runs/recovery.py report_writer).
+ReportWriter = Callable[[TargetCheck, dict[str, Any]], str]
+
+
+def reconcile(settings: "Settings", log: logging.Logger | logging.LoggerAdapter, run_id: str = "",
+              write_report: ReportWriter | None = None) -> list[str]:
     """Republish every configured target that does not hold the approved publication, from the approved build.
 
     Never raises: a target that cannot be repaired is marked behind and named; the others go ahead."""
@@ -494,7 +501,7 @@ def reconcile(settings: "Settings", log: logging.Logger | logging.LoggerAdapter,
         return lines
     for check in checks:
         try:
-            line = _republish(settings, ledger, check, log)
+            line = _republish(settings, ledger, check, log, write_report)
         except Exception as exc:  # noqa: BLE001 - one target's trouble never holds back the others
             text = " ".join(str(exc).split())[:400]
             _behind(ledger, check.name, f"{exc.__class__.__name__}: {text}")
@@ -514,7 +521,7 @@ def _remember_repairs(settings: "Settings", ledger: dict[str, Any], run_id: str,
 
 
 def _republish(settings: "Settings", ledger: dict[str, Any], check: TargetCheck,
-               log: logging.Logger | logging.LoggerAdapter) -> str:
+               log: logging.Logger | logging.LoggerAdapter, write_report: ReportWriter | None) -> str:
     ident = ledger["approved"]["id"]
     why = check.problem
     if check.name == "duckdb":
@@ -537,7 +544,13 @@ def _republish(settings: "Settings", ledger: dict[str, Any], check: TargetCheck,
         if "behind" in (ledger["targets"].get("postgres") or {}):
             return line
     else:
-        return _rewrite_report(settings, ledger, check, log)
+        if write_report is None:
+            raise LedgerError("reports are written again only when a run starts")
+        save(settings, ledger)  # the writer records the report in the ledger file itself
+        line = write_report(check, ledger["approved"])
+        ledger.clear()
+        ledger.update(load(settings))
+        return line
     line = f"{check.label} did not hold publication {ident} ({why}): republished from the approved build"
     log.info(line)
     return line
@@ -574,41 +587,6 @@ def _regrant(settings: "Settings") -> bool:
     except Exception:  # noqa: BLE001 - a full republish follows
         return False
     return True
-
-
-def _rewrite_report(settings: "Settings", ledger: dict[str, Any], check: TargetCheck,
-                    log: logging.Logger | logging.LoggerAdapter) -> str:
-    """Write and deliver an audience's report for the approved publication again (number format, mail switched
-    on, a file removed). The report reads the work file: only possible while it holds the approved build."""
-    from styringsdata.defs.quality import read_gate_result
-    from styringsdata.reporting.report import RunInfo
-    from styringsdata.reporting.report_delivery import deliver
-    from styringsdata.runs import build_state
-
-    approved = ledger["approved"]
-    audience = check.name.split(":", 1)[1]
-    state = build_state.load(settings.build_state_path)
-    if state is None or not state.built or state.run_id != approved.get("build_run_id"):
-        holds = "no finished build" if state is None or not state.built else f"the build of run {state.run_id}"
-        why = f"the work file holds {holds}, not the approved one of run {approved.get('build_run_id')}"
-        _behind(ledger, check.name, f"cannot be rewritten now: {why}; it follows the next publication")
-        line = f"{check.label} does not match ({check.problem}) and cannot be rewritten now: {why}"
-        log.warning(line)
-        return line
-    run = RunInfo(run_id=approved["run_id"], started_at=approved.get("run_started_at", ""), outcome="published",
-                  published_path=str(settings.warehouse), home_municipality=settings.home_municipality)
-    delivery = deliver(settings.work_db, settings.reports_dir, run, read_gate_result(settings.reports_dir,
-                                                                                     approved["run_id"]),
-                       settings.mail, log, audiences=(audience,), number_style=settings.number_format)
-    save(settings, ledger)
-    record_report(settings, delivery, approved["id"])
-    ledger.clear()
-    ledger.update(load(settings))
-    entry = ledger["targets"][check.name]
-    line = (f"{check.label} did not match publication {approved['id']} ({check.problem}): written again, "
-            f"{entry.get('delivery', 'on disk')}")
-    log.info(line)
-    return line
 
 
 def repairs_of(settings: "Settings", run_id: str) -> list[str]:

@@ -28,15 +28,13 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 import duckdb
 
+from styringsdata.publishing.common import PublishError
+from styringsdata.publishing.common import sql_string as _sql_string
 from styringsdata.raw.raw_store import identifier
 from styringsdata.runs.lock import exclusive_lock
 
 if TYPE_CHECKING:
     from styringsdata.publishing.publish_postgres import GateRecord, PostgresTarget
-
-
-class PublishError(RuntimeError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -74,10 +72,6 @@ def marts_from_manifest(manifest_path: Path) -> list[MartSpec]:
             )
         )
     return sorted(marts, key=lambda m: m.name)
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _fsync(path: Path) -> None:

@@ -40,7 +40,8 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from styringsdata.publishing.publish import PublishError, _sql_string
+from styringsdata.publishing.common import PublishError
+from styringsdata.publishing.common import sql_string as _sql_string
 
 COPY_CHUNK = 1 << 20
 APPLICATION_NAME = "styringsdata-publish"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -320,9 +319,18 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
     return [replace(c, description=describe(c.name, config, home)) for c in checks]
 
 
+def gate_result_path(reports_dir: Path, run_id: str) -> Path:
+    """Where a run's gate result is kept: the held-back report, the report asset and recovery read it."""
+    return reports_dir / "gate" / f"{run_id}.json"
+
+
+def read_gate_result(reports_dir: Path, run_id: str) -> GateResult | None:
+    path = gate_result_path(reports_dir, run_id)
+    return GateResult.from_json(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
 def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | None = None,
              data_docs_dir: Path | None = None) -> GateResult:
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage reporting from a closed network
     import great_expectations as gx
 
     config = config or GateConfig.load()

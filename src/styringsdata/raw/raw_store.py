@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -24,9 +23,9 @@ import pyarrow as pa
 from styringsdata.sources import jsonstat
 from styringsdata.sources.klass import CodeChange, LineageRow, build_lineage, parse_changes
 from styringsdata.raw.landing import LandingZone, read_manifest, safe_name
+from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp  # noqa: F401 (the loaders' names)
 from styringsdata.sources.periods import PeriodError, parse_period
 
-RAW = "raw"
 IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 PROVENANCE_COLUMNS = ("_vintage", "_source_updated", "_fetched_at", "_landing_path")
 # Added after the provenance columns (so older raw tables gain them by ALTER TABLE): the period's first and last
@@ -39,14 +38,6 @@ class RawLoadError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class LoadResult:
-    table: str
-    vintage: str
-    rows: int
-    already_loaded: bool
-
-
 def identifier(name: str, what: str) -> str:
     """Names from a source (dimension codes, table ids) become SQL names: only plain identifiers pass."""
     if not isinstance(name, str) or not IDENTIFIER.match(name):
@@ -56,45 +47,6 @@ def identifier(name: str, what: str) -> str:
     if name.lower() in {c.lower() for c in added}:
         raise RawLoadError(f"{what} {name!r} collides with a column the loader adds ({', '.join(added)})")
     return name
-
-
-def _timestamp(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return moment
-
-
-# DuckDB types of the raw tables -> Arrow types for bulk inserts.
-_ARROW_TYPES = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
-                "TIMESTAMP": pa.timestamp("us"), "DATE": pa.date32(), "BOOLEAN": pa.bool_()}
-
-
-def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
-    """Insert many rows with one statement, column-wise through Arrow.
-
-    DuckDB's `executemany` runs the INSERT once per row, about 0.7 ms a row here: the national
-    emissions workbook (47 000 rows) took half a minute, each SSB table's category rows half a
-    second (bench/bench_loaders.py). Values Arrow cannot type as the column fall back to it.
-    """
-    if not rows:
-        return
-    schema, name = table.split(".")
-    types = [t for (t,) in con.execute(
-        "select data_type from information_schema.columns where table_schema = ? and table_name = ? "
-        "order by ordinal_position", [schema, name]).fetchall()]
-    try:
-        arrays = [pa.array(column, type=_ARROW_TYPES.get(t)) for column, t in zip(zip(*rows), types, strict=True)]
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, ValueError):
-        con.executemany(f"insert into {table} values ({', '.join('?' * len(types))})", rows)
-        return
-    con.register("incoming_rows", pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(arrays))]))
-    try:
-        con.execute(f"insert into {table} select * from incoming_rows")
-    finally:
-        con.unregister("incoming_rows")
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -12,81 +12,17 @@ from __future__ import annotations
 
 import json
 import smtplib
-import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Mapping
 
-SECURITY_MODES = ("starttls", "ssl", "none")
-DATA_TEAM = "data-team"
-MACRO_GROUP = "makrogruppen"
-AUDIENCES = (DATA_TEAM, MACRO_GROUP)
+# The mail settings are declared with every other setting; the names are kept here for the mail code's callers.
+from styringsdata.settings import MAIL_AUDIENCES as AUDIENCES
+from styringsdata.settings import SECURITY_MODES, MailConfigError, MailSettings  # noqa: F401
+
+DATA_TEAM, MACRO_GROUP = AUDIENCES
 RECIPIENT_SETTINGS = {DATA_TEAM: "STYRINGSDATA_MAIL_TO_DATA_TEAM", MACRO_GROUP: "STYRINGSDATA_MAIL_TO_MAKROGRUPPEN"}
-
-
-class MailConfigError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class MailSettings:
-    host: str
-    port: int
-    security: str
-    user: str
-    password: str
-    sender: str
-    recipients: tuple[str, ...]  # the data team's
-    timeout: float = 30.0
-    ca_file: str = ""  # a municipality's own certificate authority; empty: the system's
-    macro_group_recipients: tuple[str, ...] = ()
-
-    def recipients_for(self, audience: str) -> tuple[str, ...]:
-        if audience not in AUDIENCES:
-            raise MailConfigError(f"unknown audience {audience!r}: expected one of {', '.join(AUDIENCES)}")
-        return self.macro_group_recipients if audience == MACRO_GROUP else self.recipients
-
-    def __repr__(self) -> str:  # never let the password reach a log through repr()
-        return (f"MailSettings(host={self.host!r}, port={self.port}, security={self.security!r}, user={self.user!r}, "
-                f"sender={self.sender!r}, recipients={self.recipients!r}, "
-                f"macro_group_recipients={self.macro_group_recipients!r})")
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "MailSettings | None":
-        """None when STYRINGSDATA_SMTP_HOST is unset (mail is off); an error naming the variable when half-set."""
-        host = env.get("STYRINGSDATA_SMTP_HOST", "").strip()
-        if not host:
-            return None
-        security = env.get("STYRINGSDATA_SMTP_SECURITY", "starttls").strip().lower()
-        if security not in SECURITY_MODES:
-            raise MailConfigError(f"STYRINGSDATA_SMTP_SECURITY={security!r}: expected one of {', '.join(SECURITY_MODES)}")
-        default_port = {"starttls": "587", "ssl": "465", "none": "25"}[security]
-        port = env.get("STYRINGSDATA_SMTP_PORT", default_port).strip()
-        if not port.isdigit():
-            raise MailConfigError(f"STYRINGSDATA_SMTP_PORT={port!r}: expected a port number")
-        # STYRINGSDATA_MAIL_TO is the data team's recipients from before there were two audiences.
-        recipients = _addresses(env.get("STYRINGSDATA_MAIL_TO_DATA_TEAM", "") or env.get("STYRINGSDATA_MAIL_TO", ""))
-        macro_group = _addresses(env.get("STYRINGSDATA_MAIL_TO_MAKROGRUPPEN", ""))
-        if not recipients and not macro_group:
-            raise MailConfigError("STYRINGSDATA_SMTP_HOST is set but no recipients are: set "
-                                  "STYRINGSDATA_MAIL_TO_DATA_TEAM (or STYRINGSDATA_MAIL_TO) and/or "
-                                  "STYRINGSDATA_MAIL_TO_MAKROGRUPPEN (comma-separated addresses)")
-        user = env.get("STYRINGSDATA_SMTP_USER", "")
-        sender = env.get("STYRINGSDATA_MAIL_FROM", "") or user or f"styringsdata@{host}"
-        ca_file = env.get("STYRINGSDATA_SMTP_CA_FILE", "").strip()
-        if ca_file and not Path(ca_file).is_file():
-            raise MailConfigError(f"STYRINGSDATA_SMTP_CA_FILE={ca_file!r}: no such file (expected PEM certificates)")
-        return cls(host, int(port), security, user, env.get("STYRINGSDATA_SMTP_PASSWORD", ""), sender, recipients,
-                   float(env.get("STYRINGSDATA_SMTP_TIMEOUT", "30")), ca_file, macro_group)
-
-    def tls_context(self) -> ssl.SSLContext:
-        """Certificates and host names are always verified; only the trusted authorities can be chosen."""
-        return ssl.create_default_context(cafile=self.ca_file or None)
-
-
-def _addresses(text: str) -> tuple[str, ...]:
-    return tuple(r.strip() for r in text.split(",") if r.strip())
 
 
 @dataclass(frozen=True)

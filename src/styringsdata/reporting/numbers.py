@@ -12,9 +12,9 @@ import io
 import math
 from typing import Any, Iterable, Sequence
 
+
 NBSP = "\u00a0"
 MINUS = "\u2212"
-NUMBER_FORMATS = ("en", "no")
 
 
 def format_number(value: float | int | None, decimals: int = 1, style: str = "no", *, signed: bool = False) -> str:

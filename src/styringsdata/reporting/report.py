@@ -319,8 +319,13 @@ def _fmt(value: Any, style: str = "en") -> str:
     return format_plain(value, style)
 
 
+# Markdown's active characters, HTML's included: text from files (names, cells) must stay text in every reader
+# of the Markdown report and the mail that carries it (CommonMark renders a backslash-escaped one as itself).
+MD_ACTIVE = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
+
+
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return MD_ACTIVE.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
 
 
 def _md_table(rows: list[dict[str, Any]], columns: list[str], style: str = "en") -> str:
@@ -407,7 +412,7 @@ def render_markdown(data: ReportData, image_files: dict[str, str]) -> str:
     md = functools.partial(_md_table, style=data.number_style)
     parts = [f"# Quality report: styringsdata, {data.home_label}, {data.generated_at[:10]}", "",
              f"**{_headline(data)}**", ""]
-    parts += [f"- {line}" for line in _summary_lines(data)] + [""]
+    parts += [f"- {_md_escape(line)}" for line in _summary_lines(data)] + [""]
     parts += ["## What was fetched", "", md(data.fetched, FETCHED_COLUMNS),
               "Current vintage of every source table:", "", md(data.sources, SOURCE_COLUMNS)]
     parts += ["## What changed since the previous vintage", "",

@@ -17,7 +17,6 @@ Imports no Dagster, dbt or DuckDB: on a run with nothing new this module is all 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -42,8 +41,9 @@ CODE = ("src/styringsdata", "dbt_project/models", "dbt_project/seeds", "dbt_proj
         "requirements.lock")
 # Bundled files the job lands once (under the snapshot directory; the registry's from its own setting).
 BUNDLED = ("kommune_nm", "municipal_deflator", "expense_need_index", "udir")
-# Drop zones whose every file leaves the inbox when a run takes it (src/styringsdata/sources/file_contract.py).
-CONTRACT_INBOXES = ("municipal_deflator", "expense_need_index")
+# Drop zones under data/inbox/ besides the registry's and Udir's (their own settings): every file leaves the
+# inbox when a run takes it (src/styringsdata/sources/drop_zone.py).
+CONTRACT_INBOXES = ("kommune_nm", "municipal_deflator", "expense_need_index")
 SKIPPED_PARTS = {"__pycache__", "target", "logs"}
 # Settings that are paths: what they point at is checked itself (files, inboxes, answers, bundled files).
 PATH_FIELDS = {"data_dir", "snapshot_dir", "work_db", "warehouse", "registry_inbox", "quarantine", "registry_seed",
@@ -130,14 +130,14 @@ def remember(settings: Settings) -> None:
 def settings_digests(settings: Settings) -> dict[str, str]:
     """Per setting, a digest of its value (never the value: a URL may hold a password)."""
     values: dict[str, str] = {}
-    for f in dataclasses.fields(settings):
-        if f.name in PATH_FIELDS or f.name == "rebuild":
+    for name in type(settings).model_fields:
+        if name in PATH_FIELDS or name in ("rebuild", "smtp_password"):
             continue
-        value = getattr(settings, f.name)
-        if f.name == "postgres_url" and value:
+        value = getattr(settings, name)
+        if name == "postgres_url" and value:
             parts = urllib.parse.urlsplit(value)
             value = parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
-        values[f.name] = _digest(repr(value))  # MailSettings' repr leaves its password out
+        values[name] = _digest(repr(value))
     known = {name for name, _, _ in SETTINGS}
     for name, value in os.environ.items():  # a setting added to the environment before it is added to Settings
         if name.startswith("STYRINGSDATA_") and name not in known and "PASSWORD" not in name \
@@ -303,27 +303,17 @@ def _targets(settings: Settings, record: dict[str, Any]) -> str | None:
 
 
 def _inboxes(settings: Settings) -> str | None:
-    from styringsdata.sources.kommune_nm import not_landed
-    from styringsdata.raw.landing import LandingZone
-    from styringsdata.sources.registry import inbox_candidates
+    """A file in any drop zone is news; temporary and lock names and subfolders are not (the drop zone's own
+    listing decides, so the pre-check never runs a job that would ignore what it saw)."""
+    from styringsdata.sources.drop_zone import listing
 
-    ready, waiting = inbox_candidates(settings.registry_inbox, settings.registry_settle_seconds)
-    files = [p.name for p in ready] + [name for name, _ in waiting]
-    if files:
-        return f"{len(files)} file(s) in the registry inbox ({', '.join(files[:5])})"
-    udir = [p.name for p in settings.udir_inbox_dir.iterdir() if not p.name.startswith(".")] \
-        if settings.udir_inbox_dir.is_dir() else []
-    if udir:
-        return f"{len(udir)} file(s) in the Udir inbox ({', '.join(sorted(udir)[:5])})"
     inbox = settings.data_dir / "inbox"
-    new = not_landed(inbox / "kommune_nm", LandingZone(settings.landing_dir))
-    if new:
-        return f"Kommune-NM file(s) not landed yet in {inbox / 'kommune_nm'} ({', '.join(new[:5])})"
-    for name in CONTRACT_INBOXES:
-        folder = inbox / name
-        dropped = sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
-        if dropped:
-            return f"{len(dropped)} file(s) in {folder} ({', '.join(dropped[:5])})"
+    zones = {"registry inbox": settings.registry_inbox, "Udir inbox": settings.udir_inbox_dir,
+             **{f"{name} inbox": inbox / name for name in CONTRACT_INBOXES}}
+    for label, folder in zones.items():
+        files = [p.name for p in listing(folder)]
+        if files:
+            return f"{len(files)} file(s) in the {label} ({', '.join(files[:5])}): {folder}"
     return None
 
 

@@ -12,10 +12,11 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from styringsdata.publishing import ledger
+from styringsdata.quality.gate import read_gate_result
 from styringsdata.runs import build_state, precheck, work_file
 from styringsdata.runs.lock import run_lock
 from styringsdata.reporting.report import RunInfo
-from styringsdata.reporting.report_delivery import deliver
+from styringsdata.reporting.report_delivery import deliver, record_delivery
 from styringsdata.settings import Settings
 
 
@@ -30,7 +31,8 @@ def start_run(settings: Settings, what: str, log: logging.Logger | logging.Logge
         precheck.forget(settings)  # until this run has succeeded, `styringsdata run` may skip nothing
         if check_work_file(settings, log) is None:
             report_unreported_publication(settings, log)
-        ledger.reconcile(settings, log, run_id)  # never raises: a target it cannot repair is marked behind
+        # Never raises: a target it cannot repair is marked behind and named.
+        ledger.reconcile(settings, log, run_id, report_writer(settings, log))
     except BaseException:
         lock.__exit__(None, None, None)
         raise
@@ -63,8 +65,6 @@ def report_unreported_publication(settings: Settings, log, *, lock_path: Path | 
     run = unreported_run(settings)
     if run is None:
         return []
-    from styringsdata.defs.quality import read_gate_result  # the Dagster layer imports this module
-
     try:
         delivery = deliver(settings.work_db, settings.reports_dir, run, read_gate_result(settings.reports_dir, run.run_id),
                            settings.mail, log, lock_path=lock_path)
@@ -74,7 +74,37 @@ def report_unreported_publication(settings: Settings, log, *, lock_path: Path | 
                     "the next run tries again")
         return []
     build_state.mark_reported(settings.build_state_path, run.run_id)
-    ledger.record_report(settings, delivery)
+    record_delivery(settings, delivery)
     log.info(f"the publication of run {run.run_id} had no report (its run was stopped first): written now")
     return delivery.log_lines
 
+
+def report_writer(settings: Settings, log) -> ledger.ReportWriter:
+    """For the ledger: write and deliver an audience's report of the approved publication again (the number
+    format changed, mail was switched on, a file was removed). The report reads the work file, so this is only
+    possible while it holds the approved build; otherwise the audience is behind until the next publication."""
+
+    def write(check: ledger.TargetCheck, approved: dict) -> str:
+        audience = check.name.split(":", 1)[1]
+        state = build_state.load(settings.build_state_path)
+        if state is None or not state.built or state.run_id != approved.get("build_run_id"):
+            holds = "no finished build" if state is None or not state.built else f"the build of run {state.run_id}"
+            why = f"the work file holds {holds}, not the approved one of run {approved.get('build_run_id')}"
+            ledger.mark_behind(settings, check.name, f"cannot be written again now: {why}; it follows the next "
+                               "publication")
+            line = f"{check.label} does not match ({check.problem}) and cannot be written again now: {why}"
+            log.warning(line)
+            return line
+        run = RunInfo(run_id=approved["run_id"], started_at=approved.get("run_started_at", ""), outcome="published",
+                      published_path=str(settings.warehouse), home_municipality=settings.home_municipality)
+        delivery = deliver(settings.work_db, settings.reports_dir, run,
+                           read_gate_result(settings.reports_dir, approved["run_id"]), settings.mail, log,
+                           audiences=(audience,), number_style=settings.number_format)
+        record_delivery(settings, delivery, approved["id"])
+        entry = ledger.load(settings)["targets"].get(check.name) or {}
+        line = (f"{check.label} did not match publication {approved['id']} ({check.problem}): written again, "
+                f"{entry.get('delivery', 'on disk')}")
+        log.info(line)
+        return line
+
+    return write

@@ -55,7 +55,10 @@ def execute_with_progress(defs: dg.Definitions, job_name: str, instance: dg.Dags
         try:
             # Dagster's console logger would print every event at DEBUG: the listener writes them to the file
             result = job.execute_in_process(instance=instance, run_id=run_id, raise_on_error=False,
-                                            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
+                                            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
+                                                        # the mode this command chose (--live, --record)
+                                                        "resources": {"pipeline": {"config": {
+                                                            "source_mode": settings.source_mode.value}}}})
         finally:
             display.close(progress)
     return ConsoleRun(result, progress, path)

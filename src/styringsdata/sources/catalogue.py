@@ -55,5 +55,18 @@ def registry_reference(con: duckdb.DuckDBPyConnection, catalogue: Path, *,
         [list(load_table_specs().region_variables())]).fetchall()}
     current = (codes - set(retired)) | {c for successors in retired.values() for c in successors}
     rules = [IndicatorRule(i.indicator_id, i.route, i.unit) for i in load_catalogue(catalogue)]
-    limits = {"max_bytes": max_bytes} if max_bytes else {}
-    return load_reference(rules, current, retired, **limits)
+    limits: dict = {"max_bytes": max_bytes} if max_bytes else {}
+    names: dict[str, set[str]] = {}
+    for code, name in [] if "klass_municipality_changes" not in tables else con.execute(
+            r"""select code, label from raw.ssb_categories
+               where list_contains(?, dimension) and regexp_full_match(code, '\d{4}') and label is not null
+               union select old_code, old_name from raw.klass_municipality_changes where old_name <> ''
+               union select new_code, new_name from raw.klass_municipality_changes where new_name <> ''""",
+            [list(load_table_specs().region_variables())]).fetchall():
+        names.setdefault(code, set()).add(name)
+    retired_on = dict(con.execute(
+        """select from_code, min(changed_on) from raw.klass_municipality_lineage
+           where _vintage = (select max(_vintage) from raw.klass_municipality_lineage) and from_code <> to_code
+           group by from_code""").fetchall())
+    return load_reference(rules, current, retired, names={k: frozenset(v) for k, v in names.items()},
+                          retired_on=retired_on, **limits)

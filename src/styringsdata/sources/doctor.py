@@ -21,31 +21,22 @@ known table are listed after the table; they are known gaps, not failures, and d
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Sequence
+
+from styringsdata.sources.diagnosis import DoctorRow
 
 VERDICTS = ("ok", "table missing", "code missing", "dimension not selected", "period format")
 GRADES = ("A", "B", "C", "live", "-")
 
 
 @dataclass(frozen=True)
-class DoctorRow:
-    source: str
-    table: str
-    series: str
-    variable: str
-    code: str
-    grade: str
-    verdict: str
-    detail: str = ""
-    suggestions: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class Unmapped:
     source: str
     figure: str  # key figure or indicator id
-    status: str  # source unknown or not SSB
+    status: str  # source unknown, not SSB, or asss_formula (KS's A/B formula on SSB's base tables)
     grade: str
     reason: str
     look_for: str = ""
@@ -133,22 +124,25 @@ def miljodirektoratet_row(transport: Any) -> DoctorRow:
     return DoctorRow("Miljødirektoratet", "klimagassutslipp", "KLI01", "download", "-", "A", "ok", kind)
 
 
-def run_doctor(transport: Any) -> DoctorReport:
+def run_doctor(transport: Any, config_dir: Path | None = None) -> DoctorReport:
+    """`config_dir`: where ssb_tables.yaml and fhi_tables.yaml are read (default: the package's own)."""
     from styringsdata.sources.fhi import FhiClient, diagnose, load_fhi_specs
     from styringsdata.sources.ssb import SsbClient, diagnose_table, load_table_specs
 
-    specs = load_table_specs()
+    ssb_path, fhi_path = config_paths(config_dir)
+    specs = load_table_specs(ssb_path)
     report = DoctorReport()
     client = SsbClient(transport)
     for spec in specs.tables:
         report.rows += diagnose_table(client, spec)
     report.rows += klass_rows(transport, range(specs.first_year, specs.last_year + 1))
-    fhi_specs = load_fhi_specs()
+    fhi_specs = load_fhi_specs(fhi_path, ssb_path)
     fhi_rows, fhi_without = diagnose(FhiClient(transport), fhi_specs)
     report.rows += fhi_rows
     report.rows.append(miljodirektoratet_row(transport))
     for entry in specs.without_known_table:
-        report.unmapped.append(Unmapped("SSB", entry.key_figure or entry.indicator or "?", entry.status, entry.grade,
+        status = entry.route if entry.route != "source unknown" else entry.status
+        report.unmapped.append(Unmapped("SSB", entry.key_figure or entry.indicator or "?", status, entry.grade,
                                         entry.reason, entry.look_for))
     # Live or replayed, the Udir series are the same files; the bundled ones are in the snapshot directory.
     store = getattr(transport, "store", None)
@@ -157,6 +151,16 @@ def run_doctor(transport: Any) -> DoctorReport:
         report.unmapped.append(Unmapped("FHI", indicator.indicator_id, "source unknown", indicator.grade, indicator.cite,
                                         indicator.look_for, tuple(candidates)))
     return report
+
+
+def config_paths(config_dir: Path | None = None) -> tuple[Path, Path]:
+    """ssb_tables.yaml and fhi_tables.yaml in `config_dir`, else the package's own."""
+    from styringsdata.sources.fhi import SPECS_PATH
+    from styringsdata.sources.ssb import TABLE_SPECS_PATH
+
+    if config_dir is None:
+        return TABLE_SPECS_PATH, SPECS_PATH
+    return Path(config_dir) / TABLE_SPECS_PATH.name, Path(config_dir) / SPECS_PATH.name
 
 
 def udir_statuses(snapshot_dir: Any = None) -> list[UdirStatus]:
@@ -229,3 +233,250 @@ def format_report(report: DoctorReport) -> str:
             elif u.source == "FHI":
                 lines.append("      candidates in the source's table list: none")
     return "\n".join(lines) + "\n"
+
+
+# -- `doctor --live --write`: the first live day repairs the configuration ------------------------------------
+
+# Below this similarity (difflib ratio, 0-1) a label is no match and nothing is proposed.
+MATCH_CUTOFF = 0.5
+# Grades a series found ok live is raised from: the candidates (B: one half seen; C: candidate only).
+RAISED_WHEN_OK = ("B", "C")
+# What the Handlingsprogram appends to a printed label: "(B)" (konsern), "*)" deflated, "**)" need-adjusted.
+PLACEHOLDER = "UNSEEN-"
+PRINTED_MARKS = re.compile(r"\s*(\(B\)|\(?\*+\)|\*\))")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One change `--write` would make: a replacement code (`replace`) or a grade raised to live (`confirm`)."""
+
+    source: str  # SSB or FHI
+    table: str
+    series: str  # series name (measure or key figure) or FHI indicator
+    variable: str
+    old: str
+    new: str
+    ssb_label: str  # the source's label of the new code (replace) or of the series' codes (confirm)
+    kind: str  # replace or confirm
+    matched_on: str = ""  # printed label, series label or code: what the new code's label was matched against
+    score: float = 1.0
+    grade: str = ""
+
+
+def printed_labels(seed: Path | None = None) -> dict[str, str]:
+    """Each key figure's label as the Handlingsprogram prints it (dbt seed kostra_key_figures), without its marks."""
+    import csv
+
+    from styringsdata.paths import DBT_PROJECT_DIR
+
+    path = seed or DBT_PROJECT_DIR / "seeds" / "kostra_key_figures.csv"
+    with open(path, encoding="utf-8") as f:
+        return {r["key_figure_id"]: PRINTED_MARKS.sub("", r["key_figure_name"]).strip() for r in csv.DictReader(f)}
+
+
+def best_match(wanted: str, choices: Sequence[tuple[str, str]]) -> tuple[str, str, float] | None:
+    """The (code, label, score) whose label (or, failing that, code) comes nearest to `wanted`."""
+    import difflib
+
+    scored = [(difflib.SequenceMatcher(None, wanted.lower(), (label or code).lower()).ratio(), code, label)
+              for code, label in choices]
+    scored += [(difflib.SequenceMatcher(None, wanted, code).ratio(), code, label) for code, label in choices]
+    if not scored:
+        return None
+    score, code, label = max(scored, key=lambda s: s[0])
+    return (code, label, score) if score >= MATCH_CUTOFF else None
+
+
+def propose(report: DoctorReport, printed: dict[str, str] | None = None) -> tuple[list[Proposal], list[DoctorRow]]:
+    """The proposals for every SSB and FHI series that is not ok (the nearest code by the key figure's printed label,
+    then by the series label, then by the code itself), and for every B or C series found ok (raised to live); and
+    the rows nothing can be proposed for."""
+    printed = printed if printed is not None else printed_labels()
+    proposals, left = [], []
+    for row in report.rows:
+        if row.source not in ("SSB", "FHI"):
+            continue
+        if row.verdict == "ok":
+            # A placeholder for a code no source showed (UNSEEN-<key figure>) is answered by the snapshot's stand-in
+            # table only; it is never confirmed.
+            if row.grade in RAISED_WHEN_OK and PLACEHOLDER not in row.ssb_label:
+                proposals.append(Proposal(row.source, row.table, row.series, row.variable, row.code, row.code,
+                                          row.ssb_label, "confirm", grade=row.grade))
+            continue
+        wanted = (("printed label", printed.get(row.key_figure, "")), ("series label", row.series_label),
+                  ("code", row.code)) if row.verdict == "code missing" and row.choices else ()
+        matches = [(what, found) for what, text in wanted if text and (found := best_match(text, row.choices))]
+        if not matches:
+            left.append(row)
+            continue
+        what, (code, label, score) = matches[0]
+        proposals.append(Proposal(row.source, row.table, row.series, row.variable, row.code, code, label, "replace",
+                                  what, score, row.grade))
+    return proposals, left
+
+
+def format_proposals(proposals: Sequence[Proposal], left: Sequence[DoctorRow]) -> str:
+    lines = ["", f"Proposals ({len(proposals)}):"]
+    lines += _table(("source", "table", "series", "variable", "configured", "proposed", "grade", "matched on", "score",
+                     "source's label"),
+                    [(p.source, p.table, p.series, p.variable, p.old, p.new if p.kind == "replace" else "(keep)",
+                      f"{p.grade}->live", p.matched_on or "ok live", f"{p.score:.2f}", p.ssb_label)
+                     for p in proposals], (5, 6, 24, 16, 24, 24, 9, 13, 5, 60))
+    if left:
+        lines += ["", f"No proposal ({len(left)}; edit by hand, see the rows above):"]
+        lines += [f"  {r.source} {r.table} {r.series}: {r.verdict} ({r.variable} {r.code})" for r in left]
+    return "\n".join(lines) + "\n"
+
+
+def write_proposals(proposals: Sequence[Proposal], ssb_path: Path, fhi_path: Path, on: dt.date) -> list[Proposal]:
+    """Apply the proposals to the configuration files by editing their text in place (comments, anchors and layout
+    stay as they are), grading each series `live` with the date and the source's label. Each file is checked to
+    load and to hold the new codes before it replaces the old one. Returns what was written."""
+    from styringsdata.sources.fhi import load_fhi_specs
+    from styringsdata.sources.ssb import load_table_specs
+
+    written = []
+    for source, path in (("SSB", Path(ssb_path)), ("FHI", Path(fhi_path))):
+        mine = [p for p in proposals if p.source == source]
+        if not mine:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if source == "SSB":
+            cites = {(s.table_id, s.name): (s.evidence.grade, s.evidence.cite) for s in load_table_specs(path).series()}
+        else:
+            cites = {(i.table_id, i.indicator_id): (i.grade, i.cite) for i in load_fhi_specs(path, ssb_path).indicators}
+        for proposal in mine:
+            grade, cite = cites[(proposal.table, proposal.series)]
+            text = _edit_series(text, proposal, source, _live_evidence(proposal, on, grade, cite), path)
+            written.append(proposal)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        _check_written(tmp, source, mine, ssb_path)
+        tmp.replace(path)
+    return written
+
+
+def _live_evidence(proposal: Proposal, on: dt.date, grade: str, cite: str) -> str:
+    if proposal.kind == "replace":
+        what = (f"styringsdata doctor --live {on.isoformat()}: {proposal.variable} {proposal.new} "
+                f"{proposal.ssb_label!r} replaces {proposal.old} (matched on the {proposal.matched_on})")
+    else:
+        what = f"styringsdata doctor --live {on.isoformat()}: found ok, {proposal.ssb_label}"
+    return "{grade: live, cite: " + _quote(f"{what}; before: grade {grade}, {cite}") + "}"
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', "'") + '"'
+
+
+def _scalar(code: str) -> str:
+    return code if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", code) else _quote(code)
+
+
+def _entry_span(text: str, proposal: Proposal, source: str, path: Path) -> tuple[int, int]:
+    """Where the series' entry is in the file's text: from its `- ` line to the next entry at that indent."""
+    if source == "SSB":
+        start = text.find(f'\n  - id: "{proposal.table}"')
+        if start < 0:
+            raise DoctorWriteError(f"{path}: no table {proposal.table}")
+        end = len(text)
+        for marker in ("\n  - id: ", "\n\n#", "\n\n"):
+            found = text.find(marker, start + 1)
+            if found >= 0:
+                end = min(end, found)
+        block = text[start:end]
+        entries = [m.start() for m in re.finditer(r"\n      - ", block)]
+        name = re.compile(rf"\b(measure|key_figure): {re.escape(proposal.series)}\b")
+        for n, at in enumerate(entries):
+            stop = entries[n + 1] if n + 1 < len(entries) else len(block)
+            entry = block[at:stop]
+            match = name.search(entry)
+            if match and (match.group(1) == "measure" or not re.search(r"\bmeasure: ", entry)):
+                return start + at, start + stop
+        raise DoctorWriteError(f"{path}: table {proposal.table} has no series {proposal.series}")
+    start = text.find(f"\n  - indicator_id: {proposal.series}\n")
+    if start < 0:
+        raise DoctorWriteError(f"{path}: no entry for indicator {proposal.series}")
+    end = text.find("\n  - ", start + 1)
+    return start, end if end >= 0 else len(text)
+
+
+def _flow_map_end(text: str, at: int) -> int:
+    """The index just past the flow mapping that opens at `at` (quotes respected)."""
+    depth, quote, i = 0, None, at
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\" and quote == '"':
+                i += 1
+            elif char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise DoctorWriteError(f"unbalanced braces from offset {at}")
+
+
+def _edit_series(text: str, proposal: Proposal, source: str, evidence: str, path: Path) -> str:
+    start, end = _entry_span(text, proposal, source, path)
+    entry = text[start:end]
+    if proposal.kind == "replace":
+        if proposal.variable == "MEASURE_TYPE":
+            pattern = re.compile(rf"(\bmeasure:\s*)\"?{re.escape(proposal.old)}\"?(?=\s*[,}}\n])")
+        else:
+            pattern = re.compile(rf"(\b{re.escape(proposal.variable)}:\s*)\"?{re.escape(proposal.old)}\"?(?=\s*[,}}])")
+        entry, count = pattern.subn(lambda m: m.group(1) + _scalar(proposal.new), entry, count=1)
+        if count != 1:
+            raise DoctorWriteError(f"{path}: {proposal.series} pins no {proposal.variable}: {proposal.old}")
+        if source == "SSB" and proposal.variable == "ContentsCode" and proposal.ssb_label:
+            entry = re.sub(r'(\blabel:\s*)"(?:[^"\\]|\\.)*"', lambda m: m.group(1) + _quote(proposal.ssb_label),
+                           entry, count=1)
+    at = entry.find("evidence:")
+    if at < 0:
+        raise DoctorWriteError(f"{path}: {proposal.series} has no evidence")
+    value = at + len("evidence:")
+    while entry[value] == " ":
+        value += 1
+    carried = ""  # an anchor defined here, which later series still alias
+    if entry[value] == "*":
+        stop = re.match(r"\*[\w-]+", entry[value:]).end() + value
+    else:
+        anchor = re.match(r"&([\w-]+)\s*", entry[value:])
+        opening = value + (anchor.end() if anchor else 0)
+        stop = _flow_map_end(entry, opening)
+        if anchor:
+            carried = f"&{anchor.group(1)} " + entry[opening:stop]
+    entry = entry[:value] + evidence + entry[stop:]
+    text = text[:start] + entry + text[end:]
+    if carried:
+        alias = re.compile(rf"\*{re.escape(carried.split()[0][1:])}\b")
+        later = alias.search(text, start + len(entry))
+        if later:  # the first series still aliasing it defines it now
+            text = text[:later.start()] + carried + text[later.end():]
+    return text
+
+
+def _check_written(path: Path, source: str, proposals: Sequence[Proposal], ssb_path: Path) -> None:
+    from styringsdata.sources.fhi import load_fhi_specs
+    from styringsdata.sources.ssb import load_table_specs
+
+    if source == "SSB":
+        series = {(s.table_id, s.name): (s.select, s.evidence.grade) for s in load_table_specs(path).series()}
+    else:
+        series = {(i.table_id, i.indicator_id): ({"MEASURE_TYPE": str(i.measure), **i.pin}, i.grade)
+                  for i in load_fhi_specs(path, ssb_path).indicators}
+    for p in proposals:
+        pins, grade = series[(p.table, p.series)]
+        if pins.get(p.variable) != p.new or grade != "live":
+            raise DoctorWriteError(f"{path}: after the edit {p.series} has {p.variable}={pins.get(p.variable)!r}, "
+                                   f"grade {grade!r}; expected {p.new!r}, live (nothing was written)")
+
+
+class DoctorWriteError(ValueError):
+    pass

@@ -23,13 +23,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import duckdb
 
 from styringsdata.sources.file_contract import body_rows, read_contract_table, read_header, parse_number
-from styringsdata.raw.raw_store import RAW, LoadResult, _insert_rows, _timestamp
-from styringsdata.sources.registry import Problem, ValidationReport
+from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp
+from styringsdata.sources.registry import Problem, ValidationReport, name_matches
 
 SOURCE = "expense_need_index"
 AREAS_SEED = "expense_need_areas.csv"  # in the dbt project's seeds (Settings.seeds_dir)
@@ -40,6 +40,14 @@ ORIGINS = ("published", "illustrative")
 FIRST_YEAR = 1990
 # Grønt hefte prints ratios (1,0421); a file whose every index is below this was written on that scale.
 RATIO_SCALE_BELOW = 10.0
+# Plausible indices (national average = 100). An ASSS member is a large town: its total and sector indices lie
+# well within 50-200 (Grønt hefte 2018-2024: 68-135). A small municipality's sector index can be far from 100
+# (barnevern, sosialhjelp), but not a factor of ten.
+MEMBER_RANGE = (50.0, 200.0)
+OTHER_RANGE = (10.0, 1000.0)
+# Except agriculture (landbruk): a city's need is a small fraction of the national average (the bundled file
+# has 4.5-40 for members); only its sign is checked (by `validate`).
+UNRANGED_AREAS = frozenset({"landbruk"})
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,8 @@ class NeedIndexReference:
     municipalities: frozenset[str]  # today's codes
     retired: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # former code -> today's code(s)
     last_year: int = field(default_factory=lambda: dt.date.today().year + 2)
+    members: frozenset[str] = frozenset()  # the ASSS members (dbt_project.yml asss_municipalities)
+    names: Mapping[str, frozenset[str]] = field(default_factory=dict)  # code -> names in KLASS and SSB metadata
 
 
 @dataclass(frozen=True)
@@ -175,3 +185,30 @@ def load_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, manifest: di
         con.execute("rollback")
         raise
     return LoadResult(SOURCE, vintage, len(rows), False)
+
+
+# -- plausibility (intake only: a landed vintage is re-read with `validate` alone) ------------------
+def plausibility(reference: NeedIndexReference) -> Callable[[ValidationReport, object], list[Problem]]:
+    """Ranges and consistency of an otherwise valid file, every violation named (file, row, column, expected)."""
+
+    def plausible(report: ValidationReport, _landing: object) -> list[Problem]:
+        problems = []
+        for row in report.rows:
+            if row.need_area in UNRANGED_AREAS:
+                continue
+            low, high = MEMBER_RANGE if row.municipality_code in reference.members else OTHER_RANGE
+            who = "an ASSS member" if row.municipality_code in reference.members else "a municipality"
+            if not low <= row.need_index <= high:
+                ratio = " (1,0421 is Grønt hefte's ratio: write 104,21)" if row.need_index < RATIO_SCALE_BELOW else ""
+                problems.append(Problem(report.file, row.row, "need_index", f"{row.need_index:g}",
+                                        f"an index around 100 (national average = 100), between {low:g} and "
+                                        f"{high:g} for {who}{ratio}"))
+            known = reference.names.get(row.municipality_code)
+            if row.municipality_name and known and not name_matches(row.municipality_name, known):
+                problems.append(Problem(report.file, row.row, "municipality_name", row.municipality_name,
+                                        f"the name of {row.municipality_code} ({' / '.join(sorted(known))}): a "
+                                        "name that does not match its code means the row is about another "
+                                        "municipality"))
+        return problems
+
+    return plausible

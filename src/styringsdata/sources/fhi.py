@@ -10,6 +10,8 @@ not listed as modified since our last vintage costs that one listing and nothing
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import hashlib
 import re
@@ -345,7 +347,7 @@ def _json(response: Response, what: str) -> Any:
 def diagnose(client: FhiClient, specs: FhiSpecs) -> tuple[list[Any], list[tuple[FhiIndicator, list[str]]]]:
     """Doctor rows for every configured indicator with a table (from the table list and each table's /dimension,
     never data), and for each indicator without a table, the candidate tables by title."""
-    from styringsdata.sources.doctor import DoctorRow
+    from styringsdata.sources.diagnosis import DoctorRow
     from styringsdata.sources.ssb import nearest
     from styringsdata.sources.transport import HttpError
 
@@ -354,10 +356,11 @@ def diagnose(client: FhiClient, specs: FhiSpecs) -> tuple[list[Any], list[tuple[
     rows: list[DoctorRow] = []
     for table in specs.tables:
         def row(indicator: FhiIndicator, verdict: str, variable: str = "MEASURE_TYPE", code: str | None = None,
-                detail: str = "", suggestions: tuple[str, ...] = (), table: FhiTable = table) -> DoctorRow:
+                detail: str = "", suggestions: tuple[str, ...] = (), table: FhiTable = table,
+                choices: Mapping[str, str] | None = None) -> DoctorRow:
             return DoctorRow("FHI", table.table_id, indicator.indicator_id, variable,
                              str(indicator.measure) if code is None else code, indicator.grade, verdict, detail,
-                             suggestions)
+                             suggestions, tuple((choices or {}).items()), indicator.title)
 
         if table.table_id not in known:
             for indicator in table.indicators:
@@ -391,7 +394,7 @@ def diagnose(client: FhiClient, specs: FhiSpecs) -> tuple[list[Any], list[tuple[
                                   by_code[code].top[:3])
                 elif value != TOP and value not in by_code[code].values:
                     problem = row(indicator, "code missing", code, value, f"{code} has no code {value}",
-                                  nearest(value, dict(by_code[code].labels)))
+                                  nearest(value, dict(by_code[code].labels)), choices=dict(by_code[code].labels))
             unpinned = [d for d in dims if d.code not in ("GEO", "AAR") and d.code not in pins]
             if problem is None and unpinned:
                 problem = row(indicator, "dimension not selected", unpinned[0].code, "-",
@@ -402,6 +405,10 @@ def diagnose(client: FhiClient, specs: FhiSpecs) -> tuple[list[Any], list[tuple[
                               f"{len(bad_periods)} AAR code(s) the period model does not know")
             if problem is None and not set(specs.geo) & set(by_code["GEO"].values):
                 problem = row(indicator, "code missing", "GEO", "-", "none of the configured municipality codes")
-            rows.append(problem or row(indicator, "ok"))
+            if problem is None:
+                problem = dataclasses.replace(row(indicator, "ok"), ssb_label="; ".join(
+                    f"{code} {value} {by_code[code].labels.get(value, '')!r}" for code, value in sorted(pins.items())
+                    if value != TOP))
+            rows.append(problem)
     without = [(i, candidates_by_title(listed, i.look_for)) for i in specs.without_table]
     return rows, without

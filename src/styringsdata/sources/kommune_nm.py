@@ -9,24 +9,29 @@ data team exports the ranking into this contract (docs/sources.md, "NHO Kommune-
 
 `year` is the year the Handlingsprogram reports the ranking for. Ranks are whole numbers from 1
 (best) to the number of municipalities; sub-index ranks may be empty. Kommune-NM recomputes earlier
-years each time, so every file is a vintage and the newest file wins for a year.
+years each time, so every file is a vintage and the newest file wins for a year. The inbox is the drop zone
+every file source shares (src/styringsdata/sources/drop_zone.py): a dropped file lands and leaves the inbox, or
+moves to quarantine next to its error report.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from styringsdata.raw.landing import LandingZone, Payload, safe_name, utc_now
-from styringsdata.sources.registry import DEFAULT_MAX_BYTES, RegistryError, read_table, safe_file_name
+from styringsdata.raw.landing import LandingZone
+from styringsdata.sources.drop_zone import (Contract, ContractError, DropZoneResult,
+                                            land_bundled, take)
+from styringsdata.sources.problems import Problem, ValidationReport
+from styringsdata.sources.registry import DEFAULT_MAX_BYTES, RegistryError, keyed_release_delta, read_table
 
 REQUIRED = ("kommunenummer", "kommune", "year", "total_rank", "county", "county_rank")
 SUB_INDICES = ("naeringsliv_rank", "arbeidsmarked_rank", "demografi_rank", "kompetanse_rank",
                "kommuneokonomi_rank", "fagprove_rank")
 COLUMNS = REQUIRED + SUB_INDICES
 MAX_RANK = 357
+SOURCE = "kommune_nm"
 
 
 class KommuneNmError(ValueError):
@@ -85,44 +90,28 @@ def parse(data: bytes, name: str) -> list[RankRow]:
     return rows
 
 
+def validate(data: bytes, name: str) -> ValidationReport:
+    """`parse` as a file contract for the drop zone: every problem, or the file's rows."""
+    try:
+        return ValidationReport(name, rows=parse(data, name))
+    except KommuneNmError as exc:
+        return ValidationReport(name, problems=[Problem(name, None, None, None, line.removeprefix(f"{name}: "))
+                                                for line in str(exc).splitlines()])
+
+
+CONTRACT = Contract(SOURCE, validate, release_delta=keyed_release_delta(("kommunenummer", "year")),
+                    default_name="kommune_nm.csv")
+
+
 def land_files(directory: Path, landing: LandingZone, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Path]:
-    """Validate and land every file in a folder (bundled or inbox); a landed file is recognised by its hash."""
-    landed = []
-    for path in sorted(p for p in directory.iterdir() if p.suffix.lower() in (".csv", ".xlsx")) if directory.is_dir() else []:
-        if path.is_symlink() or not path.is_file():
-            raise KommuneNmError(f"{path}: not a regular file (links are not followed)")
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise KommuneNmError(f"{path.name}: {size} bytes; expected at most {max_bytes} bytes "
-                                 "(STYRINGSDATA_REGISTRY_MAX_BYTES); the file was not read")
-        data = path.read_bytes()
-        parse(data, path.name)
-        digest, table = _digest(data), _table(path)
-        existing = [v for v in landing.vintages("kommune_nm", table) if v.endswith(digest)]
-        if existing:
-            landed.append(landing.vintage_dir("kommune_nm", table, existing[0]))
-            continue
-        fetched_at = utc_now()
-        vintage = f"{fetched_at.replace(':', '').replace('-', '')}-{digest}"
-        landed.append(landing.write_vintage(
-            "kommune_nm", table, vintage,
-            [Payload(safe_file_name(path.name, "kommune_nm.csv"), f"file://{path.name}", "FILE", (), None, data,
-                     fetched_at)],
-            source_updated=None, extra={"original_name": path.name}))
-    return landed
+    """Land the bundled files (once; a new release only with the rows it changes); a bad one is a bug we ship."""
+    try:
+        return land_bundled(directory, landing, CONTRACT, max_bytes)
+    except ContractError as exc:
+        raise KommuneNmError(str(exc)) from exc
 
 
-def not_landed(directory: Path, landing: LandingZone) -> list[str]:
-    """Files in a folder (bundled or inbox) that `land_files` would land: their bytes are no vintage yet."""
-    files = sorted(p for p in directory.iterdir() if p.suffix.lower() in (".csv", ".xlsx")) if directory.is_dir() else []
-    return [path.name for path in files
-            if not path.is_file() or path.is_symlink()
-            or not any(v.endswith(_digest(path.read_bytes())) for v in landing.vintages("kommune_nm", _table(path)))]
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:12]
-
-
-def _table(path: Path) -> str:
-    return safe_name(re.sub(r"[^A-Za-z0-9_]+", "_", path.stem).strip("_").lower()[:60] or "file", "file name")
+def take_inbox(inbox: Path, quarantine: Path, landing: LandingZone, *, settle_seconds: float,
+               max_bytes: int = DEFAULT_MAX_BYTES, now: float | None = None) -> DropZoneResult:
+    """Dropped files go through the shared drop zone: landed and removed, or quarantined with their report."""
+    return take(inbox, quarantine, landing, CONTRACT, settle_seconds=settle_seconds, max_bytes=max_bytes, now=now)

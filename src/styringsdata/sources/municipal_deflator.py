@@ -13,7 +13,9 @@ expense-need index"), CSV or XLSX, bundled in `snapshots/municipal_deflator/` an
     2022;5,3;NB23;2022-10;published;Nasjonalbudsjettet 2023 ...;https://www.ks.no/...
 
 One row per year and estimate; every year from the first to the last must be there (a deflator chain with
-a gap cannot move a figure across it). Each file is a complete series and the newest file wins whole.
+a gap cannot move a figure across it). Each file is a complete series and the newest file wins whole, so a
+file must hold every year of the series in use (a one-year file, or a copy cut short, never silently
+replaces it), and no estimate may be published after the month the file is taken in.
 """
 
 from __future__ import annotations
@@ -22,20 +24,22 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
 from styringsdata.sources.file_contract import body_rows, read_contract_table, read_header, parse_number
-from styringsdata.raw.raw_store import RAW, LoadResult, _insert_rows, _timestamp
+from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp
+from styringsdata.raw.landing import LandingZone
 from styringsdata.sources.registry import Problem, ValidationReport
 
 SOURCE = "municipal_deflator"
 TABLE = f"{RAW}.municipal_deflator"
 COLUMNS = ("year", "deflator_percent", "estimate", "published", "origin", "source", "citation")
 ORIGINS = ("published", "illustrative")
-# The municipal deflator has moved between -1 and 7 % since the 1980s; outside this range is a typo
+# The municipal deflator has moved between -1 and 7 % since the 1980s; outside ±20 is a typo
 # (a factor 1,043 for 4,3 %, or a percent written as 43).
-MIN_PERCENT, MAX_PERCENT = -10.0, 30.0
+MIN_PERCENT, MAX_PERCENT = -20.0, 20.0
 FIRST_YEAR = 1980
 # A file whose every value lies here was written as factors: no real series stays within 0.9-1.2 %.
 FACTOR_LOW, FACTOR_HIGH = 0.9, 1.2
@@ -55,9 +59,11 @@ class DeflatorRow:
 
 
 
-def validate(data: bytes, name: str, *, last_year: int | None = None) -> ValidationReport:
+def validate(data: bytes, name: str, *, last_year: int | None = None,
+             today: dt.date | None = None) -> ValidationReport:
     """Every problem of the file, each naming file, row, column, value and what was expected."""
     last_year = last_year or dt.date.today().year + 2
+    this_month = (today or dt.date.today()).strftime("%Y-%m")
     report = ValidationReport(name)
     table = read_contract_table(data, name, report)
     if table is None:
@@ -72,7 +78,7 @@ def validate(data: bytes, name: str, *, last_year: int | None = None) -> Validat
         return report
     seen: dict[tuple, int] = {}
     for number, record in body:
-        row = _validate_row(name, number, record, last_year, report.problems)
+        row = _validate_row(name, number, record, last_year, this_month, report.problems)
         if row is None:
             continue
         for key, what in (((row.year, row.estimate), "one row per year and estimate"),
@@ -99,7 +105,7 @@ def validate(data: bytes, name: str, *, last_year: int | None = None) -> Validat
     return report
 
 
-def _validate_row(name: str, number: int, record: dict[str, str], last_year: int,
+def _validate_row(name: str, number: int, record: dict[str, str], last_year: int, this_month: str,
                   problems: list[Problem]) -> DeflatorRow | None:
     before = len(problems)
 
@@ -121,6 +127,9 @@ def _validate_row(name: str, number: int, record: dict[str, str], last_year: int
     match = re.fullmatch(r"(\d{4})-(\d{2})", published)
     if not match or not 1 <= int(match.group(2)) <= 12:
         problem("published", "the month the estimate was published, YYYY-MM (e.g. 2022-10)")
+    elif published > this_month:
+        problem("published", f"a month that has come ({this_month} or earlier): an estimate is not published in "
+                             "the future")
     origin = record["origin"].lower()
     if origin not in ORIGINS:
         problem("origin", f"one of {', '.join(ORIGINS)}")
@@ -174,3 +183,35 @@ def load_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, manifest: di
         con.execute("rollback")
         raise
     return LoadResult(SOURCE, vintage, len(rows), False)
+
+
+# -- plausibility (intake only: a landed vintage is re-read with `validate` alone) ------------------
+def plausibility() -> Callable[[ValidationReport, LandingZone], list[Problem]]:
+    """No silent shortening of the series in use (the publication month is checked by `validate`)."""
+
+    def plausible(report: ValidationReport, landing: LandingZone) -> list[Problem]:
+        problems = []
+        current = _series_in_use(landing)
+        if current is not None:
+            name, years = current
+            missing = sorted(years - {r.year for r in report.rows})
+            if missing:
+                have = sorted({r.year for r in report.rows})
+                problems.append(Problem(report.file, None, "year", f"{have[0]}-{have[-1]}" if have else "",
+                                        f"every year of the series in use ({min(years)}-{max(years)}, from {name}): "
+                                        "a deflator file replaces the whole series, and this one lacks "
+                                        f"{', '.join(map(str, missing))} (a one-year file or a copy cut short)"))
+        return problems
+
+    return plausible
+
+
+def _series_in_use(landing: LandingZone) -> tuple[str, set[int]] | None:
+    """(file, years) of the newest landed vintage: the series a new file replaces."""
+    from styringsdata.sources.drop_zone import landed_vintages, parse_landed
+
+    vintages = landed_vintages(landing, SOURCE)
+    if not vintages:
+        return None
+    manifest, rows = parse_landed(vintages[-1], validate)
+    return manifest.get("original_name", vintages[-1].name), {r.year for r in rows}

@@ -54,21 +54,22 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import io
 import json
 import math
 import os
 import re
-import shutil
-import time
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-from styringsdata.raw.landing import LandingZone, Payload, safe_name, utc_now
+from styringsdata.raw.landing import LandingZone, utc_now
+from styringsdata.sources import drop_zone
+from styringsdata.sources.drop_zone import (ContractError, Contract, DropZoneResult, ReleaseDelta, candidates,
+                                            land_bundled, read_settled, table_name, take)
+from styringsdata.sources.problems import Problem, ValidationReport
 
 COLUMNS = ("indicator_id", "municipality_code", "period", "value", "unit", "status", "source", "comment")
 REQUIRED = ("indicator_id", "municipality_code", "period", "status")
@@ -84,33 +85,13 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_SETTLE_SECONDS = 30.0
 MINUS_SIGNS = "-\u2212\u2013"  # hyphen-minus, minus sign, en dash (typeset minus in Norwegian texts)
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
-TEMPORARY_PREFIXES = (".", "~$")
-TEMPORARY_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", "~")
-VINTAGE_FORMAT = "%Y%m%dT%H%M%S.%fZ"
 FOUR_DIGITS = re.compile(r"[0-9]{4}")
 REFERENCE_SNAPSHOT = "registry_reference.json"
+SOURCE = "registry"
 
 
 class RegistryError(ValueError):
     """A file that cannot be read at all (encoding, format, size, header)."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    row: int | None  # line in the file, header = 1; None for file-level problems
-    column: str | None
-    value: str | None
-    expected: str
-
-    def __str__(self) -> str:
-        if self.row is None and self.column is None and self.value is None:
-            return f"{self.file}: {self.expected}"  # a whole-file problem, already phrased in full
-        where = self.file if self.row is None else f"{self.file}, row {self.row}"
-        if self.column is not None:
-            where += f", column {self.column}"
-        got = "" if self.value is None else f": got {self.value!r}"
-        return f"{where}{got}; expected {self.expected}"
 
 
 @dataclass(frozen=True)
@@ -124,25 +105,6 @@ class RegistryRow:
     source: str
     comment: str
     row: int
-
-
-@dataclass
-class ValidationReport:
-    file: str
-    rows: list[RegistryRow] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # how the file was read, stated on acceptance
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def text(self) -> str:
-        if self.ok:
-            return f"{self.file}: OK, {len(self.rows)} rows" + "".join(f"; {n}" for n in self.notes) + "\n"
-        lines = [f"{self.file}: REJECTED, {len(self.problems)} problem(s); nothing from this file was loaded"]
-        lines += [f"  {p}" for p in self.problems]
-        return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -163,6 +125,10 @@ class Reference:
     max_bytes: int = DEFAULT_MAX_BYTES
     first_year: int = 1990
     last_year: int = field(default_factory=lambda: dt.date.today().year + 1)
+    # The names KLASS and SSB's recorded metadata give each code, and the day a retired code ceased: a file's
+    # municipality name must be one of its code's, and a retired code is valid only for years before it ceased.
+    names: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    retired_on: Mapping[str, dt.date] = field(default_factory=dict)
 
 
 # -- reading ------------------------------------------------------------------
@@ -523,20 +489,6 @@ def _too_big(name: str, size: int, reference: Reference) -> ValidationReport | N
     return report
 
 
-class FileChanged(OSError):
-    """The file's size or modification time changed while it was read: someone is still writing it."""
-
-
-def read_settled(path: Path) -> tuple[bytes, os.stat_result]:
-    """The file's bytes, read between two stats that agree (else FileChanged)."""
-    before = path.stat()
-    data = path.read_bytes()
-    after = path.stat()
-    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
-        raise FileChanged(f"{path.name}: its size or modification time changed while it was read")
-    return data, after
-
-
 def validate_file(path: Path, reference: Reference) -> tuple[ValidationReport, bytes | None]:
     """Validate a file on disk; one over the size limit is refused from its size, without reading it.
 
@@ -735,236 +687,72 @@ def _row_value(cell: Cell, text: str, separator: DecimalSeparator, parsed: Numbe
 
 
 # -- the drop zone ------------------------------------------------------------
-@dataclass(frozen=True)
-class InboxResult:
-    accepted: list[tuple[str, Path]]  # (file, landing vintage dir)
-    rejected: list[tuple[str, Path]]  # (file, quarantine report)
-    already_landed: list[str]  # identical to the newest registry vintage: landing it again could change nothing
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why it stays in the inbox for now)
+# The inbox itself is the one every file source shares (src/styringsdata/sources/drop_zone.py); the registry adds
+# its contract: `validate` against the catalogue and today's codes, and release deltas keyed by figure.
+InboxResult = DropZoneResult
+registry_table_name = table_name
+RELEASE_KEY = ("indicator_id", "municipality_code", "period")
 
 
-def is_temporary_name(name: str) -> bool:
-    """Names that editors, Excel and copy tools use while they work (`~$x.xlsx`, `.~lock.x#`, `x.part`)."""
-    return name.startswith(TEMPORARY_PREFIXES) or name.lower().endswith(TEMPORARY_SUFFIXES)
+def keyed_release_delta(key: tuple[str, ...]) -> ReleaseDelta:
+    """A release delta for a CSV contract with one figure per `key`: the new release's header and every line whose
+    figure is new or whose cells differ from the previous release's line for the same key (header names
+    compared case-insensitively). A line the new release drops changes nothing: a release cannot retract."""
+
+    def delta(previous: bytes, new: bytes, name: str) -> bytes:
+        if not name.lower().endswith(".csv"):
+            raise ContractError(f"{name}: a bundled release is compared with the previous one line by line; "
+                                "expected a .csv file")
+
+        def figures(data: bytes) -> dict[tuple[str, ...], tuple[int, tuple[str, ...]]]:
+            table = read_cells(data, name)
+            header = [h.strip().lower() for h in table.header]
+            found = {}
+            for record in table.records:
+                cells = {h: cell_text(c).strip() for h, c in zip(header, record.cells) if h}
+                found[tuple(cells.get(k, "") for k in key)] = (record.row, tuple(sorted(cells.items())))
+            return found
+
+        before, after = figures(previous), figures(new)
+        lines = LINE_BREAK.split(decode_text(new, name)[0])
+        changed = [row for k, (row, cells) in after.items() if before.get(k, (None, None))[1] != cells]
+        return ("\r\n".join([lines[0], *(lines[row - 1] for row in sorted(changed))]) + "\r\n").encode("utf-8")
+
+    return delta
 
 
 def inbox_candidates(inbox: Path, settle_seconds: float,
                      now: float | None = None) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Files to take now, in the order they land (modification time, then name), and those that must wait.
-
-    Temporary names and directories are left alone without a word; a symbolic link is a candidate (and
-    is quarantined, never followed).
-    """
-    now = time.time() if now is None else now
-    ready: list[tuple[int, str, Path]] = []
-    waiting: list[tuple[str, str]] = []
-    for path in (sorted(Path(inbox).iterdir()) if Path(inbox).is_dir() else []):
-        if is_temporary_name(path.name):
-            continue
-        try:
-            stat = path.lstat()
-        except FileNotFoundError:
-            continue  # moved away between listing and looking
-        if not (path.is_symlink() or path.is_file()):
-            continue
-        age = now - stat.st_mtime
-        if age < settle_seconds:
-            waiting.append((path.name, f"modified {max(age, 0):.0f} s ago, less than the settle time of "
-                                       f"{settle_seconds:g} s (STYRINGSDATA_REGISTRY_SETTLE_SECONDS): it may still "
-                                       "be being written; it is read on a later run"))
-            continue
-        ready.append((stat.st_mtime_ns, path.name, path))
-    return [path for _, _, path in sorted(ready)], waiting
+    """The drop zone's settle rule (shared by the sensor and runs): files to take now, and those that wait."""
+    return candidates(inbox, settle_seconds, now)
 
 
-def content_digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def registry_table_name(file_name: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9_]+", "_", Path(file_name).stem).strip("_").lower() or "file"
-    return safe_name(stem[:60], "registry file name")
-
-
-def _registry_vintages(landing: LandingZone) -> list[tuple[str, str]]:
-    """(vintage, table) of every registry vintage, oldest first by name (= the order newest-wins uses)."""
-    root = landing.root / "registry"
-    tables = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    return sorted((v, t) for t in tables for v in landing.vintages("registry", t))
-
-
-def _payload_digest(landing: LandingZone, table: str, vintage: str) -> str | None:
-    manifest = json.loads((landing.vintage_dir("registry", table, vintage) / "manifest.json").read_text("utf-8"))
-    return manifest["payloads"][0]["sha256"] if manifest.get("payloads") else None
-
-
-def _stamp_of(vintage: str) -> dt.datetime | None:
-    """The landing moment a vintage name carries: '20250301T100000.123456Z' or the older '20250301T100000Z-<sha>'."""
-    for text, pattern in ((vintage, VINTAGE_FORMAT), (vintage[:16], "%Y%m%dT%H%M%SZ")):
-        try:
-            return dt.datetime.strptime(text, pattern).replace(tzinfo=dt.timezone.utc)
-        except ValueError:
-            continue
-    return None
-
-
-def next_vintage(landing: LandingZone) -> str:
-    """A vintage name later than every registry vintage, as a moment and as a string (dbt orders by the name)."""
-    existing = _registry_vintages(landing)
-    moment = dt.datetime.now(dt.timezone.utc)
-    if existing:
-        newest = max(existing)[0]
-        last = _stamp_of(newest)
-        if last is not None:
-            moment = max(moment, last + dt.timedelta(microseconds=1))
-        while moment.strftime(VINTAGE_FORMAT) <= newest:  # an older-format name in the same second
-            moment += dt.timedelta(seconds=1)
-    return moment.strftime(VINTAGE_FORMAT)
-
-
-def _fsync_vintage(target: Path) -> None:
-    """The vintage's files, its directory entry and the rename that made it, on disk before the drop is deleted."""
-    for path in [*sorted(p for p in target.iterdir() if p.is_file()), target, target.parent]:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def land_bytes(data: bytes, name: str, report: ValidationReport, landing: LandingZone, *, origin: str,
-               modified: float | None) -> Path:
-    """A new vintage of the file's table holding these bytes, fsync'd; removed again if it could not be synced."""
-    table = registry_table_name(name)
-    payload = Payload(safe_name(safe_file_name(name), "registry file"), f"file://{name}", "FILE", (), None, data,
-                      utc_now())
-    extra = {"original_name": name, "rows": len(report.rows), "origin": origin, "how_read": report.notes,
-             "file_modified_at": None if modified is None else
-             dt.datetime.fromtimestamp(modified, dt.timezone.utc).isoformat(timespec="microseconds")}
-    target = landing.write_vintage("registry", table, next_vintage(landing), [payload], source_updated=None,
-                                   extra=extra)
-    try:
-        _fsync_vintage(target)
-    except BaseException:
-        shutil.rmtree(target, ignore_errors=True)  # not known to be on disk: the drop stays and lands next run
-        raise
-    return target
-
-
-def land_file(path: Path, landing: LandingZone, reference: Reference) -> tuple[ValidationReport, Path | None, bool]:
-    """Validate one file and land it as a new vintage when valid. Returns (report, vintage dir, already landed).
-
-    A file whose bytes are the newest registry vintage is not landed again (nothing could change).
-    """
-    report, data = validate_file(path, reference)
-    if not report.ok or data is None:
-        return report, None, False
-    existing = _registry_vintages(landing)
-    if existing and _payload_digest(landing, existing[-1][1], existing[-1][0]) == content_digest(data):
-        vintage, table = existing[-1]
-        return report, landing.vintage_dir("registry", table, vintage), True
-    return report, land_bytes(data, path.name, report, landing, origin="inbox", modified=path.stat().st_mtime), False
-
-
-def safe_file_name(name: str, default: str = "registry_file.csv") -> str:
-    """A dropped file's name as a landing or quarantine file name: letters, digits and _ . + - only,
-    starting with a letter or digit, no '..', at most 100 characters with the extension kept.
-    ("Økonomi 2023 (endelig).csv" -> "konomi_2023_endelig_.csv"; the original name stays in the manifest.)"""
-    base = Path(name.replace("\\", "/")).name
-    cleaned = re.sub(r"[^A-Za-z0-9_.+-]+", "_", base)
-    cleaned = re.sub(r"\.{2,}", ".", cleaned)
-    cleaned = re.sub(r"^[^A-Za-z0-9]+", "", cleaned)
-    if len(cleaned) > 100:
-        suffix = Path(cleaned).suffix[:10]
-        cleaned = cleaned[: 100 - len(suffix)] + suffix
-    try:
-        return safe_name(cleaned, "file name")
-    except ValueError:
-        return default
+def contract(reference: Reference) -> Contract:
+    return Contract(SOURCE, functools.partial(validate, reference=reference),
+                    release_delta=keyed_release_delta(RELEASE_KEY), default_name="registry_file.csv")
 
 
 def process_inbox(inbox: Path, quarantine: Path, landing: LandingZone, reference: Reference, *,
                   settle_seconds: float = DEFAULT_SETTLE_SECONDS, now: float | None = None) -> InboxResult:
-    """Take every settled file from the inbox: land the accepted, quarantine the rejected, leave the rest.
-
-    Errors landing an accepted file (disk full) are not the file's fault: they stop the step and the
-    file stays in the inbox for the next run.
-    """
-    accepted, rejected, already = [], [], []
-    ready, skipped = inbox_candidates(inbox, settle_seconds, now)
-    for path in ready:
-        if path.is_symlink():
-            # Never followed: a link could point anywhere on the machine. The link itself is quarantined.
-            report = ValidationReport(path.name, problems=[Problem(
-                path.name, None, None, "a symbolic link", "a regular file (links are not followed)")])
-            vintage_dir, was_landed = None, False
-        else:
-            try:
-                seen = path.stat()
-                report, vintage_dir, was_landed = land_file(path, landing, reference)
-            except FileChanged:
-                skipped.append((path.name, "its size or modification time changed while it was read; "
-                                           "it is read again on the next run"))
-                continue
-            except FileNotFoundError:
-                continue  # taken away by whoever dropped it
-        if report.ok:
-            (already.append(path.name) if was_landed else accepted.append((path.name, vintage_dir)))
-            now_stat = path.stat()
-            if (now_stat.st_size, now_stat.st_mtime_ns) == (seen.st_size, seen.st_mtime_ns):
-                path.unlink()  # the landing zone holds the file now, on disk
-            else:
-                skipped.append((path.name, "it changed after it was read and landed; the new content is read on "
-                                           "the next run"))
-            continue
-        rejected.append((path.name, quarantine_file(path, quarantine, report)))
-    return InboxResult(accepted, rejected, already, skipped)
-
-
-def quarantine_file(path: Path, quarantine: Path, report: ValidationReport) -> Path:
-    """Move the file, byte for byte, to quarantine next to its report; returns the report's path."""
-    quarantine.mkdir(parents=True, exist_ok=True)
-    stamp = utc_now().replace(":", "").replace("-", "")
-    target = quarantine / f"{stamp}-{safe_file_name(path.name)}"
-    n = 1
-    while target.exists() or target.is_symlink():  # two names that clean up alike: never overwrite
-        n += 1
-        target = quarantine / f"{stamp}-{n}-{safe_file_name(path.name)}"
-    shutil.move(str(path), target)
-    report_path = target.with_name(target.name + ".errors.txt")
-    report_path.write_text(report.text(), encoding="utf-8")
-    return report_path
+    """Take every settled file from the registry inbox (the shared drop zone with the registry's contract)."""
+    return take(inbox, quarantine, landing, contract(reference), settle_seconds=settle_seconds,
+                max_bytes=reference.max_bytes, now=now)
 
 
 def land_seed_files(seed_dir: Path, landing: LandingZone, reference: Reference) -> list[Path]:
-    """Bundled files (the Handlingsprogram's published values) land once: bytes already a vintage of their
-    table are not landed again, however many runs (unlike an inbox drop, which is always a new vintage)."""
-    landed = []
-    for path in sorted(seed_dir.glob("*.csv")) if seed_dir.is_dir() else []:
-        data = path.read_bytes()
-        table = registry_table_name(path.name)
-        known = {v: _payload_digest(landing, table, v) for v in landing.vintages("registry", table)}
-        same = [v for v, digest in known.items() if digest == content_digest(data)]
-        if same:
-            landed.append(landing.vintage_dir("registry", table, same[-1]))
-            continue
-        report = validate(data, path.name, reference)
-        if not report.ok:
-            raise RegistryError(report.text())
-        landed.append(land_bytes(data, path.name, report, landing, origin="bundled", modified=None))
-    return landed
+    """Bundled files (the Handlingsprogram's published values) land once; a new release lands only the figures it
+    changes, so a figure the municipality corrected after the previous release stays corrected."""
+    try:
+        return land_bundled(seed_dir, landing, contract(reference), reference.max_bytes, suffixes=(".csv",))
+    except ContractError as exc:
+        raise RegistryError(str(exc)) from exc
 
 
 def parse_landed(vintage_dir: Path, reference: Reference) -> tuple[dict, list[RegistryRow]]:
-    from styringsdata.raw.landing import read_manifest
-
-    manifest = read_manifest(vintage_dir)
-    entry = manifest["payloads"][0]
-    data = (vintage_dir / entry["file"]).read_bytes()
-    report = validate(data, manifest.get("original_name", entry["file"]), reference)
-    if not report.ok:
-        raise RegistryError(f"{vintage_dir}: a landed file no longer validates:\n{report.text()}")
-    return manifest, report.rows
+    try:
+        return drop_zone.parse_landed(vintage_dir, functools.partial(validate, reference=reference))
+    except ContractError as exc:
+        raise RegistryError(str(exc)) from exc
 
 
 def landed_reference(reference: Reference) -> Reference:
@@ -978,13 +766,29 @@ def landed_reference(reference: Reference) -> Reference:
 
 
 def load_reference(indicators: Iterable[IndicatorRule], municipalities: Iterable[str],
-                   retired: Mapping[str, Sequence[str]], **limits: int) -> Reference:
+                   retired: Mapping[str, Sequence[str]], **limits: Any) -> Reference:
     return Reference(
         indicators={i.indicator_id: i for i in indicators},
         municipalities=frozenset(municipalities),
         retired={k: tuple(v) for k, v in retired.items()},
         **limits,
     )
+
+
+def name_key(name: str) -> str:
+    """A municipality name as compared: case and accents kept apart from SSB's decorations ('Asker (2024-)')."""
+    return re.sub(r"\s*\([^)]*\)\s*$", "", name).strip().casefold()
+
+
+def name_matches(name: str, known: Iterable[str]) -> bool:
+    """Whether a file's municipality name is one of the code's names; a Sami/Kven double name ('Kárášjohka -
+    Karasjok') matches either half."""
+    wanted = name_key(name)
+    for label in known:
+        key = name_key(label)
+        if wanted == key or wanted in {part.strip() for part in key.split(" - ")}:
+            return True
+    return False
 
 
 # -- the reference `registry check` reads (never the work file) ----------------

@@ -74,6 +74,19 @@ class Variable:
     values: tuple[str, ...]
     elimination: bool
     is_time: bool
+    codelists: tuple[str, ...] = ()  # ids of the code lists the metadata offers (`extension.codeLists`)
+
+
+@dataclass(frozen=True)
+class Codelist:
+    """A code list SSB offers for a dimension (`GET /codelists/{id}`): an aggregation (`agg_…`, groups of the
+    table's values) or a value set (`vs_…`). Its codes are what a selection through it may name."""
+
+    codelist_id: str
+    label: str
+    kind: str  # Aggregation or Valueset
+    values: Mapping[str, str]  # code -> label, in SSB's order
+    raw: bytes = field(repr=False, default=b"")
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,7 @@ class DataRequest:
     table_id: str
     selection: tuple[tuple[str, tuple[str, ...]], ...]  # in the table's variable order
     method: str  # GET or POST
+    codelists: tuple[tuple[str, str, str], ...] = ()  # (variable, code list id, outputValues)
 
     @property
     def cells(self) -> int:
@@ -150,6 +164,7 @@ def parse_metadata(table_id: str, document: Mapping[str, Any], raw: bytes = b"")
                 values=_ordered_categories(code, dim.get("category") or {}, table_id),
                 elimination=bool(extension.get("elimination", False)),
                 is_time=code in time_vars,
+                codelists=tuple(str(c.get("id")) for c in extension.get("codeLists") or () if isinstance(c, dict)),
             )
         )
     return TableMetadata(table_id=table_id, updated=document.get("updated"), variables=tuple(variables), raw=raw,
@@ -226,6 +241,42 @@ class SsbClient:
         metadata = parse_metadata(table_id, _json(response, f"table {table_id} metadata"), response.body)
         return dataclasses.replace(metadata, from_snapshot=response.from_snapshot)
 
+    def codelist(self, codelist_id: str) -> Codelist:
+        """`GET /codelists/{id}`: the codes a selection through the code list may name."""
+        response = self.transport.get(f"{self.base_url}/codelists/{codelist_id}", [("lang", self.lang)])
+        body = _json(response, f"code list {codelist_id}")
+        values = body.get("values")
+        if not isinstance(values, list) or not all(isinstance(v, dict) and "code" in v for v in values):
+            raise SsbError(f"code list {codelist_id}: {response.url} has no `values` list of {{code, label}} "
+                           f"(keys {sorted(body)[:10]})")
+        return Codelist(codelist_id, str(body.get("label", "")), str(body.get("type", "")),
+                        {str(v["code"]): str(v.get("label", "")) for v in values}, response.body)
+
+    def with_codelists(self, metadata: TableMetadata, spec: "TableSpec") -> tuple[TableMetadata, list[Codelist]]:
+        """The metadata as a selection through the table's configured code lists sees it: each such dimension's
+        values are the code list's (13470's NACE2007 `00-99` exists only in `agg_NACE2007arb11`). A code list the
+        metadata does not offer for that dimension is an error naming the ones it does."""
+        if not spec.codelists:
+            return metadata, []
+        variables, fetched = [], []
+        for variable in metadata.variables:
+            choice = spec.codelists.get(variable.code)
+            if choice is None:
+                variables.append(variable)
+                continue
+            if choice.codelist_id not in variable.codelists:
+                offered = ", ".join(variable.codelists) or "none"
+                raise SsbError(f"table {spec.table_id}, variable {variable.code}: the metadata offers no code list "
+                               f"{choice.codelist_id!r} (extension.codeLists: {offered}); check `codelists` in "
+                               f"{TABLE_SPECS_PATH.name}")
+            codelist = self.codelist(choice.codelist_id)
+            fetched.append(codelist)
+            variables.append(dataclasses.replace(variable, values=tuple(codelist.values)))
+        missing = set(spec.codelists) - {v.code for v in metadata.variables}
+        if missing:
+            metadata.variable(sorted(missing)[0])  # raises with the table's variables
+        return dataclasses.replace(metadata, variables=tuple(variables)), fetched
+
     # -- planning ---------------------------------------------------------
     def resolve_selection(
         self,
@@ -279,29 +330,49 @@ class SsbClient:
             selection.append((variable.code, codes))
         return tuple(selection), dropped
 
-    def plan(self, table_id: str, selection: Sequence[tuple[str, Sequence[str]]]) -> list[DataRequest]:
-        """Split a selection into the fewest requests under the cell limit."""
+    def plan(self, table_id: str, selection: Sequence[tuple[str, Sequence[str]]],
+             codelists: Sequence[tuple[str, str, str]] = ()) -> list[DataRequest]:
+        """Split a selection into the fewest requests under the cell limit. `codelists`: (variable, code list id,
+        outputValues) for the dimensions selected through a code list."""
         normalised = tuple((var, dedupe(codes)) for var, codes in selection)
         chunks = split_selection(normalised, self.max_cells)
-        return [DataRequest(table_id, chunk, self._method_for(table_id, chunk)) for chunk in chunks]
+        lists = tuple(codelists)
+        return [DataRequest(table_id, chunk, self._method_for(table_id, chunk, lists), lists) for chunk in chunks]
 
-    def _method_for(self, table_id: str, selection: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    def _method_for(self, table_id: str, selection: tuple[tuple[str, tuple[str, ...]], ...],
+                    codelists: tuple[tuple[str, str, str], ...] = ()) -> str:
         url = f"{self.base_url}/tables/{table_id}/data"
-        get = Request("GET", url, tuple(self._get_params(selection)))
+        get = Request("GET", url, tuple(self._get_params(selection, codelists)))
         return "GET" if len(get.full_url()) <= self.max_get_url_length else "POST"
 
-    def _get_params(self, selection: Sequence[tuple[str, Sequence[str]]]) -> list[tuple[str, str]]:
+    def _get_params(self, selection: Sequence[tuple[str, Sequence[str]]],
+                    codelists: Sequence[tuple[str, str, str]] = ()) -> list[tuple[str, str]]:
         params = [("lang", self.lang), ("outputFormat", "json-stat2")]
         params += [(f"valueCodes[{var}]", ",".join(codes)) for var, codes in selection]
+        for var, codelist_id, output in codelists:
+            params += [(f"codelist[{var}]", codelist_id), (f"outputValues[{var}]", output)]
         return params
 
     # -- data -------------------------------------------------------------
     def fetch(self, request: DataRequest) -> Response:
         url = f"{self.base_url}/tables/{request.table_id}/data"
         if request.method == "GET":
-            return self.transport.get(url, self._get_params(request.selection))
-        body = {"selection": [{"variableCode": var, "valueCodes": list(codes)} for var, codes in request.selection]}
-        return self.transport.post(url, body, [("lang", self.lang), ("outputFormat", "json-stat2")])
+            return self.transport.get(url, self._get_params(request.selection, request.codelists))
+        return self.transport.post(url, post_body(request), [("lang", self.lang), ("outputFormat", "json-stat2")])
+
+
+def post_body(request: DataRequest) -> dict[str, Any]:
+    """The POST form of a data request (PxWebApi v2 VariablesSelection: `codeList` and `outputValues` beside the
+    `valueCodes` of a dimension selected through a code list)."""
+    lists = {var: (codelist_id, output) for var, codelist_id, output in request.codelists}
+    selection = []
+    for var, codes in request.selection:
+        item: dict[str, Any] = {"variableCode": var}
+        if var in lists:
+            item["codeList"], item["outputValues"] = lists[var]
+        item["valueCodes"] = list(codes)
+        selection.append(item)
+    return {"selection": selection}
 
 
 def split_selection(
@@ -363,6 +434,9 @@ def _json(response: Response, what: str) -> dict[str, Any]:
 
 TABLE_SPECS_PATH = Path(__file__).with_name("ssb_tables.yaml")
 GRADES = ("A", "B", "C", "-", "live")
+# How a key figure is got (dbt seed kostra_key_figures, column `route`): a configured series, KS's A/B formula on
+# SSB's base tables, or nothing known yet.
+KEY_FIGURE_ROUTES = ("table", "asss_formula", "source unknown")
 
 
 @dataclass(frozen=True)
@@ -394,6 +468,17 @@ class Series:
 
 
 @dataclass(frozen=True)
+class CodelistChoice:
+    """A dimension selected through one of SSB's code lists: `codelist[VAR]=id&outputValues[VAR]=output`."""
+
+    codelist_id: str
+    output: str  # aggregated: the groups' figures; single: the figures of the values each group holds
+
+
+OUTPUT_VALUES = ("aggregated", "single")
+
+
+@dataclass(frozen=True)
 class TableSpec:
     table_id: str
     name: str
@@ -402,6 +487,10 @@ class TableSpec:
     region_variable: str
     series: tuple[Series, ...]
     measure_kind: str = "rate"  # count: may be summed over merged municipalities; rate: may not
+    codelists: Mapping[str, CodelistChoice] = field(default_factory=dict)
+
+    def codelist_params(self) -> tuple[tuple[str, str, str], ...]:
+        return tuple((var, c.codelist_id, c.output) for var, c in sorted(self.codelists.items()))
 
     @property
     def select(self) -> dict[str, tuple[str, ...]]:
@@ -438,6 +527,7 @@ class WithoutTable:
     indicator: str | None = None
     key_figure: str | None = None
     status: str = "source unknown"  # or "not SSB": another body publishes it (a file route is needed)
+    route: str = "source unknown"  # or "asss_formula": KS's A/B formula on SSB's base tables (KEY_FIGURE_ROUTES)
 
 
 @dataclass(frozen=True)
@@ -561,6 +651,7 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
                 region_variable=entry["region_variable"],
                 series=series,
                 measure_kind=entry.get("measure_kind", "rate"),
+                codelists=_codelists(entry.get("codelists"), f"{path}: table {table_id}"),
             )
         except KeyError as exc:
             raise SsbError(f"{path}: tables[{i}] lacks field {exc}") from exc
@@ -583,8 +674,12 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
     without = tuple(
         WithoutTable(reason=str(e["reason"]), grade=str(e.get("grade", "-")), look_for=str(e.get("look_for", "")),
                      indicator=e.get("indicator"), key_figure=e.get("key_figure"),
-                     status=str(e.get("status", "source unknown")))
+                     status=str(e.get("status", "source unknown")), route=str(e.get("route", "source unknown")))
         for e in document.get("without_known_table") or ())
+    for entry in without:
+        if entry.route not in KEY_FIGURE_ROUTES[1:]:
+            raise SsbError(f"{path}: without_known_table {entry.key_figure or entry.indicator}: route must be "
+                           f"asss_formula or source unknown, got {entry.route!r}")
     computed = {str(name): tuple(str(m) for m in inputs)
                 for name, inputs in (document.get("computed_measures") or {}).items()}
     specs = TableSpecs(
@@ -601,6 +696,23 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
     )
     _check_routes(specs, path)
     return specs
+
+
+def _codelists(document: Any, where: str) -> dict[str, CodelistChoice]:
+    if document is None:
+        return {}
+    if not isinstance(document, Mapping):
+        raise SsbError(f"{where}: `codelists` maps a dimension to {{id: <code list id>, output: aggregated|single}}")
+    out = {}
+    for var, choice in document.items():
+        if not isinstance(choice, Mapping) or not choice.get("id"):
+            raise SsbError(f"{where}: codelists.{var} needs `id` (the code list id from the metadata's "
+                           "extension.codeLists) and `output` (aggregated or single)")
+        output = str(choice.get("output", "aggregated"))
+        if output not in OUTPUT_VALUES:
+            raise SsbError(f"{where}: codelists.{var}.output must be aggregated or single, got {output!r}")
+        out[str(var)] = CodelistChoice(str(choice["id"]), output)
+    return out
 
 
 def _route(entry: Mapping[str, Any], where: str) -> IndicatorRoute:
@@ -655,6 +767,34 @@ def _check_routes(specs: TableSpecs, path: str | os.PathLike[str]) -> None:
     if orphans:
         raise SsbError(f"{path}: `without_known_table` names indicator(s) {', '.join(sorted(orphans))} that have no "
                        "entry under `indicators` (say which measures the indicator will be computed from)")
+
+
+# Grades of a series no source confirmed (a candidate's codes, or codes chosen for the snapshot).
+UNCONFIRMED_GRADES = ("C", "-")
+
+
+def without_unconfirmed_missing(metadata: TableMetadata, spec: TableSpec) -> tuple[TableSpec, dict[str, str]]:
+    """The table without its unconfirmed series (grade C or -) whose codes the metadata lacks, and why each was left
+    out. A candidate that turns out wrong must not take the table's confirmed series down with it: it is left out,
+    named in the vintage's manifest (`dropped_series`) and the log, and `styringsdata doctor --live` proposes its
+    real code. A confirmed series' missing code still fails the table (resolve_selection)."""
+    known = {v.code: set(v.values) for v in metadata.variables}
+    dropped: dict[str, str] = {}
+    for series in spec.series:
+        if series.evidence.grade not in UNCONFIRMED_GRADES:
+            continue
+        missing = [f"{var}={code}" for var, code in series.select.items() if var in known and code not in known[var]]
+        if missing:
+            dropped[series.name] = (f"grade {series.evidence.grade} candidate: the metadata has no "
+                                    f"{', '.join(missing)}; run `styringsdata doctor --live --write`")
+    if not dropped:
+        return spec, {}
+    kept = tuple(s for s in spec.series if s.name not in dropped)
+    if not kept:
+        return spec, {}  # nothing confirmed to keep: the table fails on its first missing code (resolve_selection)
+    for name, reason in dropped.items():
+        log.warning("table %s, series %s left out: %s", spec.table_id, name, reason)
+    return dataclasses.replace(spec, series=kept), dropped
 
 
 def check_selection(metadata: TableMetadata, spec: TableSpec) -> None:
@@ -872,6 +1012,8 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
         record_seen(landing, {spec.table_id: metadata.updated}, check.asked_at)
         path = landing.vintage_dir("ssb", spec.table_id, vintage)
         return RefreshResult(spec.table_id, vintage, metadata.updated, False, 0, 0, path, metadata_requests=1)
+    metadata, codelists = client.with_codelists(metadata, spec)
+    spec, unconfirmed = without_unconfirmed_missing(metadata, spec)
     check_selection(metadata, spec)
     periods = specs.periods_for(metadata)
     if not periods:
@@ -883,12 +1025,13 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
         strict=spec.select,
         lenient={spec.region_variable: specs.regions_for(spec, metadata), metadata.time_variable().code: periods},
     )
-    requests = client.plan(spec.table_id, selection)
+    requests = client.plan(spec.table_id, selection, spec.codelist_params())
     base = client.base_url
     payloads = [
         Payload("metadata.json", f"{base}/tables/{spec.table_id}/metadata", "GET", (("lang", client.lang),), None,
                 metadata.raw, fetched_at),
-    ]
+    ] + [Payload(f"codelist-{safe_name(c.codelist_id, 'code list id')}.json", f"{base}/codelists/{c.codelist_id}",
+                 "GET", (("lang", client.lang),), None, c.raw, fetched_at) for c in codelists]
     from_snapshot = [metadata.from_snapshot]
     for n, request in enumerate(requests, start=1):
         response = client.fetch(request)
@@ -899,7 +1042,7 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
                 f"{base}/tables/{spec.table_id}/data",
                 request.method,
                 (("lang", client.lang), ("outputFormat", "json-stat2")),
-                {"selection": [{"variableCode": v, "valueCodes": list(c)} for v, c in request.selection]},
+                post_body(request),
                 response.body,
                 utc_now(),
             )
@@ -922,6 +1065,7 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
         extra={"label": metadata.label, "first_period": time_codes[0] if time_codes else None,
                "last_period": time_codes[-1] if time_codes else None,
                "dropped_codes": {k: list(v) for k, v in dropped.items()},
+               "dropped_series": unconfirmed,
                "change_check": check.how_for(spec.table_id),
                "origin": "snapshot" if all(from_snapshot) else "live"},
     )
@@ -951,17 +1095,17 @@ def nearest(wanted: str, candidates: Mapping[str, str], n: int = 3) -> tuple[str
 
 def diagnose_table(client: SsbClient, spec: TableSpec) -> list[Any]:
     """One doctor row per series of the table, from its metadata only (never data)."""
-    from styringsdata.sources.doctor import DoctorRow
+    from styringsdata.sources.diagnosis import DoctorRow
     from styringsdata.sources.transport import HttpError
 
     # The dimension that tells the table's series apart (12362: the function), else the series code.
     telling = next((v for v, codes in spec.select.items() if len(codes) > 1 and v != "ContentsCode"), "ContentsCode")
 
     def row(series: Series, verdict: str, variable: str = telling, code: str | None = None, detail: str = "",
-            suggestions: tuple[str, ...] = ()) -> DoctorRow:
+            suggestions: tuple[str, ...] = (), choices: Mapping[str, str] | None = None) -> DoctorRow:
         return DoctorRow("SSB", spec.table_id, series.name, variable,
                          series.select.get(variable, "-") if code is None else code, series.evidence.grade, verdict,
-                         detail, suggestions)
+                         detail, suggestions, tuple((choices or {}).items()), series.label, series.key_figure or "")
 
     try:
         response = client.transport.get(f"{client.base_url}/tables/{spec.table_id}/metadata", [("lang", client.lang)])
@@ -973,6 +1117,16 @@ def diagnose_table(client: SsbClient, spec: TableSpec) -> list[Any]:
     metadata = parse_metadata(spec.table_id, _json(response, f"table {spec.table_id} metadata"), response.body)
     variables = {v.code: v for v in metadata.variables}
     labels = {v.code: _category_labels(response.body, v.code) for v in metadata.variables}
+    for variable, choice in spec.codelists.items():
+        if variable not in variables:
+            continue  # reported below as a dimension the table lacks
+        if choice.codelist_id not in variables[variable].codelists:
+            return [row(s, "code missing", variable, choice.codelist_id,
+                        f"{variable} offers no code list {choice.codelist_id} (the metadata's extension.codeLists)",
+                        variables[variable].codelists) for s in spec.series]
+        codelist = client.codelist(choice.codelist_id)
+        variables[variable] = dataclasses.replace(variables[variable], values=tuple(codelist.values))
+        labels[variable] = dict(codelist.values)
     try:
         time = metadata.time_variable()
     except SsbError as exc:
@@ -995,7 +1149,8 @@ def diagnose_table(client: SsbClient, spec: TableSpec) -> list[Any]:
             elif code not in variables[variable].values:
                 wanted = series.label if variable == "ContentsCode" and series.label else code
                 problem = row(series, "code missing", variable, code,
-                              f"{variable} has no code {code}", nearest(wanted, labels[variable]))
+                              f"{variable} has no code {code}", nearest(wanted, labels[variable]),
+                              choices=labels[variable])
         if problem is None and unpinned:
             first = unpinned[0]
             problem = row(series, "dimension not selected", first.code, "-",
@@ -1004,7 +1159,10 @@ def diagnose_table(client: SsbClient, spec: TableSpec) -> list[Any]:
         if problem is None and bad_periods:
             problem = row(series, "period format", time.code, bad_periods[0],
                           f"{len(bad_periods)} period code(s) the period model does not know")
-        rows.append(problem or row(series, "ok"))
+        if problem is None:
+            problem = dataclasses.replace(row(series, "ok"), ssb_label="; ".join(
+                f"{var} {code} {labels.get(var, {}).get(code, '')!r}" for var, code in sorted(series.select.items())))
+        rows.append(problem)
     return rows
 
 

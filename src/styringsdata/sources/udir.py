@@ -42,13 +42,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
-from styringsdata.raw.raw_store import RAW, LoadResult, _insert_rows, _timestamp
+from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp
 from styringsdata.sources.registry import (DecimalSeparator, Problem, Record, Reference, RegistryError, ValidationReport,
-                                _row_value, cell_text, decide_separator, number_text, read_cells,
-                                unit_range)
+                                _row_value, cell_text, decide_separator, is_percent_unit, number_text,
+                                read_cells, unit_range)
 
 SOURCE = "udir"
 ROUTE = "udir"
@@ -71,16 +72,20 @@ class UdirSeries:
     grade: str
     cite: str
     route: str = ROUTE  # or "registry" while Udir's export for it is not known
+    trinn: str | None = None  # the grade(s) the catalogue's indicator name gives; None: not named there
 
 
 _EU = "U#46231521955 (grunnskole exports 148 indikator and 150 mobbing, their columns Kommunekode, Skoleaarnavn, " \
       "Trinnnavn, Score / AndelMobbet, AntallBesvart); U#7847962828 (150 mobbing by trinn); the question behind " \
       "each Handlingsprogram indicator is inferred from its name"
 SERIES: tuple[UdirSeries, ...] = (
-    UdirSeries("UTD02", "150 Elevundersøkelsen grunnskole, mobbing, 7. trinn", "AndelMobbet", "B", _EU),
-    UdirSeries("UTD03", "150 Elevundersøkelsen grunnskole, mobbing, 10. trinn", "AndelMobbet", "B", _EU),
-    UdirSeries("UTD04", "148 Elevundersøkelsen grunnskole, Trivsel", "Score", "B", _EU),
-    UdirSeries("UTD08", "148 Elevundersøkelsen grunnskole, Vurdering for læring", "Score", "B", _EU),
+    UdirSeries("UTD02", "150 Elevundersøkelsen grunnskole, mobbing, 7. trinn", "AndelMobbet", "B", _EU,
+               trinn="7. trinn"),
+    UdirSeries("UTD03", "150 Elevundersøkelsen grunnskole, mobbing, 10. trinn", "AndelMobbet", "B", _EU,
+               trinn="10. trinn"),
+    UdirSeries("UTD04", "148 Elevundersøkelsen grunnskole, Trivsel", "Score", "B", _EU, trinn="7. og 10. trinn"),
+    UdirSeries("UTD08", "148 Elevundersøkelsen grunnskole, Vurdering for læring", "Score", "B", _EU,
+               trinn="7. og 10. trinn"),
     UdirSeries("UTD09", "148 Elevundersøkelsen grunnskole, Motivasjon", "Score", "B", _EU),
     UdirSeries("UTD14", "153 Elevundersøkelsen videregående (tema), Vg1", "Score", "C",
                "U#46231521955: the videregående exports (152-155) carry Fylkekode, no Kommunekode; a municipality's "
@@ -293,6 +298,41 @@ def _value(record: dict, text: dict, indicator, separator: DecimalSeparator, par
         problem(shown[column], text[column] if isinstance(cell, str) else f"{value:g}",
                 f"{meaning} (unit {indicator.unit} of {indicator.indicator_id})")
     return value, "measured"
+
+
+# -- plausibility (intake only: a landed vintage is re-read with `validate` alone) ------------------
+TRINN = {series.indicator_id: series.trinn for series in SERIES if series.trinn}
+
+
+def _trinn_key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def plausibility(reference: Reference) -> Callable[[ValidationReport, object], list[Problem]]:
+    """A code that existed in the file's school year, the indicator's trinn, and shares in the catalogue's unit."""
+
+    def plausible(report: ValidationReport, _landing: object) -> list[Problem]:
+        problems = []
+        for row in report.rows:
+            ceased = reference.retired_on.get(row.reported_code)
+            if ceased is not None and row.year >= ceased.year:
+                successor = " or ".join(reference.retired.get(row.reported_code, ())) or "today's code"
+                problems.append(Problem(report.file, row.row, "Kommunekode", row.reported_code,
+                                        f"a municipality code valid in {row.school_year}: {row.reported_code} ceased "
+                                        f"on {ceased.isoformat()} (use {successor})"))
+            wanted = TRINN.get(row.indicator_id)
+            if wanted and row.trinn and _trinn_key(row.trinn) != _trinn_key(wanted):
+                problems.append(Problem(report.file, row.row, "Trinnnavn", row.trinn,
+                                        f"{wanted}: {row.indicator_id} is measured on {wanted}"))
+            rule = reference.indicators.get(row.indicator_id)
+            if rule is not None and is_percent_unit(rule.unit) and row.value is not None and 0 < row.value < 1:
+                problems.append(Problem(report.file, row.row, "AndelMobbet", f"{row.value:g}".replace(".", ","),
+                                        f"a share in percent, the catalogue's unit {rule.unit!r} of "
+                                        f"{row.indicator_id} ({row.value * 100:g} for {row.value:g} as a fraction)"
+                                        .replace(".", ",")))
+        return problems
+
+    return plausible
 
 
 # -- raw ----------------------------------------------------------------------
