@@ -528,7 +528,8 @@ def _republish(settings: "Settings", ledger: dict[str, Any], check: TargetCheck,
         _republish_duckdb(settings)
         record_files(settings, ledger, ("duckdb",))
     elif check.name == "parquet":
-        from styringsdata.publishing.publish import exclusive_lock, export_parquet, publish_lock_path
+        from styringsdata.publishing.publish import export_parquet, publish_lock_path
+        from styringsdata.runs.lock import exclusive_lock
 
         with exclusive_lock(publish_lock_path(settings.warehouse), "republishing Parquet", wait=600):
             export_parquet(approved_file(settings), settings.parquet_dir, list(ledger["approved"]["tables"]))
@@ -557,7 +558,8 @@ def _republish(settings: "Settings", ledger: dict[str, Any], check: TargetCheck,
 
 
 def _republish_duckdb(settings: "Settings") -> None:
-    from styringsdata.publishing.publish import exclusive_lock, publish_lock_path
+    from styringsdata.publishing.publish import publish_lock_path
+    from styringsdata.runs.lock import exclusive_lock
 
     warehouse = settings.warehouse
     warehouse.parent.mkdir(parents=True, exist_ok=True)
