@@ -464,7 +464,7 @@ def publish_postgres_target(settings: "Settings", log: logging.Logger | logging.
     _set(ledger, "postgres", approved["id"], {"where": postgres_where(settings), "rows": staged.tables})
     if own:
         save(settings, ledger)
-    return f"PostgreSQL {target.describe()} holds publication {approved['id']} ({switched.how})"
+    return f"{target.describe()} holds publication {approved['id']} ({switched.how})"
 
 
 # -- repair --------------------------------------------------------------------------------------------------
