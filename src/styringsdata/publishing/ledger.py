@@ -268,8 +268,8 @@ def _verify_parquet(settings: "Settings", entry: dict[str, Any], refreshed: list
 def _verify_report(settings: "Settings", audience: str, entry: dict[str, Any], refreshed: list[bool]) -> str | None:
     if entry.get("config") != report_config(settings, audience):
         return "the number format, mail server or recipients changed since it was written and delivered"
-    for path, recorded in sorted(entry["fingerprint"]["files"].items()):
-        problem, _ = _file_problem(Path(path), recorded, refreshed)
+    for name, recorded in sorted(entry["fingerprint"]["files"].items()):
+        problem, _ = _file_problem(settings.reports_dir / name, recorded, refreshed)
         if problem is not None:
             return problem
     return None
@@ -423,11 +423,19 @@ def record_report(settings: "Settings", audience: str, files: list[Path], delive
     ident = publication or (ledger.get("approved") or {}).get("id")
     if ident is None:
         return
-    _set(ledger, f"report:{audience}", ident, {"files": {str(p): file_fingerprint(p) for p in files}},
+    # Named within the reports folder: a data directory copied or moved elsewhere is verified where it is now.
+    _set(ledger, f"report:{audience}", ident, {"files": {_in_reports(settings, p): file_fingerprint(p) for p in files}},
          config=report_config(settings, audience), delivery=delivery)
     if failed:
         _behind(ledger, f"report:{audience}", f"mail not sent ({failed})")
     save(settings, ledger)
+
+
+def _in_reports(settings: "Settings", path: Path) -> str:
+    try:
+        return str(path.relative_to(settings.reports_dir))
+    except ValueError:
+        raise LedgerError(f"{path} is not in the reports folder {settings.reports_dir}") from None
 
 
 def mark_behind(settings: "Settings", name: str, why: str) -> None:
