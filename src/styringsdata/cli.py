@@ -19,10 +19,11 @@
                                 audience's report), the publication it holds, since when, and whether it
                                 matches the approved one. Exit 0 when every target matches, 1 otherwise
 
-Exit codes: 0 done; 1 the run failed (or the report's mail was not sent; for `registry check`: the file
-would be rejected); 2 a setting or argument is wrong, or there is nothing to report on; 3 no network for
-live mode; 4 busy: another run holds the data directory (`run`), or a run is writing the work file
-(`report`: try again when it has finished); 5 out of disk space (the message names the path).
+Exit codes: 0 done; 1 the run failed and nothing new was published (or the report's mail was not sent; for
+`registry check`: the file would be rejected); 2 a setting or argument is wrong, or there is nothing to report
+on; 3 no network for live mode; 4 busy: another run holds the data directory (`run`), or a run is writing the
+work file (`report`: try again when it has finished); 5 out of disk space (the message names the path);
+6 published with failing sources (`run`: one line per failed source says what to do).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from typing import Sequence
 LIVE_HOSTS = ("data.ssb.no",)
 EXIT_BUSY = 4
 EXIT_DISK_FULL = 5
+EXIT_PARTIAL = 6  # published, but some sources failed: their last good data (or status source_error) are published
 
 
 def check_reachable(hosts: Sequence[str], timeout: float = 5.0) -> str | None:
@@ -121,8 +123,19 @@ def _run_job(defs, instance, settings, verbose: bool = False) -> int:
             print(f"styringsdata: {disk_full_line(cause)}", file=sys.stderr)
         print(f"styringsdata: full log: {run.log_path}", file=sys.stderr)
         return 1
-    summarise(run, settings)
-    return 0
+    failing = failed_sources(run.progress)
+    for failure in failing:
+        print(f"styringsdata: source failed: {failure.line()}")
+    summarise(run, settings, failing=len(failing))
+    return EXIT_PARTIAL if failing else 0
+
+
+def failed_sources(progress):
+    """The sources that failed alone in this run, from their assets' metadata (src/styringsdata/runs/source_outcomes.py)."""
+    from styringsdata.runs.source_outcomes import SOURCE_ERRORS_KEY, SourceFailure
+
+    return [SourceFailure(**entry) for values in progress.materializations.values()
+            for entry in values.get(SOURCE_ERRORS_KEY) or []]
 
 
 def report_failed_run(run_id: str, instance, settings, reason: str) -> None:
@@ -205,7 +218,7 @@ def _report(args: argparse.Namespace) -> int:
     return 0 if not delivery.mail_failed else 1
 
 
-def summarise(run, settings) -> None:
+def summarise(run, settings, failing: int = 0) -> None:
     """The run's summary (src/styringsdata/runs/run_summary.py): every number from where it was made."""
     import duckdb
 
@@ -220,7 +233,8 @@ def summarise(run, settings) -> None:
         finally:
             con.close()
     lines = summary_lines(run.progress, read_gate_result(settings.reports_dir, run.result.run_id),
-                          warehouse=settings.warehouse, log_path=run.log_path, published_at=published_at)
+                          warehouse=settings.warehouse, log_path=run.log_path, published_at=published_at,
+                          failing_sources=failing)
     for line in lines[:-1] + targets_lines(settings, run.result.run_id) + lines[-1:]:
         print(f"styringsdata: {line}")
 

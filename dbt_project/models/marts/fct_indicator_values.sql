@@ -241,6 +241,32 @@ members as (
 
 ),
 
+failures as (
+
+    select * from {{ ref('int_source_failures') }}
+
+),
+
+indicator_failures as (
+
+    -- The indicators whose source table failed at its latest attempt (several tables: every failure named).
+    select indicator_sources.indicator_id, string_agg(failures.failure_note, '; ' order by failures.source_table)
+        as failure_note
+    from (
+        select
+            indicator_id,
+            case route when 'ssb' then 'SSB' when 'fhi' then 'FHI' when 'miljodirektoratet' then 'Miljødirektoratet'
+                       when 'kommune_nm' then 'NHO Kommune-NM' end as source,
+            unnest(case when route = 'kommune_nm' then ['kommune_nm'] else string_split(source_table, '+') end)
+                as source_table
+        from catalogue
+        where nullif(source_table, '') is not null
+    ) as indicator_sources
+    inner join failures using (source, source_table)
+    group by indicator_sources.indicator_id
+
+),
+
 registry_senders as (
 
     -- Members that delivered at least one registry file: for the others a registry indicator is not a gap
@@ -261,6 +287,8 @@ member_grid as (
         false as is_aggregate,
         cast(null as double) as value,
         case
+            -- a source that failed before any vintage of it was loaded (a first run): the row says so, not "not measured"
+            when indicator_failures.indicator_id is not null then 'source_error'
             when catalogue.route = 'registry' and registry_senders.municipality_code is null then 'not_delivered'
             when catalogue.source_published = 'Under utvikling' then 'under_development'
             else 'not_measured'
@@ -268,6 +296,7 @@ member_grid as (
         cast(null as varchar) as status_symbol,
         false as is_series_break,
         case
+            when indicator_failures.indicator_id is not null then indicator_failures.failure_note
             when catalogue.route = 'registry' and registry_senders.municipality_code is null
                 then 'no registry file delivered for this municipality'
             when routes.source_status = 'source unknown'
@@ -287,9 +316,71 @@ member_grid as (
     cross join (select unnest(range({{ var('first_year') }}, year({{ as_of_date() }}))) as year) as years
     left join names on names.municipality_code = members.municipality_code
     left join registry_senders on registry_senders.municipality_code = members.municipality_code
+    left join indicator_failures on indicator_failures.indicator_id = catalogue.indicator_id
     anti join combined
         on combined.indicator_id = catalogue.indicator_id
         and combined.municipality_code = members.municipality_code
+        and combined.year = years.year
+
+),
+
+failed_aggregates as (
+
+    -- The aggregates a failing source would have given (SSB's own for KOSTRA tables, the country otherwise; FHI's
+    -- country): a first run without the source still shows every row it would have had, as source_error.
+    select distinct indicator_failures.indicator_id, indicator_failures.failure_note, aggregates.municipality_code
+    from indicator_failures
+    inner join catalogue using (indicator_id)
+    cross join (
+        select unnest(string_split(catalogue_tables.source_table, '+')) as table_id, catalogue_tables.indicator_id
+        from catalogue as catalogue_tables
+    ) as indicator_tables
+    left join (values
+        {%- for table in ssb_configured_tables() %}
+        ('{{ table.table_id }}', '{{ table.region_variable }}'){% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ) as ssb_tables (table_id, region_variable) on ssb_tables.table_id = indicator_tables.table_id
+    cross join (select unnest([
+        {%- for code in var('aggregate_regions') %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+    ]) as municipality_code) as aggregates
+    where indicator_tables.indicator_id = indicator_failures.indicator_id
+        and (
+            (catalogue.route = 'ssb' and ssb_tables.region_variable = 'KOKkommuneregion0000'
+                and aggregates.municipality_code <> '0')
+            or (catalogue.route = 'ssb' and ssb_tables.region_variable <> 'KOKkommuneregion0000'
+                and aggregates.municipality_code = '0')
+            or (catalogue.route = 'fhi' and aggregates.municipality_code = '0')
+        )
+
+),
+
+aggregate_grid as (
+
+    select
+        failed_aggregates.indicator_id,
+        failed_aggregates.municipality_code,
+        names.municipality_name,
+        years.year,
+        true as is_aggregate,
+        cast(null as double) as value,
+        'source_error' as status,
+        cast(null as varchar) as status_symbol,
+        false as is_series_break,
+        failed_aggregates.failure_note as note,
+        cast(years.year as varchar) as period,
+        cast(null as varchar) as fetch_origin,
+        catalogue.source_published as source,
+        cast(null as varchar) as source_table,
+        cast(null as timestamp) as source_updated,
+        cast(null as varchar) as vintage,
+        cast(null as timestamp) as fetched_at
+    from failed_aggregates
+    inner join catalogue using (indicator_id)
+    cross join (select unnest(range({{ var('first_year') }}, year({{ as_of_date() }}))) as year) as years
+    left join names using (municipality_code)
+    anti join combined
+        on combined.indicator_id = failed_aggregates.indicator_id
+        and combined.municipality_code = failed_aggregates.municipality_code
         and combined.year = years.year
 
 ),
@@ -299,6 +390,8 @@ completed as (
     select * from combined
     union all
     select * from member_grid
+    union all
+    select * from aggregate_grid
 
 ),
 

@@ -149,6 +149,38 @@ without_table as (
 
 ),
 
+without_vintage as (
+
+    -- Key figures whose SSB table failed before any vintage of it was loaded (int_source_failures): a row per
+    -- year for every member, status source_error, the failure and what to do in note.
+    select
+        key_figures.key_figure_id,
+        member_codes.region_code,
+        years.year,
+        cast(null as double) as value,
+        cast(null as varchar) as status_symbol,
+        false as is_series_break,
+        failures.failure_note as note,
+        cast(null as varchar) as fetch_origin,
+        cast(null as varchar) as vintage,
+        cast(null as timestamp) as source_updated,
+        'municipality' as region_kind,
+        true as is_source_error
+    from key_figures
+    inner join {{ ref('int_source_failures') }} as failures
+        on failures.source = 'SSB' and failures.source_table = key_figures.source_table
+    cross join (select distinct year from measures) as years
+    cross join (select unnest([
+        {%- for code in members %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+    ]) as region_code) as member_codes
+    anti join combined
+        on combined.key_figure_id = key_figures.key_figure_id
+        and combined.region_code = member_codes.region_code
+        and combined.year = years.year
+    where key_figures.route = 'table'
+
+),
+
 final as (
 
     select
@@ -172,6 +204,7 @@ final as (
         case
             when key_figures.route = 'source unknown' then 'source_unknown'
             when key_figures.route = 'asss_formula' then 'not_computed'
+            when combined.is_source_error then 'source_error'
             when combined.value is not null then 'measured'
             when combined.status_symbol in (':', 'k') then 'suppressed'
             else 'not_measured'
@@ -191,7 +224,8 @@ final as (
         end as origin,
         combined.vintage,
         combined.source_updated
-    from (select * from combined union all by name select * from without_table) as combined
+    from (select * from combined union all by name select * from without_table
+          union all by name select * from without_vintage) as combined
     inner join key_figures using (key_figure_id)
     left join published
         on published.key_figure_id = combined.key_figure_id

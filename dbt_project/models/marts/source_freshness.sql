@@ -1,6 +1,8 @@
 {#-
     Per source table: the source's last "updated", our last fetch, the next publication expected from
     the indicators' frequency, and whether it is late (as_of_date past the expected date plus 30 days).
+    A table whose latest attempt failed is stale, with the error: its last good vintage is what is published
+    (a table that never loaded has a row too, without a vintage).
 -#}
 with
 
@@ -71,7 +73,7 @@ udir as (
 
 ),
 
-unioned as (
+held as (
 
     select * from ssb
     union all select * from fhi
@@ -79,11 +81,33 @@ unioned as (
     union all select * from kommune_nm
     union all select * from udir
 
+),
+
+failures as (
+
+    select * from {{ ref('int_source_failures') }}
+
+),
+
+unioned as (
+
+    select * from held
+    union all
+    -- failed before any vintage of the table was loaded
+    select failures.source, failures.source_table, null, null, null,
+        case when failures.source <> 'SSB' then 1
+             when failures.source_table in (select source_table from {{ ref('kostra_key_figures') }}) then 1
+             else (select min(f.cadence_years) from frequency_years as f
+                   where f.route = 'ssb' and list_contains(string_split(f.source_table, '+'), failures.source_table))
+        end
+    from failures
+    anti join held using (source, source_table)
+
 )
 
 select
-    source,
-    source_table,
+    unioned.source,
+    unioned.source_table,
     last_source_updated,
     last_fetched_at,
     latest_vintage,
@@ -91,5 +115,9 @@ select
     cast(coalesce(last_source_updated, last_fetched_at) + to_years(cast(cadence_years as integer)) as date)
         as expected_next_publication,
     {{ as_of_date() }} > cast(coalesce(last_source_updated, last_fetched_at) + to_years(cast(cadence_years as integer))
-        + interval 30 days as date) as is_late
+        + interval 30 days as date) as is_late,
+    failures.source_table is not null as is_stale,
+    failures.failure_note as last_error,
+    failures.failed_at as last_failed_at
 from unioned
+left join failures using (source, source_table)

@@ -3,15 +3,18 @@
 import dagster as dg
 
 from styringsdata.sources.fhi import FhiClient, load_fhi_specs, modified_since, refresh_table
-from styringsdata.raw.raw_store import load_landed_fhi
+from styringsdata.raw.raw_store import create_fhi_table, load_landed_fhi
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
+from styringsdata.defs.source_checks import failure_metadata, source_check, source_check_result
 from styringsdata.runs.build_state import RAW_CHANGED
+from styringsdata.runs.source_outcomes import SourceFailure, attempt, record
 
 FHI_SPECS = load_fhi_specs()
+FHI_KEY = dg.AssetKey(["raw", "fhi_nokkel"])
 
 
 @dg.asset(
-    key=dg.AssetKey(["raw", "fhi_nokkel"]),
+    key=FHI_KEY,
     group_name="fhi",
     kinds={"python", "duckdb"},
     pool=DUCKDB_WRITER_POOL,
@@ -19,31 +22,50 @@ FHI_SPECS = load_fhi_specs()
         f"FHI Statistikk open API, source '{FHI_SPECS.source_id}': {len(FHI_SPECS.tables)} tables for "
         f"{len(FHI_SPECS.indicators) - len(FHI_SPECS.without_table)} of the {len(FHI_SPECS.indicators)} indicators "
         "citing Kommunehelse statistikkbank (the others have no known table; `styringsdata doctor --live` lists "
-        "candidates). One `table?modifiedAfter=` listing decides which tables are fetched again; raw.fhi_values."
+        "candidates). One `table?modifiedAfter=` listing decides which tables are fetched again; raw.fhi_values. "
+        "A table that fails keeps what raw holds; the others are fetched."
     ),
+    check_specs=[source_check(FHI_KEY)],
 )
-def fhi_nokkel(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
+def fhi_nokkel(context: dg.AssetExecutionContext, pipeline: PipelineResource):
     client = FhiClient(pipeline.transport)
     landing = pipeline.landing()
     since = modified_since(landing, FHI_SPECS)
-    modified, _ = client.modified_tables(FHI_SPECS.source_id, since)
+    table_ids = list(dict.fromkeys(t.table_id for t in FHI_SPECS.tables))
+    listing = attempt("FHI", "(table list)", lambda: client.modified_tables(FHI_SPECS.source_id, since))
     fetched, rows, newly_loaded, requests = [], 0, 0, 0
+    failures: dict[str, SourceFailure] = {}
     with pipeline.work_db() as con:
         for table in FHI_SPECS.tables:
-            result = refresh_table(client, landing, FHI_SPECS, table, modified)
-            if result.changed:
-                fetched.append(table.table_id)
-            requests += result.data_requests
+            if isinstance(listing, SourceFailure):
+                result = listing
+            elif table.table_id in failures:
+                result = failures[table.table_id]
+            else:
+                result = attempt("FHI", table.table_id,
+                                 lambda: refresh_table(client, landing, FHI_SPECS, table, listing[0]))
+            if isinstance(result, SourceFailure):
+                failures[table.table_id] = SourceFailure("FHI", table.table_id, result.error_class, result.message,
+                                                         result.advice)
+            else:
+                if result.changed:
+                    fetched.append(table.table_id)
+                requests += result.data_requests
             for loaded in load_landed_fhi(con, landing, table.table_id):  # every vintage raw lacks
                 rows += loaded.rows
                 newly_loaded += 0 if loaded.already_loaded else 1
+        outcome_changed = record(con, context.run.run_id, "FHI", table_ids, list(failures.values()))
+        create_fhi_table(con)  # a first run whose every FHI table failed still gives dbt its (empty) table
         total = con.execute("select count(*) from raw.fhi_values").fetchone()[0]
+    for failure in failures.values():
+        context.log.info(f"{failure.line()}; the table keeps what raw holds")
     return dg.MaterializeResult(metadata={
         "modified_after": str(since) if since else "(first fetch: all tables)",
         "tables_fetched": dg.MetadataValue.json(fetched),
         "data_requests": requests,
         "new_vintage": bool(fetched),
-        RAW_CHANGED: newly_loaded > 0,
+        RAW_CHANGED: outcome_changed or newly_loaded > 0,
         "rows_loaded": rows,
         "dagster/row_count": total,
-    })
+        **failure_metadata(list(failures.values())),
+    }, check_results=[source_check_result(FHI_KEY, table_ids, list(failures.values()))])

@@ -3,66 +3,102 @@
 import dagster as dg
 
 from styringsdata.sources import kommune_nm, miljodirektoratet
-from styringsdata.raw.raw_store import load_landed_emissions, load_landed_kommune_nm
+from styringsdata.raw.raw_store import (create_emissions_table, create_kommune_nm_table, load_landed_emissions,
+                                        load_landed_kommune_nm)
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
+from styringsdata.defs.source_checks import failure_metadata, source_check, source_check_result
 from styringsdata.runs.build_state import RAW_CHANGED
+from styringsdata.runs.source_outcomes import SourceFailure, attempt, record
+
+EMISSIONS_KEY = dg.AssetKey(["raw", "miljodirektoratet_emissions"])
+KOMMUNE_NM_KEY = dg.AssetKey(["raw", "kommune_nm_ranks"])
+# as in marts.source_freshness
+EMISSIONS = ("Miljødirektoratet", "Klimagassutslipp fra kommuner")
+KOMMUNE_NM = ("NHO Kommune-NM", "kommune_nm")
 
 
 @dg.asset(
-    key=dg.AssetKey(["raw", "miljodirektoratet_emissions"]),
+    key=EMISSIONS_KEY,
     group_name="miljodirektoratet",
     kinds={"python", "duckdb"},
     pool=DUCKDB_WRITER_POOL,
     description=(
         "Miljødirektoratet, Klimagassutslipp fra kommuner: the whole xlsx (sheet 'Oversikt - detaljert'), "
-        "every municipality, year, sector, source and gas. Refused when the download is not a real xlsx."
+        "every municipality, year, sector, source and gas. Refused when the download is not a real xlsx. "
+        "When the download fails, the workbook raw holds stays."
     ),
+    check_specs=[source_check(EMISSIONS_KEY)],
 )
-def miljodirektoratet_emissions(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
-    result = miljodirektoratet.refresh(pipeline.transport, pipeline.landing())
+def miljodirektoratet_emissions(context: dg.AssetExecutionContext, pipeline: PipelineResource):
+    result = attempt(*EMISSIONS, lambda: miljodirektoratet.refresh(pipeline.transport, pipeline.landing()))
+    failures = [result] if isinstance(result, SourceFailure) else []
     with pipeline.work_db() as con:
         # every landed workbook raw lacks (a new work file gets the whole history back); a known workbook is
         # recognised by its vintage and never parsed again
-        loaded = load_landed_emissions(con, pipeline.landing(), result.landing_path.parent.name,
-                                       miljodirektoratet.parse_workbook,
-                                       {result.vintage: result.parsed} if result.parsed is not None else None)
+        parsed = None if failures or result.parsed is None else {result.vintage: result.parsed}
+        loaded = load_landed_emissions(con, pipeline.landing(), miljodirektoratet.TABLE,
+                                       miljodirektoratet.parse_workbook, parsed)
+        outcome_changed = record(con, context.run.run_id, EMISSIONS[0], [EMISSIONS[1]], failures)
+        create_emissions_table(con)
+        vintage = con.execute("select max(_vintage) from raw.miljodirektoratet_emissions").fetchone()[0] \
+            if failures else result.vintage
         total = con.execute("select count(*) from raw.miljodirektoratet_emissions where _vintage = ?",
-                            [result.vintage]).fetchone()[0]
-    return dg.MaterializeResult(metadata={"vintage": result.vintage, "new_vintage": result.changed,
-                                          RAW_CHANGED: any(not r.already_loaded for r in loaded),
-                                          "rows_loaded": sum(r.rows for r in loaded), "dagster/row_count": total})
+                            [vintage]).fetchone()[0]
+    for failure in failures:
+        context.log.info(f"{failure.line()}; the workbook raw holds stays")
+    return dg.MaterializeResult(metadata={"vintage": vintage or "(none yet)",
+                                          "new_vintage": not failures and result.changed,
+                                          RAW_CHANGED: outcome_changed or any(not r.already_loaded for r in loaded),
+                                          "rows_loaded": sum(r.rows for r in loaded), "dagster/row_count": total,
+                                          **failure_metadata(failures)},
+                                check_results=[source_check_result(EMISSIONS_KEY, [EMISSIONS[1]], failures)])
 
 
 @dg.asset(
-    key=dg.AssetKey(["raw", "kommune_nm_ranks"]),
+    key=KOMMUNE_NM_KEY,
     group_name="kommune_nm",
     kinds={"python", "duckdb"},
     pool=DUCKDB_WRITER_POOL,
     description=(
         "NHO Kommune-NM rankings from files in the documented column contract (docs/sources.md, 'NHO Kommune-NM'): "
-        "bundled in snapshots/kommune_nm/ and dropped in data/inbox/kommune_nm/."
+        "bundled in snapshots/kommune_nm/ and dropped in data/inbox/kommune_nm/. A file that cannot be read is "
+        "named (file and row) and stays where it was dropped; what raw holds stays."
     ),
+    check_specs=[source_check(KOMMUNE_NM_KEY)],
 )
-def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
+def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResource):
     settings = pipeline.settings
     landing = pipeline.landing()
     limit = settings.registry_max_bytes
-    landed = kommune_nm.land_files(settings.snapshot_dir / "kommune_nm", landing, max_bytes=limit)
-    inbox = kommune_nm.take_inbox(settings.data_dir / "inbox" / "kommune_nm", settings.quarantine, landing,
-                                  settle_seconds=settings.registry_settle_seconds, max_bytes=limit)
-    for name, report in inbox.rejected:
+
+    def land():
+        # the bundled file must read; a bad inbox file is quarantined by take_inbox and the rest goes on
+        landed = kommune_nm.land_files(settings.snapshot_dir / "kommune_nm", landing, max_bytes=limit)
+        inbox = kommune_nm.take_inbox(settings.data_dir / "inbox" / "kommune_nm", settings.quarantine, landing,
+                                      settle_seconds=settings.registry_settle_seconds, max_bytes=limit)
+        return landed, inbox
+
+    outcome = attempt(*KOMMUNE_NM, land)
+    failures = [outcome] if isinstance(outcome, SourceFailure) else []
+    landed, inbox = ([], None) if failures else outcome
+    for name, report in inbox.rejected if inbox else []:
         context.log.warning(f"Kommune-NM file {name} rejected, moved to quarantine (the last good vintage stays in "
                             f"use); report: {report}")
-    for name, why in inbox.skipped:
+    for name, why in inbox.skipped if inbox else []:
         context.log.info(f"Kommune-NM file {name} left in the inbox: {why}")
-    landed += [path for _, path in inbox.accepted]
+    landed += [path for _, path in inbox.accepted] if inbox else []
     with pipeline.work_db() as con:
         results = load_landed_kommune_nm(con, landing, kommune_nm.parse)  # every landed file raw lacks
         loaded = sum(r.rows for r in results)
         newly_loaded = sum(not r.already_loaded for r in results)
+        outcome_changed = record(con, context.run.run_id, KOMMUNE_NM[0], [KOMMUNE_NM[1]], failures)
+        create_kommune_nm_table(con)
         total = con.execute("select count(*) from raw.kommune_nm_ranks").fetchone()[0]
+    for failure in failures:
+        context.log.info(f"{failure.line()}; the files raw holds stay")
     return dg.MaterializeResult(metadata={"files": len(landed), "rejected_files": dg.MetadataValue.json(
-                                              {name: str(path) for name, path in inbox.rejected}),
-                                          "waiting_files": dg.MetadataValue.json(dict(inbox.skipped)),
-                                          "rows_loaded": loaded, RAW_CHANGED: newly_loaded > 0,
-                                          "dagster/row_count": total})
+                                              {name: str(path) for name, path in inbox.rejected} if inbox else {}),
+                                          "waiting_files": dg.MetadataValue.json(dict(inbox.skipped) if inbox else {}),
+                                          "rows_loaded": loaded, RAW_CHANGED: outcome_changed or newly_loaded > 0,
+                                          "dagster/row_count": total, **failure_metadata(failures)},
+                                check_results=[source_check_result(KOMMUNE_NM_KEY, [KOMMUNE_NM[1]], failures)])

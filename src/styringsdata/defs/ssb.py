@@ -6,25 +6,32 @@ import dagster as dg
 from styringsdata.raw.raw_store import load_landed_ssb
 from styringsdata.sources.ssb import SsbCheck, TableSpec, TableSpecs, check_ssb, load_table_specs, refresh_table
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
+from styringsdata.defs.source_checks import failure_metadata, source_check, source_check_result
 from styringsdata.runs.build_state import RAW_CHANGED
+from styringsdata.runs.source_outcomes import SourceFailure, attempt, record
 
 # The run's one SSB change check, made by its first SSB asset and used by all (a run is one process:
 # definitions.py uses the in-process executor). Keyed by run id, so a later run asks again.
-_RUN_CHECK: dict[str, SsbCheck] = {}
+# A check that failed (SSB's listing answered 503) is kept too: every SSB asset of the run reports it once.
+_RUN_CHECK: dict[str, SsbCheck | SourceFailure] = {}
 
 
 def run_check(context: dg.AssetExecutionContext, pipeline: PipelineResource, specs: TableSpecs) -> SsbCheck:
     run_id = context.run.run_id
     if run_id not in _RUN_CHECK:
         _RUN_CHECK.clear()
-        _RUN_CHECK[run_id] = check_ssb(pipeline.ssb(), pipeline.landing(), [t.table_id for t in specs.tables])
-        context.log.info(_RUN_CHECK[run_id].how)
+        _RUN_CHECK[run_id] = attempt("SSB", "(change check)", lambda: check_ssb(
+            pipeline.ssb(), pipeline.landing(), [t.table_id for t in specs.tables]))
+        if isinstance(_RUN_CHECK[run_id], SsbCheck):
+            context.log.info(_RUN_CHECK[run_id].how)
     return _RUN_CHECK[run_id]
 
 
 def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["raw", f"ssb_{spec.table_id}"])
+
     @dg.asset(
-        key=dg.AssetKey(["raw", f"ssb_{spec.table_id}"]),
+        key=key,
         group_name="ssb",
         kinds={"python", "duckdb"},
         pool=DUCKDB_WRITER_POOL,
@@ -32,13 +39,21 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
                      + "; ".join(f"{s.name} {s.evidence.grade}" for s in spec.series)
                      + " (src/styringsdata/sources/ssb_tables.yaml)."),
         metadata={"ssb_table": spec.table_id, "region_variable": spec.region_variable},
+        check_specs=[source_check(key)],
     )
-    def _asset(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext, pipeline: PipelineResource):
         check = run_check(context, pipeline, specs)
-        result = refresh_table(pipeline.ssb(), pipeline.landing(), specs, spec, check)
+        result = check if isinstance(check, SourceFailure) else attempt(
+            "SSB", spec.table_id, lambda: refresh_table(pipeline.ssb(), pipeline.landing(), specs, spec, check))
+        if isinstance(result, SourceFailure):
+            result = SourceFailure("SSB", spec.table_id, result.error_class, result.message, result.advice)
         with pipeline.work_db() as con:
             # every landed vintage raw lacks, not only this one: a new work file gets the whole history back
             loaded = load_landed_ssb(con, pipeline.landing(), spec.table_id)
+            outcome_changed = record(con, context.run.run_id, "SSB", [spec.table_id],
+                                     [result] if isinstance(result, SourceFailure) else [])
+            if isinstance(result, SourceFailure):
+                return _failed(context, result, loaded, con, outcome_changed)
             total = con.execute(
                 f"select count(*) from raw.ssb_{spec.table_id} where _vintage = ?", [result.vintage]).fetchone()[0]
         if result.dropped_codes:
@@ -48,7 +63,7 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
                 "vintage": result.vintage,
                 "source_updated": result.source_updated,
                 "new_vintage": result.changed,
-                RAW_CHANGED: any(not r.already_loaded for r in loaded),
+                RAW_CHANGED: outcome_changed or any(not r.already_loaded for r in loaded),
                 "data_requests": result.data_requests,
                 "change_check": check.how,
                 "cells_requested": result.cells_requested,
@@ -56,7 +71,24 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
                 "vintages_loaded": dg.MetadataValue.json([r.vintage for r in loaded]),
                 "dagster/row_count": total,
                 "landing_path": dg.MetadataValue.path(str(result.landing_path)),
-            }
+                **failure_metadata([]),
+            },
+            check_results=[source_check_result(key, [spec.table_id], [])],
+        )
+
+    def _failed(context, failure: SourceFailure, loaded, con, outcome_changed: bool) -> dg.MaterializeResult:
+        # info, not error: the terminal prints one line per failed source at the end; the UI shows the check
+        context.log.info(f"{failure.line()}; the table keeps what raw holds")
+        exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' and "
+                             "table_name = ?", [f"ssb_{spec.table_id}"]).fetchone()[0]
+        total = con.execute(f"select count(*) from raw.ssb_{spec.table_id} where _vintage = (select max(_vintage) "
+                            f"from raw.ssb_{spec.table_id})").fetchone()[0] if exists else 0
+        return dg.MaterializeResult(
+            metadata={"new_vintage": False,
+                      RAW_CHANGED: outcome_changed or any(not r.already_loaded for r in loaded),
+                      "data_requests": 0, "rows_loaded": sum(r.rows for r in loaded), "dagster/row_count": total,
+                      **failure_metadata([failure])},
+            check_results=[source_check_result(key, [spec.table_id], [failure])],
         )
 
     return _asset

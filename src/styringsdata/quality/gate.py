@@ -22,9 +22,19 @@ import pandas as pd
 import yaml
 
 from styringsdata.quality.data_docs import make_offline
+from styringsdata.settings import DBT_PROJECT_DIR
 from styringsdata.sources.ssb import load_table_specs
 
 CONFIG_PATH = Path(__file__).with_name("gate.yaml")
+# The one list of statuses a figure can have; dbt's status tests read the same seed.
+VALUE_STATUSES_PATH = DBT_PROJECT_DIR / "seeds" / "value_statuses.csv"
+
+
+def value_statuses() -> list[str]:
+    import csv
+
+    with VALUE_STATUSES_PATH.open(encoding="utf-8", newline="") as handle:
+        return [row["status"] for row in csv.DictReader(handle)]
 SEVERITIES = ("error", "warning")
 log = logging.getLogger(__name__)
 
@@ -135,8 +145,9 @@ RULES: dict[str, Rule] = {
         "(GX expect_compound_columns_to_be_unique on indicator_id, municipality_code, year).",
         tables=("marts.fct_indicator_values",)),
     "fct_status_allowed": Rule(
-        "marts", "status is measured, not_measured, pending, under_development, suppressed, not_computable, "
-        "series_break or not_delivered (GX expect_column_values_to_be_in_set).", tables=("marts.fct_indicator_values",)),
+        "marts", "status is one of dbt seed value_statuses (measured, not_measured, pending, under_development, "
+        "suppressed, not_computable, series_break, not_delivered, source_error, ...) "
+        "(GX expect_column_values_to_be_in_set).", tables=("marts.fct_indicator_values",)),
     "fct_missing_is_never_a_number": Rule(
         "marts", "A row whose status is not measured (suppressed, missing, pending ...) has no value, never 0 "
         "(GX expect_column_values_to_be_null on value).", tables=("marts.fct_indicator_values",)),
@@ -156,6 +167,11 @@ RULES: dict[str, Rule] = {
         "for checking nothing (GX expect_table_row_count_to_be_between, min 1, on the key figures and years; "
         "expect_column_values_to_be_between, min 1, on the home member's rows in each; "
         "expect_column_sum_to_be_between, min 1, on its figures).", tables=("marts.kostra_comparison",)),
+    "sources_answered": Rule(
+        "marts", "Every source table answered at its latest attempt (marts.source_freshness: is_stale false). A "
+        "failing table keeps its last good vintage, or its figures have status source_error; as a warning this "
+        "never blocks the rest (unexpected rows: the failing tables, whether they are also late, and the error).",
+        tables=("marts.source_freshness",)),
     "fct_year_on_year_jumps": Rule(
         "marts", "No measured value changes more than {year_on_year_jump_pct} % from the year before, same "
         "indicator and municipality; ranks, and bases closer to 0 than {year_on_year_min_base}, are not compared "
@@ -266,8 +282,7 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
         "fct_status_allowed", "marts", "marts.fct_indicator_values",
         "select indicator_id, municipality_code, year, status from marts.fct_indicator_values",
         lambda gxe: [gxe.ExpectColumnValuesToBeInSet(
-            column="status", value_set=["measured", "not_measured", "pending", "under_development", "suppressed",
-                                        "not_computable", "series_break", "not_delivered"], result_format="COMPLETE")]))
+            column="status", value_set=value_statuses(), result_format="COMPLETE")]))
     checks.append(Check(
         "fct_missing_is_never_a_number", "marts", "marts.fct_indicator_values",
         "select indicator_id, municipality_code, year, status, value from marts.fct_indicator_values "
@@ -304,6 +319,15 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
                      gxe.ExpectColumnValuesToBeBetween(column="home_rows", min_value=1, result_format="COMPLETE"),
                      gxe.ExpectColumnSumToBeBetween(column="home_figures", min_value=1)],
         split=WHOLE))  # the sum is over every key figure and year, not over one batch of them
+    if "source_freshness" in _tables(con, "marts"):
+        columns = {r[0] for r in con.execute("describe marts.source_freshness").fetchall()}
+        stale = "is_stale" if "is_stale" in columns else "false"  # a work file built before issue 21
+        checks.append(Check(
+            "sources_answered", "marts", "marts.source_freshness",
+            f"""select source, source_table, latest_vintage, is_late,
+                       {'last_error' if 'last_error' in columns else 'null'} as last_error
+                from marts.source_freshness where {stale} order by source, source_table""",
+            lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
     checks.append(Check(
         "fct_year_on_year_jumps", "marts", "marts.fct_indicator_values",
         f"""select cur.indicator_id, cur.municipality_code, cur.year, prev.value as previous_value, cur.value,

@@ -67,11 +67,48 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             old_code varchar, old_name varchar, new_code varchar, new_name varchar, change_occurred date,
             _vintage varchar, _fetched_at timestamp, _landing_path varchar)"""
     )
+    # One row per source table and run: did the source answer, and if not, why and what to do
+    # (src/styringsdata/runs/source_outcomes.py). dbt flags the figures of a failing source from it.
+    con.execute(
+        f"""create table if not exists {RAW}.source_attempts (
+            source varchar, source_table varchar, run_id varchar, attempted_at timestamp, answered boolean,
+            error_class varchar, message varchar, advice varchar)"""
+    )
     con.execute(
         f"""create table if not exists {RAW}.klass_municipality_lineage (
             from_code varchar, from_name varchar, to_code varchar, to_name varchar, changed_on date,
             successor_count integer, _vintage varchar, _fetched_at timestamp)"""
     )
+
+
+# The raw tables of the sources with a fixed shape. A source that fails on a first run still gets its (empty)
+# table, so dbt builds everything else (src/styringsdata/runs/source_outcomes.py).
+
+def create_fhi_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {RAW}")
+    con.execute(f"""create table if not exists {RAW}.fhi_values (table_id varchar, indicator_id varchar,
+                    "GEO" varchar, "AAR" varchar, "MEASURE_TYPE" varchar, dimensions varchar, value double,
+                    status varchar, period_start date, period_end date, _origin varchar, _vintage varchar,
+                    _source_updated timestamp, _fetched_at timestamp, _landing_path varchar)""")
+
+
+def create_emissions_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {RAW}")
+    con.execute(f"""create table if not exists {RAW}.miljodirektoratet_emissions (
+        county varchar, municipality_code varchar, municipality_name varchar, year integer, sector varchar,
+        emission_source varchar, gas varchar, tonnes_co2e double, _row integer, _vintage varchar,
+        _fetched_at timestamp, _landing_path varchar, _origin varchar)""")
+    # Tables loaded before the answer's origin was recorded gain the column (NULL: never called live).
+    con.execute(f"alter table {RAW}.miljodirektoratet_emissions add column if not exists _origin varchar")
+
+
+def create_kommune_nm_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {RAW}")
+    con.execute(f"""create table if not exists {RAW}.kommune_nm_ranks (
+        municipality_code varchar, municipality_name varchar, year integer, county varchar, total_rank integer,
+        county_rank integer, naeringsliv_rank integer, arbeidsmarked_rank integer, demografi_rank integer,
+        kompetanse_rank integer, kommuneokonomi_rank integer, fagprove_rank integer, _file varchar, _row integer,
+        _vintage varchar, _received_at timestamp, _landing_path varchar)""")
 
 
 def loaded_ssb_vintages(con: duckdb.DuckDBPyConnection, table_id: str) -> set[str]:
@@ -344,11 +381,7 @@ def load_fhi_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadR
     manifest = read_manifest(vintage_dir)
     table_id = safe_name(manifest["table"], "FHI table id")
     vintage = manifest["vintage"]
-    con.execute(f"create schema if not exists {RAW}")
-    con.execute(f"""create table if not exists {RAW}.fhi_values (table_id varchar, indicator_id varchar,
-                    "GEO" varchar, "AAR" varchar, "MEASURE_TYPE" varchar, dimensions varchar, value double,
-                    status varchar, period_start date, period_end date, _origin varchar, _vintage varchar,
-                    _source_updated timestamp, _fetched_at timestamp, _landing_path varchar)""")
+    create_fhi_table(con)
     present = con.execute(f"select count(*) from {RAW}.fhi_values where table_id = ? and _vintage = ?",
                           [table_id, vintage]).fetchone()[0]
     if present:
@@ -426,13 +459,7 @@ def emissions_vintage_loaded(con: duckdb.DuckDBPyConnection, vintage: str) -> bo
 def load_emissions_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, rows: list) -> LoadResult:
     manifest = read_manifest(vintage_dir)
     vintage = manifest["vintage"]
-    con.execute(f"create schema if not exists {RAW}")
-    con.execute(f"""create table if not exists {RAW}.miljodirektoratet_emissions (
-        county varchar, municipality_code varchar, municipality_name varchar, year integer, sector varchar,
-        emission_source varchar, gas varchar, tonnes_co2e double, _row integer, _vintage varchar,
-        _fetched_at timestamp, _landing_path varchar, _origin varchar)""")
-    # Tables loaded before the answer's origin was recorded gain the column (NULL: never called live).
-    con.execute(f"alter table {RAW}.miljodirektoratet_emissions add column if not exists _origin varchar")
+    create_emissions_table(con)
     if emissions_vintage_loaded(con, vintage):
         return LoadResult("miljodirektoratet_emissions", vintage, 0, True)
     fetched = _timestamp(manifest.get("fetched_at"))
@@ -452,12 +479,7 @@ def load_emissions_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, ro
 def load_kommune_nm_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, rows: list) -> LoadResult:
     manifest = read_manifest(vintage_dir)
     vintage = manifest["vintage"]
-    con.execute(f"create schema if not exists {RAW}")
-    con.execute(f"""create table if not exists {RAW}.kommune_nm_ranks (
-        municipality_code varchar, municipality_name varchar, year integer, county varchar, total_rank integer,
-        county_rank integer, naeringsliv_rank integer, arbeidsmarked_rank integer, demografi_rank integer,
-        kompetanse_rank integer, kommuneokonomi_rank integer, fagprove_rank integer, _file varchar, _row integer,
-        _vintage varchar, _received_at timestamp, _landing_path varchar)""")
+    create_kommune_nm_table(con)
     if con.execute(f"select count(*) from {RAW}.kommune_nm_ranks where _vintage = ?", [vintage]).fetchone()[0]:
         return LoadResult("kommune_nm_ranks", vintage, 0, True)
     received = _timestamp(manifest.get("fetched_at"))

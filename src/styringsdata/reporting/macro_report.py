@@ -146,6 +146,7 @@ class MacroData:
     kostra_published: dt.date | None
     revision_span: tuple[dt.date | None, dt.date | None]
     facts: dict[str, Any] = field(default_factory=dict)
+    failing_sources: list[dict[str, Any]] = field(default_factory=list)  # report.failing_sources
 
     def name(self, code: str) -> str:
         return dict(self.members).get(code, member_name(code))
@@ -265,6 +266,9 @@ def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None
                      members=members, attention=attention, finance=_finance(finance_rows, figures, run.home_municipality),
                      latest_kostra_year=latest_year, kostra_published=published, revision_span=span)
     data.facts = _facts(con, gate, data, revision_facts, facts)
+    from styringsdata.reporting.report import failing_sources
+
+    data.failing_sources = failing_sources(con)
     return data
 
 
@@ -648,6 +652,7 @@ def render_html(data: MacroData, image_src: dict[str, str]) -> str:
               if data.revision_span[1] else "")
            + f", {counts['missing']} tall mangler der de fleste medlemmene har tall, og {counts['outlier']} tall skiller "
              f"seg ut. Hver kommune har ansvar for at egne tall er riktige; regelen for avvik står i vedlegget.</p>"]
+    out += _render_failing_sources(data)
     quiet = []
     for code in _member_order(data):
         items = data.attention[code]
@@ -671,6 +676,27 @@ def render_html(data: MacroData, image_src: dict[str, str]) -> str:
     out += _render_appendix(data)
     out.append("</body></html>")
     return "\n".join(out)
+
+
+def _render_failing_sources(data: MacroData) -> list[str]:
+    """Kilder som ikke svarte ved siste forsøk: hvilke nøkkeltall og indikatorer det gjelder, på norsk."""
+    if not data.failing_sources:
+        return []
+    e = html.escape
+    out = ["<h3>Kilder som ikke svarte</h3>",
+           f"<p>{len(data.failing_sources)} kilde(r) svarte ikke ved siste innhenting. Tall som alt var publisert, "
+           "står som før (de kan være utdaterte); tall som aldri er hentet, vises uten verdi med status "
+           "<code>source_error</code>. Disse nøkkeltallene og indikatorene gjelder det:</p>",
+           "<table><thead><tr><th>Kilde</th><th>Tabell</th><th>Nøkkeltall</th><th>Indikatorer</th>"
+           "<th>Tall som vises</th></tr></thead><tbody>"]
+    for f in data.failing_sources:
+        shown = (f"siste gode versjon ({e(str(f['latest_vintage']))})" if f["latest_vintage"]
+                 else "ingen tall ennå (status source_error)")
+        out.append(f"<tr><td>{e(f['source'])}</td><td>{e(f['source_table'])}</td>"
+                   f"<td>{e(f['key_figures'] or '–')}</td><td>{e(f['indicators'] or '–')}</td><td>{shown}</td></tr>")
+    out.append("</tbody></table><p class='muted'>Datateamet har fått feilmeldingen og hva som må gjøres; "
+               "tallene hentes på nytt ved neste kjøring.</p>")
+    return out
 
 
 def _member_order(data: MacroData) -> list[str]:

@@ -92,6 +92,7 @@ class ReportData:
     coverage: list[dict[str, Any]]  # focus_area, status, indicators
     late_indicators: list[dict[str, Any]]
     late_sources: list[dict[str, Any]]
+    failing_sources: list[dict[str, Any]]
     scorecard: list[dict[str, Any]]
     trend: list[dict[str, Any]]  # year, home, peers_mean
     trend_title: str
@@ -203,6 +204,25 @@ def _trend(con: duckdb.DuckDBPyConnection, home: str) -> tuple[list[dict[str, An
             float(target.group(0).replace(",", ".")) if target else None)
 
 
+def failing_sources(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Source tables whose latest attempt failed, with the indicators and key figures built from them
+    (src/styringsdata/runs/source_outcomes.py); both reports name them, each in its reader's language."""
+    if "is_stale" not in _columns(con, "marts", "source_freshness"):
+        return []  # a work file built before failing sources were recorded
+    return _rows(con, """
+        select f.source, f.source_table, f.latest_vintage, f.last_failed_at, f.last_error,
+               (select string_agg(c.indicator_id || ' ' || c.indicator_name, '; ' order by c.indicator_id)
+                from marts.indicator_catalogue c
+                where (f.source = 'SSB' and c.route = 'ssb' and list_contains(string_split(c.source_table, '+'), f.source_table))
+                   or (f.source = 'FHI' and c.route = 'fhi' and c.source_table = f.source_table)
+                   or (f.source = 'Miljødirektoratet' and c.route = 'miljodirektoratet')
+                   or (f.source = 'NHO Kommune-NM' and c.route = 'kommune_nm')) as indicators,
+               (select string_agg(distinct k.key_figure_id || ' ' || k.key_figure_name, '; ' order by k.key_figure_id || ' ' || k.key_figure_name)
+                from marts.kostra_comparison k
+                where f.source = 'SSB' and k.source_table = f.source_table) as key_figures
+        from marts.source_freshness f where f.is_stale order by f.source, f.source_table""")
+
+
 def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None,
            *, revisions_limit: int = 50, number_style: str = "en") -> ReportData:
     home = run.home_municipality
@@ -240,6 +260,7 @@ def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None
         coverage=_coverage(con, home),
         late_indicators=[r for r in scorecard if r["is_late"]],
         late_sources=late_sources,
+        failing_sources=failing_sources(con),
         scorecard=scorecard,
         trend=trend,
         trend_title=trend_title,
@@ -353,6 +374,7 @@ SOURCE_COLUMNS = ["source", "source_table", "last_source_updated", "latest_vinta
 REVISION_COLUMNS = ["source", "source_table", "series", "region_code", "year", "old_value", "new_value",
                     "old_vintage", "new_vintage"]
 CHECK_COLUMNS = ["check", "severity", "table", "result", "rows_checked", "failing_rows", "description"]
+FAILING_COLUMNS = ["source", "source_table", "indicators", "key_figures", "latest_vintage", "last_error"]
 SCORECARD_COLUMNS = ["indicator_id", "indicator_name", "latest_year", "latest_value", "previous_value", "target_rule",
                      "target_met", "trend", "is_late"]
 LATE_COLUMNS = ["indicator_id", "indicator_name", "latest_year", "expected_latest_year"]
@@ -404,7 +426,8 @@ def _summary_lines(data: ReportData) -> list[str]:
         f"Quality gate: {checks}",
         f"Indicators with figures: {measured} of 88; late for their frequency: {len(data.late_indicators)}",
         origin_line(data),
-    ]
+    ] + ([f"Sources failing: {len(data.failing_sources)} (their last good data are published, or their figures "
+          "have status source_error; see 'Failing sources')"] if data.failing_sources else [])
 
 
 def render_markdown(data: ReportData, image_files: dict[str, str]) -> str:
@@ -426,6 +449,10 @@ def render_markdown(data: ReportData, image_files: dict[str, str]) -> str:
                       md(check.examples, list(check.examples[0]))]
     parts += ["## Coverage of the 88 indicators", "", md(_coverage_rows(data), cov_cols),
               f"![Coverage by focus area]({image_files['coverage']})", ""]
+    if data.failing_sources:
+        parts += ["## Failing sources", "", "Their latest attempt failed. What was published before stays; figures "
+                  "never loaded have status source_error. The affected figures and what to do:", "",
+                  md(data.failing_sources, FAILING_COLUMNS)]
     parts += ["## Late", "", "Indicators whose latest figure is older than their frequency allows:", "",
               md(data.late_indicators, LATE_COLUMNS), "Source tables past their expected publication:", "",
               md(data.late_sources, LATE_SOURCE_COLUMNS)]
@@ -463,6 +490,10 @@ def render_html(data: ReportData, image_src: dict[str, str]) -> str:
                     f"({check.failing_rows} failing row(s)):</p>", ht(check.examples, list(check.examples[0]))]
     out += ["<h2>Coverage of the 88 indicators</h2>", ht(_coverage_rows(data), cov_cols),
             f"<img alt='Coverage of the 88 indicators by focus area' src='{image_src['coverage']}'>"]
+    if data.failing_sources:
+        out += ["<h2>Failing sources</h2><p>Their latest attempt failed. What was published before stays; figures "
+                "never loaded have status source_error. The affected figures and what to do:</p>",
+                ht(data.failing_sources, FAILING_COLUMNS, lambda r: "failed")]
     out += ["<h2>Late</h2><p>Indicators whose latest figure is older than their frequency allows:</p>",
             ht(data.late_indicators, LATE_COLUMNS), "<p>Source tables past their expected publication:</p>",
             ht(data.late_sources, LATE_SOURCE_COLUMNS)]

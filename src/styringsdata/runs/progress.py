@@ -14,6 +14,7 @@ from typing import IO, Callable, Iterable
 import dagster as dg
 
 from styringsdata.runs.build_state import RAW_CHANGED
+from styringsdata.runs.source_outcomes import CHECK_NAME as SOURCE_CHECK
 
 STAGES = ("sources", "dbt", "gate", "publish", "report")
 KEY_PREFIX_STAGE = {"raw": "sources", "staging": "dbt", "intermediate": "dbt", "marts": "dbt", "seeds": "dbt",
@@ -77,6 +78,7 @@ class RunProgress:
         self.data_requests = 0
         self.changed_sources: list[str] = []
         self.materializations: dict[dg.AssetKey, dict[str, object]] = {}
+        self.failing_sources: list[str] = []
 
     def on_event(self, entry: dg.EventLogEntry) -> None:
         step = entry.step_key
@@ -102,7 +104,10 @@ class RunProgress:
                 self._materialized(event.asset_key, event.event_specific_data.materialization.metadata)
             else:
                 evaluation = event.event_specific_data
-                if not evaluation.passed:
+                if not evaluation.passed and evaluation.check_name == SOURCE_CHECK:
+                    # a source that failed alone: said once per source at the end (cli.py), not as a stage failure
+                    self.failing_sources.append(evaluation.asset_key.path[-1])
+                elif not evaluation.passed:
                     severity = "warning" if evaluation.severity == dg.AssetCheckSeverity.WARN else "error"
                     name = f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}"
                     (stage.warnings if severity == "warning" else stage.failed).append(name)
@@ -154,8 +159,10 @@ def stage_detail(progress: RunProgress, stage: Stage) -> str:
         return "skipped" + (f": {stage.notes[-1]}" if stage.notes else "")
     if stage.name == "sources":
         changed = _grouped(progress.changed_sources)
-        return (f"{len(stage.finished)} checked, {progress.data_requests} data request(s); new in raw: {changed}"
-                if changed else f"{len(stage.finished)} checked, {progress.data_requests} data request(s); nothing new")
+        failing = f"; {len(progress.failing_sources)} failing: {_grouped(progress.failing_sources)}" \
+            if progress.failing_sources else ""
+        new = f"new in raw: {changed}" if changed else "nothing new"
+        return f"{len(stage.finished)} checked, {progress.data_requests} data request(s); {new}{failing}"
     if stage.name == "dbt":
         if stage.results == 0:
             note = stage.notes[-1] if stage.notes else "nothing to build"

@@ -3,6 +3,7 @@ the full log in a file, and a summary at the end."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,12 +13,17 @@ import dagster as dg
 from styringsdata.runs.progress import RunProgress, TerminalProgress, expected_results, stage_of_steps, \
     step_count_by_stage
 from styringsdata.runs.run_log import log_path, run_output_to_file
-from styringsdata.settings import Settings
+from styringsdata.settings import PROJECT_ROOT, Settings
 
 
 def project_instance(settings: Settings) -> dg.DagsterInstance:
     """The persistent instance every run is recorded in, the one `make dev`'s UI reads (settings.dagster_home)."""
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    configuration = settings.dagster_home / "dagster.yaml"
+    if not configuration.exists():
+        # A new DAGSTER_HOME gets the project's instance configuration (the duckdb_writer pool, no telemetry)
+        # instead of Dagster's defaults and its notice about the missing file on the user's terminal.
+        shutil.copyfile(PROJECT_ROOT / "dagster_home" / "dagster.yaml", configuration)
     return dg.DagsterInstance.from_config(str(settings.dagster_home))
 
 

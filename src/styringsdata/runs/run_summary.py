@@ -31,7 +31,7 @@ def gate_line(gate: GateResult | None, freshness_warnings: list[str]) -> str:
 
 
 def summary_lines(progress: RunProgress, gate: GateResult | None, *, warehouse: Path, log_path: Path,
-                  published_at: str | None) -> list[str]:
+                  published_at: str | None, failing_sources: int = 0) -> list[str]:
     report = progress.materializations.get(REPORT)
     publication = progress.materializations.get(PUBLISHED)
     lines = []
@@ -51,7 +51,9 @@ def summary_lines(progress: RunProgress, gate: GateResult | None, *, warehouse: 
     if publication is not None:
         tables = publication.get("tables") or {}
         rows = sum(tables.values()) if isinstance(tables, dict) else 0
-        lines.append(f"published: {publication.get('path', warehouse)} ({len(tables)} marts, {rows} rows; "
+        failing = f" with {failing_sources} source(s) failing (their last good data, or status source_error)" \
+            if failing_sources else ""
+        lines.append(f"published{failing}: {publication.get('path', warehouse)} ({len(tables)} marts, {rows} rows; "
                      f"Parquet in {publication.get('parquet_dir', '')}; PostgreSQL: {publication.get('postgres')})")
     elif published_at is not None:
         lines.append(f"published: nothing new; {warehouse} is the publication of {published_at} UTC "

@@ -14,10 +14,15 @@ with
 {%- set table_id = table.table_id %}
 {%- set region = table.region_variable %}
 {%- set relation = source('ssb', 'ssb_' ~ table_id) %}
-{%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list if execute else [] %}
+{#- A table whose source failed before its first vintage loaded has no raw table yet: it adds no cells (its
+    figures get status source_error from int_source_failures), and everything else builds. -#}
+{%- set loaded = (adapter.get_relation(relation.database, relation.schema, relation.identifier) is not none)
+                 if execute else true %}
+{%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list if execute and loaded else [] %}
 {%- set dims = columns | reject('in', not_series + [region]) | sort(case_sensitive=true) | list %}
 cells_{{ table_id }} as (
 
+    {%- if loaded %}
     select
         '{{ table_id }}' as table_id,
         "{{ region }}" as region_code,
@@ -33,6 +38,16 @@ cells_{{ table_id }} as (
         _source_updated as source_updated,
         _fetched_at as fetched_at
     from {{ relation }}
+    {%- else %}
+    -- never loaded: no cells, with the same columns and types
+    select
+        '{{ table_id }}' as table_id, cast(null as varchar) as region_code, cast(null as varchar) as series_key,
+        cast(null as varchar) as period, cast(null as date) as period_start, cast(null as date) as period_end,
+        cast(null as bigint) as year, cast(null as double) as value, cast(null as varchar) as status_symbol,
+        cast(null as varchar) as fetch_origin, cast(null as varchar) as vintage,
+        cast(null as timestamp) as source_updated, cast(null as timestamp) as fetched_at
+    where false
+    {%- endif %}
 
 ),
 {% endfor %}
