@@ -62,6 +62,7 @@ class PgServer:
     root: Path
     port: int
     run_as: str | None
+    options: str = ""
 
     @property
     def socket_dir(self) -> str:
@@ -95,6 +96,13 @@ class PgServer:
         path = self.root / "server.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def pause(self) -> None:
+        """Stop the server, keeping its data: PostgreSQL down for a while (`resume` starts it again)."""
+        self._pg_ctl("stop", "-m", "fast", "-w")
+
+    def resume(self) -> None:
+        self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.root / "server.log"), "-o", self.options)
+
     def stop(self) -> None:
         result = self._pg_ctl("stop", "-m", "fast", "-w", check=False)
         if result.returncode != 0:
@@ -125,6 +133,7 @@ def start() -> PgServer:
                        user=run_as, cwd=root, capture_output=True, text=True, check=True, timeout=120)
         options = (f"-k {root} -p {server.port} -c listen_addresses=127.0.0.1 -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+        server.options = options
         server._pg_ctl("start", "-w", "-t", "60", "-l", str(root / "server.log"), "-o", options)
     except subprocess.CalledProcessError as exc:
         log = server.log()

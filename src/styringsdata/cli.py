@@ -15,6 +15,9 @@
     styringsdata doctor [--live]   does the configuration match the sources? (snapshots, or the live APIs)
     styringsdata doctor --live --write [--yes] [--config-dir DIR]
                                 and put the proposed codes into ssb_tables.yaml / fhi_tables.yaml, graded live
+    styringsdata status         the publication ledger: each target (DuckDB file, Parquet, PostgreSQL, each
+                                audience's report), the publication it holds, since when, and whether it
+                                matches the approved one. Exit 0 when every target matches, 1 otherwise
 
 Exit codes: 0 done; 1 the run failed and nothing new was published (or the report's mail was not sent; for
 `registry check`: the file would be rejected); 2 a setting or argument is wrong, or there is nothing to report
@@ -242,10 +245,66 @@ def summarise(run, settings, failing: int = 0) -> None:
             published_at = con.execute("select max(published_at) from _publication").fetchone()[0]
         finally:
             con.close()
-    for line in summary_lines(run.progress, read_gate_result(settings.reports_dir, run.result.run_id),
-                              warehouse=settings.warehouse, log_path=run.log_path, published_at=published_at,
-                              failing_sources=failing):
+    lines = summary_lines(run.progress, read_gate_result(settings.reports_dir, run.result.run_id),
+                          warehouse=settings.warehouse, log_path=run.log_path, published_at=published_at,
+                          failing_sources=failing)
+    for line in lines[:-1] + targets_lines(settings, run.result.run_id) + lines[-1:]:
         print(f"styringsdata: {line}")
+
+
+def targets_lines(settings, run_id: str) -> list[str]:
+    """What this run republished (one line each), then one line on whether every target matches the ledger."""
+    from styringsdata.publishing import ledger
+
+    try:
+        book = ledger.load(settings)
+        checks = ledger.verify(settings, book)
+    except ledger.LedgerError as exc:
+        return [f"targets: {exc}"]
+    lines = [f"target: {line}" for line in ledger.repairs_of(settings, run_id)]
+    approved = (book.get("approved") or {}).get("id")
+    if ledger.current(checks):
+        lines.append(f"targets: publication {approved} is current on every target "
+                     f"({', '.join(c.name.replace('report:', 'report ') for c in checks)})")
+    else:
+        lines.append(f"targets: NOT every target holds publication {approved}: {ledger.summary(checks)} "
+                     "(the next run tries again; `styringsdata status` shows the ledger)")
+    return lines
+
+
+def _status(args: argparse.Namespace) -> int:
+    """`styringsdata status`: the ledger, each configured target verified as the pre-check verifies it."""
+    from styringsdata.publishing import ledger
+    from styringsdata.settings import Settings
+
+    settings = Settings.from_env()
+    try:
+        book = ledger.load(settings)
+        checks = ledger.verify(settings, book, refresh=False)  # a reader: the ledger is the runs' to write
+    except ledger.LedgerError as exc:
+        print(f"styringsdata: {exc}", file=sys.stderr)
+        return 2
+    approved = book.get("approved")
+    print(f"publication ledger {ledger.ledger_path(settings)}")
+    if not approved:
+        print("approved publication: none yet (`styringsdata run` publishes the first)")
+    else:
+        print(f"approved publication: {approved['id']} (published {approved['published_at']} UTC by run "
+              f"{approved['run_id']}; {len(approved['tables'])} marts, {sum(approved['tables'].values())} rows; "
+              f"kept in {ledger.approved_file(settings)})")
+    table = [("target", "publication", "recorded (UTC)", "matches")]
+    for check in checks:
+        entry = book["targets"].get(check.name) or {}
+        delivery = f" [{entry['delivery']}]" if entry.get("delivery") else ""
+        table.append((check.label + delivery, check.holds or "-", check.at or "-",
+                      "yes" if check.matches else f"NO: {check.problem}"))
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
+    current = ledger.current(checks)
+    print("every target holds the approved publication" if current else
+          "not every target holds the approved publication: the next `styringsdata run` republishes it")
+    return 0 if current else 1
 
 
 REGISTRY_CANNOT_READ_NOW = 75  # sysexits' EX_TEMPFAIL: try again later; distinct from 1 = rejected
@@ -475,6 +534,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     doctor.add_argument("--config-dir", type=Path, default=None,
                         help="read (and with --write, edit) ssb_tables.yaml and fhi_tables.yaml here")
     doctor.set_defaults(handler=_doctor)
+    status = commands.add_parser("status", help="the publication ledger: what each target holds, and whether it "
+                                 "matches the approved publication")
+    status.set_defaults(handler=_status)
     args = parser.parse_args(argv)
     from styringsdata.runs.failures import disk_full_line, is_disk_full_error
     from styringsdata.settings import Settings, SettingsError

@@ -296,7 +296,8 @@ class Settings(BaseModel):
     postgres_swap_wait: Annotated[float, _form(_seconds(True, "300"))] = setting(
         "STYRINGSDATA_POSTGRES_SWAP_WAIT", "300",
         "Seconds the switch to a new publication waits for readers' open transactions before the publish fails "
-        "(0 is refused: PostgreSQL reads a lock timeout of 0 as no limit).")
+        "(0 is refused: PostgreSQL reads a lock timeout of 0 as no limit); also every publish statement's "
+        "lock_timeout, and 4 times it (at least 60 s) its statement_timeout.")
 
     @model_validator(mode="before")
     @classmethod

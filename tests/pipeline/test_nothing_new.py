@@ -66,7 +66,8 @@ def test_a_published_directory_with_nothing_new_is_answered_without_the_job(publ
     tables = len({spec.table_id for spec in load_table_specs().tables})
     assert f"nothing new at SSB ({tables} tables, 1 call(s)), KLASS" in answer.line
     assert "FHI (4 tables), Miljødirektoratet (304 Not Modified), the inboxes" in answer.line
-    assert "is current" in answer.line and "--force" in answer.line
+    assert "is current on every target (duckdb, parquet, report data-team, report makrogruppen)" in answer.line
+    assert "--force" in answer.line
     assert precheck.record_path(published).is_file()
 
 
@@ -120,12 +121,18 @@ CONDITIONS = {
                                                     STYRINGSDATA_MAIL_TO="makro@example.org"),
                         "STYRINGSDATA_MAIL"),
     # the published file and what the run left
-    "published warehouse missing": (lambda s: s.warehouse.unlink(), "published warehouse"),
-    "published warehouse corrupt": (lambda s: _overwrite_keeping_stat(s.warehouse), "does not start as a DuckDB file"),
+    # the publication targets, verified against the ledger (src/styringsdata/publishing/ledger.py)
+    "published warehouse missing": (lambda s: s.warehouse.unlink(), "DuckDB file"),
+    "published warehouse corrupt": (lambda s: _overwrite_keeping_stat(s.warehouse), "warehouse.duckdb has other content"),
     "parquet file missing": (lambda s: (s.parquet_dir / "fct_indicator_values.parquet").unlink(),
-                             "parquet/fct_indicator_values.parquet"),
+                             "fct_indicator_values.parquet is missing"),
     "parquet file corrupt": (lambda s: _overwrite_keeping_stat(s.parquet_dir / "revisions.parquet"),
-                             "does not start as a Parquet file"),
+                             "revisions.parquet has other content"),
+    "report removed": (lambda s: [p.unlink() for p in s.reports_dir.glob("quality-report_*.md")],
+                       "report for data-team"),
+    "ledger unreadable": (lambda s: (s.data_dir / "publication" / "ledger.json").write_text("{"), "cannot be read"),
+    "approved publication never recorded": (lambda s: (s.data_dir / "publication" / "ledger.json").unlink(),
+                                            "no approved publication is recorded yet"),
     "work file missing": (lambda s: s.work_db.unlink(), "work file"),
     "work file written since": (lambda s: os.utime(s.work_db), "work file"),
     "work file with a write-ahead log": (lambda s: s.work_db.with_name(s.work_db.name + ".wal").write_bytes(b"x"),

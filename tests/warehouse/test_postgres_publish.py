@@ -333,3 +333,38 @@ def test_a_type_without_a_counterpart_is_refused_by_name(tmp_path, target):
         con.execute("create table listy as select 1 as id, [1, 2] as codes")
     with pytest.raises(PublishError, match=r"listy.codes: DuckDB type INTEGER\[\]"):
         publish_postgres(target, source, "2026-01-01T00:00:00", gate(1))
+
+
+def test_a_killed_runs_leftover_session_is_named_within_the_swap_wait_not_waited_on(paths, target, pg_warehouse):
+    """A publish killed mid-way can leave its staged schema and a session still holding a lock in it; the next
+    publish's `drop schema ... __incoming` used to wait for it without end or message (issue 22)."""
+    publish_generation(paths, target, 1)
+    impatient = PostgresTarget(target.url, target.schema, swap_wait=2.0)
+    leftover = psycopg.connect(pg_warehouse.publisher_url, password=pgserver.PUBLISHER_PASSWORD,
+                               application_name="styringsdata-publish")
+    try:
+        leftover.execute(f"create schema {target.incoming_schema}")
+        leftover.execute(f"create table {target.incoming_schema}.big (x int)")
+        leftover.commit()
+        leftover.execute(f"lock table {target.incoming_schema}.big in access exclusive mode")
+        (pid,) = leftover.execute("select pg_backend_pid()").fetchone()
+        work, warehouse, _ = paths
+        write_marts(work, 2, BASE_ROWS)
+        started = time.monotonic()
+        with pytest.raises(PublishError, match=rf"waited 2 s, STYRINGSDATA_POSTGRES_SWAP_WAIT, for a lock; blocked by "
+                                               rf"pid {pid} user {pgserver.PUBLISHER} application styringsdata-publish"):
+            publish_postgres(impatient, warehouse, "2026-03-15T08:00:00", gate(2))
+        assert time.monotonic() - started < 15
+    finally:
+        leftover.close()
+    staged, _ = publish_postgres(impatient, warehouse, "2026-03-15T08:00:00", gate(2), publication_id="p-2")
+    assert dict(published(target)[0:1] and [(r[2], r[3]) for r in published(target)]) == staged.tables
+
+
+def test_every_publish_statement_runs_under_timeouts_derived_from_the_swap_wait(target):
+    with PostgresTarget(target.url, target.schema, swap_wait=7.5).connect() as con:
+        assert con.execute("show lock_timeout").fetchone() == ("7500ms",)
+        assert con.execute("show statement_timeout").fetchone() == ("1min",)
+    with PostgresTarget(target.url, target.schema, swap_wait=300).connect() as con:
+        assert con.execute("show lock_timeout").fetchone() == ("5min",)
+        assert con.execute("show statement_timeout").fetchone() == ("20min",)

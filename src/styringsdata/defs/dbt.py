@@ -24,6 +24,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from packaging import version
 
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
+from styringsdata.publishing import ledger
 from styringsdata.runs import build_state
 from styringsdata.quality.check_descriptions import dbt_test_description
 from styringsdata.home import dbt_vars
@@ -256,4 +257,10 @@ def _rebuild_decision(context: dg.AssetExecutionContext, pipeline: PipelineResou
     decision = build_state.decide(build_state.load(settings.build_state_path), fingerprint=fingerprint, today=today,
                                   sources=sources, marts_exist=marts_exist,
                                   warehouse_exists=settings.warehouse.exists(), forced=settings.rebuild, raw=raw)
+    if not decision.rebuild:
+        # Every target is republished from the approved build: without one (an install from before the
+        # ledger, a damaged copy) only a new build can give them an approved publication.
+        problem = ledger.approved_problem(settings)
+        if problem is not None:
+            decision = build_state.Decision(True, f"{problem}; a new build gives every target an approved publication")
     return decision, raw

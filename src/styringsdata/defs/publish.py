@@ -7,19 +7,14 @@ import dagster as dg
 from styringsdata.defs.dbt import dbt_project
 from styringsdata.defs.quality import read_gate_result
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource, run_started_at
-from styringsdata.runs.build_state import mark_published
+from styringsdata.publishing import ledger
+from styringsdata.publishing.ledger import postgres_target
 from styringsdata.publishing.publish import marts_from_manifest, publish
-from styringsdata.publishing.publish_postgres import GateRecord, PostgresTarget
-from styringsdata.settings import Settings
+from styringsdata.publishing.publish_postgres import GateRecord
+from styringsdata.runs import build_state
+from styringsdata.runs.build_state import mark_published
 
 MARTS = marts_from_manifest(dbt_project.manifest_path)
-
-
-def postgres_target(settings: Settings) -> PostgresTarget | None:
-    if not settings.postgres_url:
-        return None
-    return PostgresTarget(settings.postgres_url, settings.postgres_schema, settings.postgres_reader_role,
-                          settings.postgres_swap_wait)
 
 
 def gate_record(run_id: str, gate) -> GateRecord:
@@ -51,19 +46,36 @@ def published_warehouse(context: dg.AssetExecutionContext, pipeline: PipelineRes
         names = ", ".join(c.name for c in gate.errors)
         raise dg.Failure(f"the quality gate failed ({names}); data/warehouse.duckdb (and PostgreSQL, when "
                          "configured) were left as they were")
-    postgres = postgres_target(settings)
-    publication = publish(settings.work_db, settings.warehouse, settings.parquet_dir, MARTS, postgres=postgres,
-                          gate=gate_record(context.run_id, gate),
-                          source_mode=settings.source_mode.value)
-    mark_published(settings.build_state_path, context.run_id, run_started_at(context.instance, context.run_id))
-    context.log.info(f"published {len(publication.tables)} marts to {publication.path}")
-    context.log.info(f"published to PostgreSQL {publication.postgres}" if publication.postgres else
-                     "not published to PostgreSQL: STYRINGSDATA_POSTGRES_URL is not set")
+    record = gate_record(context.run_id, gate)
+    started_at = run_started_at(context.instance, context.run_id)
+    state = build_state.load(settings.build_state_path)
+    approved: list[str] = []
+
+    def keep_approved(file, published_at: str, rows: dict[str, int]) -> None:
+        # Kept before any target changes: a run killed after this republishes it when the next one starts.
+        approved.append(ledger.approve(settings, file, published_at=published_at, run_id=context.run_id,
+                                       build_run_id=state.run_id if state is not None else context.run_id,
+                                       run_started_at=started_at, tables=rows, gate=record))
+
+    # PostgreSQL on its own, after the files: a server that cannot be reached (or readers that hold it past
+    # the swap wait) leaves it behind in the ledger, and the DuckDB file and Parquet are published anyway.
+    publication = publish(settings.work_db, settings.warehouse, settings.parquet_dir, MARTS,
+                          source_mode=settings.source_mode.value, on_built=keep_approved)
+    ledger.record_published(settings)
+    mark_published(settings.build_state_path, context.run_id, started_at)
+    context.log.info(f"published {len(publication.tables)} marts to {publication.path} (publication {approved[0]})")
+    if postgres_target(settings) is not None:
+        postgres_line = ledger.publish_postgres_target(settings, context.log)
+        context.log.info(postgres_line)
+    else:
+        postgres_line = "(not configured)"
+        context.log.info("not published to PostgreSQL: STYRINGSDATA_POSTGRES_URL is not set")
     return dg.MaterializeResult(
         metadata={
+            "publication": approved[0],
             "path": dg.MetadataValue.path(str(publication.path)),
             "parquet_dir": dg.MetadataValue.path(str(publication.parquet_dir)),
-            "postgres": publication.postgres or "(not configured)",
+            "postgres": postgres_line,
             "published_at": publication.published_at,
             "tables": dg.MetadataValue.json(publication.tables),
             "seconds": dg.MetadataValue.json({k: round(v, 3) for k, v in publication.seconds.items()}),

@@ -11,7 +11,7 @@ from styringsdata.defs.quality import read_gate_result
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource, run_started_at
 from styringsdata.runs.build_state import mark_reported
 from styringsdata.reporting.report import RunInfo
-from styringsdata.reporting.report_delivery import AFTER_PUBLICATION, deliver
+from styringsdata.reporting.report_delivery import AFTER_PUBLICATION, deliver, record_delivery
 
 
 @dg.asset(
@@ -36,6 +36,7 @@ def quality_report(context: dg.AssetExecutionContext, pipeline: PipelineResource
                        read_gate_result(settings.reports_dir, context.run_id), settings.mail, context.log,
                        audiences=AFTER_PUBLICATION, number_style=settings.number_format)
     mark_reported(settings.build_state_path, context.run_id)
+    record_delivery(settings, delivery)  # each audience's report is a target of the publication too
     numbers = delivery.files.headline
     reports = delivery.reports or {}
     return dg.MaterializeResult(metadata={

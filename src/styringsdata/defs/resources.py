@@ -49,7 +49,7 @@ class PipelineResource(dg.ConfigurableResource):
         self._run_lock = None
         run = context.run
         if run is not None:
-            self._run_lock = start_run(s, f"Dagster run {run.run_id} of job {run.job_name}", context.log)
+            self._run_lock = start_run(s, f"Dagster run {run.run_id} of job {run.job_name}", context.log, run.run_id)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._run_lock is not None:

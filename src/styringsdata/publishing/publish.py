@@ -24,7 +24,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import duckdb
 
@@ -183,10 +183,14 @@ def publish_lock_path(warehouse: Path) -> Path:
 
 def publish(work_db: Path, warehouse: Path, parquet_dir: Path, marts: list[MartSpec], *,
             lock_wait: float = 600.0, postgres: "PostgresTarget | None" = None,
-            gate: "GateRecord | None" = None, source_mode: str = "replay") -> Publication:
+            gate: "GateRecord | None" = None, source_mode: str = "replay",
+            on_built: "Callable[[Path, str, dict[str, int]], None] | None" = None) -> Publication:
     """Publish the marts. A second publish of the same warehouse waits up to `lock_wait` seconds for the
     first to finish, then fails with LockHeld naming it. With `postgres`, the same publication goes there
-    too, recorded with `gate` (the gate result that let it through)."""
+    too, recorded with `gate` (the gate result that let it through), all or nothing (the pipeline instead
+    publishes PostgreSQL on its own from the approved build: src/styringsdata/publishing/ledger.py).
+    `on_built(file, published_at, rows)` is called with the complete new publication before any target
+    changes (the pipeline keeps it as the approved build there)."""
     if not marts:
         raise ValueError("nothing to publish: the dbt manifest lists no models under models/marts")
     if postgres is not None and gate is None:
@@ -194,12 +198,14 @@ def publish(work_db: Path, warehouse: Path, parquet_dir: Path, marts: list[MartS
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(publish_lock_path(warehouse), f"publishing {warehouse}", wait=lock_wait):
-        return _publish_locked(Path(work_db), warehouse, Path(parquet_dir), marts, postgres, gate, source_mode)
+        return _publish_locked(Path(work_db), warehouse, Path(parquet_dir), marts, postgres, gate, source_mode,
+                               on_built)
 
 
 def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: list[MartSpec],
                     postgres: "PostgresTarget | None" = None, gate: "GateRecord | None" = None,
-                    source_mode: str = "replay") -> Publication:
+                    source_mode: str = "replay",
+                    on_built: "Callable[[Path, str, dict[str, int]], None] | None" = None) -> Publication:
     # Files left by a publish that was killed midway: never the live name, and no other publish is
     # running (we hold the lock), so they are safe to remove.
     backup = warehouse.with_name(warehouse.stem + ".previous" + warehouse.suffix)
@@ -220,6 +226,8 @@ def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: li
         clock = time.perf_counter()
         staging = stage_parquet(incoming, parquet_dir, rows)
         seconds["parquet"] = time.perf_counter() - clock
+        if on_built is not None:
+            on_built(incoming, published_at, rows)
         if postgres is not None:
             # PostgreSQL first: staging or its switch can fail (a server away, readers holding the old
             # publication past the wait), and then neither target has changed. What remains after it

@@ -68,9 +68,22 @@ class PostgresTarget:
         """Where this target is, for messages: never the password."""
         return redact(self.url) + f" schema {self.schema}"
 
+    @property
+    def lock_timeout_ms(self) -> int:
+        """No statement of the publish waits longer than the swap wait for a lock (a reader, a killed run's
+        leftover session): it fails naming who holds it (`blocked_by`)."""
+        return max(1, int(self.swap_wait * 1000))
+
+    @property
+    def statement_timeout_ms(self) -> int:
+        """No statement runs longer than four swap waits (at least a minute: a COPY of the marts takes time)."""
+        return max(60_000, 4 * self.lock_timeout_ms)
+
     def connect(self) -> psycopg.Connection:
         try:
-            return psycopg.connect(self.url, application_name=APPLICATION_NAME, connect_timeout=30)
+            return psycopg.connect(self.url, application_name=APPLICATION_NAME, connect_timeout=30,
+                                   options=f"-c lock_timeout={self.lock_timeout_ms} "
+                                           f"-c statement_timeout={self.statement_timeout_ms}")
         except psycopg.Error as exc:
             raise PublishError(f"cannot connect to PostgreSQL at {redact(self.url)}: {_first_line(exc)}") from None
 
@@ -196,7 +209,8 @@ def ensure_reader_role(target: PostgresTarget) -> None:
             pass  # created by someone else meanwhile
 
 
-def stage(target: PostgresTarget, publication_file: Path, published_at: str, gate: GateRecord) -> StagedPublication:
+def stage(target: PostgresTarget, publication_file: Path, published_at: str, gate: GateRecord,
+          publication_id: str = "") -> StagedPublication:
     """Copy the DuckDB publication into `<schema>__incoming` and commit it; readers do not see it yet."""
     if not gate.passed:
         raise PublishError(f"the quality gate of run {gate.run_id} did not pass: nothing is published to PostgreSQL")
@@ -225,23 +239,25 @@ def stage(target: PostgresTarget, publication_file: Path, published_at: str, gat
                     if rows[table.name] != expected:
                         raise PublishError(f"PostgreSQL received {rows[table.name]} rows of {table.name}, "
                                            f"the DuckDB publication has {expected}")
-                _record(cur, incoming, published_at, gate, rows)
+                _record(cur, incoming, published_at, gate, rows, publication_id)
                 for name in [*rows, PUBLICATION_TABLE, GATE_TABLE]:
                     cur.execute(sql.SQL("analyze {}").format(_ident(incoming, name)))
                 con.commit()
             except psycopg.Error as exc:
-                raise PublishError(f"staging the publication in {target.describe()} failed: {_first_line(exc)}; "
-                                   "what readers see was not changed") from None
+                raise PublishError(f"staging the publication in {target.describe()} failed: {_first_line(exc)}"
+                                   f"{blocked_by(target, exc)}; what readers see was not changed") from None
     finally:
         duck.close()
     return StagedPublication(target, rows, published_at)
 
 
-def _record(cur: psycopg.Cursor, schema: str, published_at: str, gate: GateRecord, rows: dict[str, int]) -> None:
+def _record(cur: psycopg.Cursor, schema: str, published_at: str, gate: GateRecord, rows: dict[str, int],
+            publication_id: str = "") -> None:
     cur.execute(sql.SQL(
         "create table {} (published_at timestamptz not null, run_id text not null, gate_checked_at timestamptz, "
         "gate_passed boolean not null, gate_errors integer not null, gate_warnings integer not null, "
-        "table_name text not null, row_count bigint not null)").format(_ident(schema, PUBLICATION_TABLE)))
+        "table_name text not null, row_count bigint not null, publication_id text not null)").format(
+        _ident(schema, PUBLICATION_TABLE)))
     failed = [c for c in gate.checks if not c.get("passed")]
     errors = sum(1 for c in failed if c.get("severity") == "error")
     warnings = sum(1 for c in failed if c.get("severity") == "warning")
@@ -249,12 +265,14 @@ def _record(cur: psycopg.Cursor, schema: str, published_at: str, gate: GateRecor
     checked = dt.datetime.fromisoformat(gate.checked_at) if gate.checked_at else None
     if checked is not None and checked.tzinfo is None:
         checked = checked.replace(tzinfo=dt.timezone.utc)
-    cur.executemany(sql.SQL("insert into {} values (%s, %s, %s, %s, %s, %s, %s, %s)").format(
+    cur.executemany(sql.SQL("insert into {} values (%s, %s, %s, %s, %s, %s, %s, %s, %s)").format(
         _ident(schema, PUBLICATION_TABLE)),
-        [(published, gate.run_id, checked, gate.passed, errors, warnings, name, n) for name, n in rows.items()])
+        [(published, gate.run_id, checked, gate.passed, errors, warnings, name, n, publication_id)
+         for name, n in rows.items()])
     _comment(cur, "table", _ident(schema, PUBLICATION_TABLE),
              "This publication: when it was published (UTC), by which pipeline run, the quality gate that let it "
-             "through (errors are always 0 here: a failed gate publishes nothing), and the rows of every mart.")
+             "through (errors are always 0 here: a failed gate publishes nothing), the rows of every mart, and its "
+             "id in the publication ledger (`styringsdata status`).")
     cur.execute(sql.SQL(
         "create table {} (check_name text not null, suite text, table_name text, severity text not null, "
         "passed boolean not null, rows_checked bigint, failing_rows bigint, description text, details jsonb)"
@@ -314,6 +332,22 @@ def _blockers(con: psycopg.Connection, schemas: list[str]) -> list[str]:
             for pid, user, app, addr, state, start in rows]
 
 
+def blocked_by(target: PostgresTarget, exc: BaseException) -> str:
+    """For a statement that gave up waiting for a lock: '; blocked by pid … user … application …', naming every
+    session that holds a lock in the publication's schemas (a reader, or the session of a run that was killed).
+    Asked on a connection of its own: the failed one is in an aborted transaction."""
+    if not isinstance(exc, (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled)):
+        return ""
+    try:
+        with psycopg.connect(target.url, application_name=APPLICATION_NAME, connect_timeout=10,
+                             options="-c statement_timeout=10000") as con:
+            held = _blockers(con, [target.schema, target.incoming_schema, target.previous_schema])
+    except psycopg.Error as again:
+        return f" (waited {target.swap_wait:g} s for a lock; who holds it could not be read: {_first_line(again)})"
+    return (f" (waited {target.swap_wait:g} s, STYRINGSDATA_POSTGRES_SWAP_WAIT, for a lock; blocked by "
+            + ("; ".join(held) or "a session that has since ended") + ")")
+
+
 def swap(staged: StagedPublication) -> SwapResult:
     """Make the staged publication the one readers see, in one transaction (see the module's docstring)."""
     target = staged.target
@@ -333,8 +367,8 @@ def swap(staged: StagedPublication) -> SwapResult:
                 result = SwapResult("schema switched", attempts, time.monotonic() - started)
             con.execute(sql.SQL("drop schema if exists {} cascade").format(_ident(target.incoming_schema)))
         except psycopg.Error as exc:
-            raise PublishError(f"the switch to the new publication in {target.describe()} failed: {_first_line(exc)}; "
-                               "readers keep the previous publication") from None
+            raise PublishError(f"the switch to the new publication in {target.describe()} failed: {_first_line(exc)}"
+                               f"{blocked_by(target, exc)}; readers keep the previous publication") from None
     problem = _vacuum(target, list(incoming))
     return SwapResult(result.how, result.attempts, result.seconds, problem)
 
@@ -370,6 +404,12 @@ def _replace_rows(con: psycopg.Connection, target: PostgresTarget, tables: list[
 
 def _grant_where_missing(cur: psycopg.Cursor, target: PostgresTarget, tables: list[str]) -> None:
     role, live = target.reader_role, target.schema
+    # A reader role dropped and created again has lost CONNECT too (deploy/postgres/setup.sql granted it once);
+    # the publisher owns the database, so it may give it back.
+    cur.execute("select has_database_privilege(%s::name, current_database(), 'CONNECT'), current_database()", [role])
+    may_connect, database = cur.fetchone()
+    if not may_connect:
+        cur.execute(sql.SQL("grant connect on database {} to {}").format(_ident(database), _ident(role)))
     cur.execute("select has_schema_privilege(%s::name, %s::text, 'USAGE')", [role, live])
     if not cur.fetchone()[0]:
         cur.execute(sql.SQL("grant usage on schema {} to {}").format(_ident(live), _ident(role)))
@@ -402,7 +442,8 @@ def _switch_schemas(con: psycopg.Connection, target: PostgresTarget, started: fl
                     cur.execute(sql.SQL("set local statement_timeout = {}").format(sql.Literal(attempt_ms)))
                     cur.execute(sql.SQL("lock table {} in access exclusive mode").format(
                         sql.SQL(", ").join(_ident(s, r) for s, r in relations)))
-                    cur.execute("set local statement_timeout = 0")
+                    cur.execute(sql.SQL("set local statement_timeout = {}").format(
+                        sql.Literal(target.statement_timeout_ms)))
                     dependents = _outside_dependents(cur, live)
                     if dependents:
                         raise PublishError(
@@ -441,9 +482,10 @@ def _vacuum(target: PostgresTarget, tables: list[str]) -> str | None:
 
 
 def publish_postgres(target: PostgresTarget, publication_file: Path, published_at: str,
-                     gate: GateRecord) -> tuple[StagedPublication, SwapResult]:
-    """Stage and switch in one go (the pipeline interleaves the two with the DuckDB publish instead)."""
-    staged = stage(target, publication_file, published_at, gate)
+                     gate: GateRecord, publication_id: str = "") -> tuple[StagedPublication, SwapResult]:
+    """Stage and switch in one go (the pipeline publishes the approved build this way: src/styringsdata/publishing/
+    ledger.py)."""
+    staged = stage(target, publication_file, published_at, gate, publication_id)
     return staged, swap(staged)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from styringsdata.publishing import ledger
 from styringsdata.quality.gate import GateResult
 from styringsdata.reporting import mail
 from styringsdata.runs import work_file
@@ -28,6 +29,7 @@ from styringsdata.runs.failures import is_disk_full_error
 from styringsdata.home import member_name
 from styringsdata.runs.lock import LockHeld
 from styringsdata.reporting.report import ReportFiles, RunInfo, report_exists, write_report
+from styringsdata.settings import Settings
 
 AFTER_PUBLICATION = (mail.DATA_TEAM, mail.MACRO_GROUP)
 
@@ -146,3 +148,15 @@ def report_failed_run(work_db: Path, reports_dir: Path, run: RunInfo, gate: Gate
     for line in lines:
         log.warning(line)
     return lines
+
+
+def record_delivery(settings: Settings, delivery: Delivery, publication: str | None = None) -> None:
+    """Each audience's report of the approved publication, and how it went out, as a target in the publication
+    ledger (src/styringsdata/publishing/ledger.py)."""
+    for audience, files in (delivery.reports or {}).items():
+        failed = [error for subject, error in delivery.mail_failed if subject == files.subject]
+        how = ("on disk (mail off)" if delivery.mail_skipped else
+               f"mail not sent ({failed[0]})" if failed else
+               "mailed" if files.subject in delivery.mail_sent else "on disk (no recipients)")
+        ledger.record_report(settings, audience, [p for p in (files.html, files.markdown) if p is not None], how,
+                             failed[0] if failed else None, publication)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from styringsdata.publishing import ledger
 from styringsdata.runs import build_state
 from styringsdata.runs.lock import LockHeld, run_lock
 from styringsdata.settings import INTERNAL_VARIABLES, PROJECT_ROOT, SETTINGS, Settings
@@ -47,8 +48,6 @@ SKIPPED_PARTS = {"__pycache__", "target", "logs"}
 # Settings that are paths: what they point at is checked itself (files, inboxes, answers, bundled files).
 PATH_FIELDS = {"data_dir", "snapshot_dir", "work_db", "warehouse", "registry_inbox", "quarantine", "registry_seed",
                "udir_inbox", "dagster_home"}
-DUCKDB_MAGIC = (8, b"DUCK")
-PARQUET_MAGIC = b"PAR1"
 
 # What `answer` computed before the job, for `remember` after it: the job was made with these.
 _before_job: dict[str, Any] = {}
@@ -94,8 +93,9 @@ def answer(settings: Settings, *, forced: bool, root: Path = PROJECT_ROOT,
     if reason is not None:
         return Verdict(False, f"styringsdata: pre-check: {reason}; the whole job runs")
     seconds = time.monotonic() - started
-    return Verdict(True, f"styringsdata: nothing new at {', '.join(asked)}; the publication of "
-                   f"{record['published_at']} (run {record['run_id'][:8]}) is current. Checked in {seconds:.1f} s "
+    return Verdict(True, f"styringsdata: nothing new at {', '.join(asked)}; publication {record['publication']} "
+                   f"({record['published_at']}, run {record['run_id'][:8]}) is current on every target "
+                   f"({', '.join(record['targets'])}). Checked in {seconds:.1f} s "
                    "without starting Dagster (`styringsdata run --force` runs the whole job)")
 
 
@@ -167,12 +167,9 @@ def landing_digest(landing: Path) -> str:
 
 
 def output_files(settings: Settings) -> dict[str, Path]:
-    files = {"work file": settings.work_db, "build state": settings.build_state_path,
-             "published warehouse": settings.warehouse,
-             "registry reference": settings.data_dir / "registry_reference.json"}
-    if settings.parquet_dir.is_dir():
-        files.update({f"parquet/{p.name}": p for p in sorted(settings.parquet_dir.glob("*.parquet"))})
-    return files
+    # The published DuckDB file and Parquet are publication targets: the ledger verifies them (_targets).
+    return {"work file": settings.work_db, "build state": settings.build_state_path,
+            "registry reference": settings.data_dir / "registry_reference.json"}
 
 
 def _files(path: Path) -> list[Path]:
@@ -213,7 +210,7 @@ def _check(settings: Settings, root: Path, today: dt.date) -> tuple[str | None, 
     record, reason = _read_record(record_path(settings))
     if reason is None:
         reason = (_settings_changed(record) or _build_pending(settings, root, today) or _code_changed(record)
-                  or _files_changed(settings, record) or _inboxes(settings))
+                  or _files_changed(settings, record) or _targets(settings, record) or _inboxes(settings))
     if reason is not None:
         return reason, [], record
     reason, asked = _sources(settings)
@@ -274,7 +271,9 @@ def _code_changed(record: dict[str, Any]) -> str | None:
 def _files_changed(settings: Settings, record: dict[str, Any]) -> str | None:
     now = output_files(settings)
     for name in sorted(set(now) | set(record["files"])):
-        path = now.get(name, settings.parquet_dir / name.removeprefix("parquet/"))
+        if name not in now:
+            continue  # a record from before the ledger listed the published files too
+        path = now[name]
         then, stat = record["files"].get(name), _stat(path)
         if stat is None:
             return f"{name} {path} is missing"
@@ -282,22 +281,25 @@ def _files_changed(settings: Settings, record: dict[str, Any]) -> str | None:
             return f"{name} {path} changed since the last run"
     if settings.work_db.with_name(settings.work_db.name + ".wal").exists():
         return f"the work file {settings.work_db} has a write-ahead log: a write did not finish"
-    problem = _not_a(settings.warehouse, *DUCKDB_MAGIC) or next(
-        (p for p in (_not_a(path, 0, PARQUET_MAGIC) for name, path in now.items() if name.startswith("parquet/")) if p),
-        None)
-    if problem:
-        return problem
     if landing_digest(settings.landing_dir) != record["landing"]:
         return f"the landing zone {settings.landing_dir} changed since the last run"
     return None
 
 
-def _not_a(path: Path, offset: int, magic: bytes) -> str | None:
-    with open(path, "rb") as handle:
-        handle.seek(offset)
-        if handle.read(len(magic)) == magic:
-            return None
-    return f"{path} is damaged (it does not start as a {'DuckDB' if magic != PARQUET_MAGIC else 'Parquet'} file)"
+def _targets(settings: Settings, record: dict[str, Any]) -> str | None:
+    """Every configured target against the ledger: file metadata, a hash only where it changed, one query for
+    PostgreSQL. Names the targets that do not hold the approved publication (the job republishes them)."""
+    try:
+        book = ledger.load(settings)
+        checks = ledger.verify(settings, book)
+    except ledger.LedgerError as exc:
+        return str(exc)
+    if not ledger.current(checks):
+        approved = (book.get("approved") or {}).get("id")
+        return f"not every target holds the approved publication {approved}: {ledger.summary(checks)}"
+    record["publication"] = book["approved"]["id"]
+    record["targets"] = [c.name.replace("report:", "report ") for c in checks]
+    return None
 
 
 def _inboxes(settings: Settings) -> str | None:

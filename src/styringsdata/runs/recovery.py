@@ -11,23 +11,28 @@ import logging
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from styringsdata.publishing import ledger
 from styringsdata.quality.gate import read_gate_result
 from styringsdata.runs import build_state, precheck, work_file
 from styringsdata.runs.lock import run_lock
 from styringsdata.reporting.report import RunInfo
-from styringsdata.reporting.report_delivery import deliver
+from styringsdata.reporting.report_delivery import deliver, record_delivery
 from styringsdata.settings import Settings
 
 
-def start_run(settings: Settings, what: str, log: logging.Logger | logging.LoggerAdapter) -> AbstractContextManager:
+def start_run(settings: Settings, what: str, log: logging.Logger | logging.LoggerAdapter,
+              run_id: str = "") -> AbstractContextManager:
     """Take the run lock (waiting up to STYRINGSDATA_RUN_LOCK_WAIT for another run), then check the work
-    file and write a missing report. Returns the held lock; the caller releases it when the run ends."""
+    file, write a missing report, and republish every target that does not hold the approved publication
+    (src/styringsdata/publishing/ledger.py). Returns the held lock; the caller releases it when the run ends."""
     lock = run_lock(settings.data_dir, wait=settings.run_lock_wait, what=what, on_wait=log.info)
     lock.__enter__()
     try:
         precheck.forget(settings)  # until this run has succeeded, `styringsdata run` may skip nothing
         if check_work_file(settings, log) is None:
             report_unreported_publication(settings, log)
+        # Never raises: a target it cannot repair is marked behind and named.
+        ledger.reconcile(settings, log, run_id, report_writer(settings, log))
     except BaseException:
         lock.__exit__(None, None, None)
         raise
@@ -69,6 +74,37 @@ def report_unreported_publication(settings: Settings, log, *, lock_path: Path | 
                     "the next run tries again")
         return []
     build_state.mark_reported(settings.build_state_path, run.run_id)
+    record_delivery(settings, delivery)
     log.info(f"the publication of run {run.run_id} had no report (its run was stopped first): written now")
     return delivery.log_lines
 
+
+def report_writer(settings: Settings, log) -> ledger.ReportWriter:
+    """For the ledger: write and deliver an audience's report of the approved publication again (the number
+    format changed, mail was switched on, a file was removed). The report reads the work file, so this is only
+    possible while it holds the approved build; otherwise the audience is behind until the next publication."""
+
+    def write(check: ledger.TargetCheck, approved: dict) -> str:
+        audience = check.name.split(":", 1)[1]
+        state = build_state.load(settings.build_state_path)
+        if state is None or not state.built or state.run_id != approved.get("build_run_id"):
+            holds = "no finished build" if state is None or not state.built else f"the build of run {state.run_id}"
+            why = f"the work file holds {holds}, not the approved one of run {approved.get('build_run_id')}"
+            ledger.mark_behind(settings, check.name, f"cannot be written again now: {why}; it follows the next "
+                               "publication")
+            line = f"{check.label} does not match ({check.problem}) and cannot be written again now: {why}"
+            log.warning(line)
+            return line
+        run = RunInfo(run_id=approved["run_id"], started_at=approved.get("run_started_at", ""), outcome="published",
+                      published_path=str(settings.warehouse), home_municipality=settings.home_municipality)
+        delivery = deliver(settings.work_db, settings.reports_dir, run,
+                           read_gate_result(settings.reports_dir, approved["run_id"]), settings.mail, log,
+                           audiences=(audience,), number_style=settings.number_format)
+        record_delivery(settings, delivery, approved["id"])
+        entry = ledger.load(settings)["targets"].get(check.name) or {}
+        line = (f"{check.label} did not match publication {approved['id']} ({check.problem}): written again, "
+                f"{entry.get('delivery', 'on disk')}")
+        log.info(line)
+        return line
+
+    return write
