@@ -21,7 +21,7 @@ hash only where it changed) is timed on its own in each round's data directory, 
 -C /tmp/before`), each round also makes a full run and a no-op pre-check with that code, in a data directory
 of its own, so the pre-check's no-op time before and after a change is measured side by side:
 
-    .venv/bin/python bench/bench_noop.py --repeat 3 --before-src /tmp/before/src
+    .venv/bin/python -m bench.bench_noop --repeat 3 --before-src /tmp/before/src
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The PostgreSQL rows of issue 22's table, on a real server (tests/pgserver.py): a target switched on, dropped,
+"""The PostgreSQL rows of issue 22's table, on a real server (tools/pgserver.py): a target switched on, dropped,
 down during a run, a reader role recreated, a killed run's session holding a lock. Each ends with every target
 matching the ledger and the next pre-check saying "current" (src/styringsdata/publishing/ledger.py).
 
@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 from styringsdata.settings import Settings
-from tests import pgserver
+from tools import pgserver
 from tests.pipeline.conftest import REGISTRY_HEADER
 from tests.pipeline.test_publication_ledger import cli, ends_current, env_for, repaired, run
 

@@ -299,6 +299,7 @@ def _verify_postgres(settings: "Settings", ledger: dict[str, Any], entry: dict[s
 
     if entry["fingerprint"].get("where") != postgres_where(settings):
         return f"it was published to {entry['fingerprint'].get('where')}, not here", True
+    assert settings.postgres_url, "only a configured PostgreSQL target is verified"
     try:
         con = psycopg.connect(settings.postgres_url, application_name=APPLICATION_NAME + "-verify",
                               connect_timeout=VERIFY_CONNECT_TIMEOUT, autocommit=True)
@@ -453,7 +454,8 @@ def publish_postgres_target(settings: "Settings", log: logging.Logger | logging.
     from styringsdata.publishing.publish import PublishError
 
     own = ledger is None
-    ledger = load(settings) if own else ledger
+    if ledger is None:
+        ledger = load(settings)
     target = postgres_target(settings)
     assert target is not None
     approved = ledger["approved"]

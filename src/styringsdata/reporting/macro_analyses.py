@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from styringsdata.home import member_name
-from styringsdata.reporting.numbers import format_number
+from styringsdata.reporting.numbers import format_number, norwegian_date
 
 PROFILE_YEARS = 3
 STATUS_NB = {"final": "endelige", "preliminary": "foreløpige"}
@@ -350,7 +350,6 @@ def _render_resource_use(profile: MemberProfile) -> list[str]:
 
 
 def render_calendar(calendar: list[AnalysisStatus], name_of) -> list[str]:
-    from styringsdata.reporting.macro_report import norwegian_date
 
     e = html.escape
     out = ["<h2>4. Foreløpige og endelige tall i analysene</h2>",

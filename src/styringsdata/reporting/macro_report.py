@@ -34,7 +34,7 @@ import duckdb
 from styringsdata.quality.gate import GateResult
 from styringsdata.home import asss_members, member_name
 from styringsdata.reporting import macro_analyses
-from styringsdata.reporting.numbers import excel_csv, format_number
+from styringsdata.reporting.numbers import excel_csv, format_number, norwegian_date
 from styringsdata.reporting.report import ReportFiles, RunInfo
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -55,8 +55,6 @@ ORIGIN_NO = {"illustrative": "illustrerende", "published": "publisert", "live": 
 TREND_YEARS = 4
 HOME_COLOUR = "#c0392b"
 OTHER_COLOUR = "#9aa5b1"
-MONTHS = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
-          "november", "desember")
 UNITS = {  # the marts' units in Norwegian
     "percent": "prosent",
     "percent of operating revenue": "prosent av brutto driftsinntekter",
@@ -263,10 +261,6 @@ def _date(vintage: str | None) -> dt.date | None:
         return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
         return None
-
-
-def norwegian_date(day: dt.date | None) -> str:
-    return f"{day.day}. {MONTHS[day.month - 1]} {day.year}" if day else "ukjent dato"
 
 
 def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None,

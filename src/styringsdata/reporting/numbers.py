@@ -8,6 +8,7 @@ data team's report when asked for (STYRINGSDATA_NUMBER_FORMAT).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 from typing import Any, Iterable, Sequence
@@ -68,3 +69,12 @@ def _excel_cell(value: Any) -> str:
             return ""
         return repr(value).replace(".", ",") if value != int(value) or abs(value) >= 1e16 else str(int(value))
     return str(value)
+
+
+MONTHS = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
+          "november", "desember")
+
+
+def norwegian_date(day: dt.date | None) -> str:
+    """'15. juni 2026', as the macro group's reports write a date."""
+    return f"{day.day}. {MONTHS[day.month - 1]} {day.year}" if day else "ukjent dato"
