@@ -5,6 +5,8 @@
 -#}
 {% macro asss_municipalities() %}
     {%- set members = var('asss_municipalities', none) -%}
+    {#- sqlfluff's dbt templater passes its context (.sqlfluff) as strings: a JSON list there -#}
+    {%- if members is string -%}{%- set members = fromjson(members) -%}{%- endif -%}
     {%- if members is none and execute -%}
         {{ exceptions.raise_compiler_error(
             "var asss_municipalities is not set: the pipeline passes today's ASSS members from seed peer_groups "

@@ -33,9 +33,17 @@ def new_reports(data, published_data) -> list:
 
 
 def mailed_html(inbox) -> str:
-    (envelope,) = inbox.envelopes
-    message = email.message_from_bytes(envelope.content, policy=policy.default)
-    return message.get_body(preferencelist=("html",)).get_content()
+    """The held-back report's mail. Switching mail on also mails the current publication's report once, at the
+    start of the run (the publication ledger, issue 22): that mail is not the one looked at here."""
+    bodies = [email.message_from_bytes(e.content, policy=policy.default).get_body(preferencelist=("html",))
+              .get_content() for e in inbox.envelopes]
+    (body,) = [b for b in bodies if "no recorded response" in b]
+    return body
+
+
+def held_back_report(data, published_data):
+    (report,) = [p for p in new_reports(data, published_data) if "no recorded response" in p.read_text(encoding="utf-8")]
+    return report
 
 
 def test_cli_lines_held_back_report_and_mail_name_the_root_cause(published_data, tmp_path, smtp_server):  # noqa: F811
@@ -50,8 +58,7 @@ def test_cli_lines_held_back_report_and_mail_name_the_root_cause(published_data,
     lines = [line for line in result.stderr.splitlines() if line.startswith("styringsdata: step ")]
     assert lines and not [line for line in lines if WRAPPER in line], lines
     assert [line for line in lines if line.startswith("styringsdata: step raw__ssb_12143 failed: " + MISS)], lines
-    (report,) = new_reports(data, published_data)
-    text = report.read_text(encoding="utf-8")
+    text = held_back_report(data, published_data).read_text(encoding="utf-8")
     assert MISS in text and WRAPPER not in text
     body = mailed_html(inbox)
     assert "HELD BACK" in body and "no recorded response for GET https://data.ssb.no" in body and WRAPPER not in body
@@ -78,7 +85,7 @@ def test_failure_sensor_report_names_the_root_cause(published_data, tmp_path, mo
 
     sensor(context)
 
-    (report,) = new_reports(data, published_data)
-    assert "no recorded response for GET https://data.ssb.no" in report.read_text(encoding="utf-8")
+    assert "no recorded response for GET https://data.ssb.no" in held_back_report(data, published_data).read_text(
+        encoding="utf-8")
     body = mailed_html(inbox)
     assert "no recorded response for GET https://data.ssb.no" in body and WRAPPER not in body

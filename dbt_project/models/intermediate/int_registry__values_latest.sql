@@ -1,6 +1,6 @@
 {#-
     The newest file wins: a later extract restates a figure delivered earlier. "Newest" is the vintage
-    name, the moment the file was landed (strictly increasing, microseconds; ingestion/registry.py):
+    name, the moment the file was landed (strictly increasing, microseconds; src/styringsdata/sources/registry.py):
     a later run's file beats an earlier run's, files of one run follow their modification time, then
     name. Never a digest. One file holds a figure once, so file_row only makes the order total.
 -#}

@@ -1,6 +1,6 @@
 {#-
     Every SSB figure an indicator or a key figure needs, as one long list of named measures, every
-    vintage. Seed ssb_series (written from ingestion/ssb_tables.yaml by tools/derive.py) says which series of
+    vintage. Seed ssb_series (written from src/styringsdata/sources/ssb_tables.yaml by tools/derive.py) says which series of
     which table is which measure; a key figure becomes the measure 'kostra:<key figure id>'. measure_kind says how
     a measure may be combined across merged municipalities: counts can be summed, rates cannot.
 -#}

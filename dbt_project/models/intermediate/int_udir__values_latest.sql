@@ -1,6 +1,6 @@
 {#-
     The newest Udir figure per indicator, municipality and year: a later export restates a figure delivered
-    earlier. Vintage names start with the landing time (ingestion/file_contract.py), so they order the files.
+    earlier. Vintage names start with the landing time (src/styringsdata/sources/file_contract.py), so they order the files.
 -#}
 with
 

@@ -347,7 +347,7 @@ member_grid as (
             when catalogue.route = 'registry' and registry_senders.municipality_code is null
                 then 'no registry file delivered for this municipality'
             when routes.source_status = 'source unknown'
-                then 'no figure received: no public source showed the SSB table (ingestion/ssb_tables.yaml)'
+                then 'no figure received: no public source showed the SSB table (src/styringsdata/sources/ssb_tables.yaml)'
             else 'no figure received for this year'
         end as note,
         cast(years.year as varchar) as period,
@@ -456,7 +456,12 @@ final as (
         completed.status,
         completed.status_symbol,
         completed.is_series_break,
-        completed.note,
+        case
+            -- a printed figure kept while its source fails says both (issue 21 and 23)
+            when completed.fetch_origin = 'document' and indicator_failures.indicator_id is not null
+                then completed.note || '; its source failed: ' || indicator_failures.failure_note
+            else completed.note
+        end as note,
         completed.period,
         case
             when completed.value is null then null
@@ -475,6 +480,7 @@ final as (
         completed.fetched_at
     from completed
     inner join catalogue using (indicator_id)
+    left join indicator_failures on indicator_failures.indicator_id = completed.indicator_id
     left join published
         on published.indicator_id = completed.indicator_id
         and published.municipality_code = completed.municipality_code

@@ -180,12 +180,13 @@ without_table as (
 
 without_vintage as (
 
-    -- Key figures whose SSB table failed before any vintage of it was loaded (int_source_failures): a row per
-    -- year for every member, status source_error, the failure and what to do in note.
+    -- Key figures whose SSB table failed before any vintage of it was loaded (int_source_failures): a row for
+    -- every region the other key figures have that year (members, peer groups, SSB's groups, the country), status
+    -- source_error, the failure and what to do in note, so no row of the comparison is silently missing.
     select
         key_figures.key_figure_id,
-        member_codes.region_code,
-        years.year,
+        slots.region_code,
+        slots.year,
         cast(null as double) as value,
         cast(null as varchar) as status_symbol,
         false as is_series_break,
@@ -193,17 +194,22 @@ without_vintage as (
         cast(null as varchar) as fetch_origin,
         cast(null as varchar) as vintage,
         cast(null as timestamp) as source_updated,
-        'municipality' as region_kind,
+        slots.region_kind,
+        slots.peer_group_name,
         true as is_source_error
     from key_figures
     inner join {{ ref('int_source_failures') }} as failures
         on failures.source = 'SSB' and failures.source_table = key_figures.source_table
-    cross join (select distinct year from measures) as years
-    cross join members as member_codes
+    cross join (
+        select distinct region_code, region_kind, peer_group_name, year from combined
+        union
+        select members.region_code, 'municipality', null, years.year
+        from members cross join (select distinct year from measures) as years
+    ) as slots
     anti join combined
         on combined.key_figure_id = key_figures.key_figure_id
-        and combined.region_code = member_codes.region_code
-        and combined.year = years.year
+        and combined.region_code = slots.region_code
+        and combined.year = slots.year
     where key_figures.route = 'table'
 
 ),

@@ -1,8 +1,8 @@
 {#-
     Every configured SSB table as one long list of cells. The dimensions besides region and time differ from
     table to table; they are read from the raw table's columns and folded into `series_key` ("Var=code;Var=code",
-    variable names in code-point order, as ingestion/ssb.py Series.key), which seed ssb_series maps to measures
-    and key figures. The tables and their region dimensions come from ingestion/ssb_tables.yaml through the
+    variable names in code-point order, as src/styringsdata/sources/ssb.py Series.key), which seed ssb_series maps to measures
+    and key figures. The tables and their region dimensions come from src/styringsdata/sources/ssb_tables.yaml through the
     derived macro ssb_configured_tables (tools/derive.py): a table added there needs nothing here.
 -#}
 {%- set not_series = ['Tid', 'value', 'status', '_vintage', '_source_updated', '_fetched_at', '_landing_path',
