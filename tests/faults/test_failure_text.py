@@ -36,3 +36,19 @@ def test_dbt_errors_are_taken_from_after_dagster_dbts_pointer_to_the_log_without
 def test_a_full_disk_without_a_file_name_is_placed_on_the_fullest_file_system(tmp_path):
     text = fullest([tmp_path / "not" / "yet" / "there", tmp_path])
     assert text.startswith("the file system of ") and "KiB free" in text
+
+
+def test_dbts_own_traceback_when_it_cannot_write_its_manifest_is_cut_to_its_last_line():
+    """dbt ran out of room writing manifest.json (tests/faults/test_disk_full.py) and logged a Python traceback
+    after its errors: the line keeps the errors and the traceback's last line, not the stack."""
+    dbt = error("DagsterDbtCliRuntimeError",
+                "dagster_dbt.core.dbt_cli_invocation.DagsterDbtCliRuntimeError: The dbt CLI process failed\n\n"
+                "Errors parsed from dbt logs:\n\n285 of 332 ERROR creating sql table model marts.fct_indicator_values "
+                "[ERROR in 0.17s] Encountered an error: [Errno 28] No space left on device\n"
+                "Traceback (most recent call last):\n  File \"dbt_common/clients/system.py\", line 312, in write_json\n"
+                "    json.dump(data, f)\nOSError: [Errno 28] No space left on device\n")
+    text = root_cause(dbt)
+    assert "Traceback" not in text and "File " not in text, text
+    assert text.startswith("dbt build failed: 285 of 332 ERROR") and text.endswith(
+        "OSError: [Errno 28] No space left on device"), text
+    assert disk_full(text)

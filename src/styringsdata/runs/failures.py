@@ -34,6 +34,12 @@ def _describe(error: Any) -> str:
     if _DBT_ERRORS in message:
         # dagster-dbt's own text is how to find the log; what failed in dbt is listed after this marker
         message = f"dbt build failed: {message.split(_DBT_ERRORS, 1)[1]}"
+        # dbt logs a Python traceback after its last error when it cannot write its own artifacts (a full disk):
+        # the line keeps dbt's errors and the traceback's last line, which says why
+        head, traceback, tail = message.partition("Traceback (most recent call last)")
+        if traceback:
+            last = [line for line in tail.strip().splitlines() if line.strip()]
+            message = head + (last[-1] if last else "")
         return _one_line(message)
     # "module.Class: text" -> "Class: text"; Dagster's Failure carries the user's description as its text
     head, sep, rest = message.partition(": ")
