@@ -79,7 +79,9 @@ def test_adding_a_table_is_one_configuration_entry_and_make_snapshots(tmp_path):
     project = project_copy(tmp_path / "project")
     before = fingerprints(project)
     env = {k: v for k, v in os.environ.items() if not k.startswith("STYRINGSDATA_")}
-    env.update({"STYRINGSDATA_DATA_DIR": str(tmp_path / "data"), "PYTHONDONTWRITEBYTECODE": "1"})
+    # the copy's own package, not this checkout's editable install (a path entry, which PYTHONPATH comes before)
+    env.update({"STYRINGSDATA_DATA_DIR": str(tmp_path / "data"), "PYTHONDONTWRITEBYTECODE": "1",
+                "PYTHONPATH": str(project / "src")})
 
     follow_the_recipe(project)
     run(project, "-m", "snapshots.build", env=env)  # = make snapshots
