@@ -75,7 +75,7 @@ def two_vintages(published_data, tmp_path_factory):
     env = pipeline_env(data, STYRINGSDATA_SNAPSHOT_DIR=str(snapshots))
     result = cli(env, "run")
     assert result.returncode == 0, result.stderr[-3000:]
-    dropped.unlink()  # landed; the inbox copy is gone, as it would be after someone tidies up
+    assert not dropped.exists()  # landed: the drop zone takes a file out of the inbox (issue 22)
     revisions = published_rows(data, "revisions")
     assert {r[0] for r in revisions} >= {"SSB", "NHO Kommune-NM"}, revisions
     return data, snapshots, revisions

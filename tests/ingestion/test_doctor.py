@@ -102,12 +102,13 @@ def test_the_bundled_snapshots_are_all_ok(monkeypatch, capsys):
     monkeypatch.setenv("STYRINGSDATA_SNAPSHOT_DIR", str(ROOT / "snapshots"))
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
-    # 58, the macro group's KG31, 56, KG25, AGD86 (12143) and 12134, and 49 key-figure candidates (issue 21)
-    assert "112 series checked: 112 ok" in out
+    # 58, the macro group's KG31, 56, KG25, AGD86 (12143) and 12134, 49 key-figure candidates (issue 21), and the
+    # A/B base tables 12367, 12364, 11805, 11906 with depreciation on 12367 (issues 23 and 25)
+    assert "145 series checked: 145 ok" in out
     assert "SSB KSAM03 [asss_formula, grade B]" in out  # computed by KS's formula, listed, not a failure
     assert "SSB KVEL02 [source unknown, grade -]" in out  # a known gap is listed, not a failure
     assert "FHI HEL09 [source unknown, grade -]" in out
-    assert "Evidence grades of the 109 SSB and FHI series: A 34, B 12, C 59, live 0, - (unknown) 4" in out
+    assert "Evidence grades of the 142 SSB and FHI series: A 35, B 24, C 79, live 0, - (unknown) 4" in out
 
 
 def test_doctor_lists_every_udir_series_with_its_route_and_what_is_bundled(monkeypatch, capsys):

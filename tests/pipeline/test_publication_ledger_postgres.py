@@ -100,7 +100,8 @@ def test_a_dropped_schema_is_seen_by_the_precheck_and_published_again(data, pg_e
 
     result = run(pg_env)
 
-    assert f"schema {schema} has no _publication table" in result.stdout.splitlines()[0], result.stdout
+    # said by the pre-check, or (when the pre-check runs the job for another reason first) by the run's own check
+    assert f"schema {schema} has no _publication table" in result.stdout, result.stdout
     assert repaired(result, "PostgreSQL"), result.stdout
     assert held_in_postgres(pg_warehouse, schema) == {approved_id(data)}
     ends_current(pg_env)
@@ -166,7 +167,7 @@ def test_a_recreated_reader_role_gets_its_grants_back(data, pg_env, pg_warehouse
 
         result = run(pg_env)
 
-        assert f"the reader role {role} lacks its grants" in result.stdout.splitlines()[0], result.stdout
+        assert f"the reader role {role} lacks its grants" in result.stdout, result.stdout
         assert "grants for ledger_reader restored" in result.stdout, result.stdout
         assert read() > 0
         ends_current(pg_env)
