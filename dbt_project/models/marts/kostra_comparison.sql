@@ -201,7 +201,9 @@ without_vintage as (
     inner join {{ ref('int_source_failures') }} as failures
         on failures.source = 'SSB' and failures.source_table = key_figures.source_table
     cross join (
-        select distinct region_code, region_kind, peer_group_name, year from combined
+        select distinct regions_that_year.region_code, regions_that_year.region_kind,
+            regions_that_year.peer_group_name, regions_that_year.year
+        from combined as regions_that_year
         union
         select members.region_code, 'municipality', null, years.year
         from members cross join (select distinct year from measures) as years
