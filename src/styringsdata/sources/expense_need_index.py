@@ -27,7 +27,8 @@ from typing import Callable, Mapping
 
 import duckdb
 
-from styringsdata.sources.file_contract import body_rows, read_contract_table, read_header, parse_number
+from styringsdata.sources.file_contract import (body_rows, check_provenance, parse_number, read_contract_table,
+                                                 read_header)
 from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp
 from styringsdata.sources.registry import Problem, ValidationReport, name_matches
 
@@ -36,7 +37,6 @@ AREAS_SEED = "expense_need_areas.csv"  # in the dbt project's seeds (Settings.se
 TABLE = f"{RAW}.expense_need_index"
 COLUMNS = ("year", "municipality_code", "municipality_name", "need_area", "need_index", "origin", "source",
            "citation")
-ORIGINS = ("published", "illustrative")
 FIRST_YEAR = 1990
 # Grønt hefte prints ratios (1,0421); a file whose every index is below this was written on that scale.
 RATIO_SCALE_BELOW = 10.0
@@ -145,13 +145,7 @@ def _validate_row(name: str, number: int, record: dict[str, str], reference: Nee
     elif index <= 0:
         problem("need_index", "a positive index (the national average = 100); an expense need is never "
                               "zero or negative")
-    origin = record["origin"].lower()
-    if origin not in ORIGINS:
-        problem("origin", f"one of {', '.join(ORIGINS)}")
-    if not record["source"]:
-        problem("source", "the table the figure is from (or, for an illustrative row, why there is none)")
-    if origin == "published" and not record["citation"]:
-        problem("citation", "where the published figure can be read (a URL or document and page)")
+    origin = check_provenance(record, problem, "the table the figure is from")
     if len(problems) > before:
         return None
     return NeedIndexRow(year, code, record["municipality_name"], record["need_area"], index, origin,

@@ -91,6 +91,22 @@ def refresh(con: Any, landing: LandingZone, source: str, validate: Validate, *, 
     return RefreshResult(result, len(vintages), newly, rows)
 
 
+# Where a contract row's figure comes from: a published figure names its source and where it can be read.
+ORIGINS = ("published", "illustrative")
+
+
+def check_provenance(record: dict[str, str], problem: Callable[[str, str], None], source_is: str) -> str:
+    """Check a row's origin, source and citation (`source_is`: what the source column names); the origin."""
+    origin = record["origin"].lower()
+    if origin not in ORIGINS:
+        problem("origin", f"one of {', '.join(ORIGINS)}")
+    if not record["source"]:
+        problem("source", f"{source_is} (or, for an illustrative row, why there is none)")
+    if origin == "published" and not record["citation"]:
+        problem("citation", "where the published figure can be read (a URL or document and page)")
+    return origin
+
+
 def parse_number(text: str) -> tuple[float | None, str | None]:
     """(value, what was expected) by the registry's rules, taken per value: a reading that depends on which
     separator is the decimal one (`1,053`) is refused with both readings rather than mis-read."""

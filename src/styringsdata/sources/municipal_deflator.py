@@ -28,7 +28,8 @@ from typing import Callable
 
 import duckdb
 
-from styringsdata.sources.file_contract import body_rows, read_contract_table, read_header, parse_number
+from styringsdata.sources.file_contract import (body_rows, check_provenance, parse_number, read_contract_table,
+                                                 read_header)
 from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp
 from styringsdata.raw.landing import LandingZone
 from styringsdata.sources.registry import Problem, ValidationReport
@@ -36,7 +37,6 @@ from styringsdata.sources.registry import Problem, ValidationReport
 SOURCE = "municipal_deflator"
 TABLE = f"{RAW}.municipal_deflator"
 COLUMNS = ("year", "deflator_percent", "estimate", "published", "origin", "source", "citation")
-ORIGINS = ("published", "illustrative")
 # The municipal deflator has moved between -1 and 7 % since the 1980s; outside ±20 is a typo
 # (a factor 1,043 for 4,3 %, or a percent written as 43).
 MIN_PERCENT, MAX_PERCENT = -20.0, 20.0
@@ -130,13 +130,7 @@ def _validate_row(name: str, number: int, record: dict[str, str], last_year: int
     elif published > this_month:
         problem("published", f"a month that has come ({this_month} or earlier): an estimate is not published in "
                              "the future")
-    origin = record["origin"].lower()
-    if origin not in ORIGINS:
-        problem("origin", f"one of {', '.join(ORIGINS)}")
-    if not record["source"]:
-        problem("source", "the document that states the figure (or, for an illustrative row, why there is none)")
-    if origin == "published" and not record["citation"]:
-        problem("citation", "where the published figure can be read (a URL or document and page)")
+    origin = check_provenance(record, problem, "the document that states the figure")
     if len(problems) > before:
         return None
     return DeflatorRow(year, percent, record["estimate"], published, origin, record["source"], record["citation"],
