@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -26,6 +27,7 @@ class PipelineRun:
     env: dict[str, str]
     first: subprocess.CompletedProcess
     second: subprocess.CompletedProcess | None = None
+    dagster_home: Path | None = None  # the instance `first` recorded into (its DAGSTER_HOME), when not env's
 
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -33,11 +35,10 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=900)
 
 
-@pytest.fixture(scope="session")
-def offline_run(tmp_path_factory) -> PipelineRun:
-    data_dir = tmp_path_factory.mktemp("pipeline") / "data"
+def _offline_run_recipe(data_dir: Path, dagster_home: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STYRINGSDATA_")}
-    env.update({"STYRINGSDATA_DATA_DIR": str(data_dir), "STYRINGSDATA_SOURCE_MODE": "replay"})
+    env.update({"STYRINGSDATA_DATA_DIR": str(data_dir), "STYRINGSDATA_SOURCE_MODE": "replay",
+                "DAGSTER_HOME": str(dagster_home)})
     inbox = data_dir / "inbox" / "registry"
     inbox.mkdir(parents=True)
     # One good extract and one malformed file dropped before the run.
@@ -56,6 +57,24 @@ def offline_run(tmp_path_factory) -> PipelineRun:
     # drops must really be 30 s old when the run looks, as a user's would be.
     time.sleep(max(0.0, 31 - (time.time() - max(p.stat().st_ctime for p in [*inbox.iterdir(),
                                                                             *udir_inbox.iterdir()]))))
-    first = run_cli(env)
+    return run_cli(env)
+
+
+@pytest.fixture(scope="session")
+def offline_run(tmp_path_factory) -> PipelineRun:
+    """The offline run, built once per code fingerprint (tests/cached_run.py) and copied into this session: its
+    data directory and the Dagster instance it recorded into are the session's own copies, and its output names
+    them. Tests that write to it share this copy, as they shared the session's own run before. Later runs on
+    `env` record into the suite's temporary instance (DAGSTER_HOME, tests/conftest.py)."""
+    from tests import cached_run
+
+    session = tmp_path_factory.mktemp("pipeline")
+    recipe = "\n".join([inspect.getsource(_offline_run_recipe), inspect.getsource(run_cli), REGISTRY_HEADER,
+                        UDIR_HEADER, UDIR_GOOD, UDIR_BAD])
+    found = cached_run.entry("offline_run", _offline_run_recipe, recipe, session / "private")
+    data_dir = session / "data"
+    first = cached_run.load(found, data_dir, session / "dagster_home")
     assert first.returncode == 0, f"offline run failed:\n{first.stdout}\n{first.stderr[-5000:]}"
-    return PipelineRun(data_dir, env, first)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STYRINGSDATA_")}
+    env.update({"STYRINGSDATA_DATA_DIR": str(data_dir), "STYRINGSDATA_SOURCE_MODE": "replay"})
+    return PipelineRun(data_dir, env, first, dagster_home=session / "dagster_home")
