@@ -120,6 +120,7 @@ def entry(variant: str, recipe: Recipe, recipe_text: str, private_root: Path) ->
             "returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr,
             "data_dir": str(building / "data"), "dagster_home": str(building / "dagster_home")}), encoding="utf-8")
         if result.returncode != 0:
+            private_root.mkdir(parents=True, exist_ok=True)
             failed = private_root / f"{found.name}.failed"
             shutil.rmtree(failed, ignore_errors=True)
             shutil.move(str(building), str(failed))
