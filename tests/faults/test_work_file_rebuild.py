@@ -7,8 +7,11 @@ two figures: a snapshot copy with a later `updated` and two changed values) and 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -66,16 +69,33 @@ def corrected_kommune_nm(data: Path) -> Path:
     return path
 
 
+def _two_vintages_recipe(published: Path, data: Path, dagster_home: Path) -> subprocess.CompletedProcess:
+    copy_data(published / "data", data)
+    corrected_kommune_nm(data)
+    snapshots = revised_snapshots(data.parent / "snapshots")
+    return cli(pipeline_env(data, STYRINGSDATA_SNAPSHOT_DIR=str(snapshots), DAGSTER_HOME=str(dagster_home)), "run")
+
+
 @pytest.fixture(scope="module")
-def two_vintages(published_data, tmp_path_factory):
+def two_vintages(tmp_path_factory):
+    """The published run, then a run with SSB 12143 revised and a corrected Kommune-NM file: built once per code
+    fingerprint from the published run's entry (tests/cached_run.py), copied here."""
+    from tests import cached_run
+    from tests.faults.conftest import published_entry
+
     base = tmp_path_factory.mktemp("two_vintages")
-    data = copy_data(published_data, base / "data")
-    snapshots = revised_snapshots(base / "snapshots")
-    dropped = corrected_kommune_nm(data)
-    env = pipeline_env(data, STYRINGSDATA_SNAPSHOT_DIR=str(snapshots))
-    result = cli(env, "run")
+    published = published_entry(base / "private")
+    assert json.loads((published / "result.json").read_text())["returncode"] == 0, "the published run failed"
+    recipe = "\n".join([published.name, *(inspect.getsource(f) for f in (
+        _two_vintages_recipe, _set_updated, revised_snapshots, corrected_kommune_nm, copy_data))])
+    found = cached_run.entry("two_vintages", functools.partial(_two_vintages_recipe, published), recipe,
+                             base / "private")
+    data = base / "data"
+    result = cached_run.load(found, data, base / "dagster_home")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert not dropped.exists()  # landed: the drop zone takes a file out of the inbox (issue 22)
+    # landed: the drop zone takes a file out of the inbox (issue 22)
+    assert not (data / "inbox" / "kommune_nm" / "kommune_nm_2019_2022_corrected.csv").exists()
+    snapshots = revised_snapshots(base / "snapshots")
     revisions = published_rows(data, "revisions")
     assert {r[0] for r in revisions} >= {"SSB", "NHO Kommune-NM"}, revisions
     return data, snapshots, revisions
