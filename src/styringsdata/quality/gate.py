@@ -1,9 +1,11 @@
 """The quality gate: Great Expectations 1.x suites, kept as code, run on the DuckDB work file.
 
-GX's SQL datasource returns empty results on duckdb-engine (SQLAlchemy rolls the connection back before GX
-fetches the bundled metrics, which discards DuckDB's pending result), so DuckDB runs each check's query and GX's
-pandas datasource validates its rows in batches of `batch_rows` (a frame of one batch in memory, never a whole
-table); severities and thresholds live in src/styringsdata/quality/gate.yaml. Errors block the
+DuckDB runs each check's query and GX's pandas datasource validates its rows in batches of `batch_rows` (a frame
+of one batch in memory, never a whole table). Not GX's SQL datasource: on stock duckdb-engine it gets no rows (GX
+issue #11579: GX fetches after closing the connection, and the ROLLBACK that closing sends replaces the one
+pending result of duckdb-engine's cursor, which is the DuckDB connection itself); with a cursor that holds its
+rows it works, but was slower on the national uniqueness check for no less memory, and has no regex for DuckDB
+(bench/gx_duckdb_sql_engine.py). Severities and thresholds live in src/styringsdata/quality/gate.yaml. Errors block the
 publication, warnings are reported. Data Docs are built to <reports>/gx/.
 """
 
@@ -22,6 +24,7 @@ import pandas as pd
 import yaml
 
 from styringsdata.quality.data_docs import make_offline
+from styringsdata.quality.gx_import import import_great_expectations
 from styringsdata.sources.ssb import load_table_specs
 from styringsdata.vocabulary import indicator_statuses
 
@@ -383,6 +386,7 @@ def read_gate_result(reports_dir: Path, run_id: str) -> GateResult | None:
 
 def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | None = None,
              data_docs_dir: Path | None = None) -> GateResult:
+    import_great_expectations()  # first, so that GX's import leaves out what the gate never runs
     import great_expectations as gx
 
     config = config or GateConfig.load()
