@@ -10,8 +10,9 @@ import duckdb
 
 from styringsdata.sources.registry import IndicatorRule, Reference, load_reference
 from styringsdata.sources.ssb import load_table_specs
+from styringsdata.vocabulary import indicator_routes
 
-ROUTES = ("ssb", "fhi", "miljodirektoratet", "kommune_nm", "udir", "registry")
+ROUTES = indicator_routes()  # seed vocabulary
 
 
 @dataclass(frozen=True)

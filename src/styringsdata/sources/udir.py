@@ -50,6 +50,7 @@ from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp
 from styringsdata.sources.registry import (DecimalSeparator, Problem, Record, Reference, RegistryError, ValidationReport,
                                 _row_value, cell_text, decide_separator, is_percent_unit, number_text,
                                 read_cells, unit_range)
+from styringsdata.vocabulary import unknown_code
 
 SOURCE = "udir"
 ROUTE = "udir"
@@ -73,6 +74,12 @@ class UdirSeries:
     cite: str
     route: str = ROUTE  # or "registry" while Udir's export for it is not known
     trinn: str | None = None  # the grade(s) the catalogue's indicator name gives; None: not named there
+
+    def __post_init__(self) -> None:
+        for kind, code in (("evidence_grade", self.grade), ("indicator_route", self.route)):
+            problem = unknown_code(kind, code)
+            if problem:
+                raise ValueError(f"src/styringsdata/sources/udir.py SERIES {self.indicator_id}: {problem}")
 
 
 _EU = "U#46231521955 (grunnskole exports 148 indikator and 150 mobbing, their columns Kommunekode, Skoleaarnavn, " \
