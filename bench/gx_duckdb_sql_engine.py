@@ -8,8 +8,9 @@
    cursor is the DuckDB connection itself, whose one pending result the ROLLBACK replaces.
    GX's `SqlAlchemyExecutionEngine.execute_query` does exactly that (`with self.get_connection() as connection:
    result = ...execute(query)` and returns `result`; `resolve_metric_bundle` calls `.fetchall()` on it after the
-   connection is closed), so `res` is `[]` and `res[0]` raises IndexError. psycopg2 and sqlite3 buffer a
-   result in their cursor, so their rows survive the rollback; duckdb-engine's `CursorWrapper` does not.
+   connection is closed), so `res` is `[]` and `res[0]` raises IndexError. psycopg2's client-side cursor holds
+   its rows, so they survive the rollback (and GX never closes sqlite's connection); duckdb-engine's
+   `CursorWrapper` holds nothing.
 2. GX on stock duckdb-engine: the IndexError of #11579.
 3. GX on a dialect whose cursor fetches its rows at `execute` (psycopg2's client-side cursor behaviour): the
    expectations the gate uses succeed, except `expect_column_values_to_match_regex`, which GX does not implement
