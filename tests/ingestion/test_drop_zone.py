@@ -21,7 +21,7 @@ import pytest
 from styringsdata.raw.landing import LandingZone
 from styringsdata.raw.raw_store import load_registry_vintage
 from styringsdata.runs import precheck
-from styringsdata.sources import expense_need_index, kommune_nm, municipal_deflator, udir
+from styringsdata.sources import expense_need_index, klass, kommune_nm, municipal_deflator, udir
 from styringsdata.sources.drop_zone import candidates, landed_vintages, listing
 from styringsdata.sources.file_contract import refresh
 from styringsdata.sources.registry import (IndicatorRule, land_seed_files, load_reference, parse_landed,
@@ -36,12 +36,26 @@ UDIR_HEADER = "indicator_id;Skoleaarnavn;Kommunekode;Kommune;Trinnnavn;Score;And
 MEMBERS = frozenset({"0301", "4601", "5001", "1103", "3201", "4204", "3107", "1108", "5501", "3301", "3203", "3205"})
 NAMES = {"3203": frozenset({"Asker (2024-)"}), "3201": frozenset({"Bærum (2024-)"}), "0301": frozenset({"Oslo"}),
          "0628": frozenset({"Hurum"})}
+# KLASS 131's changes as the pipeline fetches them (bundled answer to /classifications/131/changes?from=2018-01-01)
+KLASS_CHANGES = ROOT / "snapshots" / "data.ssb.no" / "api" / "klass" / "v1" / "classifications" / "131" / "changes"
+
+
+def bundled_klass_changes() -> list:
+    import json
+
+    [answer] = sorted(KLASS_CHANGES.glob("GET-*.json"))
+    body = json.loads(answer.read_text(encoding="utf-8"))["response"]["body"]
+    return klass.parse_changes(body.encode() if isinstance(body, str) else json.dumps(body).encode())
+
+
 REGISTRY = load_reference(
     [IndicatorRule("OKO01", "registry", "percent"), IndicatorRule("MED01", "registry", "percent"),
      IndicatorRule("UTD02", "udir", "percent"), IndicatorRule("UTD03", "udir", "percent"),
      IndicatorRule("UTD04", "udir", "score 1-5")],
     {"3203", "3201", "0301"}, {"0628": ("3203",), "3025": ("3203",)}, max_bytes=100_000,
-    names=NAMES, retired_on={"0628": dt.date(2020, 1, 1), "3025": dt.date(2024, 1, 1)})
+    names=NAMES, retired_on={"0628": dt.date(2020, 1, 1), "3025": dt.date(2024, 1, 1)},
+    started_on=klass.code_validity(bundled_klass_changes()).started_on,
+    predecessors=klass.code_validity(bundled_klass_changes()).predecessors)
 
 
 def excel_csv(header: str, *rows: str) -> bytes:
@@ -294,6 +308,59 @@ def test_an_implausible_udir_row_rejects_the_file(tmp_path, row, expected):
                      settle_seconds=0, plausible=udir.plausibility(REGISTRY))
     [(_, report)] = result.inbox.rejected
     assert expected in report.read_text(), report.read_text()
+
+
+def udir_refresh(tmp_path: Path, *rows: str):
+    drop(tmp_path / "inbox", "eus.csv", excel_csv(UDIR_HEADER, *rows))
+    return refresh(duckdb.connect(), LandingZone(tmp_path / "landing"), udir.SOURCE,
+                   partial(udir.validate, reference=REGISTRY), bundled=tmp_path / "b", inbox=tmp_path / "inbox",
+                   quarantine=tmp_path / "q", load_vintage=udir.load_vintage, settle_seconds=0,
+                   plausible=udir.plausibility(REGISTRY))
+
+
+def test_klass_says_when_each_code_began_and_ceased():
+    """From KLASS 131's changes: a code that first appears as a new code began then; one that was an old code
+    before (Stavanger 1103 -> 1103 in 2020) existed already."""
+    validity = klass.code_validity(bundled_klass_changes())
+    assert validity.started_on["3203"] == dt.date(2024, 1, 1) and validity.started_on["3025"] == dt.date(2020, 1, 1)
+    assert validity.ceased_on["3025"] == dt.date(2024, 1, 1) and validity.ceased_on["0628"] == dt.date(2020, 1, 1)
+    assert "0628" not in validity.started_on  # older than the changes KLASS was asked for
+    assert "1103" not in validity.started_on and "1103" not in validity.ceased_on  # kept its number
+
+
+def test_the_runs_reference_knows_when_each_code_began(tmp_path):
+    """The reference a run checks Udir files against reads KLASS's changes from raw, as the run loaded them."""
+    from styringsdata.raw.raw_store import ensure_schema
+    from styringsdata.sources.catalogue import registry_reference
+
+    con = duckdb.connect()
+    ensure_schema(con)
+    changes = bundled_klass_changes()
+    con.executemany("insert into raw.klass_municipality_changes values (?, ?, ?, ?, ?, 'v1', now(), '')",
+                    [(c.old_code, c.old_name, c.new_code, c.new_name, c.change_occurred) for c in changes])
+    con.executemany("insert into raw.klass_municipality_lineage values (?, ?, ?, ?, ?, ?, 'v1', now())",
+                    [(r.from_code, r.from_name, r.to_code, r.to_name, r.changed_on, r.successor_count)
+                     for r in klass.build_lineage(changes)])
+    con.execute("insert into raw.ssb_categories values ('12367', 'v1', 'KOKkommuneregion0000', '3203', 'Asker', "
+                "1, null, null)")
+    reference = registry_reference(con, ROOT / "dbt_project" / "seeds" / "catalogue_indicators.csv")
+    assert reference.started_on["3203"] == dt.date(2024, 1, 1) and reference.predecessors["3203"] == ("3025",)
+    assert reference.retired_on["0628"] == dt.date(2020, 1, 1) and reference.retired_on["3025"] == dt.date(2024, 1, 1)
+
+
+@pytest.mark.parametrize("school_year", ["2022-23", "2023-24"])
+def test_a_code_used_before_it_existed_rejects_the_udir_file(tmp_path, school_year):
+    """3203 is Asker's code from 1 January 2024; a school year belongs to the calendar year it starts in (the
+    autumn term, when Elevundersøkelsen is answered), as for 0628 after 2019, so 2023-24 is still 3025's."""
+    result = udir_refresh(tmp_path, f"UTD04;{school_year};3203;Asker;7. og 10. trinn;4,1;;1830")
+    [(_, report)] = result.inbox.rejected
+    assert (f"row 2, column Kommunekode: got '3203'; expected a municipality code valid in {school_year}: 3203 "
+            "began on 2024-01-01 (before it: 3025)") in report.read_text(), report.read_text()
+
+
+def test_a_code_from_the_school_year_it_began_is_accepted(tmp_path):
+    result = udir_refresh(tmp_path, "UTD04;2024-25;3203;Asker;7. og 10. trinn;4,1;;1830")
+    assert result.inbox.rejected == [] and [n for n, _ in result.inbox.accepted] == ["eus.csv"]
 
 
 def test_a_former_code_in_a_year_it_was_valid_is_still_accepted(tmp_path):

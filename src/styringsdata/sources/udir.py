@@ -309,7 +309,11 @@ def _trinn_key(text: str) -> str:
 
 
 def plausibility(reference: Reference) -> Callable[[ValidationReport, object], list[Problem]]:
-    """A code that existed in the file's school year, the indicator's trinn, and shares in the catalogue's unit."""
+    """A code that existed in the file's school year, the indicator's trinn, and shares in the catalogue's unit.
+
+    A school year belongs to the calendar year it starts in (Elevundersøkelsen is answered in the autumn term,
+    and the figure is shown on that year): 2023-24 is 2023, when Asker was 3025, so 3203 (from 1 January 2024)
+    is valid from 2024-25 on, and 0628 (Hurum, until 31 December 2019) up to 2019-20."""
 
     def plausible(report: ValidationReport, _landing: object) -> list[Problem]:
         problems = []
@@ -320,6 +324,12 @@ def plausibility(reference: Reference) -> Callable[[ValidationReport, object], l
                 problems.append(Problem(report.file, row.row, "Kommunekode", row.reported_code,
                                         f"a municipality code valid in {row.school_year}: {row.reported_code} ceased "
                                         f"on {ceased.isoformat()} (use {successor})"))
+            began = reference.started_on.get(row.reported_code)
+            if began is not None and row.year < began.year:
+                before = " or ".join(reference.predecessors.get(row.reported_code, ())) or "the code of that year"
+                problems.append(Problem(report.file, row.row, "Kommunekode", row.reported_code,
+                                        f"a municipality code valid in {row.school_year}: {row.reported_code} began "
+                                        f"on {began.isoformat()} (before it: {before})"))
             wanted = TRINN.get(row.indicator_id)
             if wanted and row.trinn and _trinn_key(row.trinn) != _trinn_key(wanted):
                 problems.append(Problem(report.file, row.row, "Trinnnavn", row.trinn,
