@@ -125,8 +125,8 @@ def test_two_deflator_files_landed_in_one_run_newest_by_modification_time_wins_n
 def test_an_earlier_udir_export_dropped_again_is_current_again(tmp_path):
     """Row: an earlier Udir export dropped again under the same name was deleted with no message."""
     inbox, landing, con = tmp_path / "inbox", LandingZone(tmp_path / "landing"), duckdb.connect()
-    first = excel_csv(UDIR_HEADER, "UTD04;2022-23;3203;Asker;7. og 10. trinn;4,2;;1830")
-    second = excel_csv(UDIR_HEADER, "UTD04;2022-23;3203;Asker;7. og 10. trinn;3,9;;1830")
+    first = excel_csv(UDIR_HEADER, "UTD04;2022-23;3025;Asker;7. og 10. trinn;4,2;;1830")
+    second = excel_csv(UDIR_HEADER, "UTD04;2022-23;3025;Asker;7. og 10. trinn;3,9;;1830")
 
     def run(data: bytes):
         drop(inbox, "elevundersokelsen.csv", data)
@@ -201,6 +201,53 @@ def test_a_new_bundled_registry_release_lands_only_what_it_changes(tmp_path):
                               order by 1""").fetchall()
     assert current == [("MED01", 7.3), ("OKO01", 15.2)]
     assert len(landed_vintages(landing, "registry")) == 3
+
+
+BUNDLED_KOMMUNE_NM = ROOT / "snapshots" / "kommune_nm" / "kommune_nm_2019_2022.csv"
+
+
+def test_a_kommune_nm_release_that_changes_no_figure_is_nothing_new(tmp_path):
+    """The bundled ranking saved again by Excel (CSV (semikolondelt): Windows-1252, CRLF), every figure the same:
+    the release lands as a delta without rows, which failed to load ("no data rows") and stopped the source."""
+    from styringsdata.raw.raw_store import load_landed_kommune_nm
+
+    bundled, landing, con = tmp_path / "kommune_nm", LandingZone(tmp_path / "landing"), duckdb.connect()
+    release = BUNDLED_KOMMUNE_NM.read_bytes()
+    drop(bundled, BUNDLED_KOMMUNE_NM.name, release)
+    kommune_nm.land_files(bundled, landing)
+    first = load_landed_kommune_nm(con, landing, kommune_nm.validate)
+    assert sum(r.rows for r in first) == release.count(b"\n") - 1
+    before = con.execute("select * from raw.kommune_nm_ranks order by all").fetchall()
+    drop(bundled, BUNDLED_KOMMUNE_NM.name, release.decode("utf-8").replace("\n", "\r\n").encode("cp1252"))
+
+    kommune_nm.land_files(bundled, landing)
+    again = load_landed_kommune_nm(con, landing, kommune_nm.validate)
+
+    assert len(landed_vintages(landing, kommune_nm.SOURCE)) == 2  # landed once, as a release of its own
+    assert again and all(r.already_loaded and r.rows == 0 for r in again), again  # nothing new upstream
+    assert con.execute("select * from raw.kommune_nm_ranks order by all").fetchall() == before
+    assert all(r.already_loaded for r in load_landed_kommune_nm(con, landing, kommune_nm.validate))
+    # dropped in the inbox as well, the same bytes as the newest release: nothing new either
+    drop(tmp_path / "inbox", BUNDLED_KOMMUNE_NM.name, release.decode("utf-8").replace("\n", "\r\n").encode("cp1252"))
+    taken = kommune_nm.take_inbox(tmp_path / "inbox", tmp_path / "q", landing, settle_seconds=0)
+    assert taken.rejected == [] and taken.skipped == []
+    assert all(r.already_loaded or r.rows == len(before) for r in load_landed_kommune_nm(con, landing,
+                                                                                          kommune_nm.validate))
+
+
+def test_a_registry_release_that_changes_no_figure_is_nothing_new(tmp_path):
+    """The same for the bundled registry file: a release without a changed figure is no new vintage to load."""
+    seed, landing, con = tmp_path / "seed", LandingZone(tmp_path / "landing"), duckdb.connect()
+    release = ["OKO01;3203;2022;14,8;percent;measured;Handlingsprogram 2024-2027;"]
+    drop(seed, "handlingsprogram.csv", excel_csv(REGISTRY_HEADER, *release))
+    land_seed_files(seed, landing, REGISTRY)
+    drop(seed, "handlingsprogram.csv", excel_csv(REGISTRY_HEADER, *release).replace(b"\r\n", b"\n"))
+    land_seed_files(seed, landing, REGISTRY)
+    results = []
+    for vintage in landed_vintages(landing, "registry"):
+        manifest, rows = parse_landed(vintage, REGISTRY)
+        results.append(load_registry_vintage(con, vintage, rows, manifest))
+    assert [(r.rows, r.already_loaded) for r in results] == [(1, False), (0, True)]
 
 
 def test_a_deflator_file_cut_short_while_copied_waits_and_is_never_the_whole_series(tmp_path):

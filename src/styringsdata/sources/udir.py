@@ -7,8 +7,8 @@ call it: the data team exports the municipality-level table from statistikkbanke
 (`indicator_id`), and drops the file in `data/inbox/udir/` (docs/sources.md, "Udir"). CSV or XLSX:
 
     indicator_id;Skoleaarnavn;Kommunekode;Kommune;Trinnnavn;Score;AndelMobbet;AntallBesvart
-    UTD04;2022-23;3203;Asker;7. og 10. trinn;4,2;;1830
-    UTD02;2022-23;3203;Asker;7. trinn;;7,6;910
+    UTD04;2022-23;3025;Asker;7. og 10. trinn;4,2;;1830
+    UTD02;2024-25;3203;Asker;7. trinn;;7,6;910
 
 The column names other than `indicator_id` are those of Udir's export tables for Elevundersøkelsen in
 grunnskolen (148 indikatorer: `Score`; 150 mobbing: `AndelMobbet`), as public code lists them: U#46231521955
@@ -25,8 +25,9 @@ separator per file, XLSX numbers exactly as stored, percent-formatted cells for 
   figure (`Score` for a 1-5 scale, `AndelMobbet` for a percent); the other must be empty.
 - `Skoleaarnavn`: a school year `2022-23` (or `2022-2023`). The figure is shown on the year the school year
   starts (Elevundersøkelsen is answered in the autumn term); the school year stays in `period`.
-- `Kommunekode`: a municipality code. A code KLASS retired for exactly one successor (3025 -> 3203) is
-  carried as today's code and the reported one is kept; one retired for several, or unknown, is refused.
+- `Kommunekode`: a municipality code, as it was in the school year's autumn (2022-23: Asker 3025). A code KLASS
+  retired for exactly one successor (3025 -> 3203) is carried as today's code and the reported one is kept; one
+  retired for several, or unknown, is refused; one used in a year it did not exist is refused (plausibility).
 - Municipality-level rows only: `Organisasjonsnummer` (a school) must be empty, `EnhetNivaa` 3 when given.
 - The value: a number, or `*` where Udir suppressed it (status suppressed, never 0).
 - One row per indicator, municipality and school year.
