@@ -89,7 +89,7 @@ def _run(args: argparse.Namespace) -> int:
         with run_lock(settings.data_dir):
             code = _run_job(defs, instance, settings, verbose=getattr(args, "verbose", False))
             if code == 0:
-                precheck.remember(settings)
+                precheck.remember(settings, verdict.made_with)
             return code
     except LockHeld as exc:
         print(f"styringsdata: not started: {exc}", file=sys.stderr)
