@@ -144,7 +144,7 @@ def test_a_run_with_postgres_unreachable_is_a_partial_publication(data):
     result = cli(env, "run")
 
     assert result.returncode == EXIT_PARTIAL == 6, result.stdout + result.stderr[-3000:]
-    assert "PostgreSQL is behind: cannot connect to PostgreSQL at postgresql://styringsdata@127.0.0.1:1/warehouse" \
+    assert "PostgreSQL is behind: cannot connect to PostgreSQL at user=styringsdata dbname=warehouse host=127.0.0.1 port=1" \
         in result.stdout, result.stdout
     assert re.search(r"targets: NOT every target holds publication \S+: .*PostgreSQL", result.stdout), result.stdout
     assert sha(data / "parquet" / "fct_indicator_values.parquet") == parquet

@@ -627,7 +627,7 @@ def _merge(results: list[CheckResult]) -> list[CheckResult]:
         failing = [r for r in group if not r.passed]
         first = group[0]
         merged.append(CheckResult(
-            name, first.suite, ", ".join(r.table for r in failing) or f"{len(group)} raw tables", first.severity,
+            name, first.suite, ", ".join(r.table for r in failing) or f"{len(group)} {first.suite} tables", first.severity,
             first.description, not failing, sum(r.rows_checked for r in group), sum(r.failing_rows for r in group),
             [e for r in failing for e in r.examples][: max(len(first.examples), 5)],
             [row for r in failing for row in r.failing_sample]))
