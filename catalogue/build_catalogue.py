@@ -32,7 +32,7 @@ OWN_SOURCES = {"Asker kommune", "Innbyggerundersøkelse, Sentio", "Medarbeiderun
 SOURCE_SYSTEMS = [
     (r"^SSB ", "SSB statistikkbanken"), (r"^Kommunehelse statistikkbank$", "FHI Statistikk (tidligere Kommunehelsa)"),
     (r"^Miljødirektoratet$", "Miljødirektoratet"), (r"^NHO Kommune-NM$", "NHO Kommune-NM"),
-    (r", KS$", "KS"), (r"^Asker kommune$", "Asker kommune"), (r"Sentio", "Sentio (innbyggerundersøkelse)"),
+    (r", KS$", "KS"), (r"^Asker kommune$", "Kommunen (egne registre)"), (r"Sentio", "Sentio (innbyggerundersøkelse)"),
     (r"^Ungdata$", "Ungdata (NOVA/KoRus)"), (r"^(Elevundersøkelsen|Foreldreundersøkelsen|Utdanningsdirektoratet)$", "Udir"),
     (r"^NKOM$", "Nkom"), (r"^Bedre vann$", "Bedre VANN"), (r"^Valgdirektoratet$", "Valgdirektoratet"),
     (r"^Patentstyret$", "Patentstyret"), (r"^Innovasjon Norge", "Innovasjon Norge / Forskningsrådet"),
@@ -40,6 +40,22 @@ SOURCE_SYSTEMS = [
     (r"^Folkehelseundersøkelse", "Folkehelseundersøkelsen i Viken (FHI)"), (r"^Under utvikling$", "Under utvikling"),
 ]
 TARGET = re.compile(r"\(\s*([<>]\s*[\d,]+\s*(?:%|kr/\s*m2)?(?:\s*er tilfredsstillende)?)\s*\)")
+
+# The catalogue speaks for no member: the appendix's words for Asker itself become the municipality's, and the
+# targets in the names (Asker's own) leave them. Asker's own wording lives in member_indicator_texts.csv.
+HOME_OF_THE_DOCUMENT = "3203"
+DOCUMENT = "Asker kommune, Handlingsprogram 2024–2027, vedlegg «Metadata om indikatorene»"
+NEUTRAL_WORDS = [  # (the document's words, the neutral words at the start of a text, within a text)
+    ("Askersamfunnet", "Kommunesamfunnet", "kommunesamfunnet"),
+    ("Askersmfunnet", "Kommunesamfunnet", "kommunesamfunnet"),  # the document's typo (UTD sub-goal)
+    ("Asker kommune", "Kommunen", "kommunen"),
+]
+# Names whose Asker-specific part is more than a name: KLI03 carries Asker's climate goal (67 % by 2030 from 2009).
+NEUTRAL_NAMES = {
+    "KLI03": "Andelen innbyggere som mener det er viktig at kommunen når sitt klimamål om å redusere "
+             "klimagassutslipp",
+}
+MEMBER_TEXT_FIELDS = ["municipality_code", "indicator_id", "indicator_name", "sub_goal", "target_rule", "source"]
 
 
 def source_system(published: str) -> str:
@@ -52,6 +68,35 @@ def source_system(published: str) -> str:
 def target_rule(name: str) -> str:
     match = TARGET.search(name)
     return re.sub(r"\s+", " ", match.group(1)).replace("/ m", "/m") if match else ""
+
+
+def neutral(text: str) -> str:
+    """The document's text with Asker's names replaced by the municipality's; the build stops on any that is left."""
+    for words, at_start, within in NEUTRAL_WORDS:
+        text = re.sub(rf"^{words}", at_start, text)
+        text = text.replace(words, within)
+    if "asker" in text.lower():
+        raise ValueError(f"no neutral wording for {text!r}: add it to NEUTRAL_WORDS or NEUTRAL_NAMES")
+    return text
+
+
+def neutral_name(indicator_id: str, name: str) -> str:
+    """The name without the document's target (Asker's) and without Asker's names."""
+    return neutral(NEUTRAL_NAMES.get(indicator_id) or re.sub(r"\s+", " ", TARGET.sub("", name)).strip())
+
+
+def member_texts(existing: list[dict[str, str]]) -> list[dict[str, str]]:
+    """member_indicator_texts.csv: Asker's rows derived from the appendix (the Handlingsprogram's own words and
+    targets), every other member's rows as that member wrote them."""
+    own = [{"municipality_code": HOME_OF_THE_DOCUMENT, "indicator_id": e["indicator_id"],
+            "indicator_name": e["indicator_name"], "sub_goal": e["sub_goal"],
+            "target_rule": target_rule(e["indicator_name"]), "source": DOCUMENT} for e in appendix()]
+    for number, row in enumerate(existing, start=2):
+        if list(row) != MEMBER_TEXT_FIELDS:
+            raise ValueError(f"dbt_project/seeds/member_indicator_texts.csv line {number}: expected the columns "
+                             f"{MEMBER_TEXT_FIELDS}, got {list(row)}")
+    others = [r for r in existing if r["municipality_code"] != HOME_OF_THE_DOCUMENT]
+    return own + sorted(others, key=lambda r: (r["municipality_code"], r["indicator_id"]))
 
 
 def ssb_formulas(specs, routes: list[dict[str, str]]) -> dict[str, tuple[str, str]]:
@@ -160,6 +205,9 @@ def build(specs=None, routes: list[dict[str, str]] | None = None) -> list[dict[s
                                                                "not applicable: delivered as a file"))
         rows.append({
             **entry,
+            "sub_goal": neutral(entry["sub_goal"]),
+            "indicator_name": neutral_name(indicator, entry["indicator_name"]),
+            "source_published": neutral(entry["source_published"]),
             "source_system": source_system(entry["source_published"]),
             "statistics_origin": "own_register_or_survey" if entry["source_published"] in OWN_SOURCES
             else "public_statistics",
@@ -169,10 +217,14 @@ def build(specs=None, routes: list[dict[str, str]] | None = None) -> list[dict[s
             "unit": attr["unit"],
             "decimals": attr["decimals"],
             "direction": attr["direction"],
-            "target_rule": target_rule(entry["indicator_name"]),
             "formula": formula,
             "series_verified": verified,
         })
+    for row in rows:  # the catalogue names no member (issue 23): a cited source that does is worded without it
+        for field, value in row.items():
+            if "asker" in value.lower():
+                raise ValueError(f"{row['indicator_id']}: {field} names Asker ({value!r}); the catalogue is every "
+                                 "member's: Asker's own words belong in member_indicator_texts.csv")
     extra = set(attributes) - {r["indicator_id"] for r in rows}
     if extra:
         raise ValueError(f"attributes.csv has ids the appendix does not: {sorted(extra)}")

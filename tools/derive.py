@@ -51,6 +51,7 @@ PUBLISHED_VALUES = Path("catalogue/published_values.csv")
 # The ASSS macro group's financial key figures (issue 13): not in the Handlingsprogram's tables, so they have no
 # published figures; each must be a configured series.
 MACRO_KEY_FIGURES = Path("catalogue/asss_macro_key_figures.csv")
+MEMBER_TEXTS = "member_indicator_texts.csv"
 GENERATED = f"Written by tools/derive.py from {CONFIG}: do not edit; edit the YAML and run `make snapshots`."
 # The document's columns: Asker in 2021 and 2022, the peers and KOSTRA group 12 in 2022 (today's codes).
 KOSTRA_COLUMNS = {"asker_2021": ("3203", 2021), "asker_2022": ("3203", 2022), "baerum_2022": ("3201", 2022),
@@ -230,9 +231,15 @@ def derived_files(root: Path = ROOT) -> dict[Path, str]:
         SEEDS / "published_figures.csv": render(published_figure_rows(root)),
         # CRLF, as the catalogue has always been written (csv's default)
         SEEDS / "catalogue_indicators.csv": render(build_catalogue.build(specs=specs, routes=routes), "\r\n"),
+        # Asker's rows from the document; the other members' rows are theirs, kept as they stand
+        SEEDS / MEMBER_TEXTS: render(build_catalogue.member_texts(_rows(root / SEEDS / MEMBER_TEXTS))),
         SOURCES: sources_yaml(specs),
         MACRO: macro_sql(specs),
     }
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(path.open(encoding="utf-8", newline=""))) if path.exists() else []
 
 
 def current(path: Path) -> str | None:

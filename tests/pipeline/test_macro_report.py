@@ -329,7 +329,7 @@ def test_origin_is_said_at_the_top_on_every_table_and_in_the_csv(kostra_cycle):
     top = page[:page.index("1. Dette bør dere se på")]
     assert "Opphav for tallene i denne rapporten" in top and "illustrerende" in top
     assert "ikke kommunenes virkelige tall" in top
-    finance = page[page.index("2. Finansielle nøkkeltall"):page.index("Vedlegg")]
+    finance = page[page.index("2. Finansielle nøkkeltall"):page.index("3. Tjenesteprofiler")]
     assert finance.count("Opphav: ") == finance.count("Enhet: ") > 0
     data_csv = macro.with_name(macro.stem + ".nokkeltall.csv")
     rows = list(csv.reader(io.StringIO(data_csv.read_text(encoding="utf-8-sig")), delimiter=";"))

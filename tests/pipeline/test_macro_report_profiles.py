@@ -90,3 +90,25 @@ def test_report_member_with_an_unknown_code_gives_one_line(offline_run):
     assert result.stdout == ""
     (line,) = result.stderr.splitlines()
     assert line.startswith("styringsdata: --member='9999': not the code of an ASSS member (today's codes: 0301 Oslo")
+
+
+def test_the_calendar_names_a_changed_expense_need_file_and_the_origin_of_each_analysis():
+    """The calendar row for a changed expense-need index (mart analysis_revisions, source_table expense_need_index)
+    names the file, not an SSB table; each analysis says where its figures and the changed inputs come from."""
+    import datetime as dt
+
+    change = {"municipality_code": BAERUM, "year": 2025, "source_table": "expense_need_index",
+              "measure_label": "Barnehage", "used_in": "Ressursbruksindikator. Barnehage (behovskorrigering)",
+              "preliminary_updated": dt.datetime(2026, 4, 1, 9), "preliminary_value": 95.0,
+              "final_updated": dt.datetime(2026, 6, 20, 9), "final_value": 97.5, "difference": 2.5,
+              "origin": "illustrative"}
+    calendar = [macro_analyses.AnalysisStatus("Ressursbruksindikatoren", 2025, {"final": 12}, 12, [change],
+                                              {"illustrative"}),
+                macro_analyses.AnalysisStatus("Produksjonsindeksen", 2025, {"final": 12}, 0, [], set())]
+    page = re.sub(r"<[^>]+>", " ", html.unescape("".join(macro_analyses.render_calendar(calendar, lambda c: "Bærum"))))
+    page = re.sub(r"\s+", " ", page.replace("\u00a0", " "))
+    assert "Bærum Barnehage (indeks for beregnet utgiftsbehov, levert som fil) 2025 95,0 (1. april 2026) " \
+           "97,5 (20. juni 2026) +2,5 Ressursbruksindikator. Barnehage (behovskorrigering)" in page, page
+    assert "Opphav: illustrerende (analysens tall for 2025)." in page
+    assert "Opphav: illustrerende (grunnlagstallene i tabellen)." in page
+    assert "Opphav: ingen tall (analysens tall for 2025)." in page

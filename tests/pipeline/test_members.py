@@ -21,20 +21,30 @@ from tests.pipeline.conftest import run_cli
 MEMBERS = ("3203", "3201", "4204")
 
 
-@pytest.fixture(scope="module")
-def member_runs(offline_run, tmp_path_factory):
-    """member -> (data dir after its run, the run's stdout); each member's run on its own copy."""
-    runs = {"3203": (offline_run.data_dir, offline_run.first.stdout)}
-    for code in MEMBERS[1:]:
-        data = tmp_path_factory.mktemp(f"home_{code}") / "data"
-        shutil.copytree(offline_run.data_dir, data)
-        env = {**offline_run.env, "STYRINGSDATA_DATA_DIR": str(data), "STYRINGSDATA_HOME_MUNICIPALITY": code}
+class _MemberRuns(dict):
+    """member -> (data dir after its run, the run's stdout); each member's run on its own copy, made when first asked
+    for (a test about one member does not wait for the others)."""
+
+    def __init__(self, offline_run, tmp_path_factory) -> None:
+        super().__init__({"3203": (offline_run.data_dir, offline_run.first.stdout)})
+        self._offline_run, self._tmp = offline_run, tmp_path_factory
+
+    def __missing__(self, code: str) -> tuple:
+        data = self._tmp.mktemp(f"home_{code}") / "data"
+        shutil.copytree(self._offline_run.data_dir, data)
+        env = {**self._offline_run.env, "STYRINGSDATA_DATA_DIR": str(data), "STYRINGSDATA_HOME_MUNICIPALITY": code}
         result = run_cli(env)
         assert result.returncode == 0, f"run for {code} failed:\n{result.stdout}\n{result.stderr[-5000:]}"
-        runs[code] = (data, result.stdout)
-    for code, (_, stdout) in runs.items():  # the summary lines, for the record (pytest -s)
-        print(f"\n--- home {code} ---\n" + "\n".join(line for line in stdout.splitlines() if line.startswith("styringsdata")))
-    return runs
+        # the summary lines, for the record (pytest -s)
+        print(f"\n--- home {code} ---\n" + "\n".join(line for line in result.stdout.splitlines()
+                                                     if line.startswith("styringsdata")))
+        self[code] = (data, result.stdout)
+        return self[code]
+
+
+@pytest.fixture(scope="module")
+def member_runs(offline_run, tmp_path_factory):
+    return _MemberRuns(offline_run, tmp_path_factory)
 
 
 def _run_id(stdout: str) -> str:
@@ -115,3 +125,75 @@ def test_report_command_builds_the_macro_group_report_for_todays_home(offline_ru
     assert "macro group report (makrogruppen) written" in result.stdout and "mail skipped" in result.stdout
     (page,) = [p for p in (data / "reports").glob("makrogruppen_*.html") if not p.name.endswith(".mail.html")]
     assert "<h3>Drammen (hjemkommune for denne rapporten)</h3>" in page.read_text(encoding="utf-8")
+
+
+# Asker's codes: today's and the one it had in 2020–2023 (DESIGN.md §4). Only rows about Asker may name it.
+ASKER_CODES = ("3203", "3025")
+# Columns that say whose row it is; a row is Asker's own when one of them holds an Asker code.
+ROW_OWNER_COLUMNS = ("municipality_code", "region_code")
+
+
+def asker_in_published_texts(warehouse) -> list[tuple[str, str, int, str]]:
+    """(table, column or '(comment)', rows, an example) for every text in the published file that names Asker outside
+    Asker's own rows: every text column of every mart, and the tables' and columns' comments."""
+    found: list[tuple[str, str, int, str]] = []
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = con.execute("select table_name, comment from duckdb_tables() where schema_name = 'main' "
+                             "and not starts_with(table_name, '_') order by 1").fetchall()
+        for table, comment in tables:
+            if comment and "asker" in comment.lower():
+                found.append((table, "(comment)", 1, comment))
+            columns = con.execute("select column_name, data_type, comment from duckdb_columns() "
+                                  "where schema_name = 'main' and table_name = ?", [table]).fetchall()
+            for column, _, column_comment in columns:
+                if column_comment and "asker" in column_comment.lower():
+                    found.append((table, f"{column} (comment)", 1, column_comment))
+            owners = [c for c, _, _ in columns if c in ROW_OWNER_COLUMNS]
+            not_asker = " and ".join(f"coalesce({c}, '') not in {ASKER_CODES}" for c in owners) or "true"
+            for column, data_type, _ in columns:
+                if data_type != "VARCHAR":
+                    continue
+                n, example = con.execute(f'select count(*), any_value("{column}") from main."{table}" '
+                                         f'where "{column}" ilike \'%asker%\' and {not_asker}').fetchone()
+                if n:
+                    found.append((table, column, n, example))
+    finally:
+        con.close()
+    return found
+
+
+def test_another_home_reads_in_neutral_words_not_askers(member_runs):
+    """Issue 23, item 4: with Bærum at home, no mart text and no comment speaks as Asker (names, sub-goals, targets,
+    sources); Asker's own wording is Asker's alone (seed member_indicator_texts) and appears only when Asker is home."""
+    data, _ = member_runs["3201"]
+    found = asker_in_published_texts(data / "warehouse.duckdb")
+    print(f"\n'Asker' outside Asker's rows, home 3201: {sum(n for *_, n, _ in found)} texts in {len(found)} "
+          "columns/comments")
+    for table, column, n, example in found:
+        print(f"  {table}.{column}: {n} ({example[:100]!r})")
+    assert not found, found
+
+
+@pytest.mark.parametrize("code", ["3203", "3201"])
+def test_askers_own_words_and_targets_only_when_asker_is_home(member_runs, code):
+    """Asker's names and targets (the Handlingsprogram's, seed member_indicator_texts) are the catalogue's when Asker
+    is home; with Bærum home, which gave no texts of its own, the names are neutral and no member's target is
+    Bærum's, while Asker's own rows in the scorecard keep Asker's targets."""
+    data, _ = member_runs[code]
+    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    try:
+        oko01 = con.execute("select indicator_name, target_rule, name_from from indicator_catalogue "
+                            "where indicator_id = 'OKO01'").fetchone()
+        sources = {r[0] for r in con.execute("select distinct name_from from indicator_catalogue").fetchall()}
+        targets = dict(con.execute("select municipality_code, target_rule from indicator_scorecard "
+                                   "where indicator_id = 'OKO01'").fetchall())
+    finally:
+        con.close()
+    assert targets["3203"] == "> 10 %" and {t for m, t in targets.items() if m != "3203"} == {None}
+    if code == "3203":
+        assert oko01 == ("Disposisjonsfond som andel av brutto driftsinntekter (> 10 %)", "> 10 %", "home_member")
+        assert sources == {"home_member"}
+    else:
+        assert oko01 == ("Disposisjonsfond som andel av brutto driftsinntekter", None, "neutral")
+        assert sources == {"neutral"}

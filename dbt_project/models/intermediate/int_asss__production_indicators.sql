@@ -23,14 +23,14 @@ members as (
 
 measures as (
 
-    select measure, municipality_code, year, value
+    select measure, municipality_code, year, value, fetch_origin
     from {{ ref('int_ssb__measures_harmonised') }}
 
 ),
 
 need as (
 
-    select municipality_code, year, need_area, need_index
+    select municipality_code, year, need_area, need_index, origin
     from {{ ref('int_asss__expense_need_index') }}
 
 )
@@ -44,7 +44,10 @@ select
     output.value as output,
     target.value as target_group,
     need.need_index,
-    target.value * need.need_index / 100 as need_corrected_target_group
+    target.value * need.need_index / 100 as need_corrected_target_group,
+    -- real inputs only: both SSB figures fetched live and an expense-need index that is not illustrative
+    coalesce(output.fetch_origin = 'live' and target.fetch_origin = 'live' and need.origin <> 'illustrative', false)
+        as inputs_are_live
 from indicators
 inner join measures as output on output.measure = indicators.output_measure
 inner join members on members.municipality_code = output.municipality_code and members.year = output.year

@@ -1,17 +1,53 @@
 {#-
     The macro group's calendar (asss-method.md §3; macro analysis_status): the figures of an accounting year
     are published unrevised on 15 March of the next year (preliminary) and revised on 15 June (final). Per
-    analysis (tjenesteprofil, resource_use_index, production_index), every SSB base figure it reads whose
-    preliminary and final vintages differ, for each ASSS member: the last vintage SSB updated before 15 June
-    (preliminary) against the newest one updated on or after it (final). Unlike the revisions mart, which
+    analysis (tjenesteprofil, resource_use_index, production_index), every input figure it reads whose
+    preliminary and final vintages differ, for each ASSS member: the last vintage updated before 15 June
+    (preliminary) against the newest one updated on or after it (final). The inputs are SSB's base figures
+    (updated: SSB's own time) and the expense-need index file (file contract sources/expense_need_index.py;
+    updated: when the file was received), whose index corrects the ressursbruksindikator (and through it the
+    tjenesteprofil) and the produksjonsindeks's target groups. The deflator is an input of kostra_comparison's
+    adjusted figures only, none of these three analyses reads it. Unlike the revisions mart, which
     compares each vintage with the one before, this compares exactly the two the calendar names, however many
     vintages lie between them. `used_in` names what the figure feeds in that analysis.
 -#}
 with
 
+ssb_vintages as (
+
+    select
+        table_id, measure, region_code, year, vintage, source_updated, value, status_symbol,
+        -- as kostra_comparison says it for a figure from the base tables
+        case when fetch_origin = 'live' then 'live' else 'illustrative' end as origin
+    from {{ ref('int_ssb__measures_all_vintages') }}
+
+),
+
+need_vintages as (
+
+    -- each file is a vintage; within one, the last row for a member, year and area is the one in use
+    -- (as int_asss__expense_need_index)
+    select
+        'expense_need_index' as table_id,
+        'need_index_' || need_area as measure,
+        municipality_code as region_code,
+        year,
+        vintage,
+        received_at as source_updated,
+        arg_max(need_index, file_row) as value,
+        cast(null as varchar) as status_symbol,
+        -- the file's own word (file contract): illustrative, or published with its citation
+        arg_max(origin, file_row) as origin
+    from {{ ref('stg_gront_hefte__expense_need_index') }}
+    group by municipality_code, year, need_area, vintage, received_at
+
+),
+
 vintages as (
 
-    select * from {{ ref('int_ssb__measures_all_vintages') }}
+    select * from ssb_vintages
+    union all by name
+    select * from need_vintages
 
 ),
 
@@ -76,6 +112,29 @@ reads as (
     from production
     where production.output_measure is not null
 
+    union all
+
+    -- the expense-need index: what corrects each analysis for the members' need
+    select 'resource_use_index', 'Ressursbruksindikator. ' || areas.service_area_name || ' (behovskorrigering)',
+        'need_index_' || areas.need_area
+    from {{ ref('resource_use_areas') }} as areas
+    where areas.net_expense_measures is not null and areas.need_area is not null
+
+    union all
+
+    select 'tjenesteprofil', indicators.indicator_name || ' (behovskorrigering)', 'need_index_' || areas.need_area
+    from {{ ref('asss_service_indicators') }} as indicators
+    inner join {{ ref('resource_use_areas') }} as areas on areas.service_area = indicators.resource_use_area
+    where indicators.computation = 'resource_use' and areas.net_expense_measures is not null
+        and areas.need_area is not null
+
+    union all
+
+    select 'production_index', production.indicator_name || ' (behovskorrigert målgruppe)',
+        'need_index_' || production.need_area
+    from production
+    where production.output_measure is not null and production.need_area is not null
+
 ),
 
 used as (
@@ -120,7 +179,9 @@ paired as (
         chosen.final_vintage,
         final.source_updated as final_updated,
         final.value as final_value,
-        final.status_symbol as final_status
+        final.status_symbol as final_status,
+        case when 'illustrative' in (preliminary.origin, final.origin) then 'illustrative' else final.origin end
+            as origin
     from chosen
     inner join vintages as preliminary
         on preliminary.table_id = chosen.table_id
@@ -161,6 +222,11 @@ labels as (
     where measure is not null
     group by measure
 
+    union all
+
+    select 'need_index_' || need_area, name
+    from {{ ref('expense_need_areas') }}
+
 )
 
 select
@@ -179,7 +245,8 @@ select
     paired.final_updated,
     paired.final_value,
     paired.final_status,
-    paired.final_value - paired.preliminary_value as difference
+    paired.final_value - paired.preliminary_value as difference,
+    paired.origin
 from paired
 inner join used using (measure)
 left join todays_codes

@@ -1,6 +1,6 @@
 {#-
     The scorecard of every ASSS member: per member and indicator the latest measured value, the one before,
-    the change, whether the target in the name is met, a direction-aware trend, and whether the figure is
+    the change, whether the member's own target is met (seed member_indicator_texts; none where it set none), a direction-aware trend, and whether the figure is
     late for its frequency (judged against as_of_date; a yearly figure is expected for last year, or the
     year before when the appendix notes a lag: "Etterslep"). is_home_municipality picks the default view.
 -#}
@@ -70,12 +70,15 @@ latest as (
 
 target as (
 
+    -- a target is the member's own (seed member_indicator_texts): no member is judged by another's
     select
+        municipality_code,
         indicator_id,
+        nullif(target_rule, '') as target_rule,
         case when target_rule like '>%' then '>' when target_rule like '<%' then '<' end as target_operator,
         cast(replace(nullif(regexp_extract(target_rule, '[<>]\s*([\d,]+)', 1), ''), ',', '.') as double)
             as target_threshold
-    from catalogue
+    from {{ ref('member_indicator_texts') }}
 
 ),
 
@@ -92,7 +95,7 @@ final as (
         catalogue.unit,
         catalogue.direction,
         catalogue.frequency,
-        nullif(catalogue.target_rule, '') as target_rule,
+        target.target_rule,
         latest.latest_year,
         latest.latest_value,
         latest.previous_year,
@@ -129,7 +132,9 @@ final as (
         end as is_late
     from catalogue
     inner join latest using (indicator_id)
-    inner join target using (indicator_id)
+    left join target
+        on target.municipality_code = latest.municipality_code
+        and target.indicator_id = latest.indicator_id
     left join delivery
         on delivery.municipality_code = latest.municipality_code
         and delivery.indicator_id = latest.indicator_id

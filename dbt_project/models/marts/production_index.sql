@@ -49,7 +49,8 @@ spending as (
         resource_use.service_area,
         case when count(resource_use.net_expenses_less_depreciation_1000nok) = any_value(members.member_count)
             then sum(resource_use.net_expenses_less_depreciation_1000nok) end as asss_spending_1000nok,
-        max(resource_use.analysis_status) as analysis_status
+        max(resource_use.analysis_status) as analysis_status,
+        coalesce(bool_and(resource_use.origin = 'live'), false) as spending_is_live
     from {{ ref('resource_use_index') }} as resource_use
     inner join members using (municipality_code, year)
     group by resource_use.year, resource_use.service_area
@@ -74,7 +75,9 @@ network_indicators as (
         year,
         indicator_id,
         sum(output) / nullif(sum(need_corrected_target_group), 0) as asss_x,
-        count(output * need_corrected_target_group) as members_with_parts
+        count(output * need_corrected_target_group) as members_with_parts,
+        -- each member's x is against the network's: one member's illustrative input makes every index so
+        bool_and(inputs_are_live) as network_inputs_live
     from indicators
     group by year, indicator_id
 
@@ -90,7 +93,8 @@ member_sectors as (
             as indicators_with_value,
         sum(indicators.indicator_weight) as weight_sum,
         list_sum(list(indicators.indicator_weight * (indicators.output / indicators.need_corrected_target_group)
-            / network_indicators.asss_x order by indicators.indicator_id)) as sector_index
+            / network_indicators.asss_x order by indicators.indicator_id)) as sector_index,
+        bool_and(network_indicators.network_inputs_live) as inputs_live
     from indicators
     inner join network_indicators using (year, indicator_id)
     group by indicators.municipality_code, indicators.year, indicators.sector
@@ -119,6 +123,8 @@ sector_rows as (
             then member_sectors.sector_index end as sector_index,
         spending.asss_spending_1000nok,
         spending.analysis_status,
+        coalesce(member_sectors.inputs_live, false) as inputs_live,
+        coalesce(spending.spending_is_live, false) as spending_is_live,
         grid.indicators_read,
         grid.indicator_count,
         grid.reasons
@@ -178,6 +184,12 @@ totals as (
         cast(null as double) as sector_weight,
         null as in_total,
         max(analysis_status) as analysis_status,
+        -- the total weighs the sectors by the network's spending: its inputs as well as the sectors'
+        case
+            when count(*) filter (where in_total) = 0 then null
+            when bool_and(inputs_live and spending_is_live) filter (where in_total) then 'live'
+            else 'illustrative'
+        end as origin,
         case
             when count(*) filter (where in_total) = 0
                 then 'no sector computed: every sector is left out (see its row); no total'
@@ -199,6 +211,11 @@ select
     sector_index,
     sector_weight,
     in_total,
+    case
+        when sector_index is null then null
+        when inputs_live and (spending_is_live or not in_total) then 'live'
+        else 'illustrative'
+    end as origin,
     analysis_status,
     case
         when in_total then null
@@ -219,6 +236,7 @@ select
     sector_index,
     sector_weight,
     in_total,
+    origin,
     analysis_status,
     note
 from totals

@@ -46,7 +46,7 @@ asss as (
 
 measures as (
 
-    select measure, municipality_code, year, value, source_updated, vintage
+    select measure, municipality_code, year, value, source_updated, vintage, fetch_origin
     from {{ ref('int_ssb__measures_harmonised') }}
 
 ),
@@ -86,7 +86,8 @@ parts as (
             then sum(measures.value) filter (where list_contains(grid.depreciation_measures, measures.measure))
         end as depreciation_1000nok,
         max(measures.value) filter (where measures.measure = grid.population_measure) as inhabitants,
-        max(measures.source_updated) as source_updated
+        max(measures.source_updated) as source_updated,
+        coalesce(bool_and(measures.fetch_origin = 'live'), false) as parts_are_live
     from grid
     left join measures
         on measures.municipality_code = grid.municipality_code
@@ -123,6 +124,7 @@ corrected as (
         parts.net_expenses_1000nok - parts.depreciation_1000nok as net_expenses_less_depreciation_1000nok,
         parts.inhabitants,
         parts.source_updated,
+        parts.parts_are_live,
         need.need_index,
         need.origin as need_index_origin,
         (parts.net_expenses_1000nok - parts.depreciation_1000nok) * 100 / need.need_index
@@ -150,6 +152,8 @@ asss_average as (
             then 1000 * sum(need_corrected_expenses_1000nok) / sum(inhabitants) end
             as asss_need_corrected_per_inhabitant,
         count(need_corrected_expenses_1000nok * inhabitants) as members_with_figure,
+        -- the index is against the average: one member's illustrative inputs make every member's index so
+        bool_and(parts_are_live and need_index_origin is distinct from 'illustrative') as all_inputs_real,
         any_value(member_count) as member_count
     from corrected
     group by year, service_area
@@ -168,7 +172,8 @@ indexed as (
         asss_average.asss_net_expenses_per_inhabitant,
         asss_average.asss_less_depreciation_per_inhabitant,
         asss_average.asss_need_corrected_per_inhabitant,
-        asss_average.members_with_figure
+        asss_average.members_with_figure,
+        asss_average.all_inputs_real
     from corrected
     left join asss_average using (year, service_area)
 
@@ -217,6 +222,13 @@ select
     round(resource_use_index, 2) as resource_use_index_rounded,
     case when need_index_origin = 'illustrative' then 'illustrative' when need_index_origin is not null then 'published' end
         as inputs_origin,
+    -- where the figure comes from, as kostra_comparison says it for its computed figures: live when SSB's parts
+    -- were fetched live and no member's expense-need index is illustrative, illustrative otherwise
+    case
+        when resource_use_index is null then null
+        when all_inputs_real then 'live'
+        else 'illustrative'
+    end as origin,
     {{ analysis_status('year', 'source_updated') }} as analysis_status,
     source_updated,
     case

@@ -42,7 +42,8 @@ parts as (
         parts.value,
         parts.unit,
         parts.numerator_table,
-        parts.denominator_table
+        parts.denominator_table,
+        parts.fetch_origin
     from {{ ref('int_kostra__key_figure_parts') }} as parts
     inner join members using (municipality_code, year)
 
@@ -50,7 +51,7 @@ parts as (
 
 resource_use as (
 
-    select municipality_code, year, service_area, resource_use_index, analysis_status, note, note_nb
+    select municipality_code, year, service_area, resource_use_index, analysis_status, note, note_nb, origin
     from {{ ref('resource_use_index') }}
 
 ),
@@ -100,6 +101,10 @@ member_values as (
             when 'key_figure' then {{ analysis_status('grid.year', 'greatest(numerator_updates.source_updated, denominator_updates.source_updated)') }}
             when 'resource_use' then resource_use.analysis_status
         end as analysis_status,
+        case grid.computation
+            when 'key_figure' then parts.fetch_origin
+            when 'resource_use' then resource_use.origin
+        end as input_origin,
         resource_use.note as resource_use_note,
         resource_use.note_nb as resource_use_note_nb
     from grid
@@ -132,6 +137,8 @@ network as (
         sum(denominator) as asss_denominator_sum,
         any_value(scale) as scale,
         any_value(computation) as computation,
+        -- the index and the range are against every member's figure: one illustrative input makes them so
+        bool_and(input_origin = 'live') filter (where value is not null) as all_inputs_live,
         min(value) as asss_min,
         max(value) as asss_max
     from member_values
@@ -200,6 +207,12 @@ select
     averaged.member_count as asss_member_count,
     averaged.members_with_value,
     member_values.value is not null as is_computed,
+    -- as kostra_comparison.origin says it for the figures it computes from the base tables
+    case
+        when member_values.value is null then null
+        when member_values.input_origin = 'live' and averaged.all_inputs_live then 'live'
+        else 'illustrative'
+    end as origin,
     member_values.analysis_status,
     case
         when member_values.computation = 'not_computed' then 'ikke beregnet: ' || member_values.not_computed_reason

@@ -20,10 +20,10 @@ from styringsdata.runs.build_state import RAW_CHANGED
     deps=[dg.AssetKey(["raw", "klass_municipality_changes"]),
           *[dg.AssetKey(["raw", f"ssb_{t.table_id}"]) for t in load_table_specs().tables]],
     description=(
-        "Figures from the municipality's own registers and surveys (Asker kommune, KS, Sentio, Ungdata, Udir, "
+        "Figures from the home municipality's own registers and surveys (its own, KS, Sentio, Ungdata, Udir, "
         "Nkom, Bedre VANN, ...): files dropped in the registry inbox are validated whole; accepted files land "
         "as vintages and load into raw.registry_values, rejected ones go to quarantine with an error report. "
-        "The Handlingsprogram's published 2019-2022 values are bundled as the first vintage."
+        "The Handlingsprogram's published 2019-2022 values (its author's, 3203) are bundled as the first vintage."
     ),
 )
 def registry_values(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:

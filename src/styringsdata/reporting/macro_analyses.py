@@ -24,6 +24,7 @@ import duckdb
 
 from styringsdata.home import member_name
 from styringsdata.reporting.numbers import format_number, norwegian_date
+from styringsdata.reporting.origin_summary import origin_words
 
 PROFILE_YEARS = 3
 STATUS_NB = {"final": "endelige", "preliminary": "foreløpige"}
@@ -55,6 +56,7 @@ class ProfileIndicator:
     min_members: str
     max_members: str
     note: str | None  # why the index is missing, if it is
+    origins: set[str] = field(default_factory=set)  # of the figures the table shows (the marts' `origin`)
 
 
 @dataclass
@@ -77,6 +79,7 @@ class ResourceUse:
     resource_use_index: float | None
     status: str | None
     note: str | None
+    origin: str | None = None
 
 
 @dataclass
@@ -95,6 +98,7 @@ class AnalysisStatus:
     statuses: dict[str, int]  # status -> rows, for the latest year
     computed: int  # rows with a figure in the latest year
     changes: list[dict[str, Any]] = field(default_factory=list)
+    origins: set[str] = field(default_factory=set)  # of the analysis's figures in the latest year
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict[str, Any]]:
@@ -118,6 +122,17 @@ def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {r[0] for r in con.execute("select column_name from information_schema.columns "
                                       "where table_schema = 'marts' and table_name = ?", [table]).fetchall()}
+
+
+def _origin_column(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """A work file built before the analyses carried `origin` is still read; its origins then show as unknown."""
+    return "origin" if "origin" in _columns(con, table) else "null as origin"
+
+
+def _origin_line(origins: set[str], about: str = "") -> str:
+    """«Opphav: illustrerende.» under a table, as under the finance tables; `about` says whose figures."""
+    words = ", ".join(origin_words(origins)) or "ingen tall"
+    return f"<p class='muted'>Opphav: {html.escape(words)}{html.escape(f' ({about})' if about else '')}.</p>"
 
 
 def _unit(unit: str | None) -> str:
@@ -147,12 +162,14 @@ def gather_profiles(con: duckdb.DuckDBPyConnection, codes: list[str], name_of=me
     # a work file built before the marts had Norwegian notes is still read; its reasons then show as unknown
     notes = {t: "note_nb" if "note_nb" in _columns(con, t) else "null as note_nb"
              for t in ("tjenesteprofil", "resource_use_index")}
+    origin = {t: _origin_column(con, t) for t in ("tjenesteprofil", "resource_use_index")}
     out = []
     for code in codes:
         rows = _rows(con, f"""
             select profile, profile_name, sort_order, indicator_id, indicator_name, indicator_type, computation,
                    year, value, unit, asss_value, index_asss_100, asss_min, asss_max, index_min, index_max,
-                   asss_min_members, asss_max_members, analysis_status, {notes["tjenesteprofil"]}
+                   asss_min_members, asss_max_members, analysis_status, {notes["tjenesteprofil"]},
+                   {origin["tjenesteprofil"]}
             from marts.tjenesteprofil
             where municipality_code = ? and year between ? and ?
             order by profile_name, sort_order, year""", [code, years[0], years[-1]])
@@ -175,11 +192,13 @@ def gather_profiles(con: duckdb.DuckDBPyConnection, codes: list[str], name_of=me
                 _decimals(unit, shown), values, last["index_asss_100"], last["index_min"], last["index_max"],
                 last["asss_value"], last["asss_min"], last["asss_max"],
                 _names(last["asss_min_members"], name_of), _names(last["asss_max_members"], name_of),
-                last["note_nb"] if last["index_asss_100"] is None else None))
+                last["note_nb"] if last["index_asss_100"] is None else None,
+                {r["origin"] for r in rs if r["value"] is not None and r["origin"]}))
             area.status = area.status or last["analysis_status"]
         resource = _rows(con, f"""
             select service_area_name, year, index_net_expenses, depreciation_effect, need_index,
-                   need_correction_effect, resource_use_index, analysis_status, {notes["resource_use_index"]}
+                   need_correction_effect, resource_use_index, analysis_status, {notes["resource_use_index"]},
+                   {origin["resource_use_index"]}
             from marts.resource_use_index where municipality_code = ? and year = ?
             order by resource_use_index is null, service_area_name""", [code, latest]) \
             if _has(con, "resource_use_index") else []
@@ -188,7 +207,7 @@ def gather_profiles(con: duckdb.DuckDBPyConnection, codes: list[str], name_of=me
         out.append(MemberProfile(code, name_of(code), years, ordered, [
             ResourceUse(r["service_area_name"], r["year"], r["index_net_expenses"], r["depreciation_effect"],
                         r["need_index"], r["need_correction_effect"], r["resource_use_index"], r["analysis_status"],
-                        r["note_nb"]) for r in resource]))
+                        r["note_nb"], r["origin"]) for r in resource]))
     return out
 
 
@@ -258,12 +277,16 @@ def gather_calendar(con: duckdb.DuckDBPyConnection) -> list[AnalysisStatus]:
         statuses = dict(con.execute(f"select analysis_status, count(*) from marts.{mart} where year = ? and "
                                     "analysis_status is not null group by 1", [year]).fetchall()) if year else {}
         computed = _scalar(con, f"select count({figure}) from marts.{mart} where year = ?", [year]) if year else 0
-        changes = _rows(con, """
+        origins = {r[0] for r in con.execute(
+            f"select distinct {_origin_column(con, mart)} from marts.{mart} where year = ? and {figure} is not null",
+            [year]).fetchall() if r[0]} if year else set()
+        changes = _rows(con, f"""
             select municipality_code, year, source_table, measure_label, used_in, preliminary_updated,
-                   preliminary_value, final_updated, final_value, difference
+                   preliminary_value, final_updated, final_value, difference,
+                   {_origin_column(con, "analysis_revisions")}
             from marts.analysis_revisions where analysis = ?
             order by year desc, municipality_code, measure_label""", [mart]) if _has(con, "analysis_revisions") else []
-        out.append(AnalysisStatus(name, year, statuses, computed, changes))
+        out.append(AnalysisStatus(name, year, statuses, computed, changes, origins))
     return out
 
 
@@ -313,6 +336,7 @@ def render_profiles(profiles: list[MemberProfile], image_src: dict[str, str], ho
                         f"<td class='n'>{e(_n(i.asss_min, i.decimals))} ({e(i.min_members)})</td>"
                         f"<td class='n'>{e(_n(i.asss_max, i.decimals))} ({e(i.max_members)})</td></tr>")
                 out.append("</tbody></table>")
+                out.append(_origin_line({o for i in area.drawn for o in i.origins}))
             if area.not_computed:
                 out.append("<p class='muted'>Ikke beregnet:</p><ul class='muted'>" + "".join(
                     f"<li>{e(name)}: {e(_strip(reason))}</li>" for name, reason in area.not_computed) + "</ul>")
@@ -346,6 +370,7 @@ def _render_resource_use(profile: MemberProfile) -> list[str]:
                    f"<td class='n'>{e(_n(r.resource_use_index, 2))}</td>"
                    f"<td>{e(STATUS_NB.get(r.status or '', '–'))}</td><td>{e(_strip(r.note or ''))}</td></tr>")
     out.append("</tbody></table>")
+    out.append(_origin_line({r.origin for r in profile.resource_use if r.origin}))
     return out
 
 
@@ -371,6 +396,7 @@ def render_calendar(calendar: list[AnalysisStatus], name_of) -> list[str]:
         else:
             out.append(f"<p>Ingen tall er beregnet for {a.year} ennå; grunnlagstallene analysen ville bygget på, er "
                        f"{e(said)}{e(mixed)}.</p>")
+        out.append(_origin_line(a.origins, f"analysens tall for {a.year}"))
         if not a.changes:
             out.append("<p class='muted'>Ingen grunnlagstall er endret mellom den foreløpige og den endelige "
                        "publiseringen.</p>")
@@ -382,14 +408,21 @@ def render_calendar(calendar: list[AnalysisStatus], name_of) -> list[str]:
             decimals = 0 if all(float(v).is_integer() for v in values) else 1
             label = _unit(c["measure_label"]) if c["measure_label"] else "grunnlagstall"
             out.append(
-                f"<tr><td>{e(name_of(c['municipality_code']))}</td><td>{e(label)} (SSB, tabell "
-                f"{e(str(c['source_table']))})</td><td>{c['year']}</td>"
+                f"<tr><td>{e(name_of(c['municipality_code']))}</td><td>{e(label)} ({e(_source_label(c))})</td>"
+                f"<td>{c['year']}</td>"
                 f"<td class='n'>{e(_n(c['preliminary_value'], decimals))} "
                 f"({e(norwegian_date(_day(c['preliminary_updated'])))})</td>"
                 f"<td class='n'>{e(_n(c['final_value'], decimals))} ({e(norwegian_date(_day(c['final_updated'])))})</td>"
                 f"<td class='n'>{e(_n(c['difference'], decimals, signed=True))}</td><td>{e(c['used_in'])}</td></tr>")
         out.append("</tbody></table>")
+        out.append(_origin_line({c["origin"] for c in a.changes if c["origin"]}, "grunnlagstallene i tabellen"))
     return out
+
+
+def _source_label(change: dict[str, Any]) -> str:
+    if change["source_table"] == "expense_need_index":  # analysis_revisions: the file contract, not an SSB table
+        return "indeks for beregnet utgiftsbehov, levert som fil"
+    return f"SSB, tabell {change['source_table']}"
 
 
 def _day(value: Any):

@@ -35,6 +35,8 @@ from styringsdata.quality.gate import GateResult
 from styringsdata.home import asss_members, member_name
 from styringsdata.reporting import macro_analyses
 from styringsdata.reporting.numbers import excel_csv, format_number, norwegian_date
+from styringsdata.reporting.origin_summary import (MACRO_REPORT_FIGURES, ORIGIN_NO, origin_counts_by_table,
+                                                    origin_words, total_by_origin)
 from styringsdata.reporting.report import ReportFiles, RunInfo
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -50,8 +52,6 @@ MIN_RELATIVE_CHANGE = 0.05  # a change smaller than 5 % of the year before is ne
 # alone flags tiny differences where the members lie close together (0.03 from the median gave z = -22.1).
 MIN_DIFFERENCE = {"prosent": 1.0, "prosent av brutto driftsinntekter": 1.0, "poeng": 1.0, "skala": 0.5}
 MIN_RELATIVE_DIFFERENCE = 0.10
-# Where each figure comes from, in the report's words: the marts' `origin`.
-ORIGIN_NO = {"illustrative": "illustrerende", "published": "publisert", "live": "levert"}
 TREND_YEARS = 4
 HOME_COLOUR = "#c0392b"
 OTHER_COLOUR = "#9aa5b1"
@@ -169,11 +169,6 @@ class MacroData:
 
 # ---------------------------------------------------------------------------------------------------------
 # Gathering (marts only)
-
-
-def origin_words(origins: set[str]) -> list[str]:
-    return [ORIGIN_NO.get(o, o) for o in ("illustrative", "published", "live") if o in origins] + sorted(
-        o for o in origins if o not in ORIGIN_NO)
 
 
 def material(value: float, median: float, unit: str) -> bool:
@@ -549,11 +544,11 @@ def _facts(con: duckdb.DuckDBPyConnection, gate: GateResult | None, data: MacroD
         if r["route"] == "registry" and r["municipality_code"] in data.attention:
             delivered[r["municipality_code"]] = delivered.get(r["municipality_code"], False) or \
                 r["status"] != "not_delivered"
-    origin = None
-    if "origin" in _columns(con, "kostra_comparison"):  # where each figure comes from, once the sources say
-        origin = dict(con.execute("select origin, count(*) from marts.kostra_comparison where value is not null "
-                                  "group by origin").fetchall())
-    return {"sources": sources, "registry_delivered": delivered, "origin": origin, **revision_facts,
+    # where each figure the report shows comes from: every mart it draws figures from, not only the KOSTRA tables
+    by_table = origin_counts_by_table(con, MACRO_REPORT_FIGURES)
+    origin = total_by_origin(by_table) or None
+    return {"sources": sources, "registry_delivered": delivered, "origin": origin, "origin_by_table": by_table,
+            **revision_facts,
             "checks": gate.checks if gate else None}
 
 
@@ -842,9 +837,7 @@ def _render_appendix(data: MacroData) -> list[str]:
                    + (f"Ikke levert av {e(_join(no))}: deres indikatorer fra egne registre og undersøkelser står som "
                       "«ikke levert» i lageret, ikke som hull i tallene." if no else "") + "</p>")
     if facts.get("origin"):
-        parts = [f"{format_number(n, 0)} {e(ORIGIN_NO.get(str(k), str(k)))}"
-                 for k, n in sorted(facts["origin"].items(), key=str)]
-        out.append(f"<h3>Opphav</h3><p>Tall i KOSTRA-sammenligningen etter opphav: {', '.join(parts)}. "
+        out.append(f"<h3>Opphav</h3><p>Tallene i rapporten etter opphav: {e(_origin_breakdown(facts))}. "
                    "«Illustrerende» tall er laget for å vise hvordan rapporten ser ut og er ikke kommunenes tall; "
                    "«publisert» er tall slik Handlingsprogrammet eller kilden har trykket dem; «levert» er tall hentet "
                    "fra kilden ved denne kjøringen.</p>")
@@ -886,8 +879,23 @@ def key_figures_csv(data: MacroData) -> bytes:
                       for t in data.finance for r in t.rows for year in sorted(r["values"])))
 
 
+def _origin_breakdown(facts: dict[str, Any]) -> str:
+    """Per part of the report, its figures by origin: «KOSTRA-sammenligningen 12 614 illustrerende, 229 publisert»."""
+    by_table = facts.get("origin_by_table") or {}
+    parts = []
+    for table, _, label in MACRO_REPORT_FIGURES:
+        if table not in by_table:
+            continue
+        counts = by_table[table]
+        said = ", ".join(f"{format_number(counts[o], 0)} {ORIGIN_NO.get(o, o)}"
+                         for o in sorted(counts, key=lambda o: -counts[o]))
+        parts.append(f"{label} {said or 'ingen tall'}")
+    return "; ".join(parts)
+
+
 def origin_notice(data: MacroData) -> str:
     """The notice at the top: where the report's figures come from, in Norwegian, before anything else is read."""
+    e = html.escape
     origins = data.facts.get("origin") or {}
     if not origins:
         return "<p class='notice'>Opphav: lageret sier ikke hvor tallene kommer fra.</p>"
@@ -896,7 +904,8 @@ def origin_notice(data: MacroData) -> str:
              for k, n in sorted(origins.items(), key=lambda kv: -kv[1])]
     warning = (" <strong>Tall merket «illustrerende» er ikke kommunenes virkelige tall</strong>: de er laget for å "
                "vise rapporten uten tilgang til kildene, og skal ikke brukes." if origins.get("illustrative") else "")
-    return f"<p class='notice'>Opphav for tallene i denne rapporten: {'; '.join(parts)}.{warning}</p>"
+    return (f"<p class='notice'>Opphav for tallene i denne rapporten: {'; '.join(parts)} "
+            f"({e(_origin_breakdown(data.facts))}).{warning}</p>")
 
 
 def report_stem(data: MacroData) -> str:
