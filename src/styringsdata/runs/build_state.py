@@ -29,8 +29,12 @@ if TYPE_CHECKING:  # the CLI's pre-check reads the state without paying for Duck
 # Every file whose change changes what dbt builds or what the gate lets through.
 BUILD_INPUTS = (("dbt_project", ("models", "seeds", "macros", "tests")), ("src/styringsdata/quality", (".",)))
 BUILD_FILES = ("dbt_project/dbt_project.yml",)
-# Metadata every source asset reports: True when this step loaded a vintage raw did not have.
+# Metadata every source asset reports: True when this step loaded a vintage raw did not have, or when the source's
+# outcome changed (it failed now, answered again): either way the marts must be rebuilt.
 RAW_CHANGED = "raw_changed"
+# Only the first of the two: what the terminal's sources stage calls "new in raw" (a failing source is not new
+# there, it has its own `source failed:` line). Assets without outcomes report RAW_CHANGED alone.
+NEW_IN_RAW = "new_in_raw"
 
 
 @dataclass(frozen=True)

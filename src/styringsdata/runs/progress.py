@@ -13,7 +13,7 @@ from typing import IO, Callable, Iterable
 
 import dagster as dg
 
-from styringsdata.runs.build_state import RAW_CHANGED
+from styringsdata.runs.build_state import NEW_IN_RAW, RAW_CHANGED
 from styringsdata.runs.source_outcomes import CHECK_NAME as SOURCE_CHECK
 
 STAGES = ("sources", "dbt", "gate", "publish", "report")
@@ -131,7 +131,8 @@ class RunProgress:
         self.materializations[key] = values
         if isinstance(values.get("data_requests"), int):
             self.data_requests += values["data_requests"]
-        if values.get(RAW_CHANGED):  # what dbt's rebuild decision reads too
+        # a vintage raw lacked; assets without source outcomes say so in RAW_CHANGED alone (what dbt reads too)
+        if values.get(NEW_IN_RAW, values.get(RAW_CHANGED)):
             self.changed_sources.append(key.path[-1])
 
 
@@ -159,8 +160,8 @@ def stage_detail(progress: RunProgress, stage: Stage) -> str:
         return "skipped" + (f": {stage.notes[-1]}" if stage.notes else "")
     if stage.name == "sources":
         changed = _grouped(progress.changed_sources)
-        failing = f"; {len(progress.failing_sources)} failing: {_grouped(progress.failing_sources)}" \
-            if progress.failing_sources else ""
+        # named once, in its `source failed:` line at the end (cli.py), not here
+        failing = f"; {len(progress.failing_sources)} failing (below)" if progress.failing_sources else ""
         new = f"new in raw: {changed}" if changed else "nothing new"
         return f"{len(stage.finished)} checked, {progress.data_requests} data request(s); {new}{failing}"
     if stage.name == "dbt":
