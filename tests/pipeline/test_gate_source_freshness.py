@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
-import pytest
 import yaml
 
 from styringsdata.quality import gate
