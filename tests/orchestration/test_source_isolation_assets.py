@@ -20,7 +20,7 @@ from styringsdata.defs.files import miljodirektoratet_emissions
 from styringsdata.defs.klass import klass_kostra_groups, klass_municipality_changes
 from styringsdata.defs.resources import PipelineResource
 from styringsdata.runs.progress import RunProgress, stage_detail
-from styringsdata.runs.source_outcomes import SOURCE_ERRORS_KEY
+from styringsdata.runs.source_outcomes import SOURCE_ERRORS_KEY, SourceFailure, one_line_per_source
 from styringsdata.settings import PROJECT_ROOT
 from styringsdata.sources.transport import Request, Response, SnapshotStore, SourceMode, Transport
 from tests.ingestion.fakes import FakeClock
@@ -97,6 +97,10 @@ def test_klass_failing_on_a_first_run_falls_back_on_the_bundled_answer_and_says_
         assert failure["source"] == "KLASS" and failure["error_class"] == error_class, failure
         # the fallback is said in the failure's advice, which the `source failed:` line and the reports print
         assert "bundled" in failure["advice"] and "snapshots" in failure["advice"], failure
+    # one `source failed:` line for KLASS, both classifications in it
+    (line,) = [f.line() for f in one_line_per_source([SourceFailure(**f) for f in failures])]
+    assert line.startswith("KLASS classifications 112-kostra-groups, 131-changes: "), line
+    assert line.count("bundled one recorded 2026-09-01") == 1, line
     checks = result.get_asset_check_evaluations()
     assert {c.check_name for c in checks if not c.passed} == {"source_answered"} and len(checks) == 2
     attempts = query(data_dir, "select source, source_table, answered, error_class from raw.source_attempts "

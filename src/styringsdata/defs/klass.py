@@ -47,7 +47,7 @@ def _refresh_klass(context: dg.AssetExecutionContext, pipeline: PipelineResource
         if failure is not None and not _holds_a_vintage(con, raw_table):
             result = _bundled(pipeline.settings.snapshot_dir, lambda client: refresh(client, True), failure)
             loaded += load(con, landing, table)
-            failure = dataclasses.replace(failure, advice=f"{failure.advice}; {_fallback_note(pipeline, result)}")
+            failure = dataclasses.replace(failure, advice=f"{failure.advice}; {_fallback_note(pipeline)}")
         failures = [failure] if failure is not None else []
         outcome_changed = record(con, context.run.run_id, KLASS, [table], failures)
         vintage = con.execute(f"select max(_vintage) from raw.{raw_table}").fetchone()[0]
@@ -84,11 +84,13 @@ def _bundled(snapshot_dir: Path, refresh: Callable[[KlassClient], KlassRefresh],
             "codes. Run again when KLASS answers.") from exc
 
 
-def _fallback_note(pipeline: PipelineResource, bundled: KlassRefresh) -> str:
+def _fallback_note(pipeline: PipelineResource) -> str:
+    # the same words for both classifications: the terminal says them once (one_line_per_source); the vintage
+    # names (`…-bundled-…`) are in raw, the landing zone and the asset's metadata
     recorded = SnapshotStore(pipeline.settings.snapshot_dir).recorded_at(KLASS_HOST)
     when = f"recorded {recorded:%Y-%m-%d}" if recorded else "of unknown date"
     return (f"this installation had no KLASS answer yet, so this run uses the bundled one {when} "
-            f"({pipeline.settings.snapshot_dir}), landed as vintage {bundled.vintage}, until KLASS answers")
+            f"({pipeline.settings.snapshot_dir}) until KLASS answers")
 
 
 @dg.asset(

@@ -15,6 +15,7 @@ import dagster as dg
 
 from styringsdata.runs.build_state import NEW_IN_RAW, RAW_CHANGED
 from styringsdata.runs.source_outcomes import CHECK_NAME as SOURCE_CHECK
+from styringsdata.runs.source_outcomes import SOURCE_ERRORS_KEY, SourceFailure, one_line_per_source
 
 STAGES = ("sources", "dbt", "gate", "publish", "report")
 KEY_PREFIX_STAGE = {"raw": "sources", "staging": "dbt", "intermediate": "dbt", "marts": "dbt", "seeds": "dbt",
@@ -126,6 +127,12 @@ class RunProgress:
             stage.ended_at = time.monotonic()
         self.on_change(self, stage, done)
 
+    def source_failures(self) -> list[SourceFailure]:
+        """The sources that failed alone in this run, one per `source failed:` line, from their assets' metadata
+        (src/styringsdata/runs/source_outcomes.py)."""
+        return one_line_per_source([SourceFailure(**entry) for values in self.materializations.values()
+                                    for entry in values.get(SOURCE_ERRORS_KEY) or []])  # type: ignore[attr-defined]
+
     def _materialized(self, key: dg.AssetKey, metadata: dict) -> None:
         values = {name: getattr(value, "value", value) for name, value in metadata.items()}
         self.materializations[key] = values
@@ -161,7 +168,8 @@ def stage_detail(progress: RunProgress, stage: Stage) -> str:
     if stage.name == "sources":
         changed = _grouped(progress.changed_sources)
         # named once, in its `source failed:` line at the end (cli.py), not here
-        failing = f"; {len(progress.failing_sources)} failing (below)" if progress.failing_sources else ""
+        failures = progress.source_failures()
+        failing = f"; {len(failures)} failing (below)" if failures else ""
         new = f"new in raw: {changed}" if changed else "nothing new"
         return f"{len(stage.finished)} checked, {progress.data_requests} data request(s); {new}{failing}"
     if stage.name == "dbt":

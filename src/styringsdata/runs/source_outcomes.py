@@ -63,12 +63,45 @@ class SourceFailure:
         if self.source in ("SSB", "FHI"):
             return f"{self.source} table {self.source_table}"
         if self.source == "KLASS":
-            return f"KLASS classification {self.source_table}"
+            return f"KLASS classification{'s' if ', ' in self.source_table else ''} {self.source_table}"
         return self.source
 
     def as_metadata(self) -> dict[str, str]:
         return {"source": self.source, "source_table": self.source_table, "error_class": self.error_class,
                 "message": self.message, "advice": self.advice}
+
+
+# Sources whose tables are parts of one thing to the user: one `source failed:` line for all of them (KLASS's
+# classifications 131 and 112 come from one service and fail together). SSB's and FHI's tables are each a
+# dataset of their own, each with its own line.
+ONE_LINE_SOURCES = frozenset({"KLASS"})
+
+
+def one_line_per_source(failures: list[SourceFailure]) -> list[SourceFailure]:
+    """The failures as the terminal and the summary count them: ONE_LINE_SOURCES' tables merged, in order."""
+    out: list[SourceFailure | list[SourceFailure]] = []
+    groups: dict[str, list[SourceFailure]] = {}
+    for f in failures:
+        if f.source not in ONE_LINE_SOURCES:
+            out.append(f)
+        elif f.source not in groups:
+            groups[f.source] = [f]
+            out.append(groups[f.source])
+        else:
+            groups[f.source].append(f)
+    return [entry if isinstance(entry, SourceFailure) else _merged(entry) for entry in out]
+
+
+def _merged(failures: list[SourceFailure]) -> SourceFailure:
+    ordered = sorted(failures, key=lambda f: f.source_table)
+
+    def distinct(parts: list[str]) -> list[str]:
+        return list(dict.fromkeys(parts))
+
+    return SourceFailure(ordered[0].source, ", ".join(f.source_table for f in ordered),
+                         "/".join(distinct([f.error_class for f in ordered])),
+                         "; ".join(f.message for f in ordered),
+                         "; ".join(distinct([part for f in ordered for part in f.advice.split("; ")])))
 
 
 def is_source_fault(exc: BaseException) -> bool:
