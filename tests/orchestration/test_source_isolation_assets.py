@@ -139,3 +139,19 @@ def test_a_failing_source_is_not_listed_as_new_in_raw(data_dir, monkeypatch):
     line = stage_detail(progress, progress.stages["sources"])
     assert "new in raw" not in line and "miljodirektoratet" not in line, line
     assert "nothing new" in line and "1 failing" in line, line
+
+
+def test_stage_lines_come_in_stage_order_when_publish_ends_before_the_gate():
+    """The gate's freshness checks wait for the gate's blocking check on marts.source_freshness (the error rule
+    sources_within_freshness) and may end after publish: the lines still come sources, dbt, gate, publish, report."""
+    import io
+
+    from styringsdata.runs.progress import STAGES, TerminalProgress
+
+    stream = io.StringIO()
+    progress = RunProgress({}, {}, {"sources": 1, "dbt": 1, "gate": 2, "publish": 1, "report": 1})
+    display = TerminalProgress(stream, live=False)
+    for name in ("sources", "dbt", "publish", "gate", "report"):  # the order the steps ended in
+        display.finish(progress, progress.stages[name])
+    display.close(progress)
+    assert [line.split()[0] for line in stream.getvalue().splitlines()] == list(STAGES)

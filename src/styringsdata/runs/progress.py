@@ -211,6 +211,7 @@ class TerminalProgress:
         self._task = None
         self._current: str | None = None
         self._printed: set[str] = set()
+        self._done: set[str] = set()
         if live:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, \
@@ -242,9 +243,15 @@ class TerminalProgress:
             self._bar.update(self._task, completed=stage.results)
 
     def finish(self, progress: RunProgress, stage: Stage) -> None:
-        # every step ends in a success, failure or skip event, so a stage is printed once, when it is over
-        if stage.name not in self._printed:
-            self._finish_one(progress, stage)
+        # every step ends in a success, failure or skip event, so a stage is printed once, when it is over, and
+        # in STAGES order: the gate's freshness checks wait for the gate's blocking check on source_freshness
+        # and may end after publish, whose line then waits for the gate's
+        self._done.add(stage.name)
+        for name in STAGES:
+            if name not in self._done and progress.step_count.get(name, 0) > 0:  # a stage not in the job waits for none
+                return
+            if name not in self._printed:
+                self._finish_one(progress, progress.stages[name])
 
     def _finish_one(self, progress: RunProgress, stage: Stage) -> None:
         self._printed.add(stage.name)
