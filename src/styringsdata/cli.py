@@ -23,7 +23,8 @@ Exit codes: 0 done; 1 the run failed and nothing new was published (or the repor
 `registry check`: the file would be rejected); 2 a setting or argument is wrong, or there is nothing to report
 on; 3 no network for live mode; 4 busy: another run holds the data directory (`run`), or a run is writing the
 work file (`report`: try again when it has finished); 5 out of disk space (the message names the path);
-6 published with failing sources (`run`: one line per failed source says what to do).
+6 published, but part failed: a source or a target (`run`: the summary names each failed source and what to
+do, and each target that does not hold the publication; the next run tries them again).
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ from typing import Sequence
 LIVE_HOSTS = ("data.ssb.no",)
 EXIT_BUSY = 4
 EXIT_DISK_FULL = 5
-EXIT_PARTIAL = 6  # published, but some sources failed: their last good data (or status source_error) are published
+# Published, but part failed: a source (its last good data, or status source_error, are published) or a target
+# (PostgreSQL unreachable, a report's mail not sent: marked behind in the ledger, caught up by the next run).
+EXIT_PARTIAL = 6
 
 
 def check_reachable(hosts: Sequence[str], timeout: float = 5.0) -> str | None:
@@ -89,7 +92,7 @@ def _run(args: argparse.Namespace) -> int:
         with run_lock(settings.data_dir):
             code = _run_job(defs, instance, settings, verbose=getattr(args, "verbose", False))
             if code == 0:
-                precheck.remember(settings)
+                precheck.remember(settings, verdict.made_with)
             return code
     except LockHeld as exc:
         print(f"styringsdata: not started: {exc}", file=sys.stderr)
@@ -126,8 +129,8 @@ def _run_job(defs, instance, settings, verbose: bool = False) -> int:
     failing = failed_sources(run.progress)
     for failure in failing:
         print(f"styringsdata: source failed: {failure.line()}")
-    summarise(run, settings, failing=len(failing))
-    return EXIT_PARTIAL if failing else 0
+    every_target = summarise(run, settings, failing=len(failing))
+    return EXIT_PARTIAL if failing or not every_target else 0
 
 
 def failed_sources(progress):
@@ -228,8 +231,9 @@ def _report(args: argparse.Namespace) -> int:
     return 0 if not delivery.mail_failed else 1
 
 
-def summarise(run, settings, failing: int = 0) -> None:
-    """The run's summary (src/styringsdata/runs/run_summary.py): every number from where it was made."""
+def summarise(run, settings, failing: int = 0) -> bool:
+    """The run's summary (src/styringsdata/runs/run_summary.py): every number from where it was made. True when
+    every target holds the approved publication."""
     import duckdb
 
     from styringsdata.defs.quality import read_gate_result
@@ -245,19 +249,22 @@ def summarise(run, settings, failing: int = 0) -> None:
     lines = summary_lines(run.progress, read_gate_result(settings.reports_dir, run.result.run_id),
                           warehouse=settings.warehouse, log_path=run.log_path, published_at=published_at,
                           failing_sources=failing)
-    for line in lines[:-1] + targets_lines(settings, run.result.run_id) + lines[-1:]:
+    targets, every_target = targets_lines(settings, run.result.run_id)
+    for line in lines[:-1] + targets + lines[-1:]:
         print(f"styringsdata: {line}")
+    return every_target
 
 
-def targets_lines(settings, run_id: str) -> list[str]:
-    """What this run republished (one line each), then one line on whether every target matches the ledger."""
+def targets_lines(settings, run_id: str) -> tuple[list[str], bool]:
+    """What this run republished (one line each), then one line on whether every target matches the ledger;
+    and whether every one does."""
     from styringsdata.publishing import ledger
 
     try:
         book = ledger.load(settings)
         checks = ledger.verify(settings, book)
     except ledger.LedgerError as exc:
-        return [f"targets: {exc}"]
+        return [f"targets: {exc}"], False
     lines = [f"target: {line}" for line in ledger.repairs_of(settings, run_id)]
     approved = (book.get("approved") or {}).get("id")
     if ledger.current(checks):
@@ -266,7 +273,7 @@ def targets_lines(settings, run_id: str) -> list[str]:
     else:
         lines.append(f"targets: NOT every target holds publication {approved}: {ledger.summary(checks)} "
                      "(the next run tries again; `styringsdata status` shows the ledger)")
-    return lines
+    return lines, ledger.current(checks)
 
 
 def _status(args: argparse.Namespace) -> int:

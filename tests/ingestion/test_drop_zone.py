@@ -21,7 +21,7 @@ import pytest
 from styringsdata.raw.landing import LandingZone
 from styringsdata.raw.raw_store import load_registry_vintage
 from styringsdata.runs import precheck
-from styringsdata.sources import expense_need_index, kommune_nm, municipal_deflator, udir
+from styringsdata.sources import expense_need_index, klass, kommune_nm, municipal_deflator, udir
 from styringsdata.sources.drop_zone import candidates, landed_vintages, listing
 from styringsdata.sources.file_contract import refresh
 from styringsdata.sources.registry import (IndicatorRule, land_seed_files, load_reference, parse_landed,
@@ -36,12 +36,26 @@ UDIR_HEADER = "indicator_id;Skoleaarnavn;Kommunekode;Kommune;Trinnnavn;Score;And
 MEMBERS = frozenset({"0301", "4601", "5001", "1103", "3201", "4204", "3107", "1108", "5501", "3301", "3203", "3205"})
 NAMES = {"3203": frozenset({"Asker (2024-)"}), "3201": frozenset({"Bærum (2024-)"}), "0301": frozenset({"Oslo"}),
          "0628": frozenset({"Hurum"})}
+# KLASS 131's changes as the pipeline fetches them (bundled answer to /classifications/131/changes?from=2018-01-01)
+KLASS_CHANGES = ROOT / "snapshots" / "data.ssb.no" / "api" / "klass" / "v1" / "classifications" / "131" / "changes"
+
+
+def bundled_klass_changes() -> list:
+    import json
+
+    [answer] = sorted(KLASS_CHANGES.glob("GET-*.json"))
+    body = json.loads(answer.read_text(encoding="utf-8"))["response"]["body"]
+    return klass.parse_changes(body.encode() if isinstance(body, str) else json.dumps(body).encode())
+
+
 REGISTRY = load_reference(
     [IndicatorRule("OKO01", "registry", "percent"), IndicatorRule("MED01", "registry", "percent"),
      IndicatorRule("UTD02", "udir", "percent"), IndicatorRule("UTD03", "udir", "percent"),
      IndicatorRule("UTD04", "udir", "score 1-5")],
     {"3203", "3201", "0301"}, {"0628": ("3203",), "3025": ("3203",)}, max_bytes=100_000,
-    names=NAMES, retired_on={"0628": dt.date(2020, 1, 1), "3025": dt.date(2024, 1, 1)})
+    names=NAMES, retired_on={"0628": dt.date(2020, 1, 1), "3025": dt.date(2024, 1, 1)},
+    started_on=klass.code_validity(bundled_klass_changes()).started_on,
+    predecessors=klass.code_validity(bundled_klass_changes()).predecessors)
 
 
 def excel_csv(header: str, *rows: str) -> bytes:
@@ -111,8 +125,8 @@ def test_two_deflator_files_landed_in_one_run_newest_by_modification_time_wins_n
 def test_an_earlier_udir_export_dropped_again_is_current_again(tmp_path):
     """Row: an earlier Udir export dropped again under the same name was deleted with no message."""
     inbox, landing, con = tmp_path / "inbox", LandingZone(tmp_path / "landing"), duckdb.connect()
-    first = excel_csv(UDIR_HEADER, "UTD04;2022-23;3203;Asker;7. og 10. trinn;4,2;;1830")
-    second = excel_csv(UDIR_HEADER, "UTD04;2022-23;3203;Asker;7. og 10. trinn;3,9;;1830")
+    first = excel_csv(UDIR_HEADER, "UTD04;2022-23;3025;Asker;7. og 10. trinn;4,2;;1830")
+    second = excel_csv(UDIR_HEADER, "UTD04;2022-23;3025;Asker;7. og 10. trinn;3,9;;1830")
 
     def run(data: bytes):
         drop(inbox, "elevundersokelsen.csv", data)
@@ -187,6 +201,53 @@ def test_a_new_bundled_registry_release_lands_only_what_it_changes(tmp_path):
                               order by 1""").fetchall()
     assert current == [("MED01", 7.3), ("OKO01", 15.2)]
     assert len(landed_vintages(landing, "registry")) == 3
+
+
+BUNDLED_KOMMUNE_NM = ROOT / "snapshots" / "kommune_nm" / "kommune_nm_2019_2022.csv"
+
+
+def test_a_kommune_nm_release_that_changes_no_figure_is_nothing_new(tmp_path):
+    """The bundled ranking saved again by Excel (CSV (semikolondelt): Windows-1252, CRLF), every figure the same:
+    the release lands as a delta without rows, which failed to load ("no data rows") and stopped the source."""
+    from styringsdata.raw.raw_store import load_landed_kommune_nm
+
+    bundled, landing, con = tmp_path / "kommune_nm", LandingZone(tmp_path / "landing"), duckdb.connect()
+    release = BUNDLED_KOMMUNE_NM.read_bytes()
+    drop(bundled, BUNDLED_KOMMUNE_NM.name, release)
+    kommune_nm.land_files(bundled, landing)
+    first = load_landed_kommune_nm(con, landing, kommune_nm.validate)
+    assert sum(r.rows for r in first) == release.count(b"\n") - 1
+    before = con.execute("select * from raw.kommune_nm_ranks order by all").fetchall()
+    drop(bundled, BUNDLED_KOMMUNE_NM.name, release.decode("utf-8").replace("\n", "\r\n").encode("cp1252"))
+
+    kommune_nm.land_files(bundled, landing)
+    again = load_landed_kommune_nm(con, landing, kommune_nm.validate)
+
+    assert len(landed_vintages(landing, kommune_nm.SOURCE)) == 2  # landed once, as a release of its own
+    assert again and all(r.already_loaded and r.rows == 0 for r in again), again  # nothing new upstream
+    assert con.execute("select * from raw.kommune_nm_ranks order by all").fetchall() == before
+    assert all(r.already_loaded for r in load_landed_kommune_nm(con, landing, kommune_nm.validate))
+    # dropped in the inbox as well, the same bytes as the newest release: nothing new either
+    drop(tmp_path / "inbox", BUNDLED_KOMMUNE_NM.name, release.decode("utf-8").replace("\n", "\r\n").encode("cp1252"))
+    taken = kommune_nm.take_inbox(tmp_path / "inbox", tmp_path / "q", landing, settle_seconds=0)
+    assert taken.rejected == [] and taken.skipped == []
+    assert all(r.already_loaded or r.rows == len(before) for r in load_landed_kommune_nm(con, landing,
+                                                                                          kommune_nm.validate))
+
+
+def test_a_registry_release_that_changes_no_figure_is_nothing_new(tmp_path):
+    """The same for the bundled registry file: a release without a changed figure is no new vintage to load."""
+    seed, landing, con = tmp_path / "seed", LandingZone(tmp_path / "landing"), duckdb.connect()
+    release = ["OKO01;3203;2022;14,8;percent;measured;Handlingsprogram 2024-2027;"]
+    drop(seed, "handlingsprogram.csv", excel_csv(REGISTRY_HEADER, *release))
+    land_seed_files(seed, landing, REGISTRY)
+    drop(seed, "handlingsprogram.csv", excel_csv(REGISTRY_HEADER, *release).replace(b"\r\n", b"\n"))
+    land_seed_files(seed, landing, REGISTRY)
+    results = []
+    for vintage in landed_vintages(landing, "registry"):
+        manifest, rows = parse_landed(vintage, REGISTRY)
+        results.append(load_registry_vintage(con, vintage, rows, manifest))
+    assert [(r.rows, r.already_loaded) for r in results] == [(1, False), (0, True)]
 
 
 def test_a_deflator_file_cut_short_while_copied_waits_and_is_never_the_whole_series(tmp_path):
@@ -294,6 +355,59 @@ def test_an_implausible_udir_row_rejects_the_file(tmp_path, row, expected):
                      settle_seconds=0, plausible=udir.plausibility(REGISTRY))
     [(_, report)] = result.inbox.rejected
     assert expected in report.read_text(), report.read_text()
+
+
+def udir_refresh(tmp_path: Path, *rows: str):
+    drop(tmp_path / "inbox", "eus.csv", excel_csv(UDIR_HEADER, *rows))
+    return refresh(duckdb.connect(), LandingZone(tmp_path / "landing"), udir.SOURCE,
+                   partial(udir.validate, reference=REGISTRY), bundled=tmp_path / "b", inbox=tmp_path / "inbox",
+                   quarantine=tmp_path / "q", load_vintage=udir.load_vintage, settle_seconds=0,
+                   plausible=udir.plausibility(REGISTRY))
+
+
+def test_klass_says_when_each_code_began_and_ceased():
+    """From KLASS 131's changes: a code that first appears as a new code began then; one that was an old code
+    before (Stavanger 1103 -> 1103 in 2020) existed already."""
+    validity = klass.code_validity(bundled_klass_changes())
+    assert validity.started_on["3203"] == dt.date(2024, 1, 1) and validity.started_on["3025"] == dt.date(2020, 1, 1)
+    assert validity.ceased_on["3025"] == dt.date(2024, 1, 1) and validity.ceased_on["0628"] == dt.date(2020, 1, 1)
+    assert "0628" not in validity.started_on  # older than the changes KLASS was asked for
+    assert "1103" not in validity.started_on and "1103" not in validity.ceased_on  # kept its number
+
+
+def test_the_runs_reference_knows_when_each_code_began(tmp_path):
+    """The reference a run checks Udir files against reads KLASS's changes from raw, as the run loaded them."""
+    from styringsdata.raw.raw_store import ensure_schema
+    from styringsdata.sources.catalogue import registry_reference
+
+    con = duckdb.connect()
+    ensure_schema(con)
+    changes = bundled_klass_changes()
+    con.executemany("insert into raw.klass_municipality_changes values (?, ?, ?, ?, ?, 'v1', now(), '')",
+                    [(c.old_code, c.old_name, c.new_code, c.new_name, c.change_occurred) for c in changes])
+    con.executemany("insert into raw.klass_municipality_lineage values (?, ?, ?, ?, ?, ?, 'v1', now())",
+                    [(r.from_code, r.from_name, r.to_code, r.to_name, r.changed_on, r.successor_count)
+                     for r in klass.build_lineage(changes)])
+    con.execute("insert into raw.ssb_categories values ('12367', 'v1', 'KOKkommuneregion0000', '3203', 'Asker', "
+                "1, null, null)")
+    reference = registry_reference(con, ROOT / "dbt_project" / "seeds" / "catalogue_indicators.csv")
+    assert reference.started_on["3203"] == dt.date(2024, 1, 1) and reference.predecessors["3203"] == ("3025",)
+    assert reference.retired_on["0628"] == dt.date(2020, 1, 1) and reference.retired_on["3025"] == dt.date(2024, 1, 1)
+
+
+@pytest.mark.parametrize("school_year", ["2022-23", "2023-24"])
+def test_a_code_used_before_it_existed_rejects_the_udir_file(tmp_path, school_year):
+    """3203 is Asker's code from 1 January 2024; a school year belongs to the calendar year it starts in (the
+    autumn term, when Elevundersøkelsen is answered), as for 0628 after 2019, so 2023-24 is still 3025's."""
+    result = udir_refresh(tmp_path, f"UTD04;{school_year};3203;Asker;7. og 10. trinn;4,1;;1830")
+    [(_, report)] = result.inbox.rejected
+    assert (f"row 2, column Kommunekode: got '3203'; expected a municipality code valid in {school_year}: 3203 "
+            "began on 2024-01-01 (before it: 3025)") in report.read_text(), report.read_text()
+
+
+def test_a_code_from_the_school_year_it_began_is_accepted(tmp_path):
+    result = udir_refresh(tmp_path, "UTD04;2024-25;3203;Asker;7. og 10. trinn;4,1;;1830")
+    assert result.inbox.rejected == [] and [n for n, _ in result.inbox.accepted] == ["eus.csv"]
 
 
 def test_a_former_code_in_a_year_it_was_valid_is_still_accepted(tmp_path):

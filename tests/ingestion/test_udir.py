@@ -41,8 +41,11 @@ def messages(report) -> list[str]:
 def test_the_bundled_file_holds_the_handlingsprogram_figures_on_the_school_years_first_year():
     report = udir.validate(BUNDLED.read_bytes(), BUNDLED.name, load_reference(
         [IndicatorRule(i, "udir", "percent" if i in ("UTD02", "UTD03") else "scale 1-5")
-         for i in ("UTD02", "UTD03", "UTD04", "UTD08", "UTD09")], {"3203"}, {}))
+         for i in ("UTD02", "UTD03", "UTD04", "UTD08", "UTD09")], {"3203"}, {"0220": ("3203",), "3025": ("3203",)}))
     assert report.ok, report.text()
+    # on Asker's code of each autumn (0220 for 2019-20, 3025 after), carried as today's
+    assert {(r.reported_code, r.year >= 2020) for r in report.rows} == {("0220", False), ("3025", True)}
+    assert {r.municipality_code for r in report.rows} == {"3203"}
     got = {(r.indicator_id, r.year): r.value for r in report.rows}
     assert got[("UTD02", 2022)] == 7.6 and got[("UTD04", 2019)] == 4.2 and got[("UTD09", 2021)] == 3.6
     assert {r.school_year for r in report.rows if r.year == 2022} == {"2022-23"}

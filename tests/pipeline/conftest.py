@@ -14,9 +14,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRY_HEADER = "indicator_id;municipality_code;period;value;unit;status;source;comment\n"
 UDIR_HEADER = "indicator_id;Skoleaarnavn;Kommunekode;Kommune;Trinnnavn;Score;AndelMobbet;AntallBesvart;Sidenummer\n"
-UDIR_GOOD = ("UTD04;2023-24;3203;Asker;7. og 10. trinn;4,3;;1850;1\n"
-             "UTD02;2023-24;3201;Bærum;7. trinn;;5,9;1200;1\n"
-             "UTD03;2022-23;3024;Bærum;10. trinn;;*;;1\n")   # Bærum's code before 2024; suppressed by Udir
+# Codes as they were in the school year's autumn (2023-24 is 2023: Asker 3025, Bærum 3024; 3203 and 3201 from 2024)
+UDIR_GOOD = ("UTD04;2023-24;3025;Asker;7. og 10. trinn;4,3;;1850;1\n"
+             "UTD02;2023-24;3024;Bærum;7. trinn;;5,9;1200;1\n"
+             "UTD03;2022-23;3024;Bærum;10. trinn;;*;;1\n")   # suppressed by Udir
 UDIR_BAD = "UTD09;2023-24;3203;Asker;7. og 10. trinn;3,6;;;1\nUTD09;2023-24;3205;Lillestrøm;;3,5 ;;abc;1\n"
 
 

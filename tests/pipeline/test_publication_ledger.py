@@ -131,6 +131,29 @@ def test_an_earlier_warehouse_copied_over_the_current_one_is_replaced(data, tmp_
     ends_current(env)
 
 
+def test_a_run_with_postgres_unreachable_is_a_partial_publication(data):
+    """PostgreSQL switched on but down (nothing listens on the port): the DuckDB file and Parquet keep the
+    publication and PostgreSQL is marked behind. That run exited 0, as if every target held it; it is a partial
+    publication, exit 6, and its summary names the target."""
+    from styringsdata.cli import EXIT_PARTIAL
+
+    env = env_for(data, STYRINGSDATA_POSTGRES_URL="postgresql://styringsdata@127.0.0.1:1/warehouse",
+                  STYRINGSDATA_POSTGRES_SWAP_WAIT="3")
+    parquet = sha(data / "parquet" / "fct_indicator_values.parquet")
+
+    result = cli(env, "run")
+
+    assert result.returncode == EXIT_PARTIAL == 6, result.stdout + result.stderr[-3000:]
+    assert "PostgreSQL is behind: cannot connect to PostgreSQL at user=styringsdata dbname=warehouse host=127.0.0.1 port=1" \
+        in result.stdout, result.stdout
+    assert re.search(r"targets: NOT every target holds publication \S+: .*PostgreSQL", result.stdout), result.stdout
+    assert sha(data / "parquet" / "fct_indicator_values.parquet") == parquet
+    status = cli(env, "status")
+    assert status.returncode == 1 and "behind" in status.stdout, status.stdout
+    again = cli(env, "run")  # a partial run is not remembered: the next run tries PostgreSQL again
+    assert again.returncode == EXIT_PARTIAL and "the whole job runs" in again.stdout.splitlines()[0], again.stdout
+
+
 def test_a_new_number_format_rewrites_the_report_of_the_current_publication(data):
     env = env_for(data, STYRINGSDATA_NUMBER_FORMAT="no")
     reports = data / "reports"

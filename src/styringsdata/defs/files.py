@@ -88,7 +88,7 @@ def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResour
         context.log.info(f"Kommune-NM file {name} left in the inbox: {why}")
     landed += [path for _, path in inbox.accepted] if inbox else []
     with pipeline.work_db() as con:
-        results = load_landed_kommune_nm(con, landing, kommune_nm.parse)  # every landed file raw lacks
+        results = load_landed_kommune_nm(con, landing, kommune_nm.validate)  # every landed file raw lacks
         loaded = sum(r.rows for r in results)
         newly_loaded = sum(not r.already_loaded for r in results)
         outcome_changed = record(con, context.run.run_id, KOMMUNE_NM[0], [KOMMUNE_NM[1]], failures)

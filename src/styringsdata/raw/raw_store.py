@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from styringsdata.sources import jsonstat
 from styringsdata.sources.klass import CodeChange, LineageRow, build_lineage, parse_changes
+from styringsdata.sources.drop_zone import parse_landed
 from styringsdata.raw.landing import LandingZone, read_manifest, safe_name
 from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp  # noqa: F401 (the loaders' names)
 from styringsdata.sources.periods import PeriodError, parse_period
@@ -322,7 +323,7 @@ def load_registry_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, row
     table = manifest["table"]
     present = con.execute(f"select count(*) from {RAW}.registry_values where _vintage = ? and _file = ?",
                           [vintage, manifest.get("original_name")]).fetchone()[0]
-    if present:
+    if present or not rows:  # no rows: a bundled release that changed no figure (drop_zone.parse_landed)
         return LoadResult(f"registry/{table}", vintage, 0, True)
     received = _timestamp(manifest.get("fetched_at"))
     con.execute("begin transaction")
@@ -480,7 +481,9 @@ def load_kommune_nm_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, r
     manifest = read_manifest(vintage_dir)
     vintage = manifest["vintage"]
     create_kommune_nm_table(con)
-    if con.execute(f"select count(*) from {RAW}.kommune_nm_ranks where _vintage = ?", [vintage]).fetchone()[0]:
+    if not rows or con.execute(f"select count(*) from {RAW}.kommune_nm_ranks where _vintage = ?",
+                               [vintage]).fetchone()[0]:
+        # no rows: a release that changed no figure of the previous one (drop_zone.parse_landed), nothing new
         return LoadResult("kommune_nm_ranks", vintage, 0, True)
     received = _timestamp(manifest.get("fetched_at"))
     order = ("total_rank", "county_rank", "naeringsliv_rank", "arbeidsmarked_rank", "demografi_rank",
@@ -549,13 +552,13 @@ def load_landed_emissions(con: duckdb.DuckDBPyConnection, landing: LandingZone, 
 
 
 def load_landed_kommune_nm(con: duckdb.DuckDBPyConnection, landing: LandingZone,
-                           parse: Callable[[bytes, str], list]) -> list[LoadResult]:
+                           validate: Callable[[bytes, str], Any]) -> list[LoadResult]:
+    """`validate`: the source's file contract; a landed vintage is read as every drop zone's is (a bundled release
+    that changed no figure has no rows, and loading it changes nothing)."""
     loaded = _loaded(con, "kommune_nm_ranks")
     results = []
     for table in landing.tables("kommune_nm"):
         for vintage_dir in _unloaded(landing, "kommune_nm", table, loaded):
-            manifest = read_manifest(vintage_dir)
-            rows = parse((vintage_dir / manifest["payloads"][0]["file"]).read_bytes(),
-                         manifest.get("original_name", "kommune_nm"))
+            _, rows = parse_landed(vintage_dir, validate)
             results.append(load_kommune_nm_vintage(con, vintage_dir, rows))
     return results

@@ -23,7 +23,7 @@ import json
 import os
 import time
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -49,14 +49,15 @@ SKIPPED_PARTS = {"__pycache__", "target", "logs"}
 PATH_FIELDS = {"data_dir", "snapshot_dir", "work_db", "warehouse", "registry_inbox", "quarantine", "registry_seed",
                "udir_inbox", "dagster_home"}
 
-# What `answer` computed before the job, for `remember` after it: the job was made with these.
-_before_job: dict[str, Any] = {}
-
 
 @dataclass(frozen=True)
 class Verdict:
     skip: bool  # True: certainly nothing new; the job is not started
     line: str  # what the CLI prints
+    # The settings and code the job is made with, as the pre-check saw them, for `remember` after the job. Handed
+    # back, not kept in the module: a process that pre-checks one data directory and records a run on another
+    # (the test suite) recorded the first one's settings, and the next run said "the settings changed".
+    made_with: dict[str, Any] = field(default_factory=dict)
 
 
 def record_path(settings: Settings) -> Path:
@@ -77,30 +78,31 @@ def answer(settings: Settings, *, forced: bool, root: Path = PROJECT_ROOT,
         return Verdict(False, f"styringsdata: the whole job runs ({why}); no pre-check")
     if settings.source_mode.value == "record":
         return Verdict(False, "styringsdata: the whole job runs (record mode saves every answer); no pre-check")
+    made_with = {"settings": settings_digests(settings), "code": code_fingerprint(settings, root)}
     try:
         # A run writing the data directory meanwhile would make any answer stale; the job then says who it is.
         with run_lock(settings.data_dir, what="the pre-check of `styringsdata run`"):
-            _before_job.clear()
-            _before_job.update(settings=settings_digests(settings), code=code_fingerprint(settings, root))
             try:
-                reason, asked, record = _check(settings, root, today or dt.datetime.now(OSLO).date())
+                reason, asked, record = _check(settings, root, today or dt.datetime.now(OSLO).date(), made_with)
             except Exception as exc:  # noqa: BLE001 - whatever the pre-check cannot judge, the job does
                 reason, asked, record = f"the pre-check failed ({exc.__class__.__name__}: {exc})", [], {}
             if reason is not None:
                 forget(settings)
     except LockHeld:
-        return Verdict(False, "styringsdata: pre-check: another process holds the data directory")
+        return Verdict(False, "styringsdata: pre-check: another process holds the data directory", made_with)
     if reason is not None:
-        return Verdict(False, f"styringsdata: pre-check: {reason}; the whole job runs")
+        return Verdict(False, f"styringsdata: pre-check: {reason}; the whole job runs", made_with)
     seconds = time.monotonic() - started
     return Verdict(True, f"styringsdata: nothing new at {', '.join(asked)}; publication {record['publication']} "
                    f"({record['published_at']}, run {record['run_id'][:8]}) is current on every target "
                    f"({', '.join(record['targets'])}). Checked in {seconds:.1f} s "
-                   "without starting Dagster (`styringsdata run --force` runs the whole job)")
+                   "without starting Dagster (`styringsdata run --force` runs the whole job)", made_with)
 
 
-def remember(settings: Settings) -> None:
-    """After a run that succeeded: record what it was made with and what it left, for the next pre-check."""
+def remember(settings: Settings, made_with: dict[str, Any] | None = None) -> None:
+    """After a run that succeeded: record what it was made with (`made_with`: the pre-check's `Verdict.made_with`
+    for these settings; default: as they are now) and what it left, for the next pre-check."""
+    made_with = made_with or {}
     state = build_state.load(settings.build_state_path)
     if state is None or not (state.built and state.published and state.reported):
         forget(settings)
@@ -111,8 +113,8 @@ def remember(settings: Settings) -> None:
                  "Delete it to have the next run do the whole job",
         "run_id": state.published_by or state.run_id,
         "published_at": _published_at(settings.warehouse),
-        "settings": _before_job.get("settings") or settings_digests(settings),
-        "code": _before_job.get("code") or code_fingerprint(settings),
+        "settings": made_with.get("settings") or settings_digests(settings),
+        "code": made_with.get("code") or code_fingerprint(settings),
         "landing": landing_digest(settings.landing_dir),
         "files": {name: _stat(path) for name, path in output_files(settings).items()},
     }
@@ -206,10 +208,12 @@ def _published_at(warehouse: Path) -> str:
 
 # -- the checks, cheapest first; the first that fails names the reason ------------------------------------
 
-def _check(settings: Settings, root: Path, today: dt.date) -> tuple[str | None, list[str], dict[str, Any]]:
+def _check(settings: Settings, root: Path, today: dt.date,
+           made_with: dict[str, Any]) -> tuple[str | None, list[str], dict[str, Any]]:
     record, reason = _read_record(record_path(settings))
     if reason is None:
-        reason = (_settings_changed(record) or _build_pending(settings, root, today) or _code_changed(record)
+        reason = (_settings_changed(record, made_with["settings"]) or _build_pending(settings, root, today)
+                  or _code_changed(record, made_with["code"])
                   or _files_changed(settings, record) or _targets(settings, record) or _inboxes(settings))
     if reason is not None:
         return reason, [], record
@@ -230,8 +234,8 @@ def _read_record(path: Path) -> tuple[dict[str, Any], str | None]:
         return {}, f"{path} cannot be read ({exc.__class__.__name__}: {exc})"
 
 
-def _settings_changed(record: dict[str, Any]) -> str | None:
-    now, then = _before_job["settings"], record["settings"]
+def _settings_changed(record: dict[str, Any], now: dict[str, str]) -> str | None:
+    then = record["settings"]
     changed = sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))
     if not changed:
         return None
@@ -262,8 +266,8 @@ def _build_pending(settings: Settings, root: Path, today: dt.date) -> str | None
     return None
 
 
-def _code_changed(record: dict[str, Any]) -> str | None:
-    if _before_job["code"] != record["code"]:
+def _code_changed(record: dict[str, Any], now: str) -> str | None:
+    if now != record["code"]:
         return "the code, the configuration or a bundled file changed since the last run"
     return None
 

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import duckdb
 
+from styringsdata.sources.klass import CodeChange, code_validity
 from styringsdata.sources.registry import IndicatorRule, Reference, load_reference
 from styringsdata.sources.ssb import load_table_specs
+from styringsdata.vocabulary import indicator_routes
 
-ROUTES = ("ssb", "fhi", "miljodirektoratet", "kommune_nm", "udir", "registry")
+ROUTES = indicator_routes()  # seed vocabulary
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,11 @@ def registry_reference(con: duckdb.DuckDBPyConnection, catalogue: Path, *,
                union select new_code, new_name from raw.klass_municipality_changes where new_name <> ''""",
             [list(load_table_specs().region_variables())]).fetchall():
         names.setdefault(code, set()).add(name)
-    retired_on = dict(con.execute(
-        """select from_code, min(changed_on) from raw.klass_municipality_lineage
-           where _vintage = (select max(_vintage) from raw.klass_municipality_lineage) and from_code <> to_code
-           group by from_code""").fetchall())
+    # When each code began and ceased: one reading of KLASS's changes (the newest vintage), sources/klass.py.
+    validity = code_validity([] if "klass_municipality_changes" not in tables else [
+        CodeChange(*row) for row in con.execute(
+            """select old_code, old_name, new_code, new_name, change_occurred from raw.klass_municipality_changes
+               where _vintage = (select max(_vintage) from raw.klass_municipality_changes)""").fetchall()])
     return load_reference(rules, current, retired, names={k: frozenset(v) for k, v in names.items()},
-                          retired_on=retired_on, **limits)
+                          retired_on=validity.ceased_on, started_on=validity.started_on,
+                          predecessors=validity.predecessors, **limits)

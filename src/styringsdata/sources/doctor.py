@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from styringsdata.sources.diagnosis import DoctorRow
+from styringsdata.vocabulary import evidence_grades
 
 VERDICTS = ("ok", "table missing", "code missing", "dimension not selected", "period format")
-GRADES = ("A", "B", "C", "live", "-")
+GRADES = evidence_grades()  # seed vocabulary
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def miljodirektoratet_row(transport: Any) -> DoctorRow:
 def run_doctor(transport: Any, config_dir: Path | None = None) -> DoctorReport:
     """`config_dir`: where ssb_tables.yaml and fhi_tables.yaml are read (default: the package's own)."""
     from styringsdata.sources.fhi import FhiClient, diagnose, load_fhi_specs
-    from styringsdata.sources.ssb import SsbClient, diagnose_table, load_table_specs
+    from styringsdata.sources.ssb import UNKNOWN_ROUTE, SsbClient, diagnose_table, load_table_specs
 
     ssb_path, fhi_path = config_paths(config_dir)
     specs = load_table_specs(ssb_path)
@@ -141,7 +142,7 @@ def run_doctor(transport: Any, config_dir: Path | None = None) -> DoctorReport:
     report.rows += fhi_rows
     report.rows.append(miljodirektoratet_row(transport))
     for entry in specs.without_known_table:
-        status = entry.route if entry.route != "source unknown" else entry.status
+        status = entry.route if entry.route != UNKNOWN_ROUTE else entry.status
         report.unmapped.append(Unmapped("SSB", entry.key_figure or entry.indicator or "?", status, entry.grade,
                                         entry.reason, entry.look_for))
     # Live or replayed, the Udir series are the same files; the bundled ones are in the snapshot directory.

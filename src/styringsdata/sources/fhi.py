@@ -24,6 +24,7 @@ import yaml
 from styringsdata.raw.landing import LandingZone, Payload, safe_name, utc_now
 from styringsdata.sources.periods import PeriodError, is_period, periods_within
 from styringsdata.sources.transport import Response, Transport
+from styringsdata.vocabulary import unknown_code
 
 FHI_BASE_URL = "https://statistikk-data.fhi.no/api/open/v1"
 SPECS_PATH = Path(__file__).with_name("fhi_tables.yaml")
@@ -101,6 +102,9 @@ def load_fhi_specs(path: Path = SPECS_PATH, ssb_path: Path = SSB_SPECS_PATH) -> 
         evidence = entry.get("evidence") or {}
         if "grade" not in evidence or not evidence.get("cite"):
             raise FhiError(f"{where}: needs `evidence: {{grade, cite}}`")
+        problem = unknown_code("evidence_grade", str(evidence["grade"]))
+        if problem:
+            raise FhiError(f"{where}: {problem}")
         table_id = entry.get("table_id")
         if table_id is not None:
             table_id = safe_name(str(table_id), "FHI table id")

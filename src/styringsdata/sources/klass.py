@@ -143,6 +143,39 @@ def build_lineage(changes: Iterable[CodeChange]) -> list[LineageRow]:
     return rows
 
 
+@dataclass(frozen=True)
+class CodeValidity:
+    """When municipality codes began and ceased, as far as the changes KLASS was asked for reach: a code in
+    neither map was valid throughout. A code is valid in calendar year Y when it began in Y or earlier and
+    ceased after Y (a change takes effect on 1 January)."""
+
+    started_on: dict[str, dt.date]  # a code that first appears as the new code of a change
+    ceased_on: dict[str, dt.date]  # a code changed away and not given back later
+    predecessors: dict[str, tuple[str, ...]]  # the old codes of the change a code began with
+
+
+def code_validity(changes: Iterable[CodeChange]) -> CodeValidity:
+    """One reading of KLASS 131's changes for every check of a code against a year (Udir's files; the registry's
+    reference). A code kept through a change (Stavanger 1103 -> 1103 in 2020, when it absorbed Finnøy and
+    Rennesøy) neither began nor ceased."""
+    changes = [c for c in changes if c.old_code and c.new_code]
+    started: dict[str, dt.date] = {}
+    ceased: dict[str, dt.date] = {}
+    for change in changes:
+        if change.new_code != change.old_code and not any(
+                earlier.old_code == change.new_code and earlier.change_occurred <= change.change_occurred
+                for earlier in changes):
+            started[change.new_code] = min(started.get(change.new_code, change.change_occurred),
+                                           change.change_occurred)
+        if not any(later.new_code == change.old_code and later.change_occurred >= change.change_occurred
+                   for later in changes):
+            ceased[change.old_code] = min(ceased.get(change.old_code, change.change_occurred), change.change_occurred)
+    predecessors = {code: tuple(sorted({c.old_code for c in changes
+                                        if c.new_code == code and c.change_occurred == day and c.old_code != code}))
+                    for code, day in started.items()}
+    return CodeValidity(started, ceased, predecessors)
+
+
 def today_codes(lineage: Iterable[LineageRow], code: str) -> list[str]:
     mapped = sorted({row.to_code for row in lineage if row.from_code == code})
     return mapped or [code]

@@ -129,6 +129,10 @@ class Reference:
     # municipality name must be one of its code's, and a retired code is valid only for years before it ceased.
     names: Mapping[str, frozenset[str]] = field(default_factory=dict)
     retired_on: Mapping[str, dt.date] = field(default_factory=dict)
+    # The day a code KLASS created began, and the codes it replaced: a code is valid only from that year on
+    # (sources/klass.py code_validity, the one reading of KLASS's changes for both).
+    started_on: Mapping[str, dt.date] = field(default_factory=dict)
+    predecessors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 # -- reading ------------------------------------------------------------------

@@ -30,6 +30,7 @@ import yaml
 from styringsdata.raw.landing import LandingZone, Payload, safe_name, utc_now, vintage_from_updated
 from styringsdata.sources.periods import PeriodError, is_period, periods_within
 from styringsdata.sources.transport import Request, Response, Transport, format_utc, parse_utc
+from styringsdata.vocabulary import evidence_grades, key_figure_routes, unknown_code
 
 log = logging.getLogger(__name__)
 
@@ -433,10 +434,11 @@ def _json(response: Response, what: str) -> dict[str, Any]:
 # -- table specs and refresh ---------------------------------------------------
 
 TABLE_SPECS_PATH = Path(__file__).with_name("ssb_tables.yaml")
-GRADES = ("A", "B", "C", "-", "live")
-# How a key figure is got (dbt seed kostra_key_figures, column `route`): a configured series, KS's A/B formula on
-# SSB's base tables, or nothing known yet.
-KEY_FIGURE_ROUTES = ("table", "asss_formula", "source unknown")
+GRADES = evidence_grades()  # seed vocabulary
+# How a key figure is got (dbt seed kostra_key_figures, column `route`): a configured series (TABLE_ROUTE), KS's
+# A/B formula on SSB's base tables, or nothing known yet; seed vocabulary.
+KEY_FIGURE_ROUTES = key_figure_routes()
+TABLE_ROUTE, UNKNOWN_ROUTE = "table", "source unknown"
 
 
 @dataclass(frozen=True)
@@ -527,7 +529,7 @@ class WithoutTable:
     indicator: str | None = None
     key_figure: str | None = None
     status: str = "source unknown"  # or "not SSB": another body publishes it (a file route is needed)
-    route: str = "source unknown"  # or "asss_formula": KS's A/B formula on SSB's base tables (KEY_FIGURE_ROUTES)
+    route: str = UNKNOWN_ROUTE  # or "asss_formula": KS's A/B formula on SSB's base tables (KEY_FIGURE_ROUTES)
 
 
 @dataclass(frozen=True)
@@ -612,8 +614,9 @@ def _evidence(entry: Mapping[str, Any], where: str) -> Evidence:
     if not isinstance(evidence, Mapping) or "grade" not in evidence or not evidence.get("cite"):
         raise SsbError(f"{where}: every series needs `evidence: {{grade: A|B|C|-|live, cite: ...}}`")
     grade = str(evidence["grade"])
-    if grade not in GRADES:
-        raise SsbError(f"{where}: evidence grade must be one of {', '.join(GRADES)}, got {grade!r}")
+    problem = unknown_code("evidence_grade", grade)
+    if problem:
+        raise SsbError(f"{where}: {problem}")
     return Evidence(grade, str(evidence["cite"]))
 
 
@@ -674,12 +677,16 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
     without = tuple(
         WithoutTable(reason=str(e["reason"]), grade=str(e.get("grade", "-")), look_for=str(e.get("look_for", "")),
                      indicator=e.get("indicator"), key_figure=e.get("key_figure"),
-                     status=str(e.get("status", "source unknown")), route=str(e.get("route", "source unknown")))
+                     status=str(e.get("status", "source unknown")), route=str(e.get("route", UNKNOWN_ROUTE)))
         for e in document.get("without_known_table") or ())
     for entry in without:
-        if entry.route not in KEY_FIGURE_ROUTES[1:]:
-            raise SsbError(f"{path}: without_known_table {entry.key_figure or entry.indicator}: route must be "
-                           f"asss_formula or source unknown, got {entry.route!r}")
+        where = f"{path}: without_known_table {entry.key_figure or entry.indicator}"
+        if entry.route not in KEY_FIGURE_ROUTES or entry.route == TABLE_ROUTE:
+            raise SsbError(f"{where}: route must be one of "
+                           f"{' or '.join(r for r in KEY_FIGURE_ROUTES if r != TABLE_ROUTE)}, got {entry.route!r}")
+        problem = unknown_code("evidence_grade", entry.grade)
+        if problem:
+            raise SsbError(f"{where}: {problem}")
     computed = {str(name): tuple(str(m) for m in inputs)
                 for name, inputs in (document.get("computed_measures") or {}).items()}
     specs = TableSpecs(

@@ -7,8 +7,8 @@ call it: the data team exports the municipality-level table from statistikkbanke
 (`indicator_id`), and drops the file in `data/inbox/udir/` (docs/sources.md, "Udir"). CSV or XLSX:
 
     indicator_id;Skoleaarnavn;Kommunekode;Kommune;Trinnnavn;Score;AndelMobbet;AntallBesvart
-    UTD04;2022-23;3203;Asker;7. og 10. trinn;4,2;;1830
-    UTD02;2022-23;3203;Asker;7. trinn;;7,6;910
+    UTD04;2022-23;3025;Asker;7. og 10. trinn;4,2;;1830
+    UTD02;2024-25;3203;Asker;7. trinn;;7,6;910
 
 The column names other than `indicator_id` are those of Udir's export tables for Elevundersøkelsen in
 grunnskolen (148 indikatorer: `Score`; 150 mobbing: `AndelMobbet`), as public code lists them: U#46231521955
@@ -25,8 +25,9 @@ separator per file, XLSX numbers exactly as stored, percent-formatted cells for 
   figure (`Score` for a 1-5 scale, `AndelMobbet` for a percent); the other must be empty.
 - `Skoleaarnavn`: a school year `2022-23` (or `2022-2023`). The figure is shown on the year the school year
   starts (Elevundersøkelsen is answered in the autumn term); the school year stays in `period`.
-- `Kommunekode`: a municipality code. A code KLASS retired for exactly one successor (3025 -> 3203) is
-  carried as today's code and the reported one is kept; one retired for several, or unknown, is refused.
+- `Kommunekode`: a municipality code, as it was in the school year's autumn (2022-23: Asker 3025). A code KLASS
+  retired for exactly one successor (3025 -> 3203) is carried as today's code and the reported one is kept; one
+  retired for several, or unknown, is refused; one used in a year it did not exist is refused (plausibility).
 - Municipality-level rows only: `Organisasjonsnummer` (a school) must be empty, `EnhetNivaa` 3 when given.
 - The value: a number, or `*` where Udir suppressed it (status suppressed, never 0).
 - One row per indicator, municipality and school year.
@@ -50,6 +51,7 @@ from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp
 from styringsdata.sources.registry import (DecimalSeparator, Problem, Record, Reference, RegistryError, ValidationReport,
                                 _row_value, cell_text, decide_separator, is_percent_unit, number_text,
                                 read_cells, unit_range)
+from styringsdata.vocabulary import unknown_code
 
 SOURCE = "udir"
 ROUTE = "udir"
@@ -73,6 +75,12 @@ class UdirSeries:
     cite: str
     route: str = ROUTE  # or "registry" while Udir's export for it is not known
     trinn: str | None = None  # the grade(s) the catalogue's indicator name gives; None: not named there
+
+    def __post_init__(self) -> None:
+        for kind, code in (("evidence_grade", self.grade), ("indicator_route", self.route)):
+            problem = unknown_code(kind, code)
+            if problem:
+                raise ValueError(f"src/styringsdata/sources/udir.py SERIES {self.indicator_id}: {problem}")
 
 
 _EU = "U#46231521955 (grunnskole exports 148 indikator and 150 mobbing, their columns Kommunekode, Skoleaarnavn, " \
@@ -309,7 +317,11 @@ def _trinn_key(text: str) -> str:
 
 
 def plausibility(reference: Reference) -> Callable[[ValidationReport, object], list[Problem]]:
-    """A code that existed in the file's school year, the indicator's trinn, and shares in the catalogue's unit."""
+    """A code that existed in the file's school year, the indicator's trinn, and shares in the catalogue's unit.
+
+    A school year belongs to the calendar year it starts in (Elevundersøkelsen is answered in the autumn term,
+    and the figure is shown on that year): 2023-24 is 2023, when Asker was 3025, so 3203 (from 1 January 2024)
+    is valid from 2024-25 on, and 0628 (Hurum, until 31 December 2019) up to 2019-20."""
 
     def plausible(report: ValidationReport, _landing: object) -> list[Problem]:
         problems = []
@@ -320,6 +332,12 @@ def plausibility(reference: Reference) -> Callable[[ValidationReport, object], l
                 problems.append(Problem(report.file, row.row, "Kommunekode", row.reported_code,
                                         f"a municipality code valid in {row.school_year}: {row.reported_code} ceased "
                                         f"on {ceased.isoformat()} (use {successor})"))
+            began = reference.started_on.get(row.reported_code)
+            if began is not None and row.year < began.year:
+                before = " or ".join(reference.predecessors.get(row.reported_code, ())) or "the code of that year"
+                problems.append(Problem(report.file, row.row, "Kommunekode", row.reported_code,
+                                        f"a municipality code valid in {row.school_year}: {row.reported_code} began "
+                                        f"on {began.isoformat()} (before it: {before})"))
             wanted = TRINN.get(row.indicator_id)
             if wanted and row.trinn and _trinn_key(row.trinn) != _trinn_key(wanted):
                 problems.append(Problem(report.file, row.row, "Trinnnavn", row.trinn,
