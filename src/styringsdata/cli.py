@@ -135,10 +135,7 @@ def _run_job(defs, instance, settings, verbose: bool = False) -> int:
 
 def failed_sources(progress):
     """The sources that failed alone in this run, from their assets' metadata (src/styringsdata/runs/source_outcomes.py)."""
-    from styringsdata.runs.source_outcomes import SOURCE_ERRORS_KEY, SourceFailure
-
-    return [SourceFailure(**entry) for values in progress.materializations.values()
-            for entry in values.get(SOURCE_ERRORS_KEY) or []]
+    return progress.source_failures()
 
 
 def report_failed_run(run_id: str, instance, settings, reason: str) -> None:

@@ -124,6 +124,9 @@ def run_in(world: Path | None, data: Path, tmp: Path, name: str, *args: str) -> 
                 "select key_figure_id, region_code, year, value, status, note, source_table, vintage "
                 "from kostra_comparison order by all").fetchall()
             freshness = con.execute("select * from source_freshness order by source, source_table").fetchall()
+            marts["emissions_by_sector"] = con.execute(
+                "select sector, year, tonnes_co2e, status, note, target_2030_pct from emissions_by_sector "
+                "order by all").fetchall()
             marts["source_freshness_columns"] = [r[0] for r in con.execute("describe source_freshness").fetchall()]
         finally:
             con.close()
@@ -199,6 +202,21 @@ def test_a_first_run_with_four_faults_publishes_everything_else(sequence):
         assert all(source in r[5] and "failed" in r[5] for r in home), home[:2]
 
 
+def test_emissions_by_sector_keeps_every_row_as_source_error_on_a_first_run(sequence):
+    first, normal = sequence["first"], sequence["normal"]
+    mine, theirs = first.marts["emissions_by_sector"], normal.marts["emissions_by_sector"]
+    assert theirs and all(r[3] == "measured" and r[2] is not None for r in theirs), theirs[:3]
+    # every sector and year the workbook gives in the normal world, and the years up to the lag after it
+    assert {r[:2] for r in mine} >= {r[:2] for r in theirs}, sorted({r[:2] for r in theirs} - {r[:2] for r in mine})
+    assert {r[0] for r in mine} == {r[0] for r in theirs}
+    assert all(r[2] is None and r[3] == "source_error" and "Miljødirektoratet failed" in r[4] and "503" in r[4]
+               for r in mine), mine[:2]
+    targets = {r[0]: r[5] for r in theirs}
+    assert all(r[5] == targets[r[0]] for r in mine)  # the climate budget's targets are known without the workbook
+    # a run that loads the workbook has only measured rows again
+    assert not [r for r in normal.marts["emissions_by_sector"] if r[3] != "measured"]
+
+
 def test_the_terminal_says_what_failed_and_what_to_do(sequence):
     out = sequence["first"].output
     failing = [line for line in out.splitlines() if line.startswith("styringsdata: source failed:")]
@@ -209,6 +227,11 @@ def test_the_terminal_says_what_failed_and_what_to_do(sequence):
                for line in failing), failing
     assert any("Miljødirektoratet" in line and "503" in line and "try again later" in line for line in failing)
     assert "published with 3 source(s) failing" in out
+    # a failing source is only in its own line: not "new in raw" in the sources stage line
+    (sources,) = [line for line in out.splitlines() if line.strip().startswith("sources ")]
+    assert "ssb_12143" not in sources and "miljodirektoratet" not in sources and "3 failing" in sources, sources
+    # a failure line names the request, never its body (FHI's POST lists every region code and year)
+    assert not [line for line in failing if "body=" in line or '"dimensions"' in line], failing
     for noise in ("CatalogException", "No dagster instance configuration file", "Not executing",
                   "Dependencies for step", "Traceback"):
         assert noise not in out, f"{noise!r} in:\n{out}"

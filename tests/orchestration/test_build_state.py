@@ -93,3 +93,15 @@ def test_fingerprint_follows_models_and_gate_configuration(tmp_path):
     assert project_fingerprint(tmp_path) == first
     (tmp_path / "src/styringsdata/quality/gate.yaml").write_text("year_on_year_jump_pct: 40\n")
     assert project_fingerprint(tmp_path) != first
+
+
+def test_a_source_that_only_failed_is_a_reason_to_rebuild_but_not_new_data():
+    """Issue 21: the dbt stage line said "new data in raw from raw/miljodirektoratet_emissions" when the workbook
+    had failed: the marts are rebuilt to say so, but no data came."""
+    why = decision(sources=[("raw/ssb_12143", True), ("raw/miljodirektoratet_emissions", build_state.OUTCOME_CHANGED)])
+    assert why.rebuild
+    assert why.reason.startswith("new data in raw from raw/ssb_12143;"), why.reason
+    assert "miljodirektoratet" not in why.reason.split(";")[0]
+    assert "failed, or answered again: raw/miljodirektoratet_emissions" in why.reason, why.reason
+    only = decision(sources=[("raw/miljodirektoratet_emissions", build_state.OUTCOME_CHANGED)])
+    assert only.rebuild and "new data" not in only.reason, only.reason

@@ -27,7 +27,11 @@ select
     error_class,
     error_message,
     advice,
-    case when source in ('SSB', 'FHI') then source || ' table ' || source_table else source end
+    case
+        when source in ('SSB', 'FHI') then source || ' table ' || source_table
+        when source = 'KLASS' then 'KLASS classification ' || source_table
+        else source
+    end
         || ' failed on ' || strftime(attempted_at, '%Y-%m-%d %H:%M UTC') || ': ' || error_class || ': '
         || error_message || '. What to do: ' || advice as failure_note
 from latest

@@ -69,6 +69,18 @@ kommune_nm as (
 
 ),
 
+klass as (
+
+    -- KLASS has no publication cadence of its own: the window is a year from our last good answer, so a
+    -- classification that has failed for longer than that is late (source_table as in raw.source_attempts)
+    select 'KLASS', '131-changes', cast(null as timestamp), max(fetched_at), max(vintage), 1
+    from {{ ref('stg_klass__municipality_lineage') }}
+    union all
+    select 'KLASS', '112-kostra-groups', cast(null as timestamp), max(fetched_at), max(vintage), 1
+    from {{ ref('stg_klass__kostra_groups') }}
+
+),
+
 udir as (
 
     select 'Udir', 'udir', cast(null as timestamp), max(received_at), max(vintage), 1
@@ -83,6 +95,7 @@ held as (
     union all select * from emissions
     union all select * from kommune_nm
     union all select * from udir
+    union all select * from klass
 
 ),
 

@@ -248,7 +248,11 @@ def _rebuild_decision(context: dg.AssetExecutionContext, pipeline: PipelineResou
         materialization = record.event_log_entry.asset_materialization
         if materialization is not None and materialization.asset_key.path[0] == "raw":
             flag = materialization.metadata.get(build_state.RAW_CHANGED)
-            sources.append((materialization.asset_key.to_user_string(), flag.value if flag is not None else None))
+            new = materialization.metadata.get(build_state.NEW_IN_RAW)
+            value = flag.value if flag is not None else None
+            if value and new is not None and not new.value:  # it failed or answered again, and loaded nothing
+                value = build_state.OUTCOME_CHANGED
+            sources.append((materialization.asset_key.to_user_string(), value))
     settings = pipeline.settings
     with pipeline.work_db() as con:
         marts_exist = bool(con.execute("select count(*) from information_schema.tables where table_schema = "

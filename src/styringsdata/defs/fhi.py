@@ -8,8 +8,7 @@ from styringsdata.sources.fhi import FhiClient, FhiRefresh, load_fhi_specs, modi
 from styringsdata.raw.raw_store import create_fhi_table, load_landed_fhi
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from styringsdata.defs.source_checks import failure_metadata, source_check, source_check_result
-from styringsdata.runs.build_state import RAW_CHANGED
-from styringsdata.runs.source_outcomes import SourceFailure, attempt, record
+from styringsdata.runs.source_outcomes import SourceFailure, attempt, changed_metadata, record
 
 FHI_SPECS = load_fhi_specs()
 FHI_KEY = dg.AssetKey(["raw", "fhi_nokkel"])
@@ -68,7 +67,7 @@ def fhi_nokkel(context: dg.AssetExecutionContext, pipeline: PipelineResource):
         "tables_fetched": dg.MetadataValue.json(fetched),
         "data_requests": requests,
         "new_vintage": bool(fetched),
-        RAW_CHANGED: outcome_changed or newly_loaded > 0,
+        **changed_metadata(outcome_changed, newly_loaded > 0),
         "rows_loaded": rows,
         "dagster/row_count": total,
         **failure_metadata(list(failures.values())),

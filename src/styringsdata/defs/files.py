@@ -7,8 +7,7 @@ from styringsdata.raw.raw_store import (create_emissions_table, create_kommune_n
                                         load_landed_kommune_nm)
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from styringsdata.defs.source_checks import failure_metadata, source_check, source_check_result
-from styringsdata.runs.build_state import RAW_CHANGED
-from styringsdata.runs.source_outcomes import SourceFailure, attempt, record
+from styringsdata.runs.source_outcomes import SourceFailure, attempt, changed_metadata, record
 
 EMISSIONS_KEY = dg.AssetKey(["raw", "miljodirektoratet_emissions"])
 KOMMUNE_NM_KEY = dg.AssetKey(["raw", "kommune_nm_ranks"])
@@ -49,7 +48,7 @@ def miljodirektoratet_emissions(context: dg.AssetExecutionContext, pipeline: Pip
         context.log.info(f"{failure.line()}; the workbook raw holds stays")
     return dg.MaterializeResult(metadata={"vintage": vintage or "(none yet)",
                                           "new_vintage": refreshed is not None and refreshed.changed,
-                                          RAW_CHANGED: outcome_changed or any(not r.already_loaded for r in loaded),
+                                          **changed_metadata(outcome_changed, any(not r.already_loaded for r in loaded)),
                                           "rows_loaded": sum(r.rows for r in loaded), "dagster/row_count": total,
                                           **failure_metadata(failures)},
                                 check_results=[source_check_result(EMISSIONS_KEY, [EMISSIONS[1]], failures)])
@@ -100,6 +99,6 @@ def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResour
     return dg.MaterializeResult(metadata={"files": len(landed), "rejected_files": dg.MetadataValue.json(
                                               {name: str(path) for name, path in inbox.rejected} if inbox else {}),
                                           "waiting_files": dg.MetadataValue.json(dict(inbox.skipped) if inbox else {}),
-                                          "rows_loaded": loaded, RAW_CHANGED: outcome_changed or newly_loaded > 0,
+                                          "rows_loaded": loaded, **changed_metadata(outcome_changed, newly_loaded > 0),
                                           "dagster/row_count": total, **failure_metadata(failures)},
                                 check_results=[source_check_result(KOMMUNE_NM_KEY, [KOMMUNE_NM[1]], failures)])

@@ -8,8 +8,7 @@ from styringsdata.sources.ssb import (RefreshResult, SsbCheck, TableSpec, TableS
                                       refresh_table)
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from styringsdata.defs.source_checks import failure_metadata, source_check, source_check_result
-from styringsdata.runs.build_state import RAW_CHANGED
-from styringsdata.runs.source_outcomes import SourceFailure, attempt, record
+from styringsdata.runs.source_outcomes import SourceFailure, attempt, changed_metadata, record
 
 # The run's one SSB change check, made by its first SSB asset and used by all (a run is one process:
 # definitions.py uses the in-process executor). Keyed by run id, so a later run asks again.
@@ -71,7 +70,7 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
                 "vintage": result.vintage,
                 "source_updated": result.source_updated,
                 "new_vintage": result.changed,
-                RAW_CHANGED: outcome_changed or any(not r.already_loaded for r in loaded),
+                **changed_metadata(outcome_changed, any(not r.already_loaded for r in loaded)),
                 "data_requests": result.data_requests,
                 "change_check": answered.how,
                 "cells_requested": result.cells_requested,
@@ -93,7 +92,7 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
                             f"from raw.ssb_{spec.table_id})").fetchone()[0] if exists else 0
         return dg.MaterializeResult(
             metadata={"new_vintage": False,
-                      RAW_CHANGED: outcome_changed or any(not r.already_loaded for r in loaded),
+                      **changed_metadata(outcome_changed, any(not r.already_loaded for r in loaded)),
                       "data_requests": 0, "rows_loaded": sum(r.rows for r in loaded), "dagster/row_count": total,
                       **failure_metadata([failure])},
             check_results=[source_check_result(key, [spec.table_id], [failure])],

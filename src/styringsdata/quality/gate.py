@@ -162,9 +162,18 @@ RULES: dict[str, Rule] = {
         "expect_column_values_to_be_between, min 1, on the home member's rows in each; "
         "expect_column_sum_to_be_between, min 1, on its figures).", tables=("marts.kostra_comparison",)),
     "sources_answered": Rule(
-        "marts", "Every source table answered at its latest attempt (marts.source_freshness: is_stale false). A "
-        "failing table keeps its last good vintage, or its figures have status source_error; as a warning this "
-        "never blocks the rest (unexpected rows: the failing tables, whether they are also late, and the error).",
+        "marts", "Every source table answered at its latest attempt (marts.source_freshness: is_stale false), "
+        "except those whose last good vintage is older than their freshness window, which are "
+        "sources_within_freshness's. A failing table keeps its last good vintage, still inside its window, or it "
+        "never had one (a first run) and its figures have status source_error; as a warning this never blocks "
+        "the rest (unexpected rows: the failing tables and the error).", tables=("marts.source_freshness",)),
+    "sources_within_freshness": Rule(
+        "marts", "No source table failed at its latest attempt with its last good vintage older than its "
+        "freshness window (marts.source_freshness: is_stale and is_late; the window ends 30 days after the "
+        "publication expected from the table's last update and its cadence). As an error it blocks the whole "
+        "publication, because those figures would go out as current while a newer publication exists and "
+        "cannot be fetched; set it to warning in gate.yaml to let the rest publish, the stale figures flagged in "
+        "source_freshness (unexpected rows: the tables, their last update, expected publication and the error).",
         tables=("marts.source_freshness",)),
     "resource_use_asss_average_is_reference": Rule(
         "marts", "The ASSS average of each resource-use index (index_net_expenses, index_less_depreciation, "
@@ -377,11 +386,20 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
     if "source_freshness" in _tables(con, "marts"):
         freshness_columns = {r[0] for r in con.execute("describe marts.source_freshness").fetchall()}
         stale = "is_stale" if "is_stale" in freshness_columns else "false"  # a work file built before issue 21
+        error = "last_error" if "last_error" in freshness_columns else "null"
+        # Each failing table under one rule: a late one (no vintage at all is never late) blocks, the rest warn.
         checks.append(Check(
             "sources_answered", "marts", "marts.source_freshness",
-            f"""select source, source_table, latest_vintage, is_late,
-                       {'last_error' if 'last_error' in freshness_columns else 'null'} as last_error
-                from marts.source_freshness where {stale} order by source, source_table""",
+            f"""select source, source_table, latest_vintage, {error} as last_error
+                from marts.source_freshness where {stale} and not coalesce(is_late, false)
+                order by source, source_table""",
+            lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
+        checks.append(Check(
+            "sources_within_freshness", "marts", "marts.source_freshness",
+            f"""select source, source_table, latest_vintage, last_source_updated, expected_next_publication,
+                       {error} as last_error
+                from marts.source_freshness where {stale} and coalesce(is_late, false)
+                order by source, source_table""",
             lambda gxe: [gxe.ExpectTableRowCountToEqual(value=0)], whole_frame_is_failures=True))
     level, tolerance = resource_use_asss_level(), t["resource_use_asss_tolerance"]
     indices = ("index_net_expenses", "index_less_depreciation", "resource_use_index")

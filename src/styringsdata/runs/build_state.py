@@ -29,8 +29,15 @@ if TYPE_CHECKING:  # the CLI's pre-check reads the state without paying for Duck
 # Every file whose change changes what dbt builds or what the gate lets through.
 BUILD_INPUTS = (("dbt_project", ("models", "seeds", "macros", "tests")), ("src/styringsdata/quality", (".",)))
 BUILD_FILES = ("dbt_project/dbt_project.yml",)
-# Metadata every source asset reports: True when this step loaded a vintage raw did not have.
+# Metadata every source asset reports: True when this step loaded a vintage raw did not have, or when the source's
+# outcome changed (it failed now, answered again): either way the marts must be rebuilt.
 RAW_CHANGED = "raw_changed"
+# Only the first of the two: what the terminal's sources stage calls "new in raw" (a failing source is not new
+# there, it has its own `source failed:` line). Assets without outcomes report RAW_CHANGED alone.
+NEW_IN_RAW = "new_in_raw"
+# The flag decide() gets for a source asset that loaded nothing new but whose outcome changed (it failed now, or
+# answered again): a reason to rebuild, never called new data.
+OUTCOME_CHANGED = "outcome_changed"
 
 
 @dataclass(frozen=True)
@@ -150,16 +157,20 @@ def _not_built(built: Mapping[str, list[str]], now: Mapping[str, list[str]]) -> 
 def decide(state: BuildState | None, *, fingerprint: str, today: dt.date, sources: Iterable[tuple[str, object]],
            marts_exist: bool, warehouse_exists: bool, forced: bool,
            raw: Mapping[str, list[str]] | None = None) -> Decision:
-    """`sources`: (asset, its raw_changed metadata or None when it did not report one) for this run;
+    """`sources`: (asset, its raw_changed metadata or None when it did not report one, or OUTCOME_CHANGED) for
+    this run;
     `raw`: raw_inventory() of the work file now (None: not known, which never allows a skip)."""
     if forced:
         return Decision(True, "a rebuild was asked for (STYRINGSDATA_REBUILD=on)")
     sources = list(sources)
     if not sources:
         return Decision(True, "no source step in this run: dbt was asked for directly")
-    changed = [name for name, flag in sources if flag is not False]
-    if changed:
-        return Decision(True, f"new data in raw from {', '.join(sorted(changed))}")
+    changed = [name for name, flag in sources if flag is not False and flag != OUTCOME_CHANGED]
+    outcomes = [name for name, flag in sources if flag == OUTCOME_CHANGED]
+    if changed or outcomes:
+        return Decision(True, "; ".join(
+            ([f"new data in raw from {', '.join(sorted(changed))}"] if changed else [])
+            + ([f"a source failed, or answered again: {', '.join(sorted(outcomes))}"] if outcomes else [])))
     if state is None or not marts_exist or not warehouse_exists:
         return Decision(True, "no earlier build and publication to reuse")
     if not state.built:

@@ -13,8 +13,9 @@ from typing import IO, Callable, Iterable
 
 import dagster as dg
 
-from styringsdata.runs.build_state import RAW_CHANGED
+from styringsdata.runs.build_state import NEW_IN_RAW, RAW_CHANGED
 from styringsdata.runs.source_outcomes import CHECK_NAME as SOURCE_CHECK
+from styringsdata.runs.source_outcomes import SOURCE_ERRORS_KEY, SourceFailure, one_line_per_source
 
 STAGES = ("sources", "dbt", "gate", "publish", "report")
 KEY_PREFIX_STAGE = {"raw": "sources", "staging": "dbt", "intermediate": "dbt", "marts": "dbt", "seeds": "dbt",
@@ -126,12 +127,19 @@ class RunProgress:
             stage.ended_at = time.monotonic()
         self.on_change(self, stage, done)
 
+    def source_failures(self) -> list[SourceFailure]:
+        """The sources that failed alone in this run, one per `source failed:` line, from their assets' metadata
+        (src/styringsdata/runs/source_outcomes.py)."""
+        return one_line_per_source([SourceFailure(**entry) for values in self.materializations.values()
+                                    for entry in values.get(SOURCE_ERRORS_KEY) or []])  # type: ignore[attr-defined]
+
     def _materialized(self, key: dg.AssetKey, metadata: dict) -> None:
         values = {name: getattr(value, "value", value) for name, value in metadata.items()}
         self.materializations[key] = values
         if isinstance(values.get("data_requests"), int):
             self.data_requests += values["data_requests"]
-        if values.get(RAW_CHANGED):  # what dbt's rebuild decision reads too
+        # a vintage raw lacked; assets without source outcomes say so in RAW_CHANGED alone (what dbt reads too)
+        if values.get(NEW_IN_RAW, values.get(RAW_CHANGED)):
             self.changed_sources.append(key.path[-1])
 
 
@@ -159,8 +167,9 @@ def stage_detail(progress: RunProgress, stage: Stage) -> str:
         return "skipped" + (f": {stage.notes[-1]}" if stage.notes else "")
     if stage.name == "sources":
         changed = _grouped(progress.changed_sources)
-        failing = f"; {len(progress.failing_sources)} failing: {_grouped(progress.failing_sources)}" \
-            if progress.failing_sources else ""
+        # named once, in its `source failed:` line at the end (cli.py), not here
+        failures = progress.source_failures()
+        failing = f"; {len(failures)} failing (below)" if failures else ""
         new = f"new in raw: {changed}" if changed else "nothing new"
         return f"{len(stage.finished)} checked, {progress.data_requests} data request(s); {new}{failing}"
     if stage.name == "dbt":
@@ -202,6 +211,7 @@ class TerminalProgress:
         self._task = None
         self._current: str | None = None
         self._printed: set[str] = set()
+        self._done: set[str] = set()
         if live:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, \
@@ -233,9 +243,15 @@ class TerminalProgress:
             self._bar.update(self._task, completed=stage.results)
 
     def finish(self, progress: RunProgress, stage: Stage) -> None:
-        # every step ends in a success, failure or skip event, so a stage is printed once, when it is over
-        if stage.name not in self._printed:
-            self._finish_one(progress, stage)
+        # every step ends in a success, failure or skip event, so a stage is printed once, when it is over, and
+        # in STAGES order: the gate's freshness checks wait for the gate's blocking check on source_freshness
+        # and may end after publish, whose line then waits for the gate's
+        self._done.add(stage.name)
+        for name in STAGES:
+            if name not in self._done and progress.step_count.get(name, 0) > 0:  # a stage not in the job waits for none
+                return
+            if name not in self._printed:
+                self._finish_one(progress, progress.stages[name])
 
     def _finish_one(self, progress: RunProgress, stage: Stage) -> None:
         self._printed.add(stage.name)

@@ -24,9 +24,11 @@ import duckdb
 
 from styringsdata.raw.landing import LandingError
 from styringsdata.raw.raw_store import RAW, RawLoadError, ensure_schema
+from styringsdata.runs.build_state import NEW_IN_RAW, RAW_CHANGED
 from styringsdata.sources.fhi import FhiError
 from styringsdata.sources.file_contract import ContractError
 from styringsdata.sources.jsonstat import JsonStatError
+from styringsdata.sources.klass import KlassError
 from styringsdata.sources.kommune_nm import KommuneNmError
 from styringsdata.sources.miljodirektoratet import MiljodirektoratetError
 from styringsdata.sources.periods import PeriodError
@@ -37,7 +39,7 @@ CHECK_NAME = "source_answered"
 SOURCE_ERRORS_KEY = "source_errors"  # materialization metadata: the CLI's summary reads the failures from here
 
 # The faults of a source; anything else is a fault of this pipeline or its machine and fails the step.
-SOURCE_FAULTS: tuple[type[BaseException], ...] = (TransportError, SsbError, JsonStatError, FhiError,
+SOURCE_FAULTS: tuple[type[BaseException], ...] = (TransportError, SsbError, JsonStatError, FhiError, KlassError,
                                                   MiljodirektoratetError, KommuneNmError, ContractError, PeriodError,
                                                   RawLoadError, LandingError)
 BUSY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -47,7 +49,7 @@ CHECK_CONFIG = "run `styringsdata doctor --live` to see what the source offers n
 
 @dataclass(frozen=True)
 class SourceFailure:
-    source: str  # as in marts.source_freshness: SSB, FHI, Miljødirektoratet, NHO Kommune-NM
+    source: str  # as in marts.source_freshness: SSB, FHI, Miljødirektoratet, NHO Kommune-NM; or KLASS
     source_table: str
     error_class: str
     message: str
@@ -60,11 +62,46 @@ class SourceFailure:
     def what(self) -> str:
         if self.source in ("SSB", "FHI"):
             return f"{self.source} table {self.source_table}"
+        if self.source == "KLASS":
+            return f"KLASS classification{'s' if ', ' in self.source_table else ''} {self.source_table}"
         return self.source
 
     def as_metadata(self) -> dict[str, str]:
         return {"source": self.source, "source_table": self.source_table, "error_class": self.error_class,
                 "message": self.message, "advice": self.advice}
+
+
+# Sources whose tables are parts of one thing to the user: one `source failed:` line for all of them (KLASS's
+# classifications 131 and 112 come from one service and fail together). SSB's and FHI's tables are each a
+# dataset of their own, each with its own line.
+ONE_LINE_SOURCES = frozenset({"KLASS"})
+
+
+def one_line_per_source(failures: list[SourceFailure]) -> list[SourceFailure]:
+    """The failures as the terminal and the summary count them: ONE_LINE_SOURCES' tables merged, in order."""
+    out: list[SourceFailure | list[SourceFailure]] = []
+    groups: dict[str, list[SourceFailure]] = {}
+    for f in failures:
+        if f.source not in ONE_LINE_SOURCES:
+            out.append(f)
+        elif f.source not in groups:
+            groups[f.source] = [f]
+            out.append(groups[f.source])
+        else:
+            groups[f.source].append(f)
+    return [entry if isinstance(entry, SourceFailure) else _merged(entry) for entry in out]
+
+
+def _merged(failures: list[SourceFailure]) -> SourceFailure:
+    ordered = sorted(failures, key=lambda f: f.source_table)
+
+    def distinct(parts: list[str]) -> list[str]:
+        return list(dict.fromkeys(parts))
+
+    return SourceFailure(ordered[0].source, ", ".join(f.source_table for f in ordered),
+                         "/".join(distinct([f.error_class for f in ordered])),
+                         "; ".join(f.message for f in ordered),
+                         "; ".join(distinct([part for f in ordered for part in f.advice.split("; ")])))
 
 
 def is_source_fault(exc: BaseException) -> bool:
@@ -86,6 +123,9 @@ def advice_for(exc: BaseException) -> str:
     if isinstance(exc, (JsonStatError, RawLoadError)):
         return (f"the answer could not be used (kept aside in the landing zone's .rejected/): try again later; "
                 f"if it persists the source changed its format: {CHECK_CONFIG}")
+    if isinstance(exc, KlassError):
+        return ("KLASS answered something that is not the classification: try again later; if it persists, KLASS "
+                "changed its format (docs/sources.md, KLASS)")
     if isinstance(exc, MiljodirektoratetError):
         return "the download is not the workbook: check the link in docs/sources.md (Miljødirektoratet), try again later"
     if isinstance(exc, (KommuneNmError, ContractError)):
@@ -94,8 +134,22 @@ def advice_for(exc: BaseException) -> str:
 
 
 def failure_of(source: str, source_table: str, exc: BaseException) -> SourceFailure:
-    message = " ".join(str(exc).split())
-    return SourceFailure(source, source_table, exc.__class__.__name__, message, advice_for(exc))
+    return SourceFailure(source, source_table, exc.__class__.__name__, one_line(exc), advice_for(exc))
+
+
+def one_line(exc: BaseException) -> str:
+    """The failure on one line, each request it names without its body: method, URL, status and the source's own
+    message stay (a POST body to FHI lists every region code and year; the run's log keeps it)."""
+    message = str(exc)
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:  # a source module may wrap what the transport raised
+        seen.add(id(cause))
+        request = getattr(cause, "request", None)
+        if isinstance(cause, TransportError) and request is not None:
+            message = message.replace(request.describe(), request.describe(body=False))
+        cause = cause.__cause__ or cause.__context__
+    return " ".join(message.split())
 
 
 T = TypeVar("T")
@@ -134,6 +188,12 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, source: str, tables: lis
                                                          if t in failed else (None, None, None))) for t in tables]
     con.executemany(f"insert into {RAW}.source_attempts values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return changed
+
+
+def changed_metadata(outcome_changed: bool, new_in_raw: bool) -> dict[str, bool]:
+    """A source asset's change flags: dbt rebuilds on either (RAW_CHANGED); the terminal's "new in raw" lists only
+    the assets that loaded a vintage raw lacked, never one that merely failed (it has its `source failed:` line)."""
+    return {RAW_CHANGED: outcome_changed or new_in_raw, NEW_IN_RAW: new_in_raw}
 
 
 def latest_failures(con: duckdb.DuckDBPyConnection) -> list[SourceFailure]:

@@ -17,13 +17,17 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from styringsdata.raw.landing import LandingZone, Payload, utc_now
-from styringsdata.sources.transport import Response, Transport
+from styringsdata.sources.transport import Response, SourceMode, Transport
 
 KLASS_BASE_URL = "https://data.ssb.no/api/klass/v1"
 MUNICIPALITY_CLASSIFICATION = "131"
 # Municipality changes are asked for from this date (the first year the indicators reach back to).
 CHANGES_FROM = dt.date(2018, 1, 1)
 CHANGES_TABLE = f"{MUNICIPALITY_CLASSIFICATION}-changes"
+KLASS_HOST = "data.ssb.no"
+# The vintage name and manifest origin of an answer taken from the bundled snapshots because KLASS itself failed
+# and this installation had no answer of its own yet (src/styringsdata/defs/klass.py).
+BUNDLED = "bundled"
 
 
 class KlassError(ValueError):
@@ -185,11 +189,29 @@ class KlassRefresh:
     changes: int
 
 
-def refresh_changes(client: KlassClient, landing: LandingZone, from_date: dt.date) -> KlassRefresh:
+def bundled_client(snapshot_dir: Path) -> KlassClient:
+    """KLASS as the bundled snapshots recorded it: what a first run falls back on when KLASS fails."""
+    return KlassClient(Transport(SourceMode.REPLAY, snapshot_dir))
+
+
+def _vintage(fetched_at: str, digest: str, bundled: bool) -> str:
+    # the fetch time first, so vintages sort; the hash last, the change marker (KLASS has no `updated`)
+    return f"{fetched_at.replace(':', '').replace('-', '')}-{BUNDLED + '-' if bundled else ''}{digest[:12]}"
+
+
+def _origin(responses: Iterable[Response], bundled: bool) -> str:
+    if bundled:
+        return BUNDLED
+    return "snapshot" if all(r.from_snapshot for r in responses) else "live"
+
+
+def refresh_changes(client: KlassClient, landing: LandingZone, from_date: dt.date, *,
+                    bundled: bool = False) -> KlassRefresh:
     """Fetch classification 131 changes; a new vintage only when the answer differs.
 
     KLASS has no `updated` stamp, so the payload's hash decides: the vintage
     name starts with the fetch time (so vintages sort) and ends with the hash.
+    `bundled`: the client answers from the bundled snapshots, and the vintage and its manifest say so.
     """
     response = client.fetch_changes(from_date)
     changes = parse_changes(response.body, source=response.url)
@@ -199,10 +221,11 @@ def refresh_changes(client: KlassClient, landing: LandingZone, from_date: dt.dat
     if latest is not None and latest.endswith(digest[:12]):
         return KlassRefresh(latest, False, landing.vintage_dir("klass", table, latest), len(changes))
     fetched_at = utc_now()
-    vintage = f"{fetched_at.replace(':', '').replace('-', '')}-{digest[:12]}"
+    vintage = _vintage(fetched_at, digest, bundled)
     url, params = client.changes_request(from_date)
     payload = Payload("changes.json", url, "GET", tuple(params), None, response.body, fetched_at)
-    path = landing.write_vintage("klass", table, vintage, [payload], source_updated=None)
+    path = landing.write_vintage("klass", table, vintage, [payload], source_updated=None,
+                                 extra={"origin": _origin([response], bundled)})
     return KlassRefresh(vintage, True, path, len(changes))
 
 
@@ -260,12 +283,15 @@ def parse_kostra_groups(body: bytes, year: int, source: str = "KLASS 112") -> li
     return out
 
 
-def refresh_kostra_groups(client: KlassClient, landing: LandingZone, years: Iterable[int]) -> KlassRefresh:
-    """KOSTRA group membership for every year, one call per year; a new vintage only when an answer changed."""
-    payloads, count = [], 0
+def refresh_kostra_groups(client: KlassClient, landing: LandingZone, years: Iterable[int], *,
+                          bundled: bool = False) -> KlassRefresh:
+    """KOSTRA group membership for every year, one call per year; a new vintage only when an answer changed.
+    `bundled` as in refresh_changes."""
+    payloads, count, responses = [], 0, []
     fetched_at = utc_now()
     for year in years:
         response = fetch_kostra_groups(client, year)
+        responses.append(response)
         count += len(parse_kostra_groups(response.body, year, source=response.url))
         url, params = kostra_groups_request(client.base_url, year)
         payloads.append(Payload(f"groups-{year}.json", url, "GET", tuple(params), None, response.body, fetched_at))
@@ -274,8 +300,9 @@ def refresh_kostra_groups(client: KlassClient, landing: LandingZone, years: Iter
     latest = landing.latest_vintage("klass", table)
     if latest is not None and latest.endswith(digest[:12]):
         return KlassRefresh(latest, False, landing.vintage_dir("klass", table, latest), count)
-    vintage = f"{fetched_at.replace(':', '').replace('-', '')}-{digest[:12]}"
-    path = landing.write_vintage("klass", table, vintage, payloads, source_updated=None)
+    vintage = _vintage(fetched_at, digest, bundled)
+    path = landing.write_vintage("klass", table, vintage, payloads, source_updated=None,
+                                 extra={"origin": _origin(responses, bundled)})
     return KlassRefresh(vintage, True, path, count)
 
 

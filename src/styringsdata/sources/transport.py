@@ -56,7 +56,15 @@ class SourceMode(str, Enum):
 
 
 class TransportError(RuntimeError):
-    """A request that could not be answered; the message names the request."""
+    """A request that could not be answered; the message names the request.
+
+    `request` is the request named (when there is one): a one-line failure names it without its body
+    (`Request.describe(body=False)`, src/styringsdata/runs/source_outcomes.py), the log keeps the whole message.
+    """
+
+    def __init__(self, message: str, request: "Request | None" = None) -> None:
+        super().__init__(message)
+        self.request = request
 
 
 class SourceUnreachable(TransportError):
@@ -68,8 +76,8 @@ class ReplayMiss(TransportError):
 
 
 class HttpError(TransportError):
-    def __init__(self, message: str, response: "Response") -> None:
-        super().__init__(message)
+    def __init__(self, message: str, response: "Response", request: "Request | None" = None) -> None:
+        super().__init__(message, request)
         self.response = response
 
 
@@ -86,9 +94,9 @@ class Request:
             return self.url
         return f"{self.url}?{encode_query(self.params)}"
 
-    def describe(self) -> str:
+    def describe(self, body: bool = True) -> str:
         text = f"{self.method} {self.full_url()}"
-        if self.json_body is not None:
+        if body and self.json_body is not None:
             text += f" body={canonical_json(self.json_body)[:300]}"
         for name, value in self.conditions():
             text += f" {name}: {value}"
@@ -420,7 +428,7 @@ class Transport:
                     raise SourceUnreachable(
                         f"cannot reach {host} for {request.describe()}: {exc.__class__.__name__}. "
                         "Without network, run offline from the bundled snapshots: "
-                        "`styringsdata run` (STYRINGSDATA_SOURCE_MODE=replay)"
+                        "`styringsdata run` (STYRINGSDATA_SOURCE_MODE=replay)", request
                     ) from exc
                 last_problem = f"connection error: {exc}"
                 wait = self.retry.backoff(attempt)
@@ -440,7 +448,7 @@ class Transport:
                 if retry_after is not None and retry_after > self.retry.retry_after_max:
                     raise HttpError(
                         f"{request.describe()} answered {response.status} with Retry-After {retry_after:.0f}s, "
-                        f"longer than the {self.retry.retry_after_max:.0f}s we wait in one run", response)
+                        f"longer than the {self.retry.retry_after_max:.0f}s we wait in one run", response, request)
                 wait = retry_after if retry_after is not None else self.retry.backoff(attempt)
                 if attempt == self.retry.max_attempts:
                     return response
@@ -450,7 +458,8 @@ class Transport:
                 self.stats.retries += 1
                 self.stats.slept_seconds += wait
                 self.clock.sleep(wait)
-        raise TransportError(f"{request.describe()} failed after {self.retry.max_attempts} attempts: {last_problem}")
+        raise TransportError(f"{request.describe()} failed after {self.retry.max_attempts} attempts: {last_problem}",
+                             request)
 
     def _check(self, request: Request, response: Response) -> Response:
         if 200 <= response.status < 300:
@@ -458,7 +467,7 @@ class Transport:
         if response.status == 304 and request.conditions():
             return response  # Not Modified: the answer a conditional request asks for, not an error
         detail = _error_detail(response)
-        raise HttpError(f"{request.describe()} answered HTTP {response.status}{detail}", response)
+        raise HttpError(f"{request.describe()} answered HTTP {response.status}{detail}", response, request)
 
 
 def _error_detail(response: Response) -> str:

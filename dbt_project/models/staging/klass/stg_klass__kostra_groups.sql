@@ -18,7 +18,8 @@ renamed as (
         group_name,
         municipality_code,
         municipality_name,
-        _vintage as vintage
+        _vintage as vintage,
+        _fetched_at as fetched_at
     from latest
 
 )

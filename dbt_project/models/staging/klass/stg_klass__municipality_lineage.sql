@@ -20,7 +20,8 @@ renamed as (
         changed_on,
         successor_count,
         successor_count > 1 as is_split,
-        _vintage as vintage
+        _vintage as vintage,
+        _fetched_at as fetched_at
     from latest
 
 )
