@@ -102,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
 def _run_job(defs, instance, settings, verbose: bool = False) -> int:
     import dagster as dg
 
-    from styringsdata.runs.failures import disk_full, disk_full_line, fullest, step_failures
+    from styringsdata.runs.failures import disk_full, disk_full_line, step_failures
     from styringsdata.runs.run_console import execute_with_progress
 
     run = execute_with_progress(defs, "full_refresh", instance, settings, verbose=verbose)
@@ -121,11 +121,10 @@ def _run_job(defs, instance, settings, verbose: bool = False) -> int:
             report_failed_run(result.run_id, instance, settings, "; ".join(failures) or "the run failed")
         full = [line.split(" failed: ", 1)[-1] for line in failures if disk_full(line)]
         if full:
-            cause = full[0] if "/" in full[0] else \
-                f"{full[0]} ({fullest([settings.work_db, settings.warehouse, settings.reports_dir, settings.landing_dir])})"
+            cause = full[0] if "/" in full[0] else f"{full[0]} ({data_fullest(settings)})"
             print(f"styringsdata: {disk_full_line(cause)}", file=sys.stderr)
         print(f"styringsdata: full log: {run.log_path}", file=sys.stderr)
-        return 1
+        return EXIT_DISK_FULL if full else 1
     failing = failed_sources(run.progress)
     for failure in failing:
         print(f"styringsdata: source failed: {failure.line()}")
@@ -546,7 +545,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from styringsdata.settings import Settings, SettingsError
 
     try:
-        Settings.from_env()  # every setting checked before anything starts
+        settings = Settings.from_env()  # every setting checked before anything starts
     except SettingsError as exc:
         print(f"styringsdata: {exc}", file=sys.stderr)
         return 2
@@ -555,10 +554,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if not is_disk_full_error(exc):
             raise
-        where = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.filename else \
-            " ".join(str(exc).split())
+        if isinstance(exc, OSError) and exc.filename:
+            where = f"{exc.strerror}: {exc.filename}"
+        else:
+            # A stream's write (the run's log file, which is also the run's stdout and stderr) names no file.
+            where = f"{' '.join(str(exc).split())} ({data_fullest(settings)})"
         print(f"styringsdata: {disk_full_line(where)}", file=sys.stderr)
         return EXIT_DISK_FULL
+
+
+def data_fullest(settings) -> str:
+    """Of the places a run writes, the one with the least room left (for a disk-full error that names no file)."""
+    from styringsdata.runs.failures import fullest
+
+    return fullest([settings.work_db, settings.warehouse, settings.reports_dir, settings.landing_dir,
+                    settings.data_dir / "logs"])
 
 
 if __name__ == "__main__":

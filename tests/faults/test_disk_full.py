@@ -69,14 +69,15 @@ def test_disk_full_during_the_report(published_data, tmp_path):
 
 
 def test_disk_full_during_a_run_keeps_the_publication_and_the_next_run_publishes(published_data, tmp_path):
-    """A new registry figure to publish, and 16 MiB free: the sources load it, dbt (its target is about 18 MB) runs out
-    of room."""
+    """A new registry figure to publish, and 16 MiB free: the sources load it, then dbt (its target is about 18 MB) or
+    the run's log file beside it runs out of room, whichever writes the byte too many: both end the run with the
+    documented exit code for a full disk (5) and one line naming a path on the full file system."""
     result = on_small_disk(tmp_path, published_data, "run:16384", 128)
 
     full, freed = result["steps"]
-    assert full["returncode"] == 1, full
+    assert full["returncode"] == 5, full
     assert full["warehouse_unchanged"]
     line = one_line_naming_a_path_on(result["mount"], full["stderr"])
-    assert "dbt build failed" in line and "\x1b[" not in line, line
+    assert "\x1b[" not in line, line
     assert freed["returncode"] == 0, freed["stderr"][-4000:]
     assert "published" in freed["stdout"] and freed["value"] == pytest.approx(5.5), freed["stdout"][-3000:]
