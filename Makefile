@@ -28,12 +28,15 @@ run: install
 run-live: install
 	$(BIN)/styringsdata run --live
 
+# The test files run on every core (pytest-xdist): a file's tests stay together in one worker, so a module's shared
+# run is made once; the order they are handed out in is decided in tests/conftest.py.
+PYTEST_PARALLEL ?= -n auto --dist loadfile --no-loadscope-reorder
 test: install duckdb1 lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_PARALLEL)
 
 # Unit and model tests, no whole pipeline run (the `full_run` tier is decided in tests/conftest.py).
 test-fast: install
-	$(BIN)/pytest -q -m "not full_run"
+	$(BIN)/pytest -q $(PYTEST_PARALLEL) -m "not full_run"
 
 # ruff for Python, sqlfluff (dbt templater, DuckDB dialect) for the dbt models and tests; rules in pyproject.toml
 # and .sqlfluff. sqlfluff compiles the dbt project against an empty in-memory database (profiles.yml target `lint`).

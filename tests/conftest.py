@@ -54,21 +54,53 @@ def git_status() -> list[str]:
     return sorted(done.stdout.splitlines())
 
 
-@pytest.fixture(scope="session", autouse=True)
-def status_at_start() -> list[str]:
-    """The repository's status before the first test (tests/test_zz_repository_clean.py compares the end with it)."""
-    return git_status() if (ROOT / ".git").exists() else []
-
-
 def repository_dagster_home() -> set[str]:
     """The files in the repository's own Dagster instance (what `make dev` opens): the suite must add none."""
     home = ROOT / "dagster_home"
     return {str(p.relative_to(home)) for p in home.rglob("*") if p.is_file()} if home.exists() else set()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def dagster_home_at_start() -> set[str]:
-    return repository_dagster_home()
+# Neither tests nor runs write into the repository (issue 24, item 6). Checked once around the whole suite, in the
+# process that started it: under pytest-xdist (`make test`) no test runs "last", so no test can check this; the
+# workers' tests are all done when the controller's session finishes. Compared with the status at the start, not
+# with an empty one, so that a developer's uncommitted edits do not fail it; on CI (a clean checkout) that is empty.
+STATUS_AT_START = pytest.StashKey[tuple[list[str], set[str]]]()
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not _is_xdist_worker(session.config) and (ROOT / ".git").exists():
+        session.config.stash[STATUS_AT_START] = (git_status(), repository_dagster_home())
+
+
+def repository_changes(at_start: tuple[list[str], set[str]]) -> list[str]:
+    """What the suite added: files git now reports, and runs recorded into the repository's dagster_home/ (ignored
+    by git, but the instance `make dev` opens: a test that drops DAGSTER_HOME from a child's environment would
+    put its runs there)."""
+    status, dagster_files = at_start
+    return ([f"git status: {line}" for line in sorted(set(git_status()) - set(status))]
+            + [f"dagster_home/{name}" for name in sorted(repository_dagster_home() - dagster_files)])
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    at_start = session.config.stash.get(STATUS_AT_START, None)
+    if at_start is None or session.shouldstop or exitstatus == pytest.ExitCode.INTERRUPTED:
+        return
+    changes = repository_changes(at_start)
+    if changes:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = ["the suite wrote into the repository (tests and runs must write to temporary directories):",
+                 *changes]
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_sep("=", "repository not left as found", red=True)
+            reporter.write_line("\n".join(lines))
+        else:
+            print("\n".join(lines))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session", autouse=True)
