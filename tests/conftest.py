@@ -22,6 +22,32 @@ STARTS_A_RUN = re.compile(r"""start_cli\(|run_cli\(|start_killed_at\(|execute_in
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "full_run: starts or reads a whole pipeline run (not in `make test-fast`)")
+    if not hasattr(config, "workerinput"):  # xdist's workers inherit the environment of the process starting them
+        _scratch_in_memory()
+
+
+# The suite's scratch (tmp_path, the runs' data directories and Dagster instances, tests/cached_run.py's cache)
+# goes to a RAM-backed tmpfs when there is one with room for it. Dagster's SQLite event log commits each of a
+# run's ~2 700 events on its own, with an fsync; DuckDB and dbt sync their files too. On this machine's disk a
+# whole offline run took 215 s wall (68 s CPU) with its scratch on /tmp and 164 s (57 s CPU) on /dev/shm, under
+# the same other load; an event costs 22 ms on disk and 9 ms on tmpfs. A TMPDIR the developer set is kept.
+MEMORY_SCRATCH = Path("/dev/shm")
+MEMORY_SCRATCH_FREE = 12 * 2**30  # a whole suite's scratch is ~7 GB (pyproject: only failed tests' is kept)
+
+
+def _scratch_in_memory() -> None:
+    import getpass
+    import shutil
+    import tempfile
+
+    if os.environ.get("TMPDIR") or not MEMORY_SCRATCH.is_dir() or not os.access(MEMORY_SCRATCH, os.W_OK):
+        return
+    if shutil.disk_usage(MEMORY_SCRATCH).free < MEMORY_SCRATCH_FREE:
+        return
+    scratch = MEMORY_SCRATCH / f"styringsdata-tests-{getpass.getuser()}"
+    scratch.mkdir(mode=0o700, exist_ok=True)
+    os.environ["TMPDIR"] = str(scratch)
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
 
 
 # In these folders a run may start in a module's helper rather than in the test: the whole module counts.
