@@ -6,19 +6,17 @@ from styringsdata.sources.catalogue import registry_reference
 from styringsdata.raw.raw_store import load_registry_vintage
 from styringsdata.sources.registry import (REFERENCE_SNAPSHOT, land_seed_files, landed_reference, parse_landed, process_inbox,
                                 write_reference_snapshot)
-from styringsdata.sources.ssb import load_table_specs
+from styringsdata.defs.keys import REGISTRY, WAITS_FOR_CODES
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from styringsdata.runs.build_state import RAW_CHANGED
 
 
 @dg.asset(
-    key=dg.AssetKey(["raw", "registry_values"]),
+    key=REGISTRY,
     group_name="registry",
     kinds={"python", "duckdb"},
     pool=DUCKDB_WRITER_POOL,
-    # Municipality codes are checked against what SSB and KLASS say exists.
-    deps=[dg.AssetKey(["raw", "klass_municipality_changes"]),
-          *[dg.AssetKey(["raw", f"ssb_{t.table_id}"]) for t in load_table_specs().tables]],
+    deps=WAITS_FOR_CODES,
     description=(
         "Figures from the home municipality's own registers and surveys (its own, KS, Sentio, Ungdata, Udir, "
         "Nkom, Bedre VANN, ...): files dropped in the registry inbox are validated whole; accepted files land "

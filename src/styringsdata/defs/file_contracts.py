@@ -1,0 +1,175 @@
+"""The sources that arrive as files in a documented contract, as assets: one factory, one spec per contract.
+
+A file contract (docs/sources.md: "Municipal deflator and expense-need index", "Udir") is bundled in snapshots/<source>/
+and dropped in an inbox; `styringsdata.sources.file_contract.refresh` validates each file whole, lands it as a vintage
+or quarantines it with a row-level error report, and loads every landed vintage raw lacks. The assets differ only in
+what the spec below says, so they are made by `build_file_contract_asset` (Dagster's asset-factory pattern,
+docs.dagster.io "Creating asset factories"): adding a contract is adding a spec, not another asset function.
+"""
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
+
+import dagster as dg
+import duckdb
+
+from styringsdata.defs.keys import WAITS_FOR_CODES
+from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
+from styringsdata.home import asss_members
+from styringsdata.runs.build_state import RAW_CHANGED
+from styringsdata.settings import Settings
+from styringsdata.sources import expense_need_index, municipal_deflator, udir
+from styringsdata.sources.catalogue import registry_reference
+from styringsdata.sources.drop_zone import Plausible, ReleaseDelta, Validate
+from styringsdata.sources.file_contract import RefreshResult, refresh
+from styringsdata.sources.registry import keyed_release_delta
+
+
+@dataclass(frozen=True)
+class ContractRules:
+    """What a file is checked against; built each run, since some rules read today's codes from the work file."""
+    validate: Validate
+    plausible: Plausible | None = None
+    release_delta: ReleaseDelta | None = None
+
+
+@dataclass(frozen=True)
+class FileContract:
+    key: dg.AssetKey
+    group: str
+    description: str
+    source: str  # the landing zone's and quarantine's name, snapshots/<source>/, and the word the log uses
+    raw_table: str  # schema-qualified: the row count the asset reports
+    ensure_table: Callable[[duckdb.DuckDBPyConnection], None]
+    load_vintage: Callable[[Any, Path, dict, list], Any]
+    rules: Callable[[duckdb.DuckDBPyConnection, Settings], ContractRules]
+    inbox: Callable[[Settings], Path]
+    deps: tuple[dg.AssetKey, ...] = ()
+    freshness_source: str | None = None  # the source's name in marts.source_freshness, when that mart follows it
+
+
+def build_file_contract_asset(contract: FileContract) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=contract.key,
+        group_name=contract.group,
+        kinds={"python", "duckdb"},
+        pool=DUCKDB_WRITER_POOL,
+        deps=list(contract.deps),
+        description=contract.description,
+    )
+    def _asset(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
+        settings = pipeline.settings
+        with pipeline.work_db() as con:
+            rules = contract.rules(con, settings)
+            contract.ensure_table(con)
+            result = refresh(con, pipeline.landing(), contract.source, rules.validate,
+                             bundled=settings.snapshot_dir / contract.source, inbox=contract.inbox(settings),
+                             quarantine=settings.quarantine, load_vintage=contract.load_vintage,
+                             max_bytes=settings.registry_max_bytes, settle_seconds=settings.registry_settle_seconds,
+                             plausible=rules.plausible, release_delta=rules.release_delta)
+            total = con.execute(f"select count(*) from {contract.raw_table}").fetchall()[0][0]  # count(*): one row
+        for name, report in result.inbox.rejected:
+            context.log.warning(f"{contract.source} file {name} rejected, moved to quarantine (the last good vintage "
+                                f"stays in use); report: {report}")
+        for name, why in result.inbox.skipped:
+            context.log.info(f"{contract.source} file {name} left in the inbox: {why}")
+        return dg.MaterializeResult(metadata=_metadata(result, total))
+
+    return _asset
+
+
+def _metadata(result: RefreshResult, total: int) -> dict[str, Any]:
+    return {
+        "accepted_files": dg.MetadataValue.json([name for name, _ in result.inbox.accepted]),
+        "rejected_files": dg.MetadataValue.json({name: str(path) for name, path in result.inbox.rejected}),
+        "already_landed_files": dg.MetadataValue.json(result.inbox.already_landed),
+        "waiting_files": dg.MetadataValue.json(dict(result.inbox.skipped)),
+        "vintages": result.vintages,
+        "new_vintages_loaded": result.newly_loaded,
+        RAW_CHANGED: result.newly_loaded > 0,
+        "rows_loaded": result.rows_loaded,
+        "dagster/row_count": total,
+    }
+
+
+def _data_inbox(source: str) -> Callable[[Settings], Path]:
+    return lambda settings: settings.data_dir / "inbox" / source
+
+
+def _deflator_rules(con: duckdb.DuckDBPyConnection, settings: Settings) -> ContractRules:
+    return ContractRules(municipal_deflator.validate, municipal_deflator.plausibility())
+
+
+def _need_index_rules(con: duckdb.DuckDBPyConnection, settings: Settings) -> ContractRules:
+    codes = registry_reference(con, settings.catalogue_path)
+    areas = expense_need_index.load_areas(settings.seeds_dir / expense_need_index.AREAS_SEED)
+    reference = expense_need_index.NeedIndexReference(areas, codes.municipalities, codes.retired,
+                                                      members=frozenset(asss_members()), names=codes.names)
+    return ContractRules(partial(expense_need_index.validate, reference=reference),
+                         expense_need_index.plausibility(reference),
+                         keyed_release_delta(("year", "municipality_code", "need_area")))
+
+
+def _udir_rules(con: duckdb.DuckDBPyConnection, settings: Settings) -> ContractRules:
+    reference = registry_reference(con, settings.catalogue_path, max_bytes=settings.registry_max_bytes)
+    return ContractRules(partial(udir.validate, reference=reference), udir.plausibility(reference),
+                         keyed_release_delta(("indicator_id", "kommunekode", "skoleaarnavn")))
+
+
+# The ASSS way of comparing needs two inputs no API serves: the municipal deflator and the expense-need index.
+MUNICIPAL_DEFLATOR = FileContract(
+    key=dg.AssetKey(["raw", municipal_deflator.SOURCE]),
+    group="asss_inputs",
+    description=(
+        "The municipal deflator (kommunal deflator) per year and estimate (NBnn, RNBnn, ...), from files in the "
+        "documented contract: bundled in snapshots/municipal_deflator/ (published figures with their citation, "
+        "illustrative ones marked), dropped in data/inbox/municipal_deflator/. The newest valid file wins whole."
+    ),
+    source=municipal_deflator.SOURCE,
+    raw_table=municipal_deflator.TABLE,
+    ensure_table=municipal_deflator.ensure_table,
+    load_vintage=municipal_deflator.load_vintage,
+    rules=_deflator_rules,
+    inbox=_data_inbox(municipal_deflator.SOURCE),
+)
+
+EXPENSE_NEED_INDEX = FileContract(
+    key=dg.AssetKey(["raw", expense_need_index.SOURCE]),
+    group="asss_inputs",
+    description=(
+        "The expense-need index (indeks for beregnet utgiftsbehov, Grønt hefte) per municipality, year and cost-key "
+        "sector, national average = 100, from files in the documented contract: bundled in "
+        "snapshots/expense_need_index/, dropped in data/inbox/expense_need_index/. The newest file wins per figure."
+    ),
+    source=expense_need_index.SOURCE,
+    raw_table=expense_need_index.TABLE,
+    ensure_table=expense_need_index.ensure_table,
+    load_vintage=expense_need_index.load_vintage,
+    rules=_need_index_rules,
+    inbox=_data_inbox(expense_need_index.SOURCE),
+    deps=WAITS_FOR_CODES,
+)
+
+# Elevundersøkelsen figures exported from Udir's statistikkbanken (its inbox is a setting: STYRINGSDATA_UDIR_INBOX).
+UDIR = FileContract(
+    key=dg.AssetKey(["raw", "udir_values"]),
+    group="udir",
+    description=(
+        "Udir's figures (Elevundersøkelsen: mobbing, trivsel, vurdering for læring, motivasjon) from files exported "
+        "from Udir's statistikkbanken with an indicator_id column (docs/sources.md, 'Udir'): bundled in snapshots/udir/, dropped "
+        "in data/inbox/udir/. Accepted files land as vintages; rejected ones go to quarantine with an error report."
+    ),
+    source=udir.SOURCE,
+    raw_table=udir.TABLE,
+    ensure_table=udir.ensure_table,
+    load_vintage=udir.load_vintage,
+    rules=_udir_rules,
+    inbox=lambda settings: settings.udir_inbox_dir,
+    deps=WAITS_FOR_CODES,
+    freshness_source="Udir",
+)
+
+FILE_CONTRACTS = (MUNICIPAL_DEFLATOR, EXPENSE_NEED_INDEX, UDIR)
+file_contract_assets = [build_file_contract_asset(contract) for contract in FILE_CONTRACTS]
