@@ -10,7 +10,7 @@ docs.dagster.io "Creating asset factories"): adding a contract is adding a spec,
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import dagster as dg
 import duckdb
@@ -18,6 +18,7 @@ import duckdb
 from styringsdata.defs.keys import WAITS_FOR_CODES
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from styringsdata.home import asss_members
+from styringsdata.raw.tables import LoadResult
 from styringsdata.runs.build_state import RAW_CHANGED
 from styringsdata.settings import Settings
 from styringsdata.sources import expense_need_index, municipal_deflator, udir
@@ -35,19 +36,33 @@ class ContractRules:
     release_delta: ReleaseDelta | None = None
 
 
+class ContractModule(Protocol):
+    """What a contract's module in styringsdata.sources declares (municipal_deflator, expense_need_index, udir)."""
+    SOURCE: str  # the landing zone's and quarantine's name, snapshots/<SOURCE>/, and the word the log uses
+    TABLE: str  # the raw table, schema-qualified: the asset's key and the row count it reports
+
+    def ensure_table(self, con: duckdb.DuckDBPyConnection) -> None: ...
+
+    def load_vintage(self, con: duckdb.DuckDBPyConnection, vintage_dir: Path, manifest: dict,
+                     rows: list[Any]) -> LoadResult: ...
+
+
 @dataclass(frozen=True)
 class FileContract:
-    key: dg.AssetKey
+    module: ContractModule
     group: str
     description: str
-    source: str  # the landing zone's and quarantine's name, snapshots/<source>/, and the word the log uses
-    raw_table: str  # schema-qualified: the row count the asset reports
-    ensure_table: Callable[[duckdb.DuckDBPyConnection], None]
-    load_vintage: Callable[[Any, Path, dict, list], Any]
     rules: Callable[[duckdb.DuckDBPyConnection, Settings], ContractRules]
-    inbox: Callable[[Settings], Path]
+    inbox: Callable[[Settings], Path] | None = None  # None: data/inbox/<SOURCE>/
     deps: tuple[dg.AssetKey, ...] = ()
     freshness_source: str | None = None  # the source's name in marts.source_freshness, when that mart follows it
+
+    @property
+    def key(self) -> dg.AssetKey:
+        return dg.AssetKey(self.module.TABLE.split("."))  # raw.udir_values -> raw/udir_values
+
+    def inbox_dir(self, settings: Settings) -> Path:
+        return self.inbox(settings) if self.inbox else settings.data_dir / "inbox" / self.module.SOURCE
 
 
 def build_file_contract_asset(contract: FileContract) -> dg.AssetsDefinition:
@@ -60,21 +75,21 @@ def build_file_contract_asset(contract: FileContract) -> dg.AssetsDefinition:
         description=contract.description,
     )
     def _asset(context: dg.AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
-        settings = pipeline.settings
+        settings, module = pipeline.settings, contract.module
         with pipeline.work_db() as con:
             rules = contract.rules(con, settings)
-            contract.ensure_table(con)
-            result = refresh(con, pipeline.landing(), contract.source, rules.validate,
-                             bundled=settings.snapshot_dir / contract.source, inbox=contract.inbox(settings),
-                             quarantine=settings.quarantine, load_vintage=contract.load_vintage,
+            module.ensure_table(con)
+            result = refresh(con, pipeline.landing(), module.SOURCE, rules.validate,
+                             bundled=settings.snapshot_dir / module.SOURCE, inbox=contract.inbox_dir(settings),
+                             quarantine=settings.quarantine, load_vintage=module.load_vintage,
                              max_bytes=settings.registry_max_bytes, settle_seconds=settings.registry_settle_seconds,
                              plausible=rules.plausible, release_delta=rules.release_delta)
-            total = con.execute(f"select count(*) from {contract.raw_table}").fetchall()[0][0]  # count(*): one row
+            total = con.execute(f"select count(*) from {module.TABLE}").fetchall()[0][0]  # count(*): one row
         for name, report in result.inbox.rejected:
-            context.log.warning(f"{contract.source} file {name} rejected, moved to quarantine (the last good vintage "
+            context.log.warning(f"{module.SOURCE} file {name} rejected, moved to quarantine (the last good vintage "
                                 f"stays in use); report: {report}")
         for name, why in result.inbox.skipped:
-            context.log.info(f"{contract.source} file {name} left in the inbox: {why}")
+            context.log.info(f"{module.SOURCE} file {name} left in the inbox: {why}")
         return dg.MaterializeResult(metadata=_metadata(result, total))
 
     return _asset
@@ -92,10 +107,6 @@ def _metadata(result: RefreshResult, total: int) -> dict[str, Any]:
         "rows_loaded": result.rows_loaded,
         "dagster/row_count": total,
     }
-
-
-def _data_inbox(source: str) -> Callable[[Settings], Path]:
-    return lambda settings: settings.data_dir / "inbox" / source
 
 
 def _deflator_rules(con: duckdb.DuckDBPyConnection, settings: Settings) -> ContractRules:
@@ -120,51 +131,37 @@ def _udir_rules(con: duckdb.DuckDBPyConnection, settings: Settings) -> ContractR
 
 # The ASSS way of comparing needs two inputs no API serves: the municipal deflator and the expense-need index.
 MUNICIPAL_DEFLATOR = FileContract(
-    key=dg.AssetKey(["raw", municipal_deflator.SOURCE]),
+    module=municipal_deflator,
     group="asss_inputs",
     description=(
         "The municipal deflator (kommunal deflator) per year and estimate (NBnn, RNBnn, ...), from files in the "
         "documented contract: bundled in snapshots/municipal_deflator/ (published figures with their citation, "
         "illustrative ones marked), dropped in data/inbox/municipal_deflator/. The newest valid file wins whole."
     ),
-    source=municipal_deflator.SOURCE,
-    raw_table=municipal_deflator.TABLE,
-    ensure_table=municipal_deflator.ensure_table,
-    load_vintage=municipal_deflator.load_vintage,
     rules=_deflator_rules,
-    inbox=_data_inbox(municipal_deflator.SOURCE),
 )
 
 EXPENSE_NEED_INDEX = FileContract(
-    key=dg.AssetKey(["raw", expense_need_index.SOURCE]),
+    module=expense_need_index,
     group="asss_inputs",
     description=(
         "The expense-need index (indeks for beregnet utgiftsbehov, Grønt hefte) per municipality, year and cost-key "
         "sector, national average = 100, from files in the documented contract: bundled in "
         "snapshots/expense_need_index/, dropped in data/inbox/expense_need_index/. The newest file wins per figure."
     ),
-    source=expense_need_index.SOURCE,
-    raw_table=expense_need_index.TABLE,
-    ensure_table=expense_need_index.ensure_table,
-    load_vintage=expense_need_index.load_vintage,
     rules=_need_index_rules,
-    inbox=_data_inbox(expense_need_index.SOURCE),
     deps=WAITS_FOR_CODES,
 )
 
 # Elevundersøkelsen figures exported from Udir's statistikkbanken (its inbox is a setting: STYRINGSDATA_UDIR_INBOX).
 UDIR = FileContract(
-    key=dg.AssetKey(["raw", "udir_values"]),
+    module=udir,
     group="udir",
     description=(
         "Udir's figures (Elevundersøkelsen: mobbing, trivsel, vurdering for læring, motivasjon) from files exported "
         "from Udir's statistikkbanken with an indicator_id column (docs/sources.md, 'Udir'): bundled in snapshots/udir/, dropped "
         "in data/inbox/udir/. Accepted files land as vintages; rejected ones go to quarantine with an error report."
     ),
-    source=udir.SOURCE,
-    raw_table=udir.TABLE,
-    ensure_table=udir.ensure_table,
-    load_vintage=udir.load_vintage,
     rules=_udir_rules,
     inbox=lambda settings: settings.udir_inbox_dir,
     deps=WAITS_FOR_CODES,
