@@ -23,7 +23,7 @@ from styringsdata.runs.build_state import RAW_CHANGED
 from styringsdata.settings import Settings
 from styringsdata.sources import expense_need_index, municipal_deflator, udir
 from styringsdata.sources.catalogue import registry_reference
-from styringsdata.sources.drop_zone import Plausible, ReleaseDelta, Validate
+from styringsdata.sources.drop_zone import DropZoneResult, Plausible, ReleaseDelta, Validate
 from styringsdata.sources.file_contract import RefreshResult, refresh
 from styringsdata.sources.registry import keyed_release_delta
 
@@ -85,22 +85,33 @@ def build_file_contract_asset(contract: FileContract) -> dg.AssetsDefinition:
                              max_bytes=settings.registry_max_bytes, settle_seconds=settings.registry_settle_seconds,
                              plausible=rules.plausible, release_delta=rules.release_delta)
             total = con.execute(f"select count(*) from {module.TABLE}").fetchall()[0][0]  # count(*): one row
-        for name, report in result.inbox.rejected:
-            context.log.warning(f"{module.SOURCE} file {name} rejected, moved to quarantine (the last good vintage "
-                                f"stays in use); report: {report}")
-        for name, why in result.inbox.skipped:
-            context.log.info(f"{module.SOURCE} file {name} left in the inbox: {why}")
+        log_inbox(context, module.SOURCE, result.inbox)
         return dg.MaterializeResult(metadata=_metadata(result, total))
 
     return _asset
 
 
+def log_inbox(context: dg.AssetExecutionContext, label: str, inbox: DropZoneResult) -> None:
+    """What the shared drop zone did with an inbox's files: every file source's asset says it in these words."""
+    for name, report in inbox.rejected:
+        context.log.warning(f"{label} file {name} rejected, moved to quarantine (the last good vintage stays in use); "
+                            f"report: {report}")
+    for name, why in inbox.skipped:
+        context.log.info(f"{label} file {name} left in the inbox: {why}")
+
+
+def inbox_metadata(inbox: DropZoneResult) -> dict[str, dg.MetadataValue]:
+    return {
+        "accepted_files": dg.MetadataValue.json([name for name, _ in inbox.accepted]),
+        "rejected_files": dg.MetadataValue.json({name: str(path) for name, path in inbox.rejected}),
+        "already_landed_files": dg.MetadataValue.json(inbox.already_landed),
+        "waiting_files": dg.MetadataValue.json(dict(inbox.skipped)),
+    }
+
+
 def _metadata(result: RefreshResult, total: int) -> dict[str, Any]:
     return {
-        "accepted_files": dg.MetadataValue.json([name for name, _ in result.inbox.accepted]),
-        "rejected_files": dg.MetadataValue.json({name: str(path) for name, path in result.inbox.rejected}),
-        "already_landed_files": dg.MetadataValue.json(result.inbox.already_landed),
-        "waiting_files": dg.MetadataValue.json(dict(result.inbox.skipped)),
+        **inbox_metadata(result.inbox),
         "vintages": result.vintages,
         "new_vintages_loaded": result.newly_loaded,
         RAW_CHANGED: result.newly_loaded > 0,

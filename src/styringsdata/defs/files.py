@@ -5,6 +5,7 @@ import dagster as dg
 from styringsdata.sources import kommune_nm, miljodirektoratet
 from styringsdata.raw.raw_store import (create_emissions_table, create_kommune_nm_table, load_landed_emissions,
                                         load_landed_kommune_nm)
+from styringsdata.defs.file_contracts import log_inbox
 from styringsdata.defs.keys import EMISSIONS, KOMMUNE_NM
 from styringsdata.defs.resources import PipelineResource
 from styringsdata.defs.source_checks import failure_metadata, source_asset, source_check_result
@@ -74,11 +75,8 @@ def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResour
     outcome = attempt(*KOMMUNE_NM_SOURCE, land)
     failures = [outcome] if isinstance(outcome, SourceFailure) else []
     landed, inbox = ([], None) if isinstance(outcome, SourceFailure) else outcome
-    for name, report in inbox.rejected if inbox else []:
-        context.log.warning(f"Kommune-NM file {name} rejected, moved to quarantine (the last good vintage stays in "
-                            f"use); report: {report}")
-    for name, why in inbox.skipped if inbox else []:
-        context.log.info(f"Kommune-NM file {name} left in the inbox: {why}")
+    if inbox:
+        log_inbox(context, "Kommune-NM", inbox)
     landed += [path for _, path in inbox.accepted] if inbox else []
     with pipeline.work_db() as con:
         results = load_landed_kommune_nm(con, landing, kommune_nm.validate)  # every landed file raw lacks
