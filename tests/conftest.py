@@ -62,6 +62,7 @@ def _source(obj: object) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    costs: dict[Path, int] = {}
     for item in items:
         function = getattr(item, "function", None)
         module = getattr(item, "module", None)
@@ -70,6 +71,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             (in_run_folder and module is not None and STARTS_A_RUN.search(_source(module)))
         if set(getattr(item, "fixturenames", ())) & RUN_FIXTURES or starts:
             item.add_marker(pytest.mark.full_run)
+        cost = 0 if starts else 1 if item.get_closest_marker("full_run") else 2
+        costs[item.path] = min(cost, costs.get(item.path, cost))
+    # Longest first: the files that start runs of their own, then those that read a shared run, then the rest,
+    # each group in collection order. xdist hands out files in this order (Makefile: --no-loadscope-reorder),
+    # so the quick files fill the workers' last minutes instead of one long file running alone at the end.
+    items.sort(key=lambda item: costs[item.path])
 
 
 def git_status() -> list[str]:
