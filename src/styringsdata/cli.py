@@ -236,13 +236,14 @@ def summarise(run, settings, failing: int = 0) -> bool:
     import duckdb
 
     from styringsdata.defs.quality import read_gate_result
+    from styringsdata.queries import one_value
     from styringsdata.runs.run_summary import summary_lines
 
     published_at = None
     if settings.warehouse.exists():
         con = duckdb.connect(str(settings.warehouse), read_only=True)
         try:
-            published_at = con.execute("select max(published_at) from _publication").fetchone()[0]
+            published_at = one_value(con, "select max(published_at) from _publication")
         finally:
             con.close()
     lines = summary_lines(run.progress, read_gate_result(settings.reports_dir, run.result.run_id),

@@ -8,6 +8,7 @@ from functools import partial
 
 import dagster as dg
 
+from styringsdata.queries import one_value
 from styringsdata.sources import expense_need_index, municipal_deflator
 from styringsdata.sources.catalogue import registry_reference
 from styringsdata.home import asss_members
@@ -60,7 +61,7 @@ def municipal_deflator_estimates(context: dg.AssetExecutionContext, pipeline: Pi
                          quarantine=settings.quarantine, load_vintage=municipal_deflator.load_vintage,
                          max_bytes=settings.registry_max_bytes, settle_seconds=settings.registry_settle_seconds,
                          plausible=municipal_deflator.plausibility())
-        total = con.execute(f"select count(*) from {municipal_deflator.TABLE}").fetchone()[0]
+        total = one_value(con, f"select count(*) from {municipal_deflator.TABLE}")
     _log_rejected(context, municipal_deflator.SOURCE, result)
     return dg.MaterializeResult(metadata=_metadata(result, total))
 
@@ -95,7 +96,7 @@ def expense_need_indices(context: dg.AssetExecutionContext, pipeline: PipelineRe
                          max_bytes=settings.registry_max_bytes, settle_seconds=settings.registry_settle_seconds,
                          plausible=expense_need_index.plausibility(reference),
                          release_delta=keyed_release_delta(("year", "municipality_code", "need_area")))
-        total = con.execute(f"select count(*) from {expense_need_index.TABLE}").fetchone()[0]
+        total = one_value(con, f"select count(*) from {expense_need_index.TABLE}")
     _log_rejected(context, expense_need_index.SOURCE, result)
     return dg.MaterializeResult(metadata=_metadata(result, total))
 

@@ -10,6 +10,7 @@ from functools import partial
 
 import dagster as dg
 
+from styringsdata.queries import one_value
 from styringsdata.sources import udir
 from styringsdata.sources.catalogue import registry_reference
 from styringsdata.sources.registry import keyed_release_delta
@@ -44,7 +45,7 @@ def udir_values(context: dg.AssetExecutionContext, pipeline: PipelineResource) -
                          max_bytes=settings.registry_max_bytes, settle_seconds=settings.registry_settle_seconds,
                          plausible=udir.plausibility(reference),
                          release_delta=keyed_release_delta(("indicator_id", "kommunekode", "skoleaarnavn")))
-        total = con.execute(f"select count(*) from {udir.TABLE}").fetchone()[0]
+        total = one_value(con, f"select count(*) from {udir.TABLE}")
     for name, report in result.inbox.rejected:
         context.log.warning(f"udir file {name} rejected, moved to quarantine (the last good vintage stays in use); "
                             f"report: {report}")

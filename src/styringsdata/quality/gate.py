@@ -26,6 +26,7 @@ import yaml
 from styringsdata.paths import DBT_PROJECT_DIR
 from styringsdata.quality.data_docs import make_offline
 from styringsdata.quality.gx_import import import_great_expectations
+from styringsdata.queries import one_value
 from styringsdata.sources.ssb import load_table_specs
 from styringsdata.vocabulary import indicator_statuses
 
@@ -580,7 +581,7 @@ def _batches(con: duckdb.DuckDBPyConnection, check: Check, batch_rows: int) -> I
 def _batches_by_key(cursor: duckdb.DuckDBPyConnection, sql: str, key: tuple[str, ...],
                     batch_rows: int) -> Iterator[pd.DataFrame]:
     """Rows split by a hash of their key: rows sharing a key, the only ones a uniqueness check compares, meet."""
-    (total,) = cursor.execute(f"select count(*) from ({sql})").fetchone() or (0,)
+    total = one_value(cursor, f"select count(*) from ({sql})")
     parts = max(1, -(-total // batch_rows))
     columns = ", ".join(f'"{c}"' for c in key)
     for part in range(parts):

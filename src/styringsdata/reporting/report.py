@@ -23,6 +23,7 @@ import duckdb
 
 from styringsdata.quality.gate import GateResult
 from styringsdata.home import member_name
+from styringsdata.queries import one_value
 from styringsdata.reporting.numbers import excel_csv, format_plain
 from styringsdata.reporting.origin_summary import origin_counts, origin_line
 
@@ -230,9 +231,9 @@ def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None
     since = dt.datetime.fromisoformat(run.started_at)
     fetched = fetched_since(con, since)
     # The report's vintage: the newest publication time among the sources (registry files carry none).
-    vintage_row = con.execute("select strftime(max(last_source_updated), '%Y-%m-%dT%H%M%SZ') "
-                              "from marts.source_freshness").fetchone()
-    revisions_total = con.execute("select count(*) from marts.revisions").fetchone()[0]
+    vintage = one_value(con, "select strftime(max(last_source_updated), '%Y-%m-%dT%H%M%SZ') "
+                             "from marts.source_freshness")
+    revisions_total = one_value(con, "select count(*) from marts.revisions")
     revisions = _rows(con, f"""
         select source, source_table, series, region_code, year, old_vintage, new_vintage, old_value, new_value,
                difference, old_status, new_status
@@ -246,12 +247,12 @@ def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None
         select source, source_table, last_source_updated, last_fetched_at, latest_vintage, expected_next_publication
         from marts.source_freshness where is_late order by source, source_table""")
     trend, trend_title, trend_target = _trend(con, home)
-    home_name = con.execute("select any_value(municipality_name) from marts.fct_indicator_values "
-                            "where municipality_code = ?", [home]).fetchone()[0]
+    home_name = one_value(con, "select any_value(municipality_name) from marts.fct_indicator_values "
+                               "where municipality_code = ?", [home])
     return ReportData(
         run=run,
         generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        vintage=vintage_row[0] or "none",
+        vintage=vintage or "none",
         fetched=fetched,
         sources=_rows(con, """select source, source_table, last_source_updated, latest_vintage, last_fetched_at
                               from marts.source_freshness order by source, source_table"""),

@@ -47,6 +47,7 @@ from typing import Callable
 
 import duckdb
 
+from styringsdata.queries import one_value
 from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp
 from styringsdata.sources.registry import (DecimalSeparator, Problem, Record, Reference, RegistryError, ValidationReport,
                                 _row_value, cell_text, decide_separator, is_percent_unit, number_text,
@@ -365,7 +366,7 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
 def load_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, manifest: dict, rows: list[UdirRow]) -> LoadResult:
     ensure_table(con)
     vintage = manifest["vintage"]
-    if con.execute(f"select count(*) from {TABLE} where _vintage = ?", [vintage]).fetchone()[0]:
+    if one_value(con, f"select count(*) from {TABLE} where _vintage = ?", [vintage]):
         return LoadResult(SOURCE, vintage, 0, True)
     received = _timestamp(manifest.get("fetched_at"))
     origin = manifest.get("origin", "inbox")
