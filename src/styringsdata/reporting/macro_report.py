@@ -37,7 +37,7 @@ from styringsdata.reporting import macro_analyses
 from styringsdata.reporting.numbers import excel_csv, format_number, norwegian_date
 from styringsdata.reporting.origin_summary import (MACRO_REPORT_FIGURES, ORIGIN_NO, origin_counts_by_table,
                                                     origin_words, total_by_origin)
-from styringsdata.reporting.report import ReportFiles, RunInfo
+from styringsdata.reporting.report import MacroReportFiles, RunInfo
 
 OSLO = ZoneInfo("Europe/Oslo")
 FINANCE_AREA = "Økonomi"  # the service area of the macro group's financial key figures in kostra_comparison
@@ -914,17 +914,16 @@ def report_stem(data: MacroData) -> str:
 
 
 def write_macro_report(con: duckdb.DuckDBPyConnection, reports_dir: Path, run: RunInfo,
-                       gate: GateResult | None, profile_members: tuple[str, ...] = ()) -> ReportFiles:
+                       gate: GateResult | None, profile_members: tuple[str, ...] = ()) -> MacroReportFiles:
     """Gather, render and save the macro group's report: HTML (charts embedded), the mail's HTML (charts as
     cid: references), the charts as PNG and the financial key figures as a CSV for Excel."""
     data = gather(con, run, gate, profile_members)
     charts = render_charts(data)
     stem = report_stem(data)
     reports_dir.mkdir(parents=True, exist_ok=True)
-    files = ReportFiles(html=reports_dir / f"{stem}.html", mail_html=reports_dir / f"{stem}.mail.html",
-                        markdown=None, failing_rows_csv=None, context=None,
-                        charts={name: reports_dir / f"{stem}.{name}.png" for name in charts},
-                        subject=subject_for(data), data_csv=reports_dir / f"{stem}.nokkeltall.csv")
+    files = MacroReportFiles(html=reports_dir / f"{stem}.html", mail_html=reports_dir / f"{stem}.mail.html",
+                             charts={name: reports_dir / f"{stem}.{name}.png" for name in charts},
+                             subject=subject_for(data), data_csv=reports_dir / f"{stem}.nokkeltall.csv")
     for name, png in charts.items():
         _write(files.charts[name], png)
     inline = {name: "data:image/png;base64," + base64.b64encode(png).decode("ascii") for name, png in charts.items()}

@@ -51,19 +51,51 @@ class RunInfo:
 
 @dataclass
 class ReportFiles:
+    """What every audience's report is made of; each audience's report adds its own files (below)."""
+
     html: Path  # charts embedded as data: URIs, readable offline from disk
     mail_html: Path  # the same with charts as cid: references (mail clients block data: URIs)
-    markdown: Path | None
-    failing_rows_csv: Path | None
-    context: Path | None  # the RunInfo as JSON, so `styringsdata report` can rebuild
     charts: dict[str, Path]  # cid -> PNG
     subject: str
-    headline: "Headline | None" = None  # the report's numbers, for the run's metadata and the CLI's summary
-    data_csv: Path | None = None  # the figures of the report, for Excel
 
     @property
     def attachments(self) -> list[Path]:
-        return [p for p in (self.markdown, self.failing_rows_csv, self.data_csv) if p is not None]
+        """The files the mail carries besides its HTML and charts."""
+        return []
+
+    @property
+    def documents(self) -> list[Path]:
+        """The files a reader opens: what the publication ledger records."""
+        return [self.html]
+
+
+@dataclass
+class QualityReportFiles(ReportFiles):
+    """The data team's quality report (write_report)."""
+
+    markdown: Path
+    failing_rows_csv: Path
+    context: Path  # the RunInfo as JSON, so `styringsdata report` can rebuild
+    headline: "Headline"  # the report's numbers, for the run's metadata and the CLI's summary
+
+    @property
+    def attachments(self) -> list[Path]:
+        return [self.markdown, self.failing_rows_csv]
+
+    @property
+    def documents(self) -> list[Path]:
+        return [self.html, self.markdown]
+
+
+@dataclass
+class MacroReportFiles(ReportFiles):
+    """The macro group's report (macro_report.write_macro_report)."""
+
+    data_csv: Path  # the figures of the report, for Excel
+
+    @property
+    def attachments(self) -> list[Path]:
+        return [self.data_csv]
 
 
 @dataclass(frozen=True)
@@ -526,13 +558,13 @@ def report_stem(data: ReportData) -> str:
 
 
 def write_report(con: duckdb.DuckDBPyConnection, reports_dir: Path, run: RunInfo,
-                 gate: GateResult | None, *, number_style: str = "en") -> ReportFiles:
+                 gate: GateResult | None, *, number_style: str = "en") -> QualityReportFiles:
     """Gather, render and save the report (HTML, mail HTML, Markdown, failing-rows CSV, charts, context)."""
     data = gather(con, run, gate, number_style=number_style)
     charts = render_charts(data)
     stem = report_stem(data)
     reports_dir.mkdir(parents=True, exist_ok=True)
-    files = ReportFiles(
+    files = QualityReportFiles(
         html=reports_dir / f"{stem}.html",
         mail_html=reports_dir / f"{stem}.mail.html",
         markdown=reports_dir / f"{stem}.md",
