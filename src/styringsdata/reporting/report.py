@@ -427,9 +427,9 @@ def _check_rows(gate: GateResult | None) -> list[dict[str, Any]]:
 
 def _coverage_rows(data: ReportData) -> list[dict[str, Any]]:
     table = coverage_by_focus_area(data)
-    rows = [{"focus_area": a, **table[a], "total": sum(table[a].values())} for a in sorted(table)]
-    totals = {s: sum(r[s] for r in rows) for s in (*STATUS_ORDER, "total")}
-    return rows + [{"focus_area": "All", **totals}]
+    counts = {a: {**table[a], "total": sum(table[a].values())} for a in sorted(table)}
+    totals = {s: sum(c[s] for c in counts.values()) for s in (*STATUS_ORDER, "total")}
+    return [{"focus_area": a, **c} for a, c in counts.items()] + [{"focus_area": "All", **totals}]
 
 
 def _headline(data: ReportData) -> str:
