@@ -433,7 +433,10 @@ def load_kostra_groups_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path
         return LoadResult("klass_kostra_groups", vintage, 0, True)
     rows = []
     for payload in manifest["payloads"]:
-        year = int(re.fullmatch(r"groups-(\d{4})\.json", payload["file"]).group(1))
+        named = re.fullmatch(r"groups-(\d{4})\.json", payload["file"])
+        if named is None:
+            raise RawLoadError(f"{vintage_dir}: payload {payload['file']!r} is not named groups-<year>.json")
+        year = int(named.group(1))
         path = vintage_dir / payload["file"]
         rows += [(m.year, m.group_code, m.group_name, m.municipality_code, m.municipality_name)
                  for m in parse_kostra_groups(path.read_bytes(), year, source=str(path))]

@@ -149,6 +149,7 @@ def _validate_row(name: str, number: int, record: dict[str, str], reference: Nee
     origin = check_provenance(record, problem, "the table the figure is from")
     if len(problems) > before:
         return None
+    assert year is not None and index is not None, "a year or index that did not read is a problem above"
     return NeedIndexRow(year, code, record["municipality_name"], record["need_area"], index, origin,
                         record["source"], record["citation"], number)
 

@@ -134,6 +134,7 @@ def _validate_row(name: str, number: int, record: dict[str, str], last_year: int
     origin = check_provenance(record, problem, "the document that states the figure")
     if len(problems) > before:
         return None
+    assert year is not None and percent is not None, "a year or percent that did not read is a problem above"
     return DeflatorRow(year, percent, record["estimate"], published, origin, record["source"], record["citation"],
                        number)
 
