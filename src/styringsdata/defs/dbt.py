@@ -63,7 +63,10 @@ class PipelineDbtCliResource(DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    return PipelineDbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_CHILD))
+    # DbtCliResource's own __init__ takes a DbtProject; mypy types a subclass's __init__ from the `project_dir: str`
+    # field instead (Dagster's dataclass_transform), so only the subclass's call needs this.
+    return PipelineDbtCliResource(project_dir=dbt_project,  # type: ignore[arg-type]
+                                  dbt_executable=str(DBT_CHILD))
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:

@@ -235,6 +235,9 @@ def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: li
             # here is two renames on one file system.
             from styringsdata.publishing import publish_postgres
 
+            if gate is None:
+                raise PublishError("a PostgreSQL publication records the gate result that let it through; "
+                                   "publish() was given none")
             clock = time.perf_counter()
             staged = publish_postgres.stage(postgres, incoming, published_at, gate)
             seconds["postgres stage"] = time.perf_counter() - clock

@@ -120,7 +120,7 @@ def redact(url: str) -> str:
         return "(an unparsable PostgreSQL URL)"
     if "password" in params:
         params["password"] = "***"
-    return make_conninfo(**{k: v for k, v in params.items() if v is not None})
+    return make_conninfo("", **{k: v for k, v in params.items() if v is not None})
 
 
 def _first_line(exc: BaseException) -> str:

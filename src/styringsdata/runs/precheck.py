@@ -333,7 +333,7 @@ def _sources(settings: Settings) -> tuple[str | None, list[str]]:
     landing = LandingZone(settings.landing_dir)
     checks: tuple[tuple[str, Callable[[Any, LandingZone], tuple[str | None, str]]], ...] = (
         ("SSB", _ssb), ("KLASS", _klass), ("FHI", _fhi), ("Miljødirektoratet", _miljodirektoratet))
-    asked = []
+    asked: list[str] = []
     for name, check in checks:
         try:
             news, how = check(transport, landing)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Callable, Iterable, Mapping
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar
 
 import dagster as dg
 
@@ -20,6 +20,8 @@ from styringsdata.runs.source_outcomes import SOURCE_ERRORS_KEY, SourceFailure, 
 
 if TYPE_CHECKING:  # rich is imported only when a terminal shows the bar
     from rich.progress import Progress, TaskID
+
+J = TypeVar("J", list[Any], dict[str, Any])  # what a JSON metadata entry holds
 
 STAGES = ("sources", "dbt", "gate", "publish", "report")
 KEY_PREFIX_STAGE = {"raw": "sources", "staging": "dbt", "intermediate": "dbt", "marts": "dbt", "seeds": "dbt",
@@ -135,14 +137,8 @@ class RunProgress:
     def source_failures(self) -> list[SourceFailure]:
         """The sources that failed alone in this run, one per `source failed:` line, from their assets' metadata
         (src/styringsdata/runs/source_outcomes.py)."""
-        failures = []
-        for key, values in self.materializations.items():
-            entries = values.get(SOURCE_ERRORS_KEY) or []
-            if not isinstance(entries, list):
-                raise TypeError(f"{key.to_user_string()}: metadata {SOURCE_ERRORS_KEY} is {entries!r}, "
-                                "expected a list of source failures (source_outcomes.py writes one)")
-            failures += [SourceFailure(**entry) for entry in entries]
-        return one_line_per_source(failures)
+        return one_line_per_source([SourceFailure(**entry) for key, values in self.materializations.items()
+                                    for entry in json_metadata(key, values, SOURCE_ERRORS_KEY, list)])
 
     def _materialized(self, key: dg.AssetKey, metadata: Mapping[str, object]) -> None:
         values = {name: getattr(value, "value", value) for name, value in metadata.items()}
@@ -153,6 +149,15 @@ class RunProgress:
         # a vintage raw lacked; assets without source outcomes say so in RAW_CHANGED alone (what dbt reads too)
         if values.get(NEW_IN_RAW, values.get(RAW_CHANGED)):
             self.changed_sources.append(key.path[-1])
+
+
+def json_metadata(key: dg.AssetKey, values: Mapping[str, object], name: str, kind: type[J]) -> J:
+    """A materialization's JSON metadata entry, empty when the step wrote none; a clear error when it is not the
+    list or dict its step writes."""
+    value = values.get(name) or kind()
+    if not isinstance(value, kind):
+        raise TypeError(f"{key.to_user_string()}: metadata {name} is {value!r}; expected a {kind.__name__}")
+    return value
 
 
 def step_count_by_stage(stage_of: dict[str, str], step_keys: Iterable[str]) -> dict[str, int]:
