@@ -63,9 +63,9 @@ class PipelineDbtCliResource(DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    # DbtCliResource's own __init__ takes a DbtProject; mypy types a subclass's __init__ from the `project_dir: str`
-    # field instead (Dagster's dataclass_transform), so only the subclass's call needs this.
-    return PipelineDbtCliResource(project_dir=dbt_project,  # type: ignore[arg-type]
+    # DbtCliResource's own __init__ takes a DbtProject, but Dagster's dataclass_transform makes mypy type a
+    # subclass's __init__ from the field `project_dir: str`
+    return PipelineDbtCliResource(project_dir=dbt_project,  # type: ignore[arg-type]  # the stubs, not the call
                                   dbt_executable=str(DBT_CHILD))
 
 
