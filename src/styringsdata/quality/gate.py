@@ -499,17 +499,26 @@ def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | 
     import great_expectations as gx
 
     config = config or GateConfig.load()
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import (DataContextConfig, InMemoryStoreBackendDefaults,
+                                                            ProgressBarsConfig)
 
-    context = gx.get_context(mode="ephemeral")
-    # tqdm bars per expectation flood the run log of a scheduled job
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    from styringsdata.quality.gx_views import VIEWS as GX_VIEWS
+
+    context = gx.get_context(mode="ephemeral", project_config=DataContextConfig(
+        # Without this an ephemeral context has a second Data Docs site, in a new temporary directory each time:
+        # every gate built all its pages twice and left the copy in /tmp.
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        # tqdm bars per expectation flood the run log of a scheduled job
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False)))
     if data_docs_dir is not None:
         context.add_data_docs_site(site_name="styringsdata", site_config={
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs_dir)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            "site_section_builders": {"profiling": "0"},  # no profiling results: skip scanning the store for them
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "view": GX_VIEWS["index"]},
+            "site_section_builders": {
+                "expectations": {"view": GX_VIEWS["page"]}, "validations": {"view": GX_VIEWS["page"]},
+                "profiling": "0",  # no profiling results: skip scanning the store for them
+            },
         })  # type: ignore[typeddict-unknown-key]  # SiteBuilder takes it; GX's TypedDict of the config omits it
     source = context.data_sources.add_pandas("work_file")
     assets: dict[str, Any] = {}
