@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import os
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 import urllib.parse
@@ -15,6 +18,7 @@ from typing import Sequence
 ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_SNAPSHOT = ROOT / "data" / "bench" / "national"
+DEFAULT_WORK = ROOT / "data" / "bench" / "run" / "work.duckdb"  # what `bench_pipeline --keep` leaves
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -42,6 +46,49 @@ def ensure_national_snapshot(directory: Path, first_year: int = 2010, last_year:
                     "--first-year", str(first_year), "--last-year", str(last_year)],
                    check=True, stdout=subprocess.DEVNULL)
     return json.loads(summary_path.read_text(encoding="utf-8"))
+
+
+def bench_parser(doc: str | None, *, repeat: int, repeat_help: str | None = None, snapshot: bool = False,
+                 work: bool = False, work_help: str | None = None, child: str | None = None) -> argparse.ArgumentParser:
+    """The options the benchmarks share: --repeat; --snapshot (the national snapshot); --work (a national work file,
+    DEFAULT_WORK unless `work_help` makes it optional); with `child`, the hidden --child, --<child> and --out a
+    script passes to itself to time one variant in a fresh process."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if snapshot:
+        parser.add_argument("--snapshot", type=Path, default=DEFAULT_SNAPSHOT)
+    if work:
+        parser.add_argument("--work", type=Path, default=None if work_help else DEFAULT_WORK, help=work_help)
+    parser.add_argument("--repeat", type=int, default=repeat, help=repeat_help)
+    if child:
+        parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+        parser.add_argument(f"--{child}", help=argparse.SUPPRESS)
+        parser.add_argument("--out", help=argparse.SUPPRESS)
+    return parser
+
+
+def ensure_national_work_file(snapshot: Path, work: Path) -> None:
+    """The national snapshot, and a work file built from it at `work`: one full national run first when missing."""
+    ensure_national_snapshot(snapshot)
+    if not work.exists():
+        from bench import bench_pipeline
+
+        print(f"no work file at {work}: one full national run first ...", flush=True)
+        work.parent.mkdir(parents=True, exist_ok=True)
+        bench_pipeline.run_child("full", snapshot, work.parent, "all")
+
+
+def require_work_file(work: Path) -> None:
+    if not work.exists():
+        raise SystemExit(f"{work} is missing: run `python -m bench.bench_pipeline --keep` first")
+
+
+def export_revision(revision: str, into: Path) -> Path:
+    """The tree of a git revision, exported into `into` (its code and dbt project, as a fresh clone has them)."""
+    archive = subprocess.run(["git", "archive", "--format=tar", revision], cwd=ROOT, check=True,
+                             capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
 
 
 def use_national_catalogues(snapshot_dir: Path) -> None:

@@ -16,27 +16,16 @@ time to other load on the machine). Prints tables; asserts nothing.
 
 from __future__ import annotations
 
-import argparse
-import io
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
-from bench._common import DEFAULT_SNAPSHOT, ROOT, table
-
-
-def export_revision(revision: str, into: Path) -> Path:
-    archive = subprocess.run(["git", "archive", "--format=tar", revision], cwd=ROOT, check=True,
-                             capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
+from bench._common import ROOT, bench_parser, export_revision, require_work_file, table
 
 
 def run_step(root: Path, data: Path, work: Path, snapshot: Path) -> dict:
@@ -70,14 +59,10 @@ def run_step(root: Path, data: Path, work: Path, snapshot: Path) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, default=ROOT / "data" / "bench" / "run" / "work.duckdb")
-    parser.add_argument("--snapshot", type=Path, default=DEFAULT_SNAPSHOT)
+    parser = bench_parser(__doc__, snapshot=True, work=True, repeat=2)
     parser.add_argument("--ref", help="git revision whose dbt step runs beside this checkout's")
-    parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
-    if not args.work.exists():
-        raise SystemExit(f"{args.work} is missing: run `python -m bench.bench_pipeline --keep` first")
+    require_work_file(args.work)
     scratch = ROOT / "data" / "bench" / "dbt-step"
     shutil.rmtree(scratch, ignore_errors=True)
     with tempfile.TemporaryDirectory() as exported:

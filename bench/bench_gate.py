@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._common import ROOT, MemorySampler, mb, table
+from bench._common import ROOT, MemorySampler, bench_parser, mb, require_work_file, table
 
 
 def child(args: argparse.Namespace) -> int:
@@ -87,18 +87,12 @@ def run_variant(gate_dir: Path, work: Path) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, default=ROOT / "data" / "bench" / "run" / "work.duckdb")
+    parser = bench_parser(__doc__, work=True, repeat=2, child="gate")
     parser.add_argument("--ref", help="git revision whose gate runs beside this checkout's")
-    parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--gate", help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args)
-    if not args.work.exists():
-        raise SystemExit(f"{args.work} is missing: run `python -m bench.bench_pipeline --keep` first")
+    require_work_file(args.work)
 
     with tempfile.TemporaryDirectory() as scratch:
         variants = {"this checkout": ROOT / "src" / "styringsdata" / "quality"}

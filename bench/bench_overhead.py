@@ -28,7 +28,6 @@ Nothing is asserted.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -39,7 +38,7 @@ import time
 from graphlib import TopologicalSorter
 from pathlib import Path
 
-from bench._common import DEFAULT_SNAPSHOT, ROOT, ensure_national_snapshot, table
+from bench._common import ROOT, bench_parser, ensure_national_work_file, table
 
 from styringsdata.home import dbt_vars
 from styringsdata.settings import Settings
@@ -125,19 +124,12 @@ def same_marts(a: Path, b: Path) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--snapshot", type=Path, default=DEFAULT_SNAPSHOT)
-    parser.add_argument("--work", type=Path, default=ROOT / "data" / "bench" / "run" / "work.duckdb")
-    parser.add_argument("--repeat", type=int, default=3, help="rounds; each variant's best is shown (default 3)")
+    parser = bench_parser(__doc__, snapshot=True, work=True, repeat=3,
+                          repeat_help="rounds; each variant's best is shown (default 3)")
     args = parser.parse_args()
     args.snapshot, args.work = args.snapshot.resolve(), args.work.resolve()
-    ensure_national_snapshot(args.snapshot)
-    import bench_pipeline
-
-    if not args.work.exists():
-        print(f"no work file at {args.work}: one full national run first ...", flush=True)
-        args.work.parent.mkdir(parents=True, exist_ok=True)
-        bench_pipeline.run_child("full", args.snapshot, args.work.parent, "all")
+    ensure_national_work_file(args.snapshot, args.work)
+    from bench import bench_pipeline
     scratch = ROOT / "data" / "bench" / "overhead"
     shutil.rmtree(scratch, ignore_errors=True)
     names = ("dbt-run", "dbt-build", "plain", "plain-tables", "dagster")

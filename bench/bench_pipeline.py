@@ -29,20 +29,18 @@ dbt step against dbt's own elapsed time (run_results.json) -- the median round o
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import resource
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 from bench._common import (DATA_KINDS, DEFAULT_SNAPSHOT, ROOT, MemorySampler, RequestCounter,
-                     ensure_national_snapshot, mb, table, use_national_catalogues)
+                           ensure_national_snapshot, export_revision, mb, table, use_national_catalogues)
 
 STAGES = ("startup", "ingest", "dbt", "gate", "freshness checks", "publish", "report", "other")
 
@@ -331,14 +329,6 @@ def main() -> int:
 
 
 # -- --compare: this checkout beside a git revision, full runs only -------------------------------
-
-def export_revision(revision: str, into: Path) -> Path:
-    archive = subprocess.run(["git", "archive", "--format=tar", revision], cwd=ROOT, check=True,
-                             capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
-
 
 def prepare(code: Path, scratch: Path) -> None:
     """Unmeasured: compile the variant's bytecode and parse its dbt project afresh, as in a new clone (the

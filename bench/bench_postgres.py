@@ -19,7 +19,6 @@ Then one more publish with a reader querying in a loop (one statement over `fct_
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -27,26 +26,17 @@ import threading
 import time
 from pathlib import Path
 
-from bench._common import DEFAULT_SNAPSHOT, ROOT, ensure_national_snapshot, table
+from bench._common import ROOT, bench_parser, ensure_national_work_file, table
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--snapshot", type=Path, default=DEFAULT_SNAPSHOT)
-    parser.add_argument("--work", type=Path, default=ROOT / "data" / "bench" / "run" / "work.duckdb")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser = bench_parser(__doc__, snapshot=True, work=True, repeat=3)
     parser.add_argument("--scale", type=int, default=1,
                         help="publish every mart's rows this many times over (a copy of the work file), to see the "
                              "publish at the size the marts would have for more municipalities and years")
     args = parser.parse_args()
     args.snapshot, args.work = args.snapshot.resolve(), args.work.resolve()
-    ensure_national_snapshot(args.snapshot)
-    import bench_pipeline
-
-    if not args.work.exists():
-        print(f"no work file at {args.work}: one full national run first ...", flush=True)
-        args.work.parent.mkdir(parents=True, exist_ok=True)
-        bench_pipeline.run_child("full", args.snapshot, args.work.parent, "all")
+    ensure_national_work_file(args.snapshot, args.work)
 
     from styringsdata.publishing.publish import marts_from_manifest, publish
     from styringsdata.publishing.publish_postgres import GateRecord, PostgresTarget

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._common import ROOT, MemorySampler, mb, table
+from bench._common import ROOT, MemorySampler, bench_parser, mb, table
 
 
 def buffered_dialect() -> str:
@@ -207,12 +207,8 @@ def _wrapped(cursor: Any) -> Any:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, help="a national work file (bench/bench_pipeline.py --keep)")
-    parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--engine", help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser = bench_parser(__doc__, work=True, work_help="a national work file (bench/bench_pipeline.py --keep)",
+                          repeat=2, child="engine")
     args = parser.parse_args()
     if args.child:
         return child(args)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 
 import dagster as dg
-from styringsdata.defs.asss_inputs import asss_input_assets
 from styringsdata.defs.dbt import dbt_models, dbt_resource, ensure_manifest
 from styringsdata.defs.fhi import fhi_nokkel
+from styringsdata.defs.file_contracts import file_contract_assets
 from styringsdata.defs.files import kommune_nm_ranks, miljodirektoratet_emissions
 from styringsdata.defs.freshness import source_freshness_checks
 from styringsdata.defs.jobs import audit_and_publish, full_refresh, kostra_refresh
@@ -23,7 +23,6 @@ from styringsdata.defs.resources import PipelineResource
 from styringsdata.defs.schedules import build_schedules
 from styringsdata.defs.sensors import build_sensors
 from styringsdata.defs.ssb import build_ssb_assets
-from styringsdata.defs.udir import udir_values
 from styringsdata.settings import Settings
 
 SETTINGS = Settings.from_env()
@@ -61,7 +60,7 @@ def __getattr__(name: str) -> dg.Definitions:
 def _definitions(dbt_assets: dg.AssetsDefinition, published_warehouse: dg.AssetsDefinition) -> dg.Definitions:
     return dg.Definitions(
         assets=[*ssb_assets, *ssb_bookkeeping, klass_municipality_changes, klass_kostra_groups, fhi_nokkel,
-                miljodirektoratet_emissions, *asss_input_assets, kommune_nm_ranks, registry_values, udir_values,
+                miljodirektoratet_emissions, *file_contract_assets, kommune_nm_ranks, registry_values,
                 dbt_assets, published_warehouse, quality_report],
         asset_checks=[quality_gate, source_freshness_checks],
         jobs=[full_refresh, kostra_refresh, audit_and_publish],

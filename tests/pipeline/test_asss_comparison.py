@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import yaml
 
-from styringsdata.home import dbt_vars
 from styringsdata.sources import municipal_deflator
+from tests.pipeline.dbt_unit import run_dbt_unit_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT_DIR = ROOT / "dbt_project"
@@ -95,20 +91,10 @@ def test_golden_expectations_are_the_printed_figures_and_only_the_nb23_deflator_
 
 
 def test_dbt_unit_tests_of_the_asss_models_pass_on_the_work_file(offline_run, tmp_path):
-    work = tmp_path / "work.duckdb"
-    shutil.copy(offline_run.data_dir / "work.duckdb", work)
-    env = {**offline_run.env, "STYRINGSDATA_DBT_WORK_DB": str(work)}
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    result = subprocess.run(
-        [dbt, "test", "--select", "test_type:unit,int_kostra__adjusted_key_figures",
-         "test_type:unit,int_asss__deflator_in_use", "test_type:unit,resource_use_index",
-         "test_type:unit,production_index",
-         # today's ASSS members, as the pipeline passes them (seed peer_groups)
-         "--vars", json.dumps(dbt_vars("3203", dt.date(2026, 6, 15))), "--target-path", str(tmp_path / "target"),
-         "--log-path", str(tmp_path / "logs")],
-        cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-5000:]
-    assert "PASS=8 " in result.stdout, result.stdout[-3000:]
+    output = run_dbt_unit_tests(offline_run, tmp_path, ["int_kostra__adjusted_key_figures", "int_asss__deflator_in_use",
+                                                        "resource_use_index", "production_index"],
+                                dt.date(2026, 6, 15))
+    assert "PASS=8 " in output, output[-3000:]
 
 
 def test_published_comparison_carries_the_adjustments_as_the_document_marks_them(offline_run):

@@ -6,19 +6,17 @@ import dagster as dg
 
 from styringsdata.sources.fhi import FhiClient, FhiRefresh, load_fhi_specs, modified_since, refresh_table
 from styringsdata.raw.raw_store import create_fhi_table, load_landed_fhi
-from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
-from styringsdata.defs.source_checks import failure_metadata, source_check, source_check_result
+from styringsdata.defs.keys import FHI
+from styringsdata.defs.resources import PipelineResource
+from styringsdata.defs.source_checks import failure_metadata, source_asset, source_check_result
 from styringsdata.runs.source_outcomes import SourceFailure, attempt, changed_metadata, record
 
 FHI_SPECS = load_fhi_specs()
-FHI_KEY = dg.AssetKey(["raw", "fhi_nokkel"])
 
 
-@dg.asset(
-    key=FHI_KEY,
-    group_name="fhi",
-    kinds={"python", "duckdb"},
-    pool=DUCKDB_WRITER_POOL,
+@source_asset(
+    key=FHI,
+    group="fhi",
     description=(
         f"FHI Statistikk open API, source '{FHI_SPECS.source_id}': {len(FHI_SPECS.tables)} tables for "
         f"{len(FHI_SPECS.indicators) - len(FHI_SPECS.without_table)} of the {len(FHI_SPECS.indicators)} indicators "
@@ -26,7 +24,6 @@ FHI_KEY = dg.AssetKey(["raw", "fhi_nokkel"])
         "candidates). One `table?modifiedAfter=` listing decides which tables are fetched again; raw.fhi_values. "
         "A table that fails keeps what raw holds; the others are fetched."
     ),
-    check_specs=[source_check(FHI_KEY)],
 )
 def fhi_nokkel(context: dg.AssetExecutionContext, pipeline: PipelineResource):
     client = FhiClient(pipeline.transport)
@@ -71,4 +68,4 @@ def fhi_nokkel(context: dg.AssetExecutionContext, pipeline: PipelineResource):
         "rows_loaded": rows,
         "dagster/row_count": total,
         **failure_metadata(list(failures.values())),
-    }, check_results=[source_check_result(FHI_KEY, table_ids, list(failures.values()))])
+    }, check_results=[source_check_result(FHI, table_ids, list(failures.values()))])

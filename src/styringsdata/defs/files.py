@@ -5,31 +5,28 @@ import dagster as dg
 from styringsdata.sources import kommune_nm, miljodirektoratet
 from styringsdata.raw.raw_store import (create_emissions_table, create_kommune_nm_table, load_landed_emissions,
                                         load_landed_kommune_nm)
-from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
-from styringsdata.defs.source_checks import failure_metadata, source_check, source_check_result
+from styringsdata.defs.file_contracts import log_inbox
+from styringsdata.defs.keys import EMISSIONS, KOMMUNE_NM
+from styringsdata.defs.resources import PipelineResource
+from styringsdata.defs.source_checks import failure_metadata, source_asset, source_check_result
 from styringsdata.runs.source_outcomes import SourceFailure, attempt, changed_metadata, record
 
-EMISSIONS_KEY = dg.AssetKey(["raw", "miljodirektoratet_emissions"])
-KOMMUNE_NM_KEY = dg.AssetKey(["raw", "kommune_nm_ranks"])
-# as in marts.source_freshness
-EMISSIONS = ("Miljødirektoratet", "Klimagassutslipp fra kommuner")
-KOMMUNE_NM = ("NHO Kommune-NM", "kommune_nm")
+# (source, table) as in raw.source_attempts and marts.source_freshness
+EMISSIONS_SOURCE = ("Miljødirektoratet", "Klimagassutslipp fra kommuner")
+KOMMUNE_NM_SOURCE = ("NHO Kommune-NM", "kommune_nm")
 
 
-@dg.asset(
-    key=EMISSIONS_KEY,
-    group_name="miljodirektoratet",
-    kinds={"python", "duckdb"},
-    pool=DUCKDB_WRITER_POOL,
+@source_asset(
+    key=EMISSIONS,
+    group="miljodirektoratet",
     description=(
         "Miljødirektoratet, Klimagassutslipp fra kommuner: the whole xlsx (sheet 'Oversikt - detaljert'), "
         "every municipality, year, sector, source and gas. Refused when the download is not a real xlsx. "
         "When the download fails, the workbook raw holds stays."
     ),
-    check_specs=[source_check(EMISSIONS_KEY)],
 )
 def miljodirektoratet_emissions(context: dg.AssetExecutionContext, pipeline: PipelineResource):
-    result = attempt(*EMISSIONS, lambda: miljodirektoratet.refresh(pipeline.transport, pipeline.landing()))
+    result = attempt(*EMISSIONS_SOURCE, lambda: miljodirektoratet.refresh(pipeline.transport, pipeline.landing()))
     failures = [result] if isinstance(result, SourceFailure) else []
     refreshed = None if isinstance(result, SourceFailure) else result
     with pipeline.work_db() as con:
@@ -38,7 +35,7 @@ def miljodirektoratet_emissions(context: dg.AssetExecutionContext, pipeline: Pip
         parsed = None if refreshed is None or refreshed.parsed is None else {refreshed.vintage: refreshed.parsed}
         loaded = load_landed_emissions(con, pipeline.landing(), miljodirektoratet.TABLE,
                                        miljodirektoratet.parse_workbook, parsed)
-        outcome_changed = record(con, context.run.run_id, EMISSIONS[0], [EMISSIONS[1]], failures)
+        outcome_changed = record(con, context.run.run_id, EMISSIONS_SOURCE[0], [EMISSIONS_SOURCE[1]], failures)
         create_emissions_table(con)
         vintage = con.execute("select max(_vintage) from raw.miljodirektoratet_emissions").fetchone()[0] \
             if refreshed is None else refreshed.vintage
@@ -51,20 +48,17 @@ def miljodirektoratet_emissions(context: dg.AssetExecutionContext, pipeline: Pip
                                           **changed_metadata(outcome_changed, any(not r.already_loaded for r in loaded)),
                                           "rows_loaded": sum(r.rows for r in loaded), "dagster/row_count": total,
                                           **failure_metadata(failures)},
-                                check_results=[source_check_result(EMISSIONS_KEY, [EMISSIONS[1]], failures)])
+                                check_results=[source_check_result(EMISSIONS, [EMISSIONS_SOURCE[1]], failures)])
 
 
-@dg.asset(
-    key=KOMMUNE_NM_KEY,
-    group_name="kommune_nm",
-    kinds={"python", "duckdb"},
-    pool=DUCKDB_WRITER_POOL,
+@source_asset(
+    key=KOMMUNE_NM,
+    group="kommune_nm",
     description=(
         "NHO Kommune-NM rankings from files in the documented column contract (docs/sources.md, 'NHO Kommune-NM'): "
         "bundled in snapshots/kommune_nm/ and dropped in data/inbox/kommune_nm/. A file that cannot be read is "
         "named (file and row) and stays where it was dropped; what raw holds stays."
     ),
-    check_specs=[source_check(KOMMUNE_NM_KEY)],
 )
 def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResource):
     settings = pipeline.settings
@@ -78,20 +72,17 @@ def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResour
                                       settle_seconds=settings.registry_settle_seconds, max_bytes=limit)
         return landed, inbox
 
-    outcome = attempt(*KOMMUNE_NM, land)
+    outcome = attempt(*KOMMUNE_NM_SOURCE, land)
     failures = [outcome] if isinstance(outcome, SourceFailure) else []
     landed, inbox = ([], None) if isinstance(outcome, SourceFailure) else outcome
-    for name, report in inbox.rejected if inbox else []:
-        context.log.warning(f"Kommune-NM file {name} rejected, moved to quarantine (the last good vintage stays in "
-                            f"use); report: {report}")
-    for name, why in inbox.skipped if inbox else []:
-        context.log.info(f"Kommune-NM file {name} left in the inbox: {why}")
+    if inbox:
+        log_inbox(context, "Kommune-NM", inbox)
     landed += [path for _, path in inbox.accepted] if inbox else []
     with pipeline.work_db() as con:
         results = load_landed_kommune_nm(con, landing, kommune_nm.validate)  # every landed file raw lacks
         loaded = sum(r.rows for r in results)
         newly_loaded = sum(not r.already_loaded for r in results)
-        outcome_changed = record(con, context.run.run_id, KOMMUNE_NM[0], [KOMMUNE_NM[1]], failures)
+        outcome_changed = record(con, context.run.run_id, KOMMUNE_NM_SOURCE[0], [KOMMUNE_NM_SOURCE[1]], failures)
         create_kommune_nm_table(con)
         total = con.execute("select count(*) from raw.kommune_nm_ranks").fetchone()[0]
     for failure in failures:
@@ -101,4 +92,4 @@ def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResour
                                           "waiting_files": dg.MetadataValue.json(dict(inbox.skipped) if inbox else {}),
                                           "rows_loaded": loaded, **changed_metadata(outcome_changed, newly_loaded > 0),
                                           "dagster/row_count": total, **failure_metadata(failures)},
-                                check_results=[source_check_result(KOMMUNE_NM_KEY, [KOMMUNE_NM[1]], failures)])
+                                check_results=[source_check_result(KOMMUNE_NM, [KOMMUNE_NM_SOURCE[1]], failures)])

@@ -8,7 +8,9 @@ in Dagster, as warnings; they run after dbt has rebuilt that mart in the same ru
 import dagster as dg
 
 from styringsdata.sources.ssb import load_table_specs
-from styringsdata.defs.jobs import FHI, FILE_SOURCES, ssb_key
+from styringsdata.defs.file_contracts import FILE_CONTRACTS
+from styringsdata.defs.files import EMISSIONS_SOURCE, KOMMUNE_NM_SOURCE
+from styringsdata.defs.keys import EMISSIONS, FHI, KOMMUNE_NM, ssb_key
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 
 FRESHNESS_MART = dg.AssetKey(["marts", "source_freshness"])
@@ -18,9 +20,9 @@ CHECK_NAME = "source_publishes_on_time"
 SOURCE_ROWS: dict[dg.AssetKey, tuple[str, str | None]] = {
     **{ssb_key(t.table_id): ("SSB", t.table_id) for t in load_table_specs().tables},
     FHI: ("FHI", None),
-    FILE_SOURCES[0]: ("Miljødirektoratet", None),
-    FILE_SOURCES[1]: ("NHO Kommune-NM", None),
-    dg.AssetKey(["raw", "udir_values"]): ("Udir", None),
+    EMISSIONS: (EMISSIONS_SOURCE[0], None),
+    KOMMUNE_NM: (KOMMUNE_NM_SOURCE[0], None),
+    **{c.key: (c.freshness_source, None) for c in FILE_CONTRACTS if c.freshness_source},
 }
 
 

@@ -3,20 +3,8 @@
 import dagster as dg
 
 from styringsdata.sources.ssb import load_table_specs
+from styringsdata.defs.keys import KLASS_CHANGES, KOSTRA_GROUPS, PUBLISHED, REPORT, ssb_key
 from styringsdata.defs.quality import quality_gate
-
-PUBLISH = dg.AssetKey(["published", "warehouse"])
-REPORT = dg.AssetKey(["reports", "quality_report"])
-KLASS = dg.AssetKey(["raw", "klass_municipality_changes"])
-KOSTRA_GROUPS = dg.AssetKey(["raw", "klass_kostra_groups"])
-REGISTRY = dg.AssetKey(["raw", "registry_values"])
-FHI = dg.AssetKey(["raw", "fhi_nokkel"])
-FILE_SOURCES = (dg.AssetKey(["raw", "miljodirektoratet_emissions"]), dg.AssetKey(["raw", "kommune_nm_ranks"]))
-
-
-def ssb_key(table_id: str) -> dg.AssetKey:
-    return dg.AssetKey(["raw", f"ssb_{table_id}"])
-
 
 KOSTRA_TABLES = tuple(ssb_key(t.table_id) for t in load_table_specs().tables if t.kind == "kostra")
 
@@ -43,7 +31,7 @@ full_refresh = dg.define_asset_job(
 
 kostra_refresh = dg.define_asset_job(
     "kostra_refresh",
-    selection=refresh_of([*KOSTRA_TABLES, KLASS, KOSTRA_GROUPS]),
+    selection=refresh_of([*KOSTRA_TABLES, KLASS_CHANGES, KOSTRA_GROUPS]),
     description="The KOSTRA tables and KLASS, then everything built from them, the gate, publish and the report "
     "(scheduled after SSB's KOSTRA releases on 15 March and 15 June).",
 )
@@ -52,6 +40,6 @@ kostra_refresh = dg.define_asset_job(
 # work file again and publish them if they pass, without fetching or rebuilding anything.
 audit_and_publish = dg.define_asset_job(
     "audit_and_publish",
-    selection=dg.AssetSelection.assets(PUBLISH, REPORT) | dg.AssetSelection.checks(quality_gate),
+    selection=dg.AssetSelection.assets(PUBLISHED, REPORT) | dg.AssetSelection.checks(quality_gate),
     description="Re-run the quality gate on the work file's marts and publish them if it passes.",
 )

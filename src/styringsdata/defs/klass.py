@@ -16,8 +16,9 @@ from typing import Callable
 import dagster as dg
 import duckdb
 
-from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
-from styringsdata.defs.source_checks import failure_metadata, source_check, source_check_result
+from styringsdata.defs.keys import KLASS_CHANGES, KOSTRA_GROUPS
+from styringsdata.defs.resources import PipelineResource
+from styringsdata.defs.source_checks import failure_metadata, source_asset, source_check_result
 from styringsdata.raw.landing import LandingZone
 from styringsdata.raw.raw_store import load_landed_klass, load_landed_kostra_groups
 from styringsdata.raw.tables import LoadResult
@@ -28,8 +29,6 @@ from styringsdata.sources.ssb import load_table_specs
 from styringsdata.sources.transport import ReplayMiss, SnapshotStore
 
 KLASS = "KLASS"  # the source's name in raw.source_attempts and the `source failed:` line
-CHANGES_KEY = dg.AssetKey(["raw", "klass_municipality_changes"])
-GROUPS_KEY = dg.AssetKey(["raw", "klass_kostra_groups"])
 
 
 class KlassUnavailable(RuntimeError):
@@ -93,42 +92,36 @@ def _fallback_note(pipeline: PipelineResource) -> str:
             f"({pipeline.settings.snapshot_dir}) until KLASS answers")
 
 
-@dg.asset(
-    key=CHANGES_KEY,
-    group_name="klass",
-    kinds={"python", "duckdb"},
-    pool=DUCKDB_WRITER_POOL,
+@source_asset(
+    key=KLASS_CHANGES,
+    group="klass",
     description=(
         "Municipality code changes since 2018 from SSB KLASS (classification 131), and the transitive "
         "lineage from every former code to today's codes (raw.klass_municipality_lineage). When KLASS fails, "
         "the last good vintage stays (on a first run: the bundled answer, said in the source_answered check)."
     ),
-    check_specs=[source_check(CHANGES_KEY)],
 )
 def klass_municipality_changes(context: dg.AssetExecutionContext, pipeline: PipelineResource):
-    return _refresh_klass(context, pipeline, CHANGES_KEY, CHANGES_TABLE, "klass_municipality_changes",
+    return _refresh_klass(context, pipeline, KLASS_CHANGES, CHANGES_TABLE, "klass_municipality_changes",
                           lambda client, bundled: refresh_changes(client, pipeline.landing(), CHANGES_FROM,
                                                                   bundled=bundled),
                           load_landed_klass)
 
 
-@dg.asset(
-    key=GROUPS_KEY,
-    group_name="klass",
-    kinds={"python", "duckdb"},
-    pool=DUCKDB_WRITER_POOL,
+@source_asset(
+    key=KOSTRA_GROUPS,
+    group="klass",
     description=(
         "KOSTRA group membership from SSB KLASS classification 112 (correspondsAt 131 on 1 January of every "
         "configured year): which KOSTRA group (EKGnn) each municipality belonged to. The comparison takes the "
         "members' groups from this, never from a code written into the project. When KLASS fails, the last "
         "good vintage stays (on a first run: the bundled answers, said in the source_answered check)."
     ),
-    check_specs=[source_check(GROUPS_KEY)],
 )
 def klass_kostra_groups(context: dg.AssetExecutionContext, pipeline: PipelineResource):
     specs = load_table_specs()
     years = range(specs.first_year, specs.last_year + 1)
-    return _refresh_klass(context, pipeline, GROUPS_KEY, KOSTRA_GROUPS_TABLE, "klass_kostra_groups",
+    return _refresh_klass(context, pipeline, KOSTRA_GROUPS, KOSTRA_GROUPS_TABLE, "klass_kostra_groups",
                           lambda client, bundled: refresh_kostra_groups(client, pipeline.landing(), years,
                                                                         bundled=bundled),
                           load_landed_kostra_groups)

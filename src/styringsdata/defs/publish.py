@@ -6,6 +6,7 @@ import dagster as dg
 
 from styringsdata.defs.dbt import dbt_project
 from styringsdata.defs.quality import read_gate_result
+from styringsdata.defs.keys import PUBLISHED
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource, run_started_at
 from styringsdata.publishing import ledger
 from styringsdata.publishing.ledger import postgres_target
@@ -24,7 +25,7 @@ def gate_record(run_id: str, gate) -> GateRecord:
 
 
 @dg.asset(
-    key=dg.AssetKey(["published", "warehouse"]),
+    key=PUBLISHED,
     group_name="publish",
     kinds={"duckdb", "parquet"},
     deps=[dg.AssetKey(["marts", mart.name]) for mart in MARTS],

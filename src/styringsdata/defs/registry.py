@@ -6,19 +6,18 @@ from styringsdata.sources.catalogue import registry_reference
 from styringsdata.raw.raw_store import load_registry_vintage
 from styringsdata.sources.registry import (REFERENCE_SNAPSHOT, land_seed_files, landed_reference, parse_landed, process_inbox,
                                 write_reference_snapshot)
-from styringsdata.sources.ssb import load_table_specs
+from styringsdata.defs.file_contracts import inbox_metadata, log_inbox
+from styringsdata.defs.keys import REGISTRY, WAITS_FOR_CODES
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from styringsdata.runs.build_state import RAW_CHANGED
 
 
 @dg.asset(
-    key=dg.AssetKey(["raw", "registry_values"]),
+    key=REGISTRY,
     group_name="registry",
     kinds={"python", "duckdb"},
     pool=DUCKDB_WRITER_POOL,
-    # Municipality codes are checked against what SSB and KLASS say exists.
-    deps=[dg.AssetKey(["raw", "klass_municipality_changes"]),
-          *[dg.AssetKey(["raw", f"ssb_{t.table_id}"]) for t in load_table_specs().tables]],
+    deps=WAITS_FOR_CODES,
     description=(
         "Figures from the home municipality's own registers and surveys (its own, KS, Sentio, Ungdata, Udir, "
         "Nkom, Bedre VANN, ...): files dropped in the registry inbox are validated whole; accepted files land "
@@ -36,10 +35,7 @@ def registry_values(context: dg.AssetExecutionContext, pipeline: PipelineResourc
         land_seed_files(settings.registry_seed, landing, reference)
         inbox = process_inbox(settings.registry_inbox, settings.quarantine, landing, reference,
                               settle_seconds=settings.registry_settle_seconds)
-        for name, report in inbox.rejected:
-            context.log.warning(f"registry file {name} rejected, moved to quarantine; report: {report}")
-        for name, why in inbox.skipped:
-            context.log.info(f"registry file {name} left in the inbox: {why}")
+        log_inbox(context, "registry", inbox)
         loaded_rows = 0
         vintages = 0
         # A vintage landed before one of its indicators moved to another route (UTD02 ... to udir) stays loadable:
@@ -55,10 +51,7 @@ def registry_values(context: dg.AssetExecutionContext, pipeline: PipelineResourc
         total = con.execute("select count(*) from raw.registry_values").fetchone()[0]
     return dg.MaterializeResult(
         metadata={
-            "accepted_files": dg.MetadataValue.json([name for name, _ in inbox.accepted]),
-            "rejected_files": dg.MetadataValue.json({name: str(path) for name, path in inbox.rejected}),
-            "already_landed_files": dg.MetadataValue.json(inbox.already_landed),
-            "waiting_files": dg.MetadataValue.json(dict(inbox.skipped)),
+            **inbox_metadata(inbox),
             "new_vintages_loaded": vintages,
             RAW_CHANGED: vintages > 0,
             "rows_loaded": loaded_rows,

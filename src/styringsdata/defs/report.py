@@ -8,6 +8,7 @@ that failed before the gate.
 import dagster as dg
 
 from styringsdata.defs.quality import read_gate_result
+from styringsdata.defs.keys import PUBLISHED, REPORT
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource, run_started_at
 from styringsdata.runs.build_state import mark_reported
 from styringsdata.reporting.report import RunInfo
@@ -15,10 +16,10 @@ from styringsdata.reporting.report_delivery import AFTER_PUBLICATION, deliver, r
 
 
 @dg.asset(
-    key=dg.AssetKey(["reports", "quality_report"]),
+    key=REPORT,
     group_name="publish",
     kinds={"html", "markdown"},
-    deps=[dg.AssetKey(["published", "warehouse"])],
+    deps=[PUBLISHED],
     pool=DUCKDB_WRITER_POOL,
     description=(
         "The reports after a publication, in data/reports/: the data team's quality report (what was fetched, "

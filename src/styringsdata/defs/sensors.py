@@ -17,8 +17,8 @@ from styringsdata.sources.changes import changes_of, fhi_changes
 from styringsdata.sources.fhi import FhiClient, load_fhi_specs
 from styringsdata.sources.registry import inbox_candidates
 from styringsdata.sources.ssb import check_ssb, load_table_specs
-from styringsdata.defs.jobs import (FHI, PUBLISH, REGISTRY, audit_and_publish, full_refresh, kostra_refresh,
-                                     refresh_of, ssb_key)
+from styringsdata.defs.jobs import audit_and_publish, full_refresh, kostra_refresh, refresh_of
+from styringsdata.defs.keys import FHI, PUBLISHED, REGISTRY, ssb_key
 from styringsdata.defs.quality import read_gate_result
 from styringsdata.defs.resources import PipelineResource
 from styringsdata.runs.failures import step_failures
@@ -128,7 +128,7 @@ def build_sensors(settings: Settings) -> list[dg.SensorDefinition]:
         published = [r for r in context.instance.get_records_for_run(
             run_id=run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=10_000).records
             if r.event_log_entry.asset_materialization is not None
-            and r.event_log_entry.asset_materialization.asset_key == PUBLISH]
+            and r.event_log_entry.asset_materialization.asset_key == PUBLISHED]
         if published:
             # nothing was held back: the next run writes the publication's missing report (recovery.py)
             context.log.info(f"run {run_id} failed after publishing: {'; '.join(failures)}")

@@ -5,9 +5,20 @@ the error, the table and the advice in its metadata; it does not block anything 
 with the other sources and the last good vintage of this one.
 """
 
+from typing import Any, Callable
+
 import dagster as dg
 
+from styringsdata.defs.resources import DUCKDB_WRITER_POOL
 from styringsdata.runs.source_outcomes import CHECK_NAME, SOURCE_ERRORS_KEY, SourceFailure
+
+
+def source_asset(key: dg.AssetKey, *, group: str, description: str,
+                 **options: Any) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """The decorator of every asset that asks a source inside `attempt()`: it writes raw in the writers' pool and
+    carries the source_answered check its body yields with `source_check_result`."""
+    return dg.asset(key=key, group_name=group, kinds={"python", "duckdb"}, pool=DUCKDB_WRITER_POOL,
+                    description=description, check_specs=[source_check(key)], **options)
 
 
 def source_check(key: dg.AssetKey) -> dg.AssetCheckSpec:

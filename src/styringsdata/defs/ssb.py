@@ -6,8 +6,9 @@ import dagster as dg
 from styringsdata.raw.raw_store import load_landed_ssb
 from styringsdata.sources.ssb import (RefreshResult, SsbCheck, TableSpec, TableSpecs, check_ssb, load_table_specs,
                                       refresh_table)
-from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
-from styringsdata.defs.source_checks import failure_metadata, source_check, source_check_result
+from styringsdata.defs.keys import ssb_key
+from styringsdata.defs.resources import PipelineResource
+from styringsdata.defs.source_checks import failure_metadata, source_asset, source_check_result
 from styringsdata.runs.source_outcomes import SourceFailure, attempt, changed_metadata, record
 
 # The run's one SSB change check, made by its first SSB asset and used by all (a run is one process:
@@ -30,18 +31,15 @@ def run_check(context: dg.AssetExecutionContext, pipeline: PipelineResource,
 
 
 def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
-    key = dg.AssetKey(["raw", f"ssb_{spec.table_id}"])
+    key = ssb_key(spec.table_id)
 
-    @dg.asset(
+    @source_asset(
         key=key,
-        group_name="ssb",
-        kinds={"python", "duckdb"},
-        pool=DUCKDB_WRITER_POOL,
+        group="ssb",
         description=(f"SSB table {spec.table_id}: {spec.title}. Series and evidence grades: "
                      + "; ".join(f"{s.name} {s.evidence.grade}" for s in spec.series)
                      + " (src/styringsdata/sources/ssb_tables.yaml)."),
         metadata={"ssb_table": spec.table_id, "region_variable": spec.region_variable},
-        check_specs=[source_check(key)],
     )
     def _asset(context: dg.AssetExecutionContext, pipeline: PipelineResource):
         check = run_check(context, pipeline, specs)

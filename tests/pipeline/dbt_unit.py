@@ -1,0 +1,32 @@
+"""Running dbt's unit tests on a copy of the shared offline run's work file (dbt reads the inputs' column types
+from it), for the pipeline tests whose cases are dbt unit tests in the models' YAML."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from styringsdata.home import dbt_vars
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+
+
+def run_dbt_unit_tests(offline_run, tmp_path: Path, models: list[str], as_of: dt.date,
+                       home: str = "3203") -> str:
+    """`dbt test` of the unit tests of `models`, with the variables the pipeline passes for `home` on `as_of`
+    (today's ASSS members: seed peer_groups); dbt's output, after asserting that it passed."""
+    work = tmp_path / "work.duckdb"
+    shutil.copy(offline_run.data_dir / "work.duckdb", work)
+    env = {**offline_run.env, "STYRINGSDATA_DBT_WORK_DB": str(work)}
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    result = subprocess.run(
+        [dbt, "test", "--select", *(f"test_type:unit,{model}" for model in models),
+         "--vars", json.dumps(dbt_vars(home, as_of)), "--target-path", str(tmp_path / "target"),
+         "--log-path", str(tmp_path / "logs")],
+        cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-5000:]
+    return result.stdout
