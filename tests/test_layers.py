@@ -18,9 +18,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "styringsdata"
 # Lowest first. A module belongs to the first entry whose prefix it has (module names without "styringsdata.").
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # Where the checkout is; the landing zone and the raw tables' write primitives every source writes into;
-    # file locks, the work-file reader and the disk-full test, which publishing and reporting take too;
+    # the one-row query helper; file locks, the work-file reader and the disk-full test, which publishing and reporting take too;
     # the domain's vocabularies (read from the dbt seeds).
-    ("foundation", ("paths", "vocabulary", "raw.landing", "raw.tables", "runs.lock", "runs.work_file", "runs.failures")),
+    ("foundation", ("paths", "queries", "vocabulary", "raw.landing", "raw.tables", "runs.lock", "runs.work_file",
+                    "runs.failures")),
     ("sources", ("sources",)),
     ("settings", ("home", "settings")),
     ("raw", ("raw",)),

@@ -195,10 +195,10 @@ def _report(args: argparse.Namespace) -> int:
                       "stopped or failed): its figures are no publication and there is nothing to report on until "
                       "the next run has finished it", file=sys.stderr)
                 return 2
-            unreported = build_state.unreported_publication(state)
-            run = RunInfo(run_id=state.published_by, started_at=state.published_run_started_at,
+            unreported = state if build_state.unreported_publication(state) else None
+            run = RunInfo(run_id=unreported.published_by, started_at=unreported.published_run_started_at,
                           outcome="published", published_path=str(settings.warehouse),
-                          home_municipality=settings.home_municipality) if unreported else latest
+                          home_municipality=settings.home_municipality) if unreported is not None else latest
             if run is None:
                 print(f"styringsdata: no report in {settings.reports_dir} yet; run `styringsdata run` first",
                       file=sys.stderr)
@@ -219,7 +219,7 @@ def _report(args: argparse.Namespace) -> int:
         print(f"styringsdata: cannot read the work file {settings.work_db} ({' '.join(str(exc).split())}); the next "
               "run moves a damaged work file aside and rebuilds it from the landing zone", file=sys.stderr)
         return 2
-    if unreported:
+    if unreported is not None:
         try:
             with shared_lock(lock_path, "record that the report was written", wait=10):
                 build_state.mark_reported(settings.build_state_path, run.run_id)
@@ -236,13 +236,14 @@ def summarise(run, settings, failing: int = 0) -> bool:
     import duckdb
 
     from styringsdata.defs.quality import read_gate_result
+    from styringsdata.queries import one_value
     from styringsdata.runs.run_summary import summary_lines
 
     published_at = None
     if settings.warehouse.exists():
         con = duckdb.connect(str(settings.warehouse), read_only=True)
         try:
-            published_at = con.execute("select max(published_at) from _publication").fetchone()[0]
+            published_at = one_value(con, "select max(published_at) from _publication")
         finally:
             con.close()
     lines = summary_lines(run.progress, read_gate_result(settings.reports_dir, run.result.run_id),

@@ -25,6 +25,7 @@ from packaging import version
 
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from styringsdata.publishing import ledger
+from styringsdata.queries import one_value
 from styringsdata.runs import build_state
 from styringsdata.quality.check_descriptions import dbt_test_description
 from styringsdata.home import dbt_vars
@@ -62,7 +63,10 @@ class PipelineDbtCliResource(DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    return PipelineDbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_CHILD))
+    # DbtCliResource's own __init__ takes a DbtProject, but Dagster's dataclass_transform makes mypy type a
+    # subclass's __init__ from the field `project_dir: str`
+    return PipelineDbtCliResource(project_dir=dbt_project,  # type: ignore[arg-type]  # the stubs, not the call
+                                  dbt_executable=str(DBT_CHILD))
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
@@ -255,8 +259,8 @@ def _rebuild_decision(context: dg.AssetExecutionContext, pipeline: PipelineResou
             sources.append((materialization.asset_key.to_user_string(), value))
     settings = pipeline.settings
     with pipeline.work_db() as con:
-        marts_exist = bool(con.execute("select count(*) from information_schema.tables where table_schema = "
-                                       "'marts' and table_name = 'fct_indicator_values'").fetchone()[0])
+        marts_exist = bool(one_value(con, "select count(*) from information_schema.tables where table_schema = "
+                                          "'marts' and table_name = 'fct_indicator_values'"))
         raw = build_state.raw_inventory(con)
     decision = build_state.decide(build_state.load(settings.build_state_path), fingerprint=fingerprint, today=today,
                                   sources=sources, marts_exist=marts_exist,

@@ -4,6 +4,7 @@ import functools
 
 import dagster as dg
 
+from styringsdata.queries import one_value
 from styringsdata.sources.fhi import FhiClient, FhiRefresh, load_fhi_specs, modified_since, refresh_table
 from styringsdata.raw.raw_store import create_fhi_table, load_landed_fhi
 from styringsdata.defs.keys import FHI
@@ -56,7 +57,7 @@ def fhi_nokkel(context: dg.AssetExecutionContext, pipeline: PipelineResource):
                 newly_loaded += 0 if loaded.already_loaded else 1
         outcome_changed = record(con, context.run.run_id, "FHI", table_ids, list(failures.values()))
         create_fhi_table(con)  # a first run whose every FHI table failed still gives dbt its (empty) table
-        total = con.execute("select count(*) from raw.fhi_values").fetchone()[0]
+        total = one_value(con, "select count(*) from raw.fhi_values")
     for failure in failures.values():
         context.log.info(f"{failure.line()}; the table keeps what raw holds")
     return dg.MaterializeResult(metadata={

@@ -18,6 +18,7 @@ import duckdb
 from styringsdata.defs.keys import WAITS_FOR_CODES
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 from styringsdata.home import asss_members
+from styringsdata.queries import one_value
 from styringsdata.raw.tables import LoadResult
 from styringsdata.runs.build_state import RAW_CHANGED
 from styringsdata.settings import Settings
@@ -84,7 +85,7 @@ def build_file_contract_asset(contract: FileContract) -> dg.AssetsDefinition:
                              quarantine=settings.quarantine, load_vintage=module.load_vintage,
                              max_bytes=settings.registry_max_bytes, settle_seconds=settings.registry_settle_seconds,
                              plausible=rules.plausible, release_delta=rules.release_delta)
-            total = con.execute(f"select count(*) from {module.TABLE}").fetchall()[0][0]  # count(*): one row
+            total = one_value(con, f"select count(*) from {module.TABLE}")
         log_inbox(context, module.SOURCE, result.inbox)
         return dg.MaterializeResult(metadata=_metadata(result, total))
 

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from styringsdata.queries import one_value
 from styringsdata.sources import kommune_nm, miljodirektoratet
 from styringsdata.raw.raw_store import (create_emissions_table, create_kommune_nm_table, load_landed_emissions,
                                         load_landed_kommune_nm)
@@ -37,10 +38,10 @@ def miljodirektoratet_emissions(context: dg.AssetExecutionContext, pipeline: Pip
                                        miljodirektoratet.parse_workbook, parsed)
         outcome_changed = record(con, context.run.run_id, EMISSIONS_SOURCE[0], [EMISSIONS_SOURCE[1]], failures)
         create_emissions_table(con)
-        vintage = con.execute("select max(_vintage) from raw.miljodirektoratet_emissions").fetchone()[0] \
+        vintage = one_value(con, "select max(_vintage) from raw.miljodirektoratet_emissions") \
             if refreshed is None else refreshed.vintage
-        total = con.execute("select count(*) from raw.miljodirektoratet_emissions where _vintage = ?",
-                            [vintage]).fetchone()[0]
+        total = one_value(con, "select count(*) from raw.miljodirektoratet_emissions where _vintage = ?",
+                               [vintage])
     for failure in failures:
         context.log.info(f"{failure.line()}; the workbook raw holds stays")
     return dg.MaterializeResult(metadata={"vintage": vintage or "(none yet)",
@@ -84,7 +85,7 @@ def kommune_nm_ranks(context: dg.AssetExecutionContext, pipeline: PipelineResour
         newly_loaded = sum(not r.already_loaded for r in results)
         outcome_changed = record(con, context.run.run_id, KOMMUNE_NM_SOURCE[0], [KOMMUNE_NM_SOURCE[1]], failures)
         create_kommune_nm_table(con)
-        total = con.execute("select count(*) from raw.kommune_nm_ranks").fetchone()[0]
+        total = one_value(con, "select count(*) from raw.kommune_nm_ranks")
     for failure in failures:
         context.log.info(f"{failure.line()}; the files raw holds stay")
     return dg.MaterializeResult(metadata={"files": len(landed), "rejected_files": dg.MetadataValue.json(

@@ -19,6 +19,7 @@ import duckdb
 from styringsdata.defs.keys import KLASS_CHANGES, KOSTRA_GROUPS
 from styringsdata.defs.resources import PipelineResource
 from styringsdata.defs.source_checks import failure_metadata, source_asset, source_check_result
+from styringsdata.queries import one_value
 from styringsdata.raw.landing import LandingZone
 from styringsdata.raw.raw_store import load_landed_klass, load_landed_kostra_groups
 from styringsdata.raw.tables import LoadResult
@@ -49,8 +50,8 @@ def _refresh_klass(context: dg.AssetExecutionContext, pipeline: PipelineResource
             failure = dataclasses.replace(failure, advice=f"{failure.advice}; {_fallback_note(pipeline)}")
         failures = [failure] if failure is not None else []
         outcome_changed = record(con, context.run.run_id, KLASS, [table], failures)
-        vintage = con.execute(f"select max(_vintage) from raw.{raw_table}").fetchone()[0]
-        total = con.execute(f"select count(*) from raw.{raw_table} where _vintage = ?", [vintage]).fetchone()[0]
+        vintage = one_value(con, f"select max(_vintage) from raw.{raw_table}")
+        total = one_value(con, f"select count(*) from raw.{raw_table} where _vintage = ?", [vintage])
     for f in failures:  # info: the terminal prints the failure once at the end, the UI shows the check
         context.log.info(f.line())
     return dg.MaterializeResult(
@@ -68,9 +69,9 @@ def _refresh_klass(context: dg.AssetExecutionContext, pipeline: PipelineResource
 
 
 def _holds_a_vintage(con: duckdb.DuckDBPyConnection, raw_table: str) -> bool:
-    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' and "
-                         "table_name = ?", [raw_table]).fetchone()[0]
-    return bool(exists) and con.execute(f"select count(*) from raw.{raw_table}").fetchone()[0] > 0
+    exists = one_value(con, "select count(*) from information_schema.tables where table_schema = 'raw' and "
+                            "table_name = ?", [raw_table])
+    return bool(exists) and one_value(con, f"select count(*) from raw.{raw_table}") > 0
 
 
 def _bundled(snapshot_dir: Path, refresh: Callable[[KlassClient], KlassRefresh], failure: SourceFailure) -> KlassRefresh:

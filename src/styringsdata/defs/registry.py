@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from styringsdata.queries import one_value
 from styringsdata.sources.catalogue import registry_reference
 from styringsdata.raw.raw_store import load_registry_vintage
 from styringsdata.sources.registry import (REFERENCE_SNAPSHOT, land_seed_files, landed_reference, parse_landed, process_inbox,
@@ -48,7 +49,7 @@ def registry_values(context: dg.AssetExecutionContext, pipeline: PipelineResourc
                 result = load_registry_vintage(con, landing.vintage_dir("registry", table, vintage), rows, manifest)
                 loaded_rows += result.rows
                 vintages += 0 if result.already_loaded else 1
-        total = con.execute("select count(*) from raw.registry_values").fetchone()[0]
+        total = one_value(con, "select count(*) from raw.registry_values")
     return dg.MaterializeResult(
         metadata={
             **inbox_metadata(inbox),

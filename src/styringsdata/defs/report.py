@@ -11,7 +11,7 @@ from styringsdata.defs.quality import read_gate_result
 from styringsdata.defs.keys import PUBLISHED, REPORT
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource, run_started_at
 from styringsdata.runs.build_state import mark_reported
-from styringsdata.reporting.report import RunInfo
+from styringsdata.reporting.report import QualityReportFiles, RunInfo
 from styringsdata.reporting.report_delivery import AFTER_PUBLICATION, deliver, record_delivery
 
 
@@ -38,15 +38,17 @@ def quality_report(context: dg.AssetExecutionContext, pipeline: PipelineResource
                        audiences=AFTER_PUBLICATION, number_style=settings.number_format)
     mark_reported(settings.build_state_path, context.run_id)
     record_delivery(settings, delivery)  # each audience's report is a target of the publication too
-    numbers = delivery.files.headline
+    files = delivery.files
+    assert isinstance(files, QualityReportFiles), "AFTER_PUBLICATION names the data team's quality report first"
+    numbers = files.headline
     reports = delivery.reports or {}
     return dg.MaterializeResult(metadata={
         # the report's own numbers (src/styringsdata/reporting/report.py Headline): the CLI's summary reads them from here
         "new_vintages": numbers.new_vintages,
         "rows_fetched": numbers.rows_fetched,
         "changed_figures": numbers.changed_figures,
-        "html": dg.MetadataValue.path(str(delivery.files.html)),
-        "markdown": dg.MetadataValue.path(str(delivery.files.markdown)),
+        "html": dg.MetadataValue.path(str(files.html)),
+        "markdown": dg.MetadataValue.path(str(files.markdown)),
         "macro_group_html": dg.MetadataValue.path(str(reports["makrogruppen"].html)) if "makrogruppen" in reports
         else "not written",
         "mail": "skipped (no SMTP settings)" if delivery.mail_skipped else

@@ -49,6 +49,7 @@ class PipelineResource(dg.ConfigurableResource):
         self._run_lock = None
         run = context.run
         if run is not None:
+            assert context.log is not None, "Dagster starts a run's resources with the run's log manager"
             self._run_lock = start_run(s, f"Dagster run {run.run_id} of job {run.job_name}", context.log, run.run_id)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:

@@ -44,7 +44,9 @@ def in_ssb_metadata_window(now: dt.datetime) -> bool:
 def _run_request(context: dg.SensorEvaluationContext, keys: list[dg.AssetKey], run_key: str,
                  tags: dict[str, str]) -> dg.RunRequest:
     """The changed sources, what is built from them and every mart, with their checks (the whole gate)."""
-    graph = context.repository_def.asset_graph
+    repository = context.repository_def
+    assert repository is not None, "Dagster evaluates a sensor with its code location's definitions"
+    graph = repository.asset_graph
     assets = sorted(refresh_of(keys).resolve(graph), key=lambda k: k.to_user_string())
     checks = dg.AssetSelection.checks_for_assets(*assets).resolve_checks(graph)
     return dg.RunRequest(

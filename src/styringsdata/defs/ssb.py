@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from styringsdata.queries import one_value
 from styringsdata.raw.raw_store import load_landed_ssb
 from styringsdata.sources.ssb import (RefreshResult, SsbCheck, TableSpec, TableSpecs, check_ssb, load_table_specs,
                                       refresh_table)
@@ -59,8 +60,7 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
                                      [result] if isinstance(result, SourceFailure) else [])
             if isinstance(result, SourceFailure):
                 return _failed(context, result, loaded, con, outcome_changed)
-            total = con.execute(
-                f"select count(*) from raw.ssb_{spec.table_id} where _vintage = ?", [result.vintage]).fetchone()[0]
+            total = one_value(con, f"select count(*) from raw.ssb_{spec.table_id} where _vintage = ?", [result.vintage])
         if result.dropped_codes:
             context.log.info(f"{spec.table_id}: codes the table does not carry, skipped: {result.dropped_codes}")
         return dg.MaterializeResult(
@@ -84,10 +84,10 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
     def _failed(context, failure: SourceFailure, loaded, con, outcome_changed: bool) -> dg.MaterializeResult:
         # info, not error: the terminal prints one line per failed source at the end; the UI shows the check
         context.log.info(f"{failure.line()}; the table keeps what raw holds")
-        exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' and "
-                             "table_name = ?", [f"ssb_{spec.table_id}"]).fetchone()[0]
-        total = con.execute(f"select count(*) from raw.ssb_{spec.table_id} where _vintage = (select max(_vintage) "
-                            f"from raw.ssb_{spec.table_id})").fetchone()[0] if exists else 0
+        exists = one_value(con, "select count(*) from information_schema.tables where table_schema = 'raw' and "
+                                "table_name = ?", [f"ssb_{spec.table_id}"])
+        total = one_value(con, f"select count(*) from raw.ssb_{spec.table_id} where _vintage = (select max(_vintage) "
+                               f"from raw.ssb_{spec.table_id})") if exists else 0
         return dg.MaterializeResult(
             metadata={"new_vintage": False,
                       **changed_metadata(outcome_changed, any(not r.already_loaded for r in loaded)),

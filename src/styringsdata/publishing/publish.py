@@ -30,6 +30,7 @@ import duckdb
 
 from styringsdata.publishing.common import PublishError
 from styringsdata.publishing.common import sql_string as _sql_string
+from styringsdata.queries import one_value
 from styringsdata.raw.raw_store import identifier
 from styringsdata.runs.lock import exclusive_lock
 
@@ -113,7 +114,7 @@ def build_publication(work_db: Path, target: Path, marts: Iterable[MartSpec], pu
                 if column in existing and description:
                     con.execute(f'comment on column publication.main.{mart.name}."{column}" is '
                                 f'{_sql_string(description)}')
-            rows[mart.name] = con.execute(f"select count(*) from publication.main.{mart.name}").fetchone()[0]
+            rows[mart.name] = one_value(con, f"select count(*) from publication.main.{mart.name}")
         con.execute("detach work")
         # source_mode: the run's (replay = bundled or recorded snapshots, live, record); each figure's own origin
         # is in the marts' `origin` column.
@@ -234,6 +235,9 @@ def _publish_locked(work_db: Path, warehouse: Path, parquet_dir: Path, marts: li
             # here is two renames on one file system.
             from styringsdata.publishing import publish_postgres
 
+            if gate is None:
+                raise PublishError("a PostgreSQL publication records the gate result that let it through; "
+                                   "publish() was given none")
             clock = time.perf_counter()
             staged = publish_postgres.stage(postgres, incoming, published_at, gate)
             seconds["postgres stage"] = time.perf_counter() - clock

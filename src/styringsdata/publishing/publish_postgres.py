@@ -42,6 +42,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from styringsdata.publishing.common import PublishError
 from styringsdata.publishing.common import sql_string as _sql_string
+from styringsdata.queries import one_row, one_value
 
 COPY_CHUNK = 1 << 20
 APPLICATION_NAME = "styringsdata-publish"
@@ -119,7 +120,7 @@ def redact(url: str) -> str:
         return "(an unparsable PostgreSQL URL)"
     if "password" in params:
         params["password"] = "***"
-    return make_conninfo(**{k: v for k, v in params.items() if v is not None})
+    return make_conninfo("", **{k: v for k, v in params.items() if v is not None})
 
 
 def _first_line(exc: BaseException) -> str:
@@ -233,9 +234,9 @@ def stage(target: PostgresTarget, publication_file: Path, published_at: str, gat
                     _comment(cur, "table", _ident(incoming, table.name), table.comment)
                     for column, _, comment in table.columns:
                         _comment(cur, "column", _ident(incoming, table.name, column), comment)
-                    cur.execute(sql.SQL("select count(*) from {}").format(_ident(incoming, table.name)))
-                    rows[table.name] = cur.fetchone()[0]
-                    expected = duck.execute(f'select count(*) from main."{table.name}"').fetchone()[0]
+                    rows[table.name] = one_value(cur, sql.SQL("select count(*) from {}").format(
+                        _ident(incoming, table.name)))
+                    expected = one_value(duck, f'select count(*) from main."{table.name}"')
                     if rows[table.name] != expected:
                         raise PublishError(f"PostgreSQL received {rows[table.name]} rows of {table.name}, "
                                            f"the DuckDB publication has {expected}")
@@ -406,17 +407,15 @@ def _grant_where_missing(cur: psycopg.Cursor, target: PostgresTarget, tables: li
     role, live = target.reader_role, target.schema
     # A reader role dropped and created again has lost CONNECT too (deploy/postgres/setup.sql granted it once);
     # the publisher owns the database, so it may give it back.
-    cur.execute("select has_database_privilege(%s::name, current_database(), 'CONNECT'), current_database()", [role])
-    may_connect, database = cur.fetchone()
+    may_connect, database = one_row(
+        cur, "select has_database_privilege(%s::name, current_database(), 'CONNECT'), current_database()", [role])
     if not may_connect:
         cur.execute(sql.SQL("grant connect on database {} to {}").format(_ident(database), _ident(role)))
-    cur.execute("select has_schema_privilege(%s::name, %s::text, 'USAGE')", [role, live])
-    if not cur.fetchone()[0]:
+    if not one_value(cur, "select has_schema_privilege(%s::name, %s::text, 'USAGE')", [role, live]):
         cur.execute(sql.SQL("grant usage on schema {} to {}").format(_ident(live), _ident(role)))
     for table in tables:
-        cur.execute("select has_table_privilege(%s::name, format('%%I.%%I', %s::text, %s::text), 'SELECT')",
-                    [role, live, table])
-        if not cur.fetchone()[0]:
+        if not one_value(cur, "select has_table_privilege(%s::name, format('%%I.%%I', %s::text, %s::text), 'SELECT')",
+                         [role, live, table]):
             cur.execute(sql.SQL("grant select on {} to {}").format(_ident(live, table), _ident(role)))
 
 
@@ -427,8 +426,7 @@ def _switch_schemas(con: psycopg.Connection, target: PostgresTarget, started: fl
     fraction of deadlock_timeout and is retried in another order, so a reader never loses a deadlock to us.
     Returns the number of attempts."""
     live, incoming, previous = target.schema, target.incoming_schema, target.previous_schema
-    (deadlock_ms,) = con.execute("select extract(epoch from current_setting('deadlock_timeout')::interval) "
-                                 "* 1000").fetchone()
+    deadlock_ms = one_value(con, "select extract(epoch from current_setting('deadlock_timeout')::interval) * 1000")
     attempt_ms = max(10, min(200, int(deadlock_ms) // 4))
     attempts = 0
     while True:

@@ -26,7 +26,8 @@ import yaml
 from styringsdata.paths import DBT_PROJECT_DIR
 from styringsdata.quality.data_docs import make_offline
 from styringsdata.quality.gx_import import import_great_expectations
-from styringsdata.sources.ssb import load_table_specs
+from styringsdata.queries import one_value
+from styringsdata.sources.ssb import TABLE_SPECS_PATH, load_table_specs
 from styringsdata.vocabulary import indicator_statuses
 
 CONFIG_PATH = Path(__file__).with_name("gate.yaml")
@@ -202,11 +203,31 @@ def describe(name: str, config: "GateConfig", home: str) -> str:
                                           resource_use_asss_level=resource_use_asss_level(), **config.thresholds)
 
 
+def _read_once(path: Path, parse: Callable[[Path], Any]) -> Any:
+    """`parse(path)`, parsed again only when the file changed: a gate reads dbt_project.yml once per rule it
+    describes and ssb_tables.yaml once per run, and PyYAML takes 0.1-0.3 s for each of those reads here."""
+    stat = path.stat()
+    version = (stat.st_mtime_ns, stat.st_size)
+    kept = _PARSED.get(path)
+    if kept is None or kept[0] != version:
+        kept = _PARSED[path] = (version, parse(path))
+    return kept[1]
+
+
+_PARSED: dict[Path, tuple[tuple[int, int], Any]] = {}
+
+
 def resource_use_asss_level() -> float:
     """The ressursbruksindikator's ASSS average, written once as dbt var `resource_use_asss_level` (the model
     scales to it, the gate checks it)."""
-    document = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    document = _read_once(DBT_PROJECT_DIR / "dbt_project.yml",
+                          lambda path: yaml.safe_load(path.read_text(encoding="utf-8")))
     return float(document["vars"]["resource_use_asss_level"])
+
+
+def _region_variables() -> tuple[str, ...]:
+    """The region dimension of every configured SSB table (src/styringsdata/sources/ssb_tables.yaml)."""
+    return _read_once(Path(TABLE_SPECS_PATH), lambda path: load_table_specs(path).region_variables())
 
 
 def rule_tables(name: str, ssb_table_ids: Iterable[str]) -> list[str]:
@@ -255,12 +276,15 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
     t = config.thresholds
     checks: list[Check] = []
     raw_ssb = sorted(n for n in _tables(con, "raw") if n.startswith("ssb_") and n not in ("ssb_tables", "ssb_categories"))
-    region_variables = load_table_specs().region_variables()  # src/styringsdata/sources/ssb_tables.yaml
+    region_variables = _region_variables()
+    columns_of: dict[str, list[str]] = {}
+    for table, column in con.execute(  # one query for every table: DuckDB's catalog answers each in ~5 ms
+            "select table_name, column_name from information_schema.columns where table_schema = 'raw' "
+            "order by table_name, ordinal_position").fetchall():
+        columns_of.setdefault(table, []).append(column)
     regions: dict[str, str] = {}
     for table in raw_ssb:
-        columns = [r[0] for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ? "
-            "order by ordinal_position", [table]).fetchall()]
+        columns = columns_of.get(table, [])
         region = next((c for c in columns if c in region_variables), None)
         if region is None:
             raise ValueError(f"raw.{table}: no region column (expected one of {', '.join(region_variables)}; "
@@ -273,7 +297,9 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
         # first one's keys, with their count), so a national table is a few rows, not half a million.
         checks.append(Check(
             "raw_keys_not_null", "raw", EVERY_SSB_TABLE,
-            tuple(f"""with keyed as (
+            # NOT MATERIALIZED: DuckDB would otherwise materialize the CTE it reads twice, every row's keys
+            # (national: +18 MB and twice the time of two scans).
+            tuple(f"""with keyed as not materialized (
                           select rowid as _first, "{regions[table]}" as region, "Tid" as period, _vintage, _fetched_at
                           from raw.{table})
                       select '{n}' as {TABLE_COLUMN}, region, period, _vintage, _fetched_at, {WEIGHT_COLUMN} from (
@@ -474,17 +500,26 @@ def run_gate(con: duckdb.DuckDBPyConnection, home: str, *, config: GateConfig | 
     import great_expectations as gx
 
     config = config or GateConfig.load()
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import (DataContextConfig, InMemoryStoreBackendDefaults,
+                                                            ProgressBarsConfig)
 
-    context = gx.get_context(mode="ephemeral")
-    # tqdm bars per expectation flood the run log of a scheduled job
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    from styringsdata.quality.gx_views import VIEWS as GX_VIEWS
+
+    context = gx.get_context(mode="ephemeral", project_config=DataContextConfig(
+        # Without this an ephemeral context has a second Data Docs site, in a new temporary directory each time:
+        # every gate built all its pages twice and left the copy in /tmp.
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        # tqdm bars per expectation flood the run log of a scheduled job
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False)))
     if data_docs_dir is not None:
         context.add_data_docs_site(site_name="styringsdata", site_config={
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs_dir)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            "site_section_builders": {"profiling": "0"},  # no profiling results: skip scanning the store for them
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "view": GX_VIEWS["index"]},
+            "site_section_builders": {
+                "expectations": {"view": GX_VIEWS["page"]}, "validations": {"view": GX_VIEWS["page"]},
+                "profiling": "0",  # no profiling results: skip scanning the store for them
+            },
         })  # type: ignore[typeddict-unknown-key]  # SiteBuilder takes it; GX's TypedDict of the config omits it
     source = context.data_sources.add_pandas("work_file")
     assets: dict[str, Any] = {}
@@ -580,7 +615,7 @@ def _batches(con: duckdb.DuckDBPyConnection, check: Check, batch_rows: int) -> I
 def _batches_by_key(cursor: duckdb.DuckDBPyConnection, sql: str, key: tuple[str, ...],
                     batch_rows: int) -> Iterator[pd.DataFrame]:
     """Rows split by a hash of their key: rows sharing a key, the only ones a uniqueness check compares, meet."""
-    (total,) = cursor.execute(f"select count(*) from ({sql})").fetchone() or (0,)
+    total = one_value(cursor, f"select count(*) from ({sql})")
     parts = max(1, -(-total // batch_rows))
     columns = ", ".join(f'"{c}"' for c in key)
     for part in range(parts):

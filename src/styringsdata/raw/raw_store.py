@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 import duckdb
 import pyarrow as pa
 
+from styringsdata.queries import one_value
 from styringsdata.sources import jsonstat
 from styringsdata.sources.klass import CodeChange, LineageRow, build_lineage, parse_changes
 from styringsdata.sources.drop_zone import parse_landed
@@ -277,8 +278,7 @@ def load_klass_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> Loa
     manifest = read_manifest(vintage_dir)
     vintage = manifest["vintage"]
     ensure_schema(con)
-    present = con.execute(
-        f"select count(*) from {RAW}.klass_municipality_changes where _vintage = ?", [vintage]).fetchone()[0]
+    present = one_value(con, f"select count(*) from {RAW}.klass_municipality_changes where _vintage = ?", [vintage])
     if present:
         return LoadResult("klass_municipality_changes", vintage, 0, True)
     path = vintage_dir / manifest["payloads"][0]["file"]
@@ -321,8 +321,8 @@ def load_registry_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, row
     ensure_registry_schema(con)
     vintage = manifest["vintage"]
     table = manifest["table"]
-    present = con.execute(f"select count(*) from {RAW}.registry_values where _vintage = ? and _file = ?",
-                          [vintage, manifest.get("original_name")]).fetchone()[0]
+    present = one_value(con, f"select count(*) from {RAW}.registry_values where _vintage = ? and _file = ?",
+                             [vintage, manifest.get("original_name")])
     if present or not rows:  # no rows: a bundled release that changed no figure (drop_zone.parse_landed)
         return LoadResult(f"registry/{table}", vintage, 0, True)
     received = _timestamp(manifest.get("fetched_at"))
@@ -383,8 +383,8 @@ def load_fhi_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadR
     table_id = safe_name(manifest["table"], "FHI table id")
     vintage = manifest["vintage"]
     create_fhi_table(con)
-    present = con.execute(f"select count(*) from {RAW}.fhi_values where table_id = ? and _vintage = ?",
-                          [table_id, vintage]).fetchone()[0]
+    present = one_value(con, f"select count(*) from {RAW}.fhi_values where table_id = ? and _vintage = ?",
+                             [table_id, vintage])
     if present:
         return LoadResult("fhi_values", vintage, 0, True)
     files = [p["file"] for p in manifest["payloads"] if p["file"].startswith("data-")]
@@ -429,11 +429,14 @@ def load_kostra_groups_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path
     con.execute(f"""create table if not exists {RAW}.klass_kostra_groups (year integer, group_code varchar,
                     group_name varchar, municipality_code varchar, municipality_name varchar, _vintage varchar,
                     _fetched_at timestamp, _landing_path varchar)""")
-    if con.execute(f"select count(*) from {RAW}.klass_kostra_groups where _vintage = ?", [vintage]).fetchone()[0]:
+    if one_value(con, f"select count(*) from {RAW}.klass_kostra_groups where _vintage = ?", [vintage]):
         return LoadResult("klass_kostra_groups", vintage, 0, True)
     rows = []
     for payload in manifest["payloads"]:
-        year = int(re.fullmatch(r"groups-(\d{4})\.json", payload["file"]).group(1))
+        named = re.fullmatch(r"groups-(\d{4})\.json", payload["file"])
+        if named is None:
+            raise RawLoadError(f"{vintage_dir}: payload {payload['file']!r} is not named groups-<year>.json")
+        year = int(named.group(1))
         path = vintage_dir / payload["file"]
         rows += [(m.year, m.group_code, m.group_name, m.municipality_code, m.municipality_name)
                  for m in parse_kostra_groups(path.read_bytes(), year, source=str(path))]
@@ -451,10 +454,10 @@ def load_kostra_groups_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path
 
 def emissions_vintage_loaded(con: duckdb.DuckDBPyConnection, vintage: str) -> bool:
     """Whether raw holds this workbook vintage (the asset asks first, to skip parsing a known workbook)."""
-    exists = con.execute("select count(*) from information_schema.tables where table_schema = ? "
-                         "and table_name = 'miljodirektoratet_emissions'", [RAW]).fetchone()[0]
-    return bool(exists) and bool(con.execute(
-        f"select count(*) from {RAW}.miljodirektoratet_emissions where _vintage = ?", [vintage]).fetchone()[0])
+    exists = one_value(con, "select count(*) from information_schema.tables where table_schema = ? "
+                            "and table_name = 'miljodirektoratet_emissions'", [RAW])
+    return bool(exists) and bool(one_value(
+        con, f"select count(*) from {RAW}.miljodirektoratet_emissions where _vintage = ?", [vintage]))
 
 
 def load_emissions_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, rows: list) -> LoadResult:
@@ -481,8 +484,8 @@ def load_kommune_nm_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, r
     manifest = read_manifest(vintage_dir)
     vintage = manifest["vintage"]
     create_kommune_nm_table(con)
-    if not rows or con.execute(f"select count(*) from {RAW}.kommune_nm_ranks where _vintage = ?",
-                               [vintage]).fetchone()[0]:
+    if not rows or one_value(con, f"select count(*) from {RAW}.kommune_nm_ranks where _vintage = ?",
+                                  [vintage]):
         # no rows: a release that changed no figure of the previous one (drop_zone.parse_landed), nothing new
         return LoadResult("kommune_nm_ranks", vintage, 0, True)
     received = _timestamp(manifest.get("fetched_at"))
@@ -506,8 +509,8 @@ def load_kommune_nm_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, r
 
 
 def _loaded(con: duckdb.DuckDBPyConnection, table: str, where: str = "", params: Iterable[Any] = ()) -> set[str]:
-    exists = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                         [RAW, table]).fetchone()[0]
+    exists = one_value(con, "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                            [RAW, table])
     if not exists:
         return set()
     return {r[0] for r in con.execute(f"select distinct _vintage from {RAW}.{table} {where}", list(params)).fetchall()}

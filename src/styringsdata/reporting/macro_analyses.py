@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 
 from styringsdata.home import member_name
+from styringsdata.queries import one_value
 from styringsdata.reporting.numbers import format_number, norwegian_date
 from styringsdata.reporting.origin_summary import origin_words
 
@@ -107,15 +108,8 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> Any:
-    """The one value of an aggregate query (which always returns a row)."""
-    row = con.execute(sql, params or []).fetchone()
-    assert row is not None, sql
-    return row[0]
-
-
 def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(_scalar(con, "select count(*) from information_schema.tables where table_schema = 'marts' "
+    return bool(one_value(con, "select count(*) from information_schema.tables where table_schema = 'marts' "
                              "and table_name = ?", [table]))
 
 
@@ -155,7 +149,7 @@ def gather_profiles(con: duckdb.DuckDBPyConnection, codes: list[str], name_of=me
     """The tjenesteprofil and ressursbruksindikator of each member in `codes`, in that order."""
     if not _has(con, "tjenesteprofil"):
         return []
-    latest = _scalar(con, "select max(year) from marts.tjenesteprofil where value is not null")
+    latest = one_value(con, "select max(year) from marts.tjenesteprofil where value is not null")
     if latest is None:
         return []
     years = list(range(latest - PROFILE_YEARS + 1, latest + 1))
@@ -273,10 +267,10 @@ def gather_calendar(con: duckdb.DuckDBPyConnection) -> list[AnalysisStatus]:
             continue
         figure = {"tjenesteprofil": "value", "resource_use_index": "resource_use_index",
                   "production_index": "sector_index"}[mart]
-        year = _scalar(con, f"select max(year) from marts.{mart} where analysis_status is not null")
+        year = one_value(con, f"select max(year) from marts.{mart} where analysis_status is not null")
         statuses = dict(con.execute(f"select analysis_status, count(*) from marts.{mart} where year = ? and "
                                     "analysis_status is not null group by 1", [year]).fetchall()) if year else {}
-        computed = _scalar(con, f"select count({figure}) from marts.{mart} where year = ?", [year]) if year else 0
+        computed = one_value(con, f"select count({figure}) from marts.{mart} where year = ?", [year]) if year else 0
         origins = {r[0] for r in con.execute(
             f"select distinct {_origin_column(con, mart)} from marts.{mart} where year = ? and {figure} is not null",
             [year]).fetchall() if r[0]} if year else set()

@@ -37,7 +37,7 @@ from styringsdata.reporting import macro_analyses
 from styringsdata.reporting.numbers import excel_csv, format_number, norwegian_date
 from styringsdata.reporting.origin_summary import (MACRO_REPORT_FIGURES, ORIGIN_NO, origin_counts_by_table,
                                                     origin_words, total_by_origin)
-from styringsdata.reporting.report import ReportFiles, RunInfo
+from styringsdata.reporting.report import MacroReportFiles, RunInfo
 
 OSLO = ZoneInfo("Europe/Oslo")
 FINANCE_AREA = "Økonomi"  # the service area of the macro group's financial key figures in kostra_comparison
@@ -217,7 +217,7 @@ def norwegian_unit(unit: str | None, name: str = "") -> str:
         return "m²"
     if re.search(r"\bantall\b|besøk|per bruker|per innbygger", lowered):
         return "antall"
-    return "som i navnet" if unit in (None, "", "as published") else unit
+    return "som i navnet" if not unit or unit == "as published" else unit
 
 
 def clean_name(name: str) -> str:
@@ -487,15 +487,15 @@ def _distinct(median: float, value: float, decimals: int) -> str:
 def _history_outlier(values: dict[int, float | None], latest: int) -> tuple[float, float, str, float] | None:
     """The latest year-on-year change against the member's own earlier ones (so a steady trend is no outlier):
     (z, change, the years compared, median change), or None."""
-    changes = {y: values[y] - values[y - 1] for y in sorted(values)
-               if y <= latest and values.get(y) is not None and values.get(y - 1) is not None}
+    known = {y: v for y, v in values.items() if v is not None}
+    changes = {y: known[y] - known[y - 1] for y in sorted(known) if y <= latest and y - 1 in known}
     if latest not in changes:
         return None
     change = changes.pop(latest)
-    if len(changes) < MIN_HISTORY or abs(change) < MIN_RELATIVE_CHANGE * abs(values[latest - 1]):
+    if len(changes) < MIN_HISTORY or abs(change) < MIN_RELATIVE_CHANGE * abs(known[latest - 1]):
         return None
-    earlier = [v for y, v in values.items() if y < latest and v is not None]
-    if min(earlier) <= values[latest] <= max(earlier):
+    earlier = [v for y, v in known.items() if y < latest]
+    if min(earlier) <= known[latest] <= max(earlier):
         return None  # within the member's own range: not a break in its history
     z = robust_z(change, list(changes.values()))
     if z is None or abs(z[0]) <= Z_LIMIT:
@@ -625,10 +625,10 @@ def _finance_charts(data: MacroData) -> dict[str, bytes]:
             points = [(y, r["values"].get(y)) for y in years if r["values"].get(y) is not None]
             if not points or r["kind"] == "aggregate" and r["code"] != "ASSS":
                 continue
-            style = {"home": dict(color=HOME_COLOUR, linewidth=2.4, zorder=3, label=r["label"]),
+            line = {"home": dict(color=HOME_COLOUR, linewidth=2.4, zorder=3, label=r["label"]),
                      "member": dict(color=OTHER_COLOUR, linewidth=0.8, alpha=0.8),
                      "aggregate": dict(color="#222222", linewidth=1.4, linestyle="--", label=r["label"])}[r["kind"]]
-            axes.plot([p[0] for p in points], [p[1] for p in points], **style)
+            axes.plot([p[0] for p in points], [p[1] for p in points], **line)
         axes.set_title(textwrap.fill(f"{table.figure.name} ({', '.join(table.origins) or 'ingen tall'})", 55),
                        fontsize=9)
         axes.xaxis.get_major_locator().set_params(integer=True)
@@ -914,17 +914,16 @@ def report_stem(data: MacroData) -> str:
 
 
 def write_macro_report(con: duckdb.DuckDBPyConnection, reports_dir: Path, run: RunInfo,
-                       gate: GateResult | None, profile_members: tuple[str, ...] = ()) -> ReportFiles:
+                       gate: GateResult | None, profile_members: tuple[str, ...] = ()) -> MacroReportFiles:
     """Gather, render and save the macro group's report: HTML (charts embedded), the mail's HTML (charts as
     cid: references), the charts as PNG and the financial key figures as a CSV for Excel."""
     data = gather(con, run, gate, profile_members)
     charts = render_charts(data)
     stem = report_stem(data)
     reports_dir.mkdir(parents=True, exist_ok=True)
-    files = ReportFiles(html=reports_dir / f"{stem}.html", mail_html=reports_dir / f"{stem}.mail.html",
-                        markdown=None, failing_rows_csv=None, context=None,
-                        charts={name: reports_dir / f"{stem}.{name}.png" for name in charts},
-                        subject=subject_for(data), data_csv=reports_dir / f"{stem}.nokkeltall.csv")
+    files = MacroReportFiles(html=reports_dir / f"{stem}.html", mail_html=reports_dir / f"{stem}.mail.html",
+                             charts={name: reports_dir / f"{stem}.{name}.png" for name in charts},
+                             subject=subject_for(data), data_csv=reports_dir / f"{stem}.nokkeltall.csv")
     for name, png in charts.items():
         _write(files.charts[name], png)
     inline = {name: "data:image/png;base64," + base64.b64encode(png).decode("ascii") for name, png in charts.items()}

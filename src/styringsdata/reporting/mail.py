@@ -42,7 +42,7 @@ def build_message(settings: MailSettings, subject: str, html_body: str, attachme
     message.set_content("Rapporten er i HTML." if audience == MACRO_GROUP
                         else "This report is HTML; the Markdown version is attached.")
     message.add_alternative(html_body, subtype="html")
-    html_part = message.get_payload()[1]
+    _, html_part = message.iter_parts()  # add_alternative made the message multipart/alternative: text, HTML
     for cid, png in inline_images.items():
         html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png")
     for a in attachments:

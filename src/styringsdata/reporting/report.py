@@ -23,6 +23,7 @@ import duckdb
 
 from styringsdata.quality.gate import GateResult
 from styringsdata.home import member_name
+from styringsdata.queries import one_value
 from styringsdata.reporting.numbers import excel_csv, format_plain
 from styringsdata.reporting.origin_summary import origin_counts, origin_line
 
@@ -50,19 +51,51 @@ class RunInfo:
 
 @dataclass
 class ReportFiles:
+    """What every audience's report is made of; each audience's report adds its own files (below)."""
+
     html: Path  # charts embedded as data: URIs, readable offline from disk
     mail_html: Path  # the same with charts as cid: references (mail clients block data: URIs)
-    markdown: Path | None
-    failing_rows_csv: Path | None
-    context: Path | None  # the RunInfo as JSON, so `styringsdata report` can rebuild
     charts: dict[str, Path]  # cid -> PNG
     subject: str
-    headline: "Headline | None" = None  # the report's numbers, for the run's metadata and the CLI's summary
-    data_csv: Path | None = None  # the figures of the report, for Excel
 
     @property
     def attachments(self) -> list[Path]:
-        return [p for p in (self.markdown, self.failing_rows_csv, self.data_csv) if p is not None]
+        """The files the mail carries besides its HTML and charts."""
+        return []
+
+    @property
+    def documents(self) -> list[Path]:
+        """The files a reader opens: what the publication ledger records."""
+        return [self.html]
+
+
+@dataclass
+class QualityReportFiles(ReportFiles):
+    """The data team's quality report (write_report)."""
+
+    markdown: Path
+    failing_rows_csv: Path
+    context: Path  # the RunInfo as JSON, so `styringsdata report` can rebuild
+    headline: "Headline"  # the report's numbers, for the run's metadata and the CLI's summary
+
+    @property
+    def attachments(self) -> list[Path]:
+        return [self.markdown, self.failing_rows_csv]
+
+    @property
+    def documents(self) -> list[Path]:
+        return [self.html, self.markdown]
+
+
+@dataclass
+class MacroReportFiles(ReportFiles):
+    """The macro group's report (macro_report.write_macro_report)."""
+
+    data_csv: Path  # the figures of the report, for Excel
+
+    @property
+    def attachments(self) -> list[Path]:
+        return [self.data_csv]
 
 
 @dataclass(frozen=True)
@@ -230,9 +263,9 @@ def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None
     since = dt.datetime.fromisoformat(run.started_at)
     fetched = fetched_since(con, since)
     # The report's vintage: the newest publication time among the sources (registry files carry none).
-    vintage_row = con.execute("select strftime(max(last_source_updated), '%Y-%m-%dT%H%M%SZ') "
-                              "from marts.source_freshness").fetchone()
-    revisions_total = con.execute("select count(*) from marts.revisions").fetchone()[0]
+    vintage = one_value(con, "select strftime(max(last_source_updated), '%Y-%m-%dT%H%M%SZ') "
+                             "from marts.source_freshness")
+    revisions_total = one_value(con, "select count(*) from marts.revisions")
     revisions = _rows(con, f"""
         select source, source_table, series, region_code, year, old_vintage, new_vintage, old_value, new_value,
                difference, old_status, new_status
@@ -246,12 +279,12 @@ def gather(con: duckdb.DuckDBPyConnection, run: RunInfo, gate: GateResult | None
         select source, source_table, last_source_updated, last_fetched_at, latest_vintage, expected_next_publication
         from marts.source_freshness where is_late order by source, source_table""")
     trend, trend_title, trend_target = _trend(con, home)
-    home_name = con.execute("select any_value(municipality_name) from marts.fct_indicator_values "
-                            "where municipality_code = ?", [home]).fetchone()[0]
+    home_name = one_value(con, "select any_value(municipality_name) from marts.fct_indicator_values "
+                               "where municipality_code = ?", [home])
     return ReportData(
         run=run,
         generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        vintage=vintage_row[0] or "none",
+        vintage=vintage or "none",
         fetched=fetched,
         sources=_rows(con, """select source, source_table, last_source_updated, latest_vintage, last_fetched_at
                               from marts.source_freshness order by source, source_table"""),
@@ -394,9 +427,9 @@ def _check_rows(gate: GateResult | None) -> list[dict[str, Any]]:
 
 def _coverage_rows(data: ReportData) -> list[dict[str, Any]]:
     table = coverage_by_focus_area(data)
-    rows = [{"focus_area": a, **table[a], "total": sum(table[a].values())} for a in sorted(table)]
-    totals = {s: sum(r[s] for r in rows) for s in (*STATUS_ORDER, "total")}
-    return rows + [{"focus_area": "All", **totals}]
+    counts = {a: {**table[a], "total": sum(table[a].values())} for a in sorted(table)}
+    totals = {s: sum(c[s] for c in counts.values()) for s in (*STATUS_ORDER, "total")}
+    return [{"focus_area": a, **c} for a, c in counts.items()] + [{"focus_area": "All", **totals}]
 
 
 def _headline(data: ReportData) -> str:
@@ -525,13 +558,13 @@ def report_stem(data: ReportData) -> str:
 
 
 def write_report(con: duckdb.DuckDBPyConnection, reports_dir: Path, run: RunInfo,
-                 gate: GateResult | None, *, number_style: str = "en") -> ReportFiles:
+                 gate: GateResult | None, *, number_style: str = "en") -> QualityReportFiles:
     """Gather, render and save the report (HTML, mail HTML, Markdown, failing-rows CSV, charts, context)."""
     data = gather(con, run, gate, number_style=number_style)
     charts = render_charts(data)
     stem = report_stem(data)
     reports_dir.mkdir(parents=True, exist_ok=True)
-    files = ReportFiles(
+    files = QualityReportFiles(
         html=reports_dir / f"{stem}.html",
         mail_html=reports_dir / f"{stem}.mail.html",
         markdown=reports_dir / f"{stem}.md",

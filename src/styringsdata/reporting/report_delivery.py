@@ -28,7 +28,7 @@ from styringsdata.runs import work_file
 from styringsdata.runs.failures import is_disk_full_error
 from styringsdata.home import member_name
 from styringsdata.runs.lock import LockHeld
-from styringsdata.reporting.report import ReportFiles, RunInfo, report_exists, write_report
+from styringsdata.reporting.report import QualityReportFiles, ReportFiles, RunInfo, report_exists, write_report
 from styringsdata.settings import Settings
 
 AFTER_PUBLICATION = (mail.DATA_TEAM, mail.MACRO_GROUP)
@@ -75,7 +75,8 @@ def deliver(work_db: Path, reports_dir: Path, run: RunInfo, gate: GateResult | N
         with work_file.readable(work_db, lock_path) as readable:
             reports = _write_all(readable.work_db, reports_dir, run, gate, audiences, number_style, profile_members)
     lines = [f"{_label(audience)} written: {files.html}"
-             + (f" (Markdown: {files.markdown.name})" if files.markdown else "") for audience, files in reports.items()]
+             + (f" (Markdown: {files.markdown.name})" if isinstance(files, QualityReportFiles) else "")
+             for audience, files in reports.items()]
     if mail_settings is None:
         lines.append("mail skipped: STYRINGSDATA_SMTP_HOST is not set (the report stays on disk)")
         outcome = mail.SendOutcome([], [])
@@ -158,5 +159,5 @@ def record_delivery(settings: Settings, delivery: Delivery, publication: str | N
         how = ("on disk (mail off)" if delivery.mail_skipped else
                f"mail not sent ({failed[0]})" if failed else
                "mailed" if files.subject in delivery.mail_sent else "on disk (no recipients)")
-        ledger.record_report(settings, audience, [p for p in (files.html, files.markdown) if p is not None], how,
+        ledger.record_report(settings, audience, files.documents, how,
                              failed[0] if failed else None, publication)

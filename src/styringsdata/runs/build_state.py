@@ -19,7 +19,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping, TypeGuard
 
 from styringsdata.settings import PROJECT_ROOT
 
@@ -127,7 +127,7 @@ def mark_reported(path: Path, run_id: str) -> None:
         save(path, replace(state, reported=True))
 
 
-def unreported_publication(state: BuildState | None) -> bool:
+def unreported_publication(state: BuildState | None) -> TypeGuard[BuildState]:
     return state is not None and state.published and not state.reported and bool(state.published_by)
 
 

@@ -100,5 +100,5 @@ def fullest(paths: Iterable[Path]) -> str:
             continue
     if not free:
         return ""
-    room, path = min(free)
-    return f"the file system of {path} has {room // 1024} KiB free"
+    room, where = min(free)
+    return f"the file system of {where} has {room // 1024} KiB free"

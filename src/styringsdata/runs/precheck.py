@@ -29,6 +29,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from styringsdata.publishing import ledger
+from styringsdata.queries import one_value
 from styringsdata.runs import build_state
 from styringsdata.runs.lock import LockHeld, run_lock
 from styringsdata.settings import INTERNAL_VARIABLES, PROJECT_ROOT, SETTINGS, Settings
@@ -200,7 +201,7 @@ def _published_at(warehouse: Path) -> str:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        moment = con.execute("select max(published_at) from _publication").fetchone()[0]
+        moment = one_value(con, "select max(published_at) from _publication")
     finally:
         con.close()
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if isinstance(moment, dt.datetime) else str(moment)
@@ -332,7 +333,7 @@ def _sources(settings: Settings) -> tuple[str | None, list[str]]:
     landing = LandingZone(settings.landing_dir)
     checks: tuple[tuple[str, Callable[[Any, LandingZone], tuple[str | None, str]]], ...] = (
         ("SSB", _ssb), ("KLASS", _klass), ("FHI", _fhi), ("Miljødirektoratet", _miljodirektoratet))
-    asked = []
+    asked: list[str] = []
     for name, check in checks:
         try:
             news, how = check(transport, landing)

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import IO, Callable, Iterable
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar
 
 import dagster as dg
 
 from styringsdata.runs.build_state import NEW_IN_RAW, RAW_CHANGED
+from styringsdata.runs.run_log import level_number
 from styringsdata.runs.source_outcomes import CHECK_NAME as SOURCE_CHECK
 from styringsdata.runs.source_outcomes import SOURCE_ERRORS_KEY, SourceFailure, one_line_per_source
+
+if TYPE_CHECKING:  # rich is imported only when a terminal shows the bar
+    from rich.progress import Progress, TaskID
+
+J = TypeVar("J", list[Any], dict[str, Any])  # what a JSON metadata entry holds
 
 STAGES = ("sources", "dbt", "gate", "publish", "report")
 KEY_PREFIX_STAGE = {"raw": "sources", "staging": "dbt", "intermediate": "dbt", "marts": "dbt", "seeds": "dbt",
@@ -86,13 +92,13 @@ class RunProgress:
         stage = self.stages.get(self.stage_of.get(step, "")) if step else None
         event = entry.dagster_event
         if event is None:  # a step's own log line
-            if entry.level >= 30 and entry.user_message:  # WARNING and above are shown as they happen
+            if level_number(entry) >= 30 and entry.user_message:  # WARNING and above are shown as they happen
                 first = entry.user_message.strip().splitlines()[0] if entry.user_message.strip() else ""
                 self.on_warning(f"{step or 'run'}: {first}")  # the whole message is in the log file
             if stage is not None and stage.name == "dbt" and entry.user_message.startswith("dbt build"):
                 stage.notes.append(entry.user_message)
             return
-        if stage is None:
+        if step is None or stage is None:  # a run-level event (no step), or a step of no stage
             return
         kind = event.event_type
         if kind == dg.DagsterEventType.STEP_START:
@@ -102,9 +108,10 @@ class RunProgress:
         elif kind in (dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION):
             stage.results += 1
             if kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
-                self._materialized(event.asset_key, event.event_specific_data.materialization.metadata)
+                materialization = event.materialization  # Dagster's accessor asserts the event type
+                self._materialized(materialization.asset_key, materialization.metadata)
             else:
-                evaluation = event.event_specific_data
+                evaluation = event.asset_check_evaluation_data
                 if not evaluation.passed and evaluation.check_name == SOURCE_CHECK:
                     # a source that failed alone: said once per source at the end (cli.py), not as a stage failure
                     self.failing_sources.append(evaluation.asset_key.path[-1])
@@ -118,7 +125,7 @@ class RunProgress:
             stage.skipped.add(step)
         elif kind == dg.DagsterEventType.STEP_FAILURE:
             stage.finished.add(step)
-            error = event.event_specific_data.error
+            error = event.step_failure_data.error
             stage.failed.append(f"{step}: {error.message.strip().splitlines()[0] if error else 'failed'}")
         else:
             return
@@ -130,17 +137,27 @@ class RunProgress:
     def source_failures(self) -> list[SourceFailure]:
         """The sources that failed alone in this run, one per `source failed:` line, from their assets' metadata
         (src/styringsdata/runs/source_outcomes.py)."""
-        return one_line_per_source([SourceFailure(**entry) for values in self.materializations.values()
-                                    for entry in values.get(SOURCE_ERRORS_KEY) or []])  # type: ignore[attr-defined]
+        return one_line_per_source([SourceFailure(**entry) for key, values in self.materializations.items()
+                                    for entry in json_metadata(key, values, SOURCE_ERRORS_KEY, list)])
 
-    def _materialized(self, key: dg.AssetKey, metadata: dict) -> None:
+    def _materialized(self, key: dg.AssetKey, metadata: Mapping[str, object]) -> None:
         values = {name: getattr(value, "value", value) for name, value in metadata.items()}
         self.materializations[key] = values
-        if isinstance(values.get("data_requests"), int):
-            self.data_requests += values["data_requests"]
+        requests = values.get("data_requests")
+        if isinstance(requests, int):
+            self.data_requests += requests
         # a vintage raw lacked; assets without source outcomes say so in RAW_CHANGED alone (what dbt reads too)
         if values.get(NEW_IN_RAW, values.get(RAW_CHANGED)):
             self.changed_sources.append(key.path[-1])
+
+
+def json_metadata(key: dg.AssetKey, values: Mapping[str, object], name: str, kind: type[J]) -> J:
+    """A materialization's JSON metadata entry, empty when the step wrote none; a clear error when it is not the
+    list or dict its step writes."""
+    value = values.get(name) or kind()
+    if not isinstance(value, kind):
+        raise TypeError(f"{key.to_user_string()}: metadata {name} is {value!r}; expected a {kind.__name__}")
+    return value
 
 
 def step_count_by_stage(stage_of: dict[str, str], step_keys: Iterable[str]) -> dict[str, int]:
@@ -207,8 +224,8 @@ class TerminalProgress:
     def __init__(self, stream: IO[str], live: bool) -> None:
         self.stream = stream
         self.live = live
-        self._bar = None
-        self._task = None
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
         self._current: str | None = None
         self._printed: set[str] = set()
         self._done: set[str] = set()
@@ -235,7 +252,7 @@ class TerminalProgress:
             self.finish(progress, stage)
             return
         if self._bar is not None and stage.started_at is not None:  # a skipped step opens no bar
-            if self._current != stage.name:
+            if self._current != stage.name or self._task is None:  # the task is made with the stage's name
                 if self._task is not None:
                     self._bar.remove_task(self._task)
                 self._task = self._bar.add_task(stage.name, total=stage.total or None)

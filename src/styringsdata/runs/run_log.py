@@ -9,6 +9,7 @@ terminal is reached through copies of those descriptors taken before. `--verbose
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import sys
 import threading
@@ -37,10 +38,19 @@ def log_path(logs_dir: Path, run_id: str, started: dt.datetime | None = None) ->
     return logs_dir / f"{stamp}_{run_id[:8]}.log"
 
 
+def level_number(entry: dg.EventLogEntry) -> int:
+    """The entry's log level as a number. Dagster coerces it to one when it builds the entry, but types the field
+    `str | int` because it accepts a level name there too."""
+    if isinstance(entry.level, int):
+        return entry.level
+    return logging.getLevelNamesMapping()[entry.level.upper()]
+
+
 def format_event(entry: dg.EventLogEntry) -> str:
     """One line per event, as Dagster's console logger writes it (time, level, job, run, step, event, message)."""
     when = dt.datetime.fromtimestamp(entry.timestamp, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S %z")
-    level = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}.get(entry.level, str(entry.level))
+    number = level_number(entry)
+    level = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}.get(number, str(number))
     # Dagster's enum keeps the old PIPELINE_* values for runs; its console and UI say RUN_*
     kind = entry.dagster_event.event_type_value.replace("PIPELINE_", "RUN_") if entry.dagster_event else ""
     parts = [when, level, entry.job_name or "", entry.run_id, entry.step_key or "", kind, entry.user_message]

@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 
 from styringsdata.quality.gate import GateResult
-from styringsdata.runs.progress import RunProgress
+from styringsdata.runs.progress import RunProgress, json_metadata
 
 PUBLISHED = dg.AssetKey(["published", "warehouse"])
 REPORT = dg.AssetKey(["reports", "quality_report"])
@@ -49,8 +49,8 @@ def summary_lines(progress: RunProgress, gate: GateResult | None, *, warehouse: 
                 if w.startswith("source_publishes_on_time")]
     lines.append(gate_line(gate, [f"late: {', '.join(lateness)}"] if lateness else []))
     if publication is not None:
-        tables = publication.get("tables") or {}
-        rows = sum(tables.values()) if isinstance(tables, dict) else 0
+        tables = json_metadata(PUBLISHED, publication, "tables", dict)  # mart -> rows
+        rows = sum(tables.values())
         failing = f" with {failing_sources} source(s) failing (their last good data, or status source_error)" \
             if failing_sources else ""
         lines.append(f"published{failing}: {publication.get('path', warehouse)} ({len(tables)} marts, {rows} rows; "
@@ -62,6 +62,6 @@ def summary_lines(progress: RunProgress, gate: GateResult | None, *, warehouse: 
         lines.append(f"published: nothing; there is no publication at {warehouse} yet")
     if report is not None:
         lines.append(f"quality report: {report['html']}")
-        lines += [f"  {line}" for line in report.get("mail_log") or []]
+        lines += [f"  {line}" for line in json_metadata(REPORT, report, "mail_log", list)]
     lines.append(f"full log: {log_path}")
     return lines

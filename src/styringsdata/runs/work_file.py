@@ -17,6 +17,7 @@ from typing import Iterator
 
 import duckdb
 
+from styringsdata.queries import one_value
 from styringsdata.runs.lock import holds, shared_lock
 
 # A DuckDB file starts with three 4 KiB headers, then its blocks.
@@ -52,8 +53,8 @@ def problem(work_db: Path) -> str | None:
             raise WorkFileBusy(f"{work_db} is held by another process: {_one_line(str(exc))}") from None
         return _one_line(str(exc))
     try:
-        (block_size,) = con.execute(
-            "select block_size from pragma_database_size() where database_name = current_database()").fetchone()
+        block_size = one_value(
+            con, "select block_size from pragma_database_size() where database_name = current_database()")
         tables = con.execute("select schema_name, table_name from duckdb_tables() order by all").fetchall()
         expected = HEADER_BYTES + block_size * (_last_block_in_use(con, tables) + 1)
         size = work_db.stat().st_size
@@ -75,12 +76,11 @@ def _last_block_in_use(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, s
     the file (after dbt replaced tables, every few builds) while still counting them, so a good file is
     shorter than total_blocks says. The work file has no indexes, whose blocks no pragma lists.
     """
-    last = con.execute("select coalesce(max(block_id), -1) from pragma_metadata_info()").fetchone()[0]
+    last = one_value(con, "select coalesce(max(block_id), -1) from pragma_metadata_info()")
     for schema, table in tables:
         name = ".".join('"' + part.replace('"', '""') + '"' for part in (schema, table))
-        (used,) = con.execute(
-            "select max(greatest(block_id, coalesce(list_max(additional_block_ids), -1))) "
-            "from pragma_storage_info(?) where persistent", [name]).fetchone()
+        used = one_value(con, "select max(greatest(block_id, coalesce(list_max(additional_block_ids), -1))) "
+                              "from pragma_storage_info(?) where persistent", [name])
         last = max(last, -1 if used is None else used)
     return last
 

@@ -24,7 +24,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from styringsdata.sources.diagnosis import DoctorRow
 from styringsdata.vocabulary import evidence_grades
@@ -342,6 +342,7 @@ def write_proposals(proposals: Sequence[Proposal], ssb_path: Path, fhi_path: Pat
         if not mine:
             continue
         text = path.read_text(encoding="utf-8")
+        cites: dict[tuple[str | None, str], tuple[str, str]]  # an FHI indicator whose table was not found: None
         if source == "SSB":
             cites = {(s.table_id, s.name): (s.evidence.grade, s.evidence.cite) for s in load_table_specs(path).series()}
         else:
@@ -446,7 +447,10 @@ def _edit_series(text: str, proposal: Proposal, source: str, evidence: str, path
         value += 1
     carried = ""  # an anchor defined here, which later series still alias
     if entry[value] == "*":
-        stop = re.match(r"\*[\w-]+", entry[value:]).end() + value
+        alias_name = re.match(r"\*[\w-]+", entry[value:])
+        if alias_name is None:
+            raise DoctorWriteError(f"{path}: {proposal.series}'s evidence is '*' without an anchor name")
+        stop = alias_name.end() + value
     else:
         anchor = re.match(r"&([\w-]+)\s*", entry[value:])
         opening = value + (anchor.end() if anchor else 0)
@@ -467,6 +471,7 @@ def _check_written(path: Path, source: str, proposals: Sequence[Proposal], ssb_p
     from styringsdata.sources.fhi import load_fhi_specs
     from styringsdata.sources.ssb import load_table_specs
 
+    series: dict[tuple[str | None, str], tuple[Mapping[str, str], str]]  # FHI: None when no table was found
     if source == "SSB":
         series = {(s.table_id, s.name): (s.select, s.evidence.grade) for s in load_table_specs(path).series()}
     else:

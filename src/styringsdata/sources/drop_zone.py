@@ -221,7 +221,7 @@ def _fsync_vintage(target: Path) -> None:
 
 def land_bytes(data: bytes, name: str, report: ValidationReport, landing: LandingZone, contract: Contract, *,
                origin: str, modified: float | None, release: bytes | None = None,
-               extra: dict | None = None) -> Path:
+               extra: dict[str, str | int] | None = None) -> Path:
     """A new vintage of the file's table holding these bytes, fsync'd; removed again if it could not be synced."""
     file_name = safe_name(safe_file_name(name, contract.default_name), "file name")
     payloads = [Payload(file_name, f"file://{name}", "FILE", (), None, data, utc_now())]
@@ -255,7 +255,7 @@ def parse_landed(vintage_dir: Path, validate: Validate) -> tuple[dict, list]:
 
 
 # -- taking files -----------------------------------------------------------------
-def _refused(name: str, value: str, expected: str) -> ValidationReport:
+def _refused(name: str, value: str | None, expected: str) -> ValidationReport:
     return ValidationReport(name, problems=[Problem(name, None, None, value, expected)])
 
 
@@ -370,9 +370,8 @@ def land_bundled(directory: Path, landing: LandingZone, contract: Contract, max_
             raise ContractError(f"{path}: {path.stat().st_size} bytes, over the limit of {max_bytes} bytes")
         data = path.read_bytes()
         table = table_name(path.name)
-        releases = [(v, _release_of(landing.vintage_dir(contract.source, table, v)))
-                    for v in landing.vintages(contract.source, table)]
-        releases = [(v, r) for v, r in releases if r is not None]
+        releases = [(v, r) for v in landing.vintages(contract.source, table)
+                    if (r := _release_of(landing.vintage_dir(contract.source, table, v))) is not None]
         same = [v for v, (digest, _) in releases if digest == content_digest(data)]
         if same:
             landed.append(landing.vintage_dir(contract.source, table, same[-1]))
@@ -380,7 +379,8 @@ def land_bundled(directory: Path, landing: LandingZone, contract: Contract, max_
         report = check(data, path.name, landing, contract)
         if not report.ok:
             raise ContractError(report.text())
-        body, release, extra = data, None, {"bundled_sha256": content_digest(data)}
+        body, release = data, None
+        extra: dict[str, str | int] = {"bundled_sha256": content_digest(data)}
         if releases and contract.release_delta is not None:
             previous = releases[-1][1][1]
             body, release = contract.release_delta(previous, data, path.name), data

@@ -27,6 +27,7 @@ from typing import Callable, Mapping
 
 import duckdb
 
+from styringsdata.queries import one_value
 from styringsdata.sources.file_contract import (body_rows, check_provenance, parse_number, read_contract_table,
                                                  read_header)
 from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp
@@ -148,6 +149,7 @@ def _validate_row(name: str, number: int, record: dict[str, str], reference: Nee
     origin = check_provenance(record, problem, "the table the figure is from")
     if len(problems) > before:
         return None
+    assert year is not None and index is not None, "a year or index that did not read is a problem above"
     return NeedIndexRow(year, code, record["municipality_name"], record["need_area"], index, origin,
                         record["source"], record["citation"], number)
 
@@ -165,7 +167,7 @@ def load_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, manifest: di
                  rows: list[NeedIndexRow]) -> LoadResult:
     ensure_table(con)
     vintage = manifest["vintage"]
-    if con.execute(f"select count(*) from {TABLE} where _vintage = ?", [vintage]).fetchone()[0]:
+    if one_value(con, f"select count(*) from {TABLE} where _vintage = ?", [vintage]):
         return LoadResult(SOURCE, vintage, 0, True)
     received = _timestamp(manifest.get("fetched_at"))
     con.execute("begin transaction")

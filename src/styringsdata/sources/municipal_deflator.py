@@ -28,6 +28,7 @@ from typing import Callable
 
 import duckdb
 
+from styringsdata.queries import one_value
 from styringsdata.sources.file_contract import (body_rows, check_provenance, parse_number, read_contract_table,
                                                  read_header)
 from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp
@@ -133,6 +134,7 @@ def _validate_row(name: str, number: int, record: dict[str, str], last_year: int
     origin = check_provenance(record, problem, "the document that states the figure")
     if len(problems) > before:
         return None
+    assert year is not None and percent is not None, "a year or percent that did not read is a problem above"
     return DeflatorRow(year, percent, record["estimate"], published, origin, record["source"], record["citation"],
                        number)
 
@@ -164,7 +166,7 @@ def load_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, manifest: di
     """A vintage loads whole, in one transaction, once."""
     ensure_table(con)
     vintage = manifest["vintage"]
-    if con.execute(f"select count(*) from {TABLE} where _vintage = ?", [vintage]).fetchone()[0]:
+    if one_value(con, f"select count(*) from {TABLE} where _vintage = ?", [vintage]):
         return LoadResult(SOURCE, vintage, 0, True)
     received = _timestamp(manifest.get("fetched_at"))
     con.execute("begin transaction")

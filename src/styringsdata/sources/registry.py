@@ -150,8 +150,16 @@ Cell = str | XlsxNumber
 @dataclass(frozen=True)
 class Record:
     row: int  # line in a CSV file, row in the sheet; the header is 1
-    cells: list[Cell]
+    cells: Sequence[Cell]
     problem: Problem | None = None  # the line could not be split into cells
+
+
+@dataclass(frozen=True)
+class NamedCells:
+    """A record's cells under the names of the columns a contract reads ("" where the record is short)."""
+
+    row: int
+    cells: dict[str, Cell]
 
 
 @dataclass(frozen=True)
@@ -437,16 +445,18 @@ def read_number(text: str, file: DecimalSeparator,
                           "as a number)"), False
         return None, "a number (decimal comma or point), or empty", False
     comma, point = parsed.comma, parsed.point
-    if comma is None and point is None:
+    number = comma if comma is not None else point  # the reading when only one separator gives one
+    if number is None:
         return None, ("a number (decimal comma or point; thousands grouped by three with a space or the other "
                       "separator), or empty"), parsed.percent_sign
     if file.separator is not None:
-        mine, other = (comma, point) if file.separator == "," else (point, comma)
+        mine = comma if file.separator == "," else point
         if mine is not None:
             return _float(mine), None, parsed.percent_sign
         theirs = "." if file.separator == "," else ","
+        # not with the file's separator, so `number` is the reading with the other one
         return None, (f"a number written with the file's decimal separator {file.separator!r} (row {file.row}: "
-                      f"{file.text!r}): it reads as {show(other)} with {theirs!r} as the decimal separator, and is "
+                      f"{file.text!r}): it reads as {show(number)} with {theirs!r} as the decimal separator, and is "
                       f"not a number with {file.separator!r}"), parsed.percent_sign
     if comma is not None and point is not None and comma != point:
         mark = "," if "," in parsed.body else "."
@@ -455,7 +465,7 @@ def read_number(text: str, file: DecimalSeparator,
                       f"between thousands or as {show(as_decimal)} with {mark!r} as the decimal separator, and no "
                       "other value in the file shows which separator is the decimal one (write it with a "
                       "different number of decimals, or save the file as XLSX)"), parsed.percent_sign
-    return _float(comma if comma is not None else point), None, parsed.percent_sign
+    return _float(number), None, parsed.percent_sign
 
 
 def _float(number: Decimal) -> float:
@@ -538,23 +548,22 @@ def _validate(data: bytes, name: str, reference: Reference) -> ValidationReport:
         return report
     width = max((i + 1 for i, h in enumerate(header) if h), default=0)
     positions = [(c, header.index(c)) for c in COLUMNS]
-    records = []
+    records: list[NamedCells] = []
     for record in table.records:
         if record.problem is not None:
             report.problems.append(record.problem)
         elif _beyond_header(name, record, width, table.kind, report.problems):
             cells = record.cells
-            records.append({c: cells[i] if i < len(cells) else "" for c, i in positions} | {"_row": record.row})
-    texts = {r["_row"]: r["value"].strip() for r in records if isinstance(r["value"], str) and r["value"].strip()}
+            records.append(NamedCells(record.row, {c: cells[i] if i < len(cells) else "" for c, i in positions}))
+    texts = {r.row: value.strip() for r in records if isinstance(value := r.cells["value"], str) and value.strip()}
     parsed = {row: number_text(text) for row, text in texts.items()}  # once: to decide, then to read
     separator, mixed = decide_separator(((row, text, parsed[row]) for row, text in texts.items()), name)
     if mixed is not None:
         report.problems.append(mixed)
     seen: dict[tuple[str, str, int], int] = {}
     converted: list[int] = []
-    for record in records:
-        row = _validate_row(name, record, separator, parsed.get(record["_row"]), reference, report.problems,
-                            converted)
+    for named in records:
+        row = _validate_row(name, named, separator, parsed.get(named.row), reference, report.problems, converted)
         if row is None:
             continue
         key = (row.indicator_id, row.municipality_code, row.period)
@@ -606,11 +615,11 @@ def _column_letter(number: int) -> str:
     return letters
 
 
-def _validate_row(name: str, record: dict, separator: DecimalSeparator, parsed: NumberText | None,
+def _validate_row(name: str, record: NamedCells, separator: DecimalSeparator, parsed: NumberText | None,
                   reference: Reference, problems: list[Problem], converted: list[int]) -> RegistryRow | None:
     before = len(problems)
-    number = record["_row"]
-    cells = {c: cell_text(record[c]).strip() for c in COLUMNS}
+    number = record.row
+    cells = {c: cell_text(record.cells[c]).strip() for c in COLUMNS}
 
     def problem(column: str, value: str, expected: str) -> None:
         problems.append(Problem(name, number, column, value, expected))
@@ -640,7 +649,7 @@ def _validate_row(name: str, record: dict, separator: DecimalSeparator, parsed: 
     status = STATUSES.get(cells["status"].lower()) if cells["status"] else None
     if cells["status"] and status is None:
         problem("status", cells["status"], f"one of {', '.join(sorted(set(STATUSES.values())))}")
-    value = _row_value(record["value"], cells["value"], separator, parsed, indicator, problem, converted, number)
+    value = _row_value(record.cells["value"], cells["value"], separator, parsed, indicator, problem, converted, number)
     if status == "measured" and not cells["value"]:
         problem("value", "", "a number, since status is measured")
     if status not in (None, "measured") and cells["value"]:
@@ -652,10 +661,11 @@ def _validate_row(name: str, record: dict, separator: DecimalSeparator, parsed: 
     if indicator is not None and value is not None:
         low, high, meaning = unit_range(indicator.unit, reference.max_rank)
         if (low is not None and value < low) or (high is not None and value > high):
-            problem("value", cells["value"] if isinstance(record["value"], str) else show(value),
+            problem("value", cells["value"] if isinstance(record.cells["value"], str) else show(value),
                     f"{meaning} (unit {indicator.unit})")
     if len(problems) > before:
         return None
+    assert year is not None and status is not None, "a period or status that did not read is a problem above"
     return RegistryRow(cells["indicator_id"], code, year, value, unit, status, cells["source"], cells["comment"],
                        number)
 
@@ -708,7 +718,7 @@ def keyed_release_delta(key: tuple[str, ...]) -> ReleaseDelta:
             raise ContractError(f"{name}: a bundled release is compared with the previous one line by line; "
                                 "expected a .csv file")
 
-        def figures(data: bytes) -> dict[tuple[str, ...], tuple[int, tuple[str, ...]]]:
+        def figures(data: bytes) -> dict[tuple[str, ...], tuple[int, tuple[tuple[str, str], ...]]]:
             table = read_cells(data, name)
             header = [h.strip().lower() for h in table.header]
             found = {}

@@ -1013,12 +1013,13 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
     if metadata.updated is None:
         raise SsbError(f"table {spec.table_id}: its metadata has no 'updated', which names the vintage "
                        f"({client.base_url}/tables/{spec.table_id}/metadata)")
-    vintage = vintage_from_updated(metadata.updated)
+    updated = metadata.updated  # kept: the code lists below give back a copy of the metadata
+    vintage = vintage_from_updated(updated)
     if landing.has_vintage("ssb", spec.table_id, vintage):
         # SSB's catalogue ran ahead of (or behind) the table itself: what the metadata names we already hold.
-        record_seen(landing, {spec.table_id: metadata.updated}, check.asked_at)
+        record_seen(landing, {spec.table_id: updated}, check.asked_at)
         path = landing.vintage_dir("ssb", spec.table_id, vintage)
-        return RefreshResult(spec.table_id, vintage, metadata.updated, False, 0, 0, path, metadata_requests=1)
+        return RefreshResult(spec.table_id, vintage, updated, False, 0, 0, path, metadata_requests=1)
     metadata, codelists = client.with_codelists(metadata, spec)
     spec, unconfirmed = without_unconfirmed_missing(metadata, spec)
     check_selection(metadata, spec)
@@ -1068,7 +1069,7 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
             ) from exc
     time_codes = metadata.time_variable().values
     path = landing.write_vintage(
-        "ssb", spec.table_id, vintage, payloads, source_updated=metadata.updated,
+        "ssb", spec.table_id, vintage, payloads, source_updated=updated,
         extra={"label": metadata.label, "first_period": time_codes[0] if time_codes else None,
                "last_period": time_codes[-1] if time_codes else None,
                "dropped_codes": {k: list(v) for k, v in dropped.items()},
@@ -1076,8 +1077,8 @@ def refresh_table(client: SsbClient, landing: LandingZone, specs: TableSpecs, sp
                "change_check": check.how_for(spec.table_id),
                "origin": "snapshot" if all(from_snapshot) else "live"},
     )
-    record_seen(landing, {spec.table_id: metadata.updated}, check.asked_at)
-    return RefreshResult(spec.table_id, vintage, metadata.updated, True, len(requests),
+    record_seen(landing, {spec.table_id: updated}, check.asked_at)
+    return RefreshResult(spec.table_id, vintage, updated, True, len(requests),
                          sum(r.cells for r in requests), path, dropped, metadata_requests=1)
 
 

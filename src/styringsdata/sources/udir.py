@@ -47,10 +47,11 @@ from typing import Callable
 
 import duckdb
 
+from styringsdata.queries import one_value
 from styringsdata.raw.tables import RAW, LoadResult, _insert_rows, _timestamp
-from styringsdata.sources.registry import (DecimalSeparator, Problem, Record, Reference, RegistryError, ValidationReport,
-                                _row_value, cell_text, decide_separator, is_percent_unit, number_text,
-                                read_cells, unit_range)
+from styringsdata.sources.registry import (DecimalSeparator, IndicatorRule, NamedCells, NumberText, Problem, Record,
+                                Reference, RegistryError, ValidationReport, _row_value, cell_text, decide_separator,
+                                is_percent_unit, number_text, read_cells, unit_range)
 from styringsdata.vocabulary import unknown_code
 
 SOURCE = "udir"
@@ -152,22 +153,22 @@ def _validate(data: bytes, name: str, reference: Reference) -> ValidationReport:
                                                                "one row per indicator, municipality and school year"))
         return report
     columns = [c for c in REQUIRED + tuple(VALUE_COLUMNS) + OPTIONAL if c in header]
-    records = []
+    records: list[NamedCells] = []
     for record in table.records:
         if record.problem is not None:
             report.problems.append(record.problem)
             continue
         records.append(_cells(record, header, columns))
-    texts = {(r["_row"], c): cell_text(r[c]).strip() for r in records for c in VALUE_COLUMNS
-             if c in r and isinstance(r[c], str) and r[c].strip() not in ("", SUPPRESSED)}
+    texts = {(r.row, c): cell.strip() for r in records for c in VALUE_COLUMNS
+             if isinstance(cell := r.cells.get(c), str) and cell.strip() not in ("", SUPPRESSED)}
     parsed = {key: number_text(text) for key, text in texts.items()}
     separator, mixed = decide_separator(((row, texts[(row, c)], parsed[(row, c)]) for row, c in texts), name)
     if mixed is not None:
         report.problems.append(mixed)
     seen: dict[tuple[str, str, int], int] = {}
     converted: list[int] = []
-    for record in records:
-        row = _validate_row(name, record, separator, parsed, reference, report.problems, converted)
+    for named in records:
+        row = _validate_row(name, named, separator, parsed, reference, report.problems, converted)
         if row is None:
             continue
         key = (row.indicator_id, row.municipality_code, row.year)
@@ -205,20 +206,18 @@ def _header_ok(name: str, raw: list[str], header: list[str], problems: list[Prob
     return False
 
 
-def _cells(record: Record, header: list[str], columns: list[str]) -> dict:
+def _cells(record: Record, header: list[str], columns: list[str]) -> NamedCells:
     cells = record.cells
-    out: dict = {"_row": record.row}
-    for column in columns:
-        i = header.index(column)
-        out[column] = cells[i] if i < len(cells) else ""
-    return out
+    positions = {c: header.index(c) for c in columns}
+    return NamedCells(record.row, {c: cells[i] if i < len(cells) else "" for c, i in positions.items()})
 
 
-def _validate_row(name: str, record: dict, separator: DecimalSeparator, parsed: dict, reference: Reference,
+def _validate_row(name: str, record: NamedCells, separator: DecimalSeparator,
+                  parsed: dict[tuple[int, str], NumberText | None], reference: Reference,
                   problems: list[Problem], converted: list[int]) -> UdirRow | None:
     before = len(problems)
-    number = record["_row"]
-    text = {c: cell_text(v).strip() for c, v in record.items() if c != "_row"}
+    number = record.row
+    text = {c: cell_text(v).strip() for c, v in record.cells.items()}
 
     def problem(column: str, value: str, expected: str) -> None:
         problems.append(Problem(name, number, column, value, expected))
@@ -270,6 +269,8 @@ def _validate_row(name: str, record: dict, separator: DecimalSeparator, parsed: 
             problem("antallbesvart", text["antallbesvart"], "a whole number of respondents, * or empty")
     if len(problems) > before:
         return None
+    assert indicator is not None and today is not None and year is not None, \
+        "an indicator, municipality or school year that did not read is a problem above"
     return UdirRow(indicator.indicator_id, today, code, school_year, year, value, status, respondents,
                    text.get("trinnnavn", ""), number)
 
@@ -278,7 +279,8 @@ def _value_column(unit: str) -> str:
     return "andelmobbet" if unit == "percent" else "score"
 
 
-def _value(record: dict, text: dict, indicator, separator: DecimalSeparator, parsed: dict, problem,
+def _value(record: NamedCells, text: dict[str, str], indicator: IndicatorRule | None, separator: DecimalSeparator,
+           parsed: dict[tuple[int, str], NumberText | None], problem: Callable[[str, str, str], None],
            converted: list[int], number: int) -> tuple[float | None, str]:
     if indicator is None:
         return None, ""
@@ -288,7 +290,7 @@ def _value(record: dict, text: dict, indicator, separator: DecimalSeparator, par
     if other is not None:
         problem(shown[other], text[other], f"empty: {indicator.indicator_id} is {indicator.unit}, its figure belongs "
                                            f"in {shown[column]}")
-    if column not in record:
+    if column not in record.cells:
         problem(shown[column], "", f"a column {shown[column]} for {indicator.indicator_id} ({indicator.unit})")
         return None, ""
     if text[column] == SUPPRESSED:
@@ -296,7 +298,7 @@ def _value(record: dict, text: dict, indicator, separator: DecimalSeparator, par
     if not text[column]:
         problem(shown[column], "", f"{VALUE_COLUMNS[column]}, or * where Udir suppressed it")
         return None, ""
-    cell = record[column]
+    cell = record.cells[column]
     value = _row_value(cell, text[column], separator, parsed.get((number, column)), indicator,
                        lambda _c, v, e: problem(shown[column], v, e), converted, number)
     if value is None:
@@ -365,7 +367,7 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
 def load_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, manifest: dict, rows: list[UdirRow]) -> LoadResult:
     ensure_table(con)
     vintage = manifest["vintage"]
-    if con.execute(f"select count(*) from {TABLE} where _vintage = ?", [vintage]).fetchone()[0]:
+    if one_value(con, f"select count(*) from {TABLE} where _vintage = ?", [vintage]):
         return LoadResult(SOURCE, vintage, 0, True)
     received = _timestamp(manifest.get("fetched_at"))
     origin = manifest.get("origin", "inbox")
