@@ -12,6 +12,7 @@ publication, warnings are reported. Data Docs are built to <reports>/gx/.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import time
@@ -27,7 +28,7 @@ from styringsdata.paths import DBT_PROJECT_DIR
 from styringsdata.quality.data_docs import make_offline
 from styringsdata.quality.gx_import import import_great_expectations
 from styringsdata.queries import one_value
-from styringsdata.sources.ssb import TABLE_SPECS_PATH, load_table_specs
+from styringsdata.sources.ssb import load_table_specs
 from styringsdata.vocabulary import indicator_statuses
 
 CONFIG_PATH = Path(__file__).with_name("gate.yaml")
@@ -203,31 +204,17 @@ def describe(name: str, config: "GateConfig", home: str) -> str:
                                           resource_use_asss_level=resource_use_asss_level(), **config.thresholds)
 
 
-def _read_once(path: Path, parse: Callable[[Path], Any]) -> Any:
-    """`parse(path)`, parsed again only when the file changed: a gate reads dbt_project.yml once per rule it
-    describes and ssb_tables.yaml once per run, and PyYAML takes 0.1-0.3 s for each of those reads here."""
-    stat = path.stat()
-    version = (stat.st_mtime_ns, stat.st_size)
-    kept = _PARSED.get(path)
-    if kept is None or kept[0] != version:
-        kept = _PARSED[path] = (version, parse(path))
-    return kept[1]
-
-
-_PARSED: dict[Path, tuple[tuple[int, int], Any]] = {}
+@functools.lru_cache(maxsize=1)
+def _dbt_vars(mtime_ns: int) -> dict[str, Any]:
+    document = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return dict(document["vars"])
 
 
 def resource_use_asss_level() -> float:
     """The ressursbruksindikator's ASSS average, written once as dbt var `resource_use_asss_level` (the model
-    scales to it, the gate checks it)."""
-    document = _read_once(DBT_PROJECT_DIR / "dbt_project.yml",
-                          lambda path: yaml.safe_load(path.read_text(encoding="utf-8")))
-    return float(document["vars"]["resource_use_asss_level"])
-
-
-def _region_variables() -> tuple[str, ...]:
-    """The region dimension of every configured SSB table (src/styringsdata/sources/ssb_tables.yaml)."""
-    return _read_once(Path(TABLE_SPECS_PATH), lambda path: load_table_specs(path).region_variables())
+    scales to it, the gate checks it). Parsed again only when dbt_project.yml changed: every rule's description
+    asks for it."""
+    return float(_dbt_vars((DBT_PROJECT_DIR / "dbt_project.yml").stat().st_mtime_ns)["resource_use_asss_level"])
 
 
 def rule_tables(name: str, ssb_table_ids: Iterable[str]) -> list[str]:
@@ -276,7 +263,7 @@ def build_checks(con: duckdb.DuckDBPyConnection, config: GateConfig, home: str) 
     t = config.thresholds
     checks: list[Check] = []
     raw_ssb = sorted(n for n in _tables(con, "raw") if n.startswith("ssb_") and n not in ("ssb_tables", "ssb_categories"))
-    region_variables = _region_variables()
+    region_variables = load_table_specs().region_variables()  # src/styringsdata/sources/ssb_tables.yaml
     columns_of: dict[str, list[str]] = {}
     for table, column in con.execute(  # one query for every table: DuckDB's catalog answers each in ~5 ms
             "select table_name, column_name from information_schema.columns where table_schema = 'raw' "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import logging
 import math
@@ -639,6 +640,14 @@ def _series(table_id: str, entry: Mapping[str, Any], where: str) -> Series:
 
 
 def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSpecs:
+    """The SSB configuration, parsed again only when the file changed: the Dagster definitions (jobs, keys,
+    freshness, checks), the gate and the pre-check each ask for it, and one parse takes ~0.1 s of PyYAML."""
+    stat = os.stat(path)
+    return _parse_table_specs(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)  # TableSpecs is frozen: every caller may share one
+def _parse_table_specs(path: str, mtime_ns: int, size: int) -> TableSpecs:
     document = yaml.safe_load(open(path, encoding="utf-8"))
     tables = []
     for i, entry in enumerate(document["tables"]):
