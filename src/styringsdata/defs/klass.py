@@ -21,7 +21,7 @@ from styringsdata.defs.resources import PipelineResource
 from styringsdata.defs.source_checks import failure_metadata, source_asset, source_check_result
 from styringsdata.queries import one_value
 from styringsdata.raw.landing import LandingZone
-from styringsdata.raw.raw_store import load_landed_klass, load_landed_kostra_groups
+from styringsdata.raw.raw_store import load_landed_klass, load_landed_kostra_groups, raw_table_exists
 from styringsdata.raw.tables import LoadResult
 from styringsdata.runs.source_outcomes import SourceFailure, attempt, changed_metadata, record
 from styringsdata.sources.klass import (CHANGES_FROM, CHANGES_TABLE, KLASS_HOST, KOSTRA_GROUPS_TABLE, KlassClient,
@@ -69,9 +69,7 @@ def _refresh_klass(context: dg.AssetExecutionContext, pipeline: PipelineResource
 
 
 def _holds_a_vintage(con: duckdb.DuckDBPyConnection, raw_table: str) -> bool:
-    exists = one_value(con, "select count(*) from information_schema.tables where table_schema = 'raw' and "
-                            "table_name = ?", [raw_table])
-    return bool(exists) and one_value(con, f"select count(*) from raw.{raw_table}") > 0
+    return raw_table_exists(con, raw_table) and one_value(con, f"select count(*) from raw.{raw_table}") > 0
 
 
 def _bundled(snapshot_dir: Path, refresh: Callable[[KlassClient], KlassRefresh], failure: SourceFailure) -> KlassRefresh:

@@ -4,7 +4,7 @@
 import dagster as dg
 
 from styringsdata.queries import one_value
-from styringsdata.raw.raw_store import load_landed_ssb
+from styringsdata.raw.raw_store import load_landed_ssb, raw_table_exists
 from styringsdata.sources.ssb import (RefreshResult, SsbCheck, TableSpec, TableSpecs, check_ssb, load_table_specs,
                                       refresh_table)
 from styringsdata.defs.keys import ssb_key
@@ -84,10 +84,8 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
     def _failed(context, failure: SourceFailure, loaded, con, outcome_changed: bool) -> dg.MaterializeResult:
         # info, not error: the terminal prints one line per failed source at the end; the UI shows the check
         context.log.info(f"{failure.line()}; the table keeps what raw holds")
-        exists = one_value(con, "select count(*) from information_schema.tables where table_schema = 'raw' and "
-                                "table_name = ?", [f"ssb_{spec.table_id}"])
         total = one_value(con, f"select count(*) from raw.ssb_{spec.table_id} where _vintage = (select max(_vintage) "
-                               f"from raw.ssb_{spec.table_id})") if exists else 0
+                               f"from raw.ssb_{spec.table_id})") if raw_table_exists(con, f"ssb_{spec.table_id}") else 0
         return dg.MaterializeResult(
             metadata={"new_vintage": False,
                       **changed_metadata(outcome_changed, any(not r.already_loaded for r in loaded)),

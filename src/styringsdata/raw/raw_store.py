@@ -452,11 +452,15 @@ def load_kostra_groups_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path
     return LoadResult("klass_kostra_groups", vintage, len(rows), False)
 
 
+def raw_table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether raw has this table yet (a source that never answered, or a new work file, has none)."""
+    return bool(one_value(con, "select count(*) from information_schema.tables where table_schema = ? "
+                               "and table_name = ?", [RAW, table]))
+
+
 def emissions_vintage_loaded(con: duckdb.DuckDBPyConnection, vintage: str) -> bool:
     """Whether raw holds this workbook vintage (the asset asks first, to skip parsing a known workbook)."""
-    exists = one_value(con, "select count(*) from information_schema.tables where table_schema = ? "
-                            "and table_name = 'miljodirektoratet_emissions'", [RAW])
-    return bool(exists) and bool(one_value(
+    return raw_table_exists(con, "miljodirektoratet_emissions") and bool(one_value(
         con, f"select count(*) from {RAW}.miljodirektoratet_emissions where _vintage = ?", [vintage]))
 
 
@@ -509,9 +513,7 @@ def load_kommune_nm_vintage(con: duckdb.DuckDBPyConnection, vintage_dir: Path, r
 
 
 def _loaded(con: duckdb.DuckDBPyConnection, table: str, where: str = "", params: Iterable[Any] = ()) -> set[str]:
-    exists = one_value(con, "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                            [RAW, table])
-    if not exists:
+    if not raw_table_exists(con, table):
         return set()
     return {r[0] for r in con.execute(f"select distinct _vintage from {RAW}.{table} {where}", list(params)).fetchall()}
 
