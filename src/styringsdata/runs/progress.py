@@ -85,7 +85,6 @@ class RunProgress:
         self.data_requests = 0
         self.changed_sources: list[str] = []
         self.materializations: dict[dg.AssetKey, dict[str, object]] = {}
-        self.failing_sources: list[str] = []
 
     def on_event(self, entry: dg.EventLogEntry) -> None:
         step = entry.step_key
@@ -112,10 +111,9 @@ class RunProgress:
                 self._materialized(materialization.asset_key, materialization.metadata)
             else:
                 evaluation = event.asset_check_evaluation_data
-                if not evaluation.passed and evaluation.check_name == SOURCE_CHECK:
-                    # a source that failed alone: said once per source at the end (cli.py), not as a stage failure
-                    self.failing_sources.append(evaluation.asset_key.path[-1])
-                elif not evaluation.passed:
+                # a source that failed alone is said once per source at the end (cli.py, source_failures), not
+                # as a stage failure
+                if not evaluation.passed and evaluation.check_name != SOURCE_CHECK:
                     severity = "warning" if evaluation.severity == dg.AssetCheckSeverity.WARN else "error"
                     name = f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}"
                     (stage.warnings if severity == "warning" else stage.failed).append(name)
