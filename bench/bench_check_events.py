@@ -1,8 +1,9 @@
 """What Dagster's asset check results cost by themselves: a job of one multi-asset check with N checks that do
 nothing but yield a passing result (with metadata like the gate's), on a SQLite instance like the one
-`styringsdata run` and the tests use, and on an in-memory one.
+`styringsdata run` and the tests use, kept on disk and on a tmpfs (where the test suite keeps its scratch,
+tests/conftest.py), and on an in-memory one.
 
-    .venv/bin/python -m bench.bench_check_events [--checks 20 143] [--repeat 1]
+    .venv/bin/python -m bench.bench_check_events [--checks 20 143] [--repeat 1] [--sqlite-dirs /var/tmp /dev/shm]
 
 The gate yields one result per rule and table: 143 on the bundled snapshots, most of them the three raw rules on
 each of the 42 raw SSB tables. Each check is an ASSET_CHECK_EVALUATION_PLANNED event when the run starts and a
@@ -25,6 +26,7 @@ from bench._common import ROOT, table
 
 
 def child(checks: int, storage: str, out: Path) -> int:
+    """`storage`: "memory", or the directory the SQLite instance is made in."""
     import dagster as dg
 
     specs = [dg.AssetCheckSpec(f"check_{i}", asset=dg.AssetKey(["raw", f"table_{i % 50}"])) for i in range(checks)]
@@ -42,8 +44,8 @@ def child(checks: int, storage: str, out: Path) -> int:
 
     job = dg.define_asset_job("checks_only", selection=dg.AssetSelection.checks(gate_like))
     defs = dg.Definitions(assets=assets, asset_checks=[gate_like], jobs=[job])
-    with tempfile.TemporaryDirectory() as home:
-        if storage == "sqlite":
+    with tempfile.TemporaryDirectory(dir=None if storage == MEMORY else storage) as home:
+        if storage != MEMORY:
             Path(home, "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
             instance = dg.DagsterInstance.from_config(home)
         else:
@@ -55,17 +57,24 @@ def child(checks: int, storage: str, out: Path) -> int:
     return 0
 
 
+MEMORY = "memory"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checks", type=int, nargs="+", default=[20, 143])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--sqlite-dirs", nargs="+", default=["/var/tmp", "/dev/shm"],
+                        help="directories to keep the SQLite instance in (default: a disk's and a tmpfs's)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(int(args.child[0]), args.child[1], Path(args.child[2]))
+    variants = [d for d in args.sqlite_dirs if Path(d).is_dir()] + [MEMORY]
     rows = []
     for checks in args.checks:
-        for storage in ("sqlite", "in-memory"):
+        first: float | None = None
+        for storage in variants:
             best: dict | None = None
             for _ in range(args.repeat):
                 with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
@@ -76,9 +85,12 @@ def main() -> int:
                 out.unlink()
                 best = report if best is None or report["run"] < best["run"] else best
             assert best is not None
-            rows.append((checks, storage, best["run"], best["cpu"], best["yielding"], "yes" if best["ok"] else "no"))
+            first = first or best["run"]
+            label = "in memory" if storage == MEMORY else f"SQLite in {storage}"
+            rows.append((checks, label, best["run"], f"{best['run'] / first:.2f}x", best["cpu"], best["yielding"],
+                         "yes" if best["ok"] else "no"))
     load = os.getloadavg()[0]
-    print(table(("checks", "instance storage", "run s", "CPU s", "yielding the results s", "ok"), rows,
+    print(table(("checks", "instance storage", "run s", "against the first", "CPU s", "yielding the results s", "ok"), rows,
                 f"A job of one multi-asset check that yields N passing results (best of {args.repeat}; load "
                 f"average {load:.1f} on {os.cpu_count()} cores)"))
     return 0
