@@ -125,16 +125,11 @@ def _run_job(defs, instance, settings, verbose: bool = False) -> int:
             print(f"styringsdata: {disk_full_line(cause)}", file=sys.stderr)
         print(f"styringsdata: full log: {run.log_path}", file=sys.stderr)
         return EXIT_DISK_FULL if full else 1
-    failing = failed_sources(run.progress)
+    failing = run.progress.source_failures()
     for failure in failing:
         print(f"styringsdata: source failed: {failure.line()}")
     every_target = summarise(run, settings, failing=len(failing))
     return EXIT_PARTIAL if failing or not every_target else 0
-
-
-def failed_sources(progress):
-    """The sources that failed alone in this run, from their assets' metadata (src/styringsdata/runs/source_outcomes.py)."""
-    return progress.source_failures()
 
 
 def report_failed_run(run_id: str, instance, settings, reason: str) -> None:
