@@ -10,21 +10,29 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from styringsdata.home import dbt_vars
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
-def run_dbt_unit_tests(offline_run, tmp_path: Path, models: list[str], as_of: dt.date,
+def unit_test_names() -> list[str]:
+    """Every dbt unit test in the models' YAML."""
+    return [test["name"] for path in sorted((DBT_DIR / "models").rglob("*.yml"))
+            for test in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests", [])]
+
+
+def run_dbt_unit_tests(offline_run, tmp_path: Path, models: list[str] | None, as_of: dt.date,
                        home: str = "3203") -> str:
-    """`dbt test` of the unit tests of `models`, with the variables the pipeline passes for `home` on `as_of`
-    (today's ASSS members: seed peer_groups); dbt's output, after asserting that it passed."""
+    """`dbt test` of the unit tests of `models` (None: every model's), with the variables the pipeline passes for
+    `home` on `as_of` (today's ASSS members: seed peer_groups); dbt's output, after asserting that it passed."""
     work = tmp_path / "work.duckdb"
     shutil.copy(offline_run.data_dir / "work.duckdb", work)
     env = {**offline_run.env, "STYRINGSDATA_DBT_WORK_DB": str(work)}
     dbt = str(Path(sys.executable).with_name("dbt"))
     result = subprocess.run(
-        [dbt, "test", "--select", *(f"test_type:unit,{model}" for model in models),
+        [dbt, "test", "--select", *([f"test_type:unit,{model}" for model in models] if models else ["test_type:unit"]),
          "--vars", json.dumps(dbt_vars(home, as_of)), "--target-path", str(tmp_path / "target"),
          "--log-path", str(tmp_path / "logs")],
         cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=600)
