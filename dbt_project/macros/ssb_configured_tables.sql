@@ -1,8 +1,10 @@
 {#- Written by tools/derive.py from src/styringsdata/sources/ssb_tables.yaml: do not edit; edit the YAML and run `make snapshots`.
     Every configured SSB table and its region dimension, in the YAML's order: staging unions these raw
-    tables, the marts read municipality names from these dimensions. -#}
+    tables, the marts read municipality names from these dimensions. The var `ssb_tables` (set when
+    STYRINGSDATA_SSB_TABLES names some of these tables) keeps only those: a raw table an earlier run
+    loaded for a table no longer fetched is not read. -#}
 {% macro ssb_configured_tables() %}
-    {{ return([
+    {%- set tables = [
         {'table_id': '12143', 'region_variable': 'KOKkommuneregion0000'},
         {'table_id': '10824', 'region_variable': 'Region'},
         {'table_id': '01222', 'region_variable': 'Region'},
@@ -45,7 +47,9 @@
         {'table_id': '12364', 'region_variable': 'KOKkommuneregion0000'},
         {'table_id': '11805', 'region_variable': 'KOKkommuneregion0000'},
         {'table_id': '11906', 'region_variable': 'KOKkommuneregion0000'}
-    ]) }}
+    ] -%}
+    {%- set chosen = var('ssb_tables', none) -%}
+    {{ return(tables if chosen is none else tables | selectattr('table_id', 'in', chosen) | list) }}
 {% endmacro %}
 
 {% macro ssb_region_variables() %}

@@ -27,7 +27,7 @@ from styringsdata.settings import Settings
 
 SETTINGS = Settings.from_env()
 
-ssb_assets = build_ssb_assets()
+ssb_assets = build_ssb_assets(SETTINGS.table_specs)
 
 # Bookkeeping tables every SSB asset appends to; declared so they sit in the ssb group, not "default".
 ssb_bookkeeping = [

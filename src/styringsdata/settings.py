@@ -26,6 +26,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from styringsdata.home import HomeMunicipalityError, check_home_municipality
 from styringsdata.home import form_problem as home_form_problem
 from styringsdata.paths import DBT_PROJECT_DIR, PROJECT_ROOT
+from styringsdata.sources.ssb import TABLE_SPECS_PATH, TableSpecs, load_table_specs, subset_problem
 from styringsdata.sources.transport import SourceMode
 
 __all__ = ["DBT_PROJECT_DIR", "PROJECT_ROOT", "DEFAULT_HOME_MUNICIPALITY", "INTERNAL_VARIABLES", "SETTINGS",
@@ -132,6 +133,19 @@ def _file(text: str) -> Path:
     return path
 
 
+def _ssb_tables(text: str) -> Path:
+    if not text.strip():
+        return TABLE_SPECS_PATH
+    path = _resolve(text.strip())
+    if not path.is_file():
+        raise ValueError(f"expected an SSB configuration file that exists: the bundled {TABLE_SPECS_PATH.name} "
+                         "or a copy that keeps some of its tables")
+    problem = subset_problem(path)
+    if problem:
+        raise ValueError(problem)
+    return path
+
+
 def _home(text: str) -> str:
     problem = home_form_problem(text)
     if problem:
@@ -204,6 +218,12 @@ class Settings(BaseModel):
         "The ASSS member the reports are written for and the scorecard shows first (today's code; dbt gets it with "
         "--vars). Checked before anything is built: a code that is not a member's stops the run, and a retired code "
         "is named with its successor (0220: today's code is 3203 Asker).")
+    ssb_tables: Annotated[Path, _form(_ssb_tables)] = setting(
+        "STYRINGSDATA_SSB_TABLES", "",
+        "The SSB configuration a run fetches: the bundled file, or a copy that keeps some of its tables (each as it "
+        "is there: dbt's sources and seeds are written from the bundled file), for a quick trial run or the test "
+        "suite's fault worlds. Indicators and key figures from the tables left out are published as not_measured "
+        "(an input missing).", shown="src/styringsdata/sources/ssb_tables.yaml")
     ssb_requests_per_minute: Annotated[int, _form(_whole(1, "expected a whole number >= 1"))] = setting(
         "STYRINGSDATA_SSB_REQUESTS_PER_MINUTE", "30",
         "Client-side limit for data.ssb.no (SSB allows 30 per minute per IP).")
@@ -349,6 +369,18 @@ class Settings(BaseModel):
             sender=self.mail_from or self.smtp_user or f"styringsdata@{host}",
             recipients=self.mail_to_data_team or self.mail_to, timeout=self.smtp_timeout, ca_file=self.smtp_ca_file,
             macro_group_recipients=self.mail_to_makrogruppen)
+
+    @property
+    def table_specs(self) -> TableSpecs:
+        """The SSB tables this run fetches (STYRINGSDATA_SSB_TABLES)."""
+        return load_table_specs(self.ssb_tables)
+
+    @property
+    def chosen_ssb_tables(self) -> tuple[str, ...] | None:
+        """The tables STYRINGSDATA_SSB_TABLES keeps, for dbt's var `ssb_tables`; None when it is the bundled file."""
+        if self.ssb_tables == TABLE_SPECS_PATH:
+            return None
+        return tuple(t.table_id for t in self.table_specs.tables)
 
     @property
     def udir_inbox_dir(self) -> Path:

@@ -20,13 +20,15 @@ def published_entry(private_root: Path) -> Path:
     """The cache entry of the plain offline run (tests/cached_run.py), built now if there is none."""
     from tests import cached_run
 
-    recipe = "\n".join(inspect.getsource(f) for f in (_published_recipe, runs.cli, runs.pipeline_env))
+    recipe = "\n".join(inspect.getsource(f) for f in (_published_recipe, runs.cli, runs.pipeline_env,
+                                                      runs.mini_ssb_tables)) + repr(runs.MINI_TABLES)
     return cached_run.entry("published_data", _published_recipe, recipe, private_root)
 
 
 @pytest.fixture(scope="session")
 def published_data(tmp_path_factory) -> Path:
-    """A plain offline run (empty inboxes), built once per code fingerprint (tests/cached_run.py) and copied here."""
+    """A plain offline run (empty inboxes) of the mini SSB configuration (runs.MINI_TABLES), built once per code
+    fingerprint (tests/cached_run.py) and copied here."""
     from tests import cached_run
 
     session = tmp_path_factory.mktemp("published")

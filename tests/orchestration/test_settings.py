@@ -47,3 +47,69 @@ def test_peer_set_fetched_covers_the_peer_set_compared():
     fetched = set(load_table_specs().municipalities)
     assert len(compared) == 12 and "home_municipality" not in dbt_vars  # the setting passes it (--vars)
     assert compared <= fetched, f"compared but never fetched: {sorted(compared - fetched)}"
+
+
+# -- STYRINGSDATA_SSB_TABLES: some of the bundled tables -------------------------------------------------------
+
+def _subset_file(tmp_path, edit=None):
+    """The fault worlds' two-table configuration (a cut of the bundled file), changed by `edit` if given."""
+    from tests.faults.runs import mini_ssb_tables
+
+    document = yaml.safe_load(mini_ssb_tables().read_text(encoding="utf-8"))
+    if edit:
+        edit(document)
+    path = tmp_path / "ssb_tables.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _refusal(path) -> str:
+    import pytest
+
+    from styringsdata.settings import Settings, SettingsError
+
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"STYRINGSDATA_SSB_TABLES": str(path)})
+    return str(caught.value)
+
+
+def test_by_default_a_run_fetches_every_bundled_table_and_dbt_gets_no_table_list():
+    from styringsdata.settings import Settings
+
+    settings = Settings.from_env({})
+    assert settings.chosen_ssb_tables is None
+    assert settings.table_specs == load_table_specs()
+
+
+def test_a_cut_of_the_bundled_configuration_is_fetched_alone(tmp_path):
+    from styringsdata.settings import Settings
+    from tests.faults.runs import MINI_TABLES
+
+    settings = Settings.from_env({"STYRINGSDATA_SSB_TABLES": str(_subset_file(tmp_path))})
+    assert settings.chosen_ssb_tables == MINI_TABLES
+    assert [t.table_id for t in settings.table_specs.tables] == list(MINI_TABLES)
+    assert {i.indicator_id for i in settings.table_specs.indicators} == {"OKO02", "BYS09"}
+
+
+def test_a_table_that_is_not_bundled_is_refused_naming_it(tmp_path):
+    def rename(document):
+        document["tables"][0]["id"] = "99999"
+
+    message = _refusal(_subset_file(tmp_path, rename))
+    assert message.startswith("STYRINGSDATA_SSB_TABLES=") and "table 99999 is not one" in message, message
+    assert "make snapshots" in message
+
+
+def test_a_bundled_table_with_another_series_code_is_refused(tmp_path):
+    def recode(document):
+        document["tables"][0]["series"][0]["select"]["ContentsCode"] = "KOSannet0000"
+
+    message = _refusal(_subset_file(tmp_path, recode))
+    assert "expected table 12143 as the bundled ssb_tables.yaml has it" in message, message
+
+
+def test_a_file_that_is_no_configuration_is_refused_with_the_parse_problem(tmp_path):
+    path = tmp_path / "ssb_tables.yaml"
+    path.write_text("tables: [{id: '12143'}]\n", encoding="utf-8")
+    message = _refusal(path)
+    assert "expected an SSB configuration in the form of the bundled ssb_tables.yaml" in message, message

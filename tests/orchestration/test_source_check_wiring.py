@@ -9,7 +9,7 @@ from styringsdata.sources.ssb import load_table_specs
 from styringsdata.sources.transport import Transport
 from styringsdata.defs.resources import PipelineResource
 from styringsdata.defs.ssb import build_ssb_assets
-from styringsdata.settings import PROJECT_ROOT
+from styringsdata.settings import PROJECT_ROOT, Settings
 
 
 def test_the_ssb_assets_of_a_run_share_one_listing_call(tmp_path, monkeypatch):
@@ -24,7 +24,7 @@ def test_the_ssb_assets_of_a_run_share_one_listing_call(tmp_path, monkeypatch):
         return send(self, request)
 
     monkeypatch.setattr(Transport, "send", counting)
-    assets = build_ssb_assets()
+    assets = build_ssb_assets(Settings.from_env({}).table_specs)
     tables = len(load_table_specs().tables)
 
     first = dg.materialize(assets, resources={"pipeline": PipelineResource()})

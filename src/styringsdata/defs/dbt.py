@@ -193,8 +193,10 @@ def build_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, pipelin
     # dbt parses the whole project again when its vars differ from the kept parse's: once a day, as_of_date.
     # Unit tests are left out: their inputs are static, so a scheduled run would only repeat the test suite's
     # answer (tests/pipeline/test_dbt_unit_tests.py), at ~5 s of every run (docs.getdbt.com, "Unit tests").
-    args = ["build", "--vars", json.dumps(dbt_vars(settings.home_municipality, today)),
-            "--exclude-resource-type", "unit_test"]
+    variables = dbt_vars(settings.home_municipality, today)
+    if settings.chosen_ssb_tables is not None:  # staging reads only these tables' raw tables
+        variables["ssb_tables"] = list(settings.chosen_ssb_tables)
+    args = ["build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"]
     yield from run_resource(dbt, settings).cli(args, context=context, target_path=target).stream()
     _keep_partial_parse_state(target, settings)
     build_state.build_finished(settings.build_state_path, context.run_id)

@@ -4,7 +4,7 @@ assets that check municipality codes wait for them. Each asset module takes its 
 import dagster as dg
 
 from styringsdata.runs.run_summary import PUBLISHED, REPORT  # the run's summary reads the same two  # noqa: F401
-from styringsdata.sources.ssb import load_table_specs
+from styringsdata.settings import Settings
 
 
 def ssb_key(table_id: str) -> dg.AssetKey:
@@ -19,4 +19,4 @@ KOMMUNE_NM = dg.AssetKey(["raw", "kommune_nm_ranks"])
 REGISTRY = dg.AssetKey(["raw", "registry_values"])
 
 # Municipality codes are checked against what SSB and KLASS say exists today: an asset that checks them waits.
-WAITS_FOR_CODES: tuple[dg.AssetKey, ...] = (KLASS_CHANGES, *(ssb_key(t.table_id) for t in load_table_specs().tables))
+WAITS_FOR_CODES: tuple[dg.AssetKey, ...] = (KLASS_CHANGES, *(ssb_key(t.table_id) for t in Settings.from_env().table_specs.tables))

@@ -26,7 +26,6 @@ from styringsdata.raw.tables import LoadResult
 from styringsdata.runs.source_outcomes import SourceFailure, attempt, changed_metadata, record
 from styringsdata.sources.klass import (CHANGES_FROM, CHANGES_TABLE, KLASS_HOST, KOSTRA_GROUPS_TABLE, KlassClient,
                                         KlassRefresh, bundled_client, refresh_changes, refresh_kostra_groups)
-from styringsdata.sources.ssb import load_table_specs
 from styringsdata.sources.transport import ReplayMiss, SnapshotStore
 
 KLASS = "KLASS"  # the source's name in raw.source_attempts and the `source failed:` line
@@ -118,7 +117,7 @@ def klass_municipality_changes(context: dg.AssetExecutionContext, pipeline: Pipe
     ),
 )
 def klass_kostra_groups(context: dg.AssetExecutionContext, pipeline: PipelineResource):
-    specs = load_table_specs()
+    specs = pipeline.settings.table_specs
     years = range(specs.first_year, specs.last_year + 1)
     return _refresh_klass(context, pipeline, KOSTRA_GROUPS, KOSTRA_GROUPS_TABLE, "klass_kostra_groups",
                           lambda client, bundled: refresh_kostra_groups(client, pipeline.landing(), years,

@@ -16,7 +16,7 @@ import dagster as dg
 from styringsdata.sources.changes import changes_of, fhi_changes
 from styringsdata.sources.fhi import FhiClient, load_fhi_specs
 from styringsdata.sources.registry import inbox_candidates
-from styringsdata.sources.ssb import check_ssb, load_table_specs
+from styringsdata.sources.ssb import check_ssb
 from styringsdata.defs.jobs import audit_and_publish, full_refresh, kostra_refresh, refresh_of
 from styringsdata.defs.keys import FHI, PUBLISHED, REGISTRY, ssb_key
 from styringsdata.defs.quality import read_gate_result
@@ -63,7 +63,7 @@ def _digest(document: dict) -> str:
 
 def build_sensors(settings: Settings) -> list[dg.SensorDefinition]:
     status = dg.DefaultSensorStatus.RUNNING if settings.automation else dg.DefaultSensorStatus.STOPPED
-    ssb_specs = load_table_specs()
+    ssb_specs = settings.table_specs
     fhi_specs = load_fhi_specs()
 
     @dg.sensor(job=full_refresh, minimum_interval_seconds=3600, default_status=status,

@@ -5,8 +5,7 @@ import dagster as dg
 
 from styringsdata.queries import one_value
 from styringsdata.raw.raw_store import load_landed_ssb, raw_table_exists
-from styringsdata.sources.ssb import (RefreshResult, SsbCheck, TableSpec, TableSpecs, check_ssb, load_table_specs,
-                                      refresh_table)
+from styringsdata.sources.ssb import (RefreshResult, SsbCheck, TableSpec, TableSpecs, check_ssb, refresh_table)
 from styringsdata.defs.keys import ssb_key
 from styringsdata.defs.resources import PipelineResource
 from styringsdata.defs.source_checks import failure_metadata, source_asset, source_check_result
@@ -97,6 +96,5 @@ def build_ssb_asset(spec: TableSpec, specs: TableSpecs) -> dg.AssetsDefinition:
     return _asset
 
 
-def build_ssb_assets(specs: TableSpecs | None = None) -> list[dg.AssetsDefinition]:
-    specs = specs or load_table_specs()
+def build_ssb_assets(specs: TableSpecs) -> list[dg.AssetsDefinition]:
     return [build_ssb_asset(spec, specs) for spec in specs.tables]

@@ -33,6 +33,7 @@ from styringsdata.queries import one_value
 from styringsdata.runs import build_state
 from styringsdata.runs.lock import LockHeld, run_lock
 from styringsdata.settings import INTERNAL_VARIABLES, PROJECT_ROOT, SETTINGS, Settings
+from styringsdata.sources.ssb import TableSpecs
 
 RECORD_SUFFIX = ".precheck.json"
 OSLO = ZoneInfo("Europe/Oslo")
@@ -137,6 +138,8 @@ def settings_digests(settings: Settings) -> dict[str, str]:
         if name in PATH_FIELDS or name in ("rebuild", "smtp_password"):
             continue
         value = getattr(settings, name)
+        if name == "ssb_tables":  # the configuration by content: a file edited in place is a new configuration
+            value = value.read_bytes()
         if name == "postgres_url" and value:
             parts = urllib.parse.urlsplit(value)
             value = parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
@@ -331,8 +334,10 @@ def _sources(settings: Settings) -> tuple[str | None, list[str]]:
                           rate_limits={"data.ssb.no": (settings.ssb_requests_per_minute, 60.0)},
                           timeout=settings.http_timeout)
     landing = LandingZone(settings.landing_dir)
+    specs = settings.table_specs
     checks: tuple[tuple[str, Callable[[Any, LandingZone], tuple[str | None, str]]], ...] = (
-        ("SSB", _ssb), ("KLASS", _klass), ("FHI", _fhi), ("Miljødirektoratet", _miljodirektoratet))
+        ("SSB", lambda t, lz: _ssb(t, lz, specs)), ("KLASS", lambda t, lz: _klass(t, lz, specs)), ("FHI", _fhi),
+        ("Miljødirektoratet", _miljodirektoratet))
     asked: list[str] = []
     for name, check in checks:
         try:
@@ -346,10 +351,10 @@ def _sources(settings: Settings) -> tuple[str | None, list[str]]:
     return None, asked
 
 
-def _ssb(transport: Any, landing: Any) -> tuple[str | None, str]:
-    from styringsdata.sources.ssb import SsbClient, check_ssb, load_table_specs
+def _ssb(transport: Any, landing: Any, specs: TableSpecs) -> tuple[str | None, str]:
+    from styringsdata.sources.ssb import SsbClient, check_ssb
 
-    tables = [t.table_id for t in load_table_specs().tables]
+    tables = [t.table_id for t in specs.tables]
     check = check_ssb(SsbClient(transport), landing, tables)
     if check.changed:
         changed = sorted(check.changed)
@@ -358,11 +363,9 @@ def _ssb(transport: Any, landing: Any) -> tuple[str | None, str]:
     return None, f"{len(tables)} tables, {check.calls} call(s)"
 
 
-def _klass(transport: Any, landing: Any) -> tuple[str | None, str]:
+def _klass(transport: Any, landing: Any, specs: TableSpecs) -> tuple[str | None, str]:
     from styringsdata.sources.klass import CHANGES_FROM, KlassClient, changed_tables
-    from styringsdata.sources.ssb import load_table_specs
 
-    specs = load_table_specs()
     changed = changed_tables(KlassClient(transport), landing, CHANGES_FROM, range(specs.first_year, specs.last_year + 1))
     return (f"a new answer for {', '.join(changed)}" if changed else None), "answers unchanged"
 

@@ -646,6 +646,33 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
     return _parse_table_specs(str(path), stat.st_mtime_ns, stat.st_size)
 
 
+def subset_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why the configuration at `path` is not some of the bundled file's tables, each as it is there (None: it is).
+
+    dbt's sources and seeds and the catalogue are written from the bundled file (`make snapshots`), so a table or
+    series that is only in `path` would be fetched and never read; the regions and years may differ."""
+    try:
+        chosen = load_table_specs(path)
+    except (SsbError, OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+        return f"expected an SSB configuration in the form of the bundled {TABLE_SPECS_PATH.name} ({exc})"
+    bundled = load_table_specs()
+    tables = {t.table_id: t for t in bundled.tables}
+    if not chosen.tables:
+        return "expected a configuration with at least one table"
+    for table in chosen.tables:
+        if table.table_id not in tables:
+            return (f"expected tables of the bundled {TABLE_SPECS_PATH.name}; table {table.table_id} is not one of "
+                    "them (add it there and run `make snapshots`)")
+        if table != tables[table.table_id]:
+            return f"expected table {table.table_id} as the bundled {TABLE_SPECS_PATH.name} has it, series and all"
+    routes = {r.indicator_id: r for r in bundled.indicators}
+    for route in chosen.indicators:
+        if routes.get(route.indicator_id) != route:
+            return (f"expected indicator {route.indicator_id} as the bundled {TABLE_SPECS_PATH.name} computes it "
+                    "(the seed ssb_indicator_routes is written from there)")
+    return None
+
+
 @functools.lru_cache(maxsize=8)  # TableSpecs is frozen: every caller may share one
 def _parse_table_specs(path: str, mtime_ns: int, size: int) -> TableSpecs:
     document = yaml.safe_load(open(path, encoding="utf-8"))
