@@ -79,10 +79,15 @@ def _run(args: argparse.Namespace) -> int:
 
     from styringsdata.definitions import defs
     from styringsdata.home import member_name
+    from styringsdata.sources.ssb import load_table_specs
 
     print(f"styringsdata: source mode {mode}; home municipality {settings.home_municipality} "
           f"{member_name(settings.home_municipality)}; work file {settings.work_db}; "
           f"Dagster instance {settings.dagster_home}")
+    if settings.chosen_ssb_tables is not None:  # a run of part of the configuration says so before it starts
+        print(f"styringsdata: SSB tables {', '.join(settings.chosen_ssb_tables)} only, of "
+              f"{len(load_table_specs().tables)} configured (STYRINGSDATA_SSB_TABLES={settings.ssb_tables}); "
+              "the figures of the others are published as not_measured")
     from styringsdata.runs.lock import LockHeld, run_lock
     from styringsdata.runs.run_console import project_instance
 

@@ -13,6 +13,8 @@ import time
 import duckdb
 import pytest
 
+from styringsdata.sources.ssb import load_table_specs
+
 from tests.faults.runs import (alive, cli, copy_data, dbt_child, drop_registry_file, kill, pipeline_env,
                                published_value, read, start_cli, start_killed_at, wait_for)
 
@@ -42,6 +44,10 @@ def test_a_run_killed_after_loading_new_raw_data_is_published_by_the_next_run(pu
     second = cli(env, "run")
 
     assert second.returncode == 0, second.stderr[-3000:]
+    # The fault worlds fetch two SSB tables (runs.MINI_TABLES), and a run of part of the configuration says so.
+    bundled = len(load_table_specs().tables)
+    assert f"styringsdata: SSB tables 12143, 11787 only, of {bundled} configured (STYRINGSDATA_SSB_TABLES=" in \
+        second.stdout
     assert "nothing new upstream" not in second.stdout, second.stdout[-2000:]
     assert f"published: {data / 'warehouse.duckdb'}" in second.stdout
     assert published_value(data, "MED01", "3203", 2023) == pytest.approx(7.7)
