@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import duckdb
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_CHILD = "tests.faults.run_child"  # run as a module from the root (cwd=ROOT): no sys.path insert
@@ -31,22 +30,10 @@ MINI_TABLES = ("12143", "11787")
 
 
 def mini_ssb_tables() -> Path:
-    """The bundled SSB configuration cut to MINI_TABLES (STYRINGSDATA_SSB_TABLES), with the indicators, computed
-    measures and figures without a table that name only their measures; written once per content."""
-    from styringsdata.sources.ssb import TABLE_SPECS_PATH
+    """The bundled SSB configuration cut to MINI_TABLES (STYRINGSDATA_SSB_TABLES), written once per content."""
+    from styringsdata.sources.ssb import subset_configuration
 
-    document = yaml.safe_load(TABLE_SPECS_PATH.read_text(encoding="utf-8"))
-    document["tables"] = [t for t in document["tables"] if str(t["id"]) in MINI_TABLES]
-    measures = {s["measure"] for t in document["tables"] for s in t["series"] if s.get("measure")}
-    document["computed_measures"] = {name: inputs for name, inputs in document["computed_measures"].items()
-                                     if set(inputs) <= measures}
-    measures |= set(document["computed_measures"])
-    document["indicators"] = [i for i in document["indicators"]
-                              if set(i["numerator"]) | set(i.get("denominator", ())) <= measures]
-    kept = {i["id"] for i in document["indicators"]}
-    document["without_known_table"] = [w for w in document["without_known_table"]
-                                       if w.get("indicator") is None or w["indicator"] in kept]
-    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    text = subset_configuration(MINI_TABLES)
     path = Path(tempfile.gettempdir()) / "styringsdata-mini" / \
         f"ssb_tables-{hashlib.sha256(text.encode()).hexdigest()[:12]}.yaml"
     if not path.exists():

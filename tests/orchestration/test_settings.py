@@ -113,3 +113,12 @@ def test_a_file_that_is_no_configuration_is_refused_with_the_parse_problem(tmp_p
     path.write_text("tables: [{id: '12143'}]\n", encoding="utf-8")
     message = _refusal(path)
     assert "expected an SSB configuration in the form of the bundled ssb_tables.yaml" in message, message
+
+
+def test_a_cut_of_a_table_that_is_not_bundled_is_refused_naming_it():
+    import pytest
+
+    from styringsdata.sources.ssb import SsbError, subset_configuration
+
+    with pytest.raises(SsbError, match="no SSB table 99999 in ssb_tables.yaml"):
+        subset_configuration(["12143", "99999"])

@@ -646,6 +646,26 @@ def load_table_specs(path: str | os.PathLike[str] = TABLE_SPECS_PATH) -> TableSp
     return _parse_table_specs(str(path), stat.st_mtime_ns, stat.st_size)
 
 
+def subset_configuration(table_ids: Sequence[str]) -> str:
+    """The bundled configuration cut to `table_ids` (YAML, for STYRINGSDATA_SSB_TABLES), with the indicators,
+    computed measures and figures without a table that need only those tables' measures."""
+    document = yaml.safe_load(TABLE_SPECS_PATH.read_text(encoding="utf-8"))
+    missing = set(table_ids) - {str(t["id"]) for t in document["tables"]}
+    if missing:
+        raise SsbError(f"no SSB table {', '.join(sorted(missing))} in {TABLE_SPECS_PATH.name}")
+    document["tables"] = [t for t in document["tables"] if str(t["id"]) in table_ids]
+    measures = {s["measure"] for t in document["tables"] for s in t["series"] if s.get("measure")}
+    document["computed_measures"] = {name: inputs for name, inputs in document["computed_measures"].items()
+                                     if set(inputs) <= measures}
+    measures |= set(document["computed_measures"])
+    document["indicators"] = [i for i in document["indicators"]
+                              if set(i["numerator"]) | set(i.get("denominator", ())) <= measures]
+    kept = {i["id"] for i in document["indicators"]}
+    document["without_known_table"] = [w for w in document["without_known_table"]
+                                       if w.get("indicator") is None or w["indicator"] in kept]
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+
+
 def subset_problem(path: str | os.PathLike[str]) -> str | None:
     """Why the configuration at `path` is not some of the bundled file's tables, each as it is there (None: it is).
 
