@@ -19,15 +19,17 @@ import re
 import ssl
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Mapping, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from styringsdata.home import HomeMunicipalityError, check_home_municipality
 from styringsdata.home import form_problem as home_form_problem
 from styringsdata.paths import DBT_PROJECT_DIR, PROJECT_ROOT
-from styringsdata.sources.ssb import TABLE_SPECS_PATH, TableSpecs, load_table_specs, subset_problem
 from styringsdata.sources.transport import SourceMode
+
+if TYPE_CHECKING:
+    from styringsdata.sources.ssb import TableSpecs
 
 __all__ = ["DBT_PROJECT_DIR", "PROJECT_ROOT", "DEFAULT_HOME_MUNICIPALITY", "INTERNAL_VARIABLES", "SETTINGS",
            "MailConfigError", "MailSettings", "NUMBER_FORMATS", "Settings", "SettingsError", "configuration_table",
@@ -134,6 +136,9 @@ def _file(text: str) -> Path:
 
 
 def _ssb_tables(text: str) -> Path:
+    # Imported here: the SSB client is not needed by every command that reads the settings.
+    from styringsdata.sources.ssb import TABLE_SPECS_PATH, subset_problem
+
     if not text.strip():
         return TABLE_SPECS_PATH
     path = _resolve(text.strip())
@@ -222,8 +227,8 @@ class Settings(BaseModel):
         "STYRINGSDATA_SSB_TABLES", "",
         "The SSB configuration a run fetches: the bundled file, or a copy that keeps some of its tables (each as it "
         "is there: dbt's sources and seeds are written from the bundled file; styringsdata.sources.ssb."
-        "subset_configuration writes one), for a quick trial run or the test suite's fault worlds. Indicators and key figures from the tables left out are published as not_measured "
-        "(an input missing).", shown="src/styringsdata/sources/ssb_tables.yaml")
+        "subset_configuration writes one), for a quick trial run or the test suite's fault worlds. Indicators and "
+        "key figures from the tables left out are published as not_measured (an input missing).", shown="src/styringsdata/sources/ssb_tables.yaml")
     ssb_requests_per_minute: Annotated[int, _form(_whole(1, "expected a whole number >= 1"))] = setting(
         "STYRINGSDATA_SSB_REQUESTS_PER_MINUTE", "30",
         "Client-side limit for data.ssb.no (SSB allows 30 per minute per IP).")
@@ -371,13 +376,17 @@ class Settings(BaseModel):
             macro_group_recipients=self.mail_to_makrogruppen)
 
     @property
-    def table_specs(self) -> TableSpecs:
+    def table_specs(self) -> "TableSpecs":
         """The SSB tables this run fetches (STYRINGSDATA_SSB_TABLES)."""
+        from styringsdata.sources.ssb import load_table_specs
+
         return load_table_specs(self.ssb_tables)
 
     @property
     def chosen_ssb_tables(self) -> tuple[str, ...] | None:
         """The tables STYRINGSDATA_SSB_TABLES keeps, for dbt's var `ssb_tables`; None when it is the bundled file."""
+        from styringsdata.sources.ssb import TABLE_SPECS_PATH
+
         if self.ssb_tables == TABLE_SPECS_PATH:
             return None
         return tuple(t.table_id for t in self.table_specs.tables)
