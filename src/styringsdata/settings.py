@@ -228,7 +228,8 @@ class Settings(BaseModel):
         "The SSB configuration a run fetches: the bundled file, or a copy that keeps some of its tables (each as it "
         "is there: dbt's sources and seeds are written from the bundled file; styringsdata.sources.ssb."
         "subset_configuration writes one), for a quick trial run or the test suite's fault worlds. Indicators and "
-        "key figures from the tables left out are published as not_measured (an input missing).", shown="src/styringsdata/sources/ssb_tables.yaml")
+        "key figures from the tables left out are published as not_measured (an input missing).",
+        shown="src/styringsdata/sources/ssb_tables.yaml")
     ssb_requests_per_minute: Annotated[int, _form(_whole(1, "expected a whole number >= 1"))] = setting(
         "STYRINGSDATA_SSB_REQUESTS_PER_MINUTE", "30",
         "Client-side limit for data.ssb.no (SSB allows 30 per minute per IP).")
