@@ -94,11 +94,14 @@ def export_revision(revision: str, into: Path) -> Path:
 def use_national_catalogues(snapshot_dir: Path) -> None:
     """Point the pipeline's SSB and FHI table catalogues at the national ones, in this process only.
 
-    Must run before orchestration is imported (the Dagster definitions read the catalogues at import).
+    Must run before orchestration is imported (the Dagster definitions read the catalogues at import). The SSB
+    one goes through STYRINGSDATA_SSB_TABLES (the same tables, every municipality); the default argument is
+    patched as well, for a revision from before that setting (`bench_pipeline --compare`). FHI has no setting.
     """
     import styringsdata.sources.fhi
     import styringsdata.sources.ssb
 
+    os.environ["STYRINGSDATA_SSB_TABLES"] = str(snapshot_dir / "ssb_tables.yaml")
     styringsdata.sources.ssb.load_table_specs.__defaults__ = (snapshot_dir / "ssb_tables.yaml",)
     styringsdata.sources.fhi.load_fhi_specs.__defaults__ = (snapshot_dir / "fhi_tables.yaml", snapshot_dir / "ssb_tables.yaml")
 

@@ -385,12 +385,12 @@ class Settings(BaseModel):
 
     @property
     def chosen_ssb_tables(self) -> tuple[str, ...] | None:
-        """The tables STYRINGSDATA_SSB_TABLES keeps, for dbt's var `ssb_tables`; None when it is the bundled file."""
-        from styringsdata.sources.ssb import TABLE_SPECS_PATH
+        """The tables STYRINGSDATA_SSB_TABLES keeps, for dbt's var `ssb_tables`; None when it keeps every bundled
+        table (the bundled file, or one with other regions or years)."""
+        from styringsdata.sources.ssb import load_table_specs
 
-        if self.ssb_tables == TABLE_SPECS_PATH:
-            return None
-        return tuple(t.table_id for t in self.table_specs.tables)
+        chosen = tuple(t.table_id for t in self.table_specs.tables)
+        return None if set(chosen) == {t.table_id for t in load_table_specs().tables} else chosen
 
     @property
     def udir_inbox_dir(self) -> Path:

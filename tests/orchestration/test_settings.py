@@ -122,3 +122,16 @@ def test_a_cut_of_a_table_that_is_not_bundled_is_refused_naming_it():
 
     with pytest.raises(SsbError, match="no SSB table 99999 in ssb_tables.yaml"):
         subset_configuration(["12143", "99999"])
+
+
+def test_every_bundled_table_with_other_regions_is_no_cut(tmp_path):
+    """bench/bench_pipeline.py's national configuration: the same tables for every municipality."""
+    from styringsdata.settings import Settings
+    from styringsdata.sources.ssb import TABLE_SPECS_PATH
+
+    document = yaml.safe_load(TABLE_SPECS_PATH.read_text(encoding="utf-8"))
+    document["regions"]["asss_municipalities"].append("1804")  # Bodø
+    path = tmp_path / "ssb_tables.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    settings = Settings.from_env({"STYRINGSDATA_SSB_TABLES": str(path)})
+    assert settings.chosen_ssb_tables is None and "1804" in settings.table_specs.municipalities
