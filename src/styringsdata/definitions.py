@@ -14,6 +14,7 @@ from styringsdata.defs.fhi import fhi_nokkel
 from styringsdata.defs.file_contracts import file_contract_assets
 from styringsdata.defs.files import kommune_nm_ranks, miljodirektoratet_emissions
 from styringsdata.defs.freshness import source_freshness_checks
+from styringsdata.defs.keys import SSB_SPECS
 from styringsdata.defs.jobs import audit_and_publish, full_refresh, kostra_refresh
 from styringsdata.defs.klass import klass_kostra_groups, klass_municipality_changes
 from styringsdata.defs.quality import quality_gate
@@ -27,7 +28,7 @@ from styringsdata.settings import Settings
 
 SETTINGS = Settings.from_env()
 
-ssb_assets = build_ssb_assets(SETTINGS.table_specs)
+ssb_assets = build_ssb_assets(SSB_SPECS)
 
 # Bookkeeping tables every SSB asset appends to; declared so they sit in the ssb group, not "default".
 ssb_bookkeeping = [

@@ -7,10 +7,9 @@ in Dagster, as warnings; they run after dbt has rebuilt that mart in the same ru
 
 import dagster as dg
 
-from styringsdata.settings import Settings
 from styringsdata.defs.file_contracts import FILE_CONTRACTS
 from styringsdata.defs.files import EMISSIONS_SOURCE, KOMMUNE_NM_SOURCE
-from styringsdata.defs.keys import EMISSIONS, FHI, KOMMUNE_NM, ssb_key
+from styringsdata.defs.keys import EMISSIONS, FHI, KOMMUNE_NM, SSB_SPECS, ssb_key
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource
 
 FRESHNESS_MART = dg.AssetKey(["marts", "source_freshness"])
@@ -18,7 +17,7 @@ CHECK_NAME = "source_publishes_on_time"
 
 # source asset -> (source, source_table or None for every table of that source) in marts.source_freshness
 SOURCE_ROWS: dict[dg.AssetKey, tuple[str, str | None]] = {
-    **{ssb_key(t.table_id): ("SSB", t.table_id) for t in Settings.from_env().table_specs.tables},
+    **{ssb_key(t.table_id): ("SSB", t.table_id) for t in SSB_SPECS.tables},
     FHI: ("FHI", None),
     EMISSIONS: (EMISSIONS_SOURCE[0], None),
     KOMMUNE_NM: (KOMMUNE_NM_SOURCE[0], None),

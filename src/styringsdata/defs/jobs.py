@@ -2,11 +2,10 @@
 
 import dagster as dg
 
-from styringsdata.settings import Settings
-from styringsdata.defs.keys import KLASS_CHANGES, KOSTRA_GROUPS, PUBLISHED, REPORT, ssb_key
+from styringsdata.defs.keys import KLASS_CHANGES, KOSTRA_GROUPS, PUBLISHED, REPORT, SSB_SPECS, ssb_key
 from styringsdata.defs.quality import quality_gate
 
-KOSTRA_TABLES = tuple(ssb_key(t.table_id) for t in Settings.from_env().table_specs.tables if t.kind == "kostra")
+KOSTRA_TABLES = tuple(ssb_key(t.table_id) for t in SSB_SPECS.tables if t.kind == "kostra")
 
 
 DBT_GROUPS = ("dbt_seeds", "dbt_staging", "dbt_intermediate", "dbt_marts", "dbt_models")

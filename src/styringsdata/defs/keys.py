@@ -18,5 +18,8 @@ EMISSIONS = dg.AssetKey(["raw", "miljodirektoratet_emissions"])
 KOMMUNE_NM = dg.AssetKey(["raw", "kommune_nm_ranks"])
 REGISTRY = dg.AssetKey(["raw", "registry_values"])
 
+# The SSB tables this code location fetches (STYRINGSDATA_SSB_TABLES): read once, when the definitions load.
+SSB_SPECS = Settings.from_env().table_specs
+
 # Municipality codes are checked against what SSB and KLASS say exists today: an asset that checks them waits.
-WAITS_FOR_CODES: tuple[dg.AssetKey, ...] = (KLASS_CHANGES, *(ssb_key(t.table_id) for t in Settings.from_env().table_specs.tables))
+WAITS_FOR_CODES: tuple[dg.AssetKey, ...] = (KLASS_CHANGES, *(ssb_key(t.table_id) for t in SSB_SPECS.tables))

@@ -13,14 +13,14 @@ import dagster as dg
 
 from styringsdata.quality.gate import (RULES, CheckResult, GateConfig, GateResult, describe, gate_result_path,  # noqa: F401
                                        read_gate_result, rule_tables, run_gate)
+from styringsdata.defs.keys import SSB_SPECS
 from styringsdata.defs.resources import DUCKDB_WRITER_POOL, PipelineResource, run_started_at
 from styringsdata.reporting.report import RunInfo
 from styringsdata.reporting.report_delivery import deliver
 from styringsdata.runs.source_outcomes import SourceFailure, latest_failures
-from styringsdata.settings import Settings
 
 CONFIG = GateConfig.load()
-SSB_TABLE_IDS = [spec.table_id for spec in Settings.from_env().table_specs.tables]
+SSB_TABLE_IDS = [spec.table_id for spec in SSB_SPECS.tables]
 
 
 def asset_of(table: str) -> dg.AssetKey:

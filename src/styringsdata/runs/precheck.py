@@ -18,6 +18,7 @@ Imports no Dagster, dbt or DuckDB: on a run with nothing new this module is all 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -336,8 +337,8 @@ def _sources(settings: Settings) -> tuple[str | None, list[str]]:
     landing = LandingZone(settings.landing_dir)
     specs = settings.table_specs
     checks: tuple[tuple[str, Callable[[Any, LandingZone], tuple[str | None, str]]], ...] = (
-        ("SSB", lambda t, lz: _ssb(t, lz, specs)), ("KLASS", lambda t, lz: _klass(t, lz, specs)), ("FHI", _fhi),
-        ("Miljødirektoratet", _miljodirektoratet))
+        ("SSB", functools.partial(_ssb, specs=specs)), ("KLASS", functools.partial(_klass, specs=specs)),
+        ("FHI", _fhi), ("Miljødirektoratet", _miljodirektoratet))
     asked: list[str] = []
     for name, check in checks:
         try:
