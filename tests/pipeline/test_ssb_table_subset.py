@@ -4,10 +4,6 @@ reads only the tables the setting keeps, so figures of a table no longer fetched
 from __future__ import annotations
 
 import datetime as dt
-import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -15,7 +11,7 @@ import duckdb
 from styringsdata.home import dbt_vars
 from styringsdata.sources.ssb import load_table_specs
 from tests.faults.runs import MINI_TABLES
-from tests.pipeline.dbt_unit import DBT_DIR
+from tests.pipeline.dbt_unit import run_dbt
 
 
 def _tables_in_staging(work: Path) -> set[str]:
@@ -27,16 +23,9 @@ def _tables_in_staging(work: Path) -> set[str]:
 
 
 def test_staging_reads_only_the_chosen_tables_raw_tables(offline_run, tmp_path):
-    work = tmp_path / "work.duckdb"
-    shutil.copy(offline_run.data_dir / "work.duckdb", work)
-    assert _tables_in_staging(work) == {t.table_id for t in load_table_specs().tables}
+    assert _tables_in_staging(offline_run.data_dir / "work.duckdb") == {t.table_id for t in load_table_specs().tables}
 
     variables = {**dbt_vars("3203", dt.date(2026, 12, 7)), "ssb_tables": list(MINI_TABLES)}
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "run", "--select", "stg_ssb__series_values",
-         "--vars", json.dumps(variables), "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path)],
-        cwd=DBT_DIR, env={**offline_run.env, "STYRINGSDATA_DBT_WORK_DB": str(work)}, capture_output=True, text=True,
-        timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:]
+    work, _ = run_dbt(offline_run, tmp_path, ["run", "--select", "stg_ssb__series_values"], variables)
 
     assert _tables_in_staging(work) == set(MINI_TABLES)
