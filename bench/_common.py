@@ -254,3 +254,14 @@ def _fmt(value: object) -> str:
 
 def mb(n: int) -> str:
     return f"{n / 2**20:,.0f} MB"
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
+    """Wall seconds of a command run from the repository's root; exits naming the command when it fails."""
+    started = time.perf_counter()
+    result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({result.returncode}):\n{result.stdout[-2000:]}\n"
+                         f"{result.stderr[-3000:]}")
+    return seconds, result

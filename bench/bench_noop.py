@@ -29,13 +29,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench._common import ROOT, table
+from bench._common import table, timed
 
 VARIANTS = ("full run", "no-op, pre-check", "no-op, job (--force)", "import styringsdata.cli", "python start")
 BEFORE = ("full run (before)", "no-op, pre-check (before)")
@@ -53,16 +51,6 @@ for _ in range(20):
 assert ledger.current(checks), ledger.summary(checks)
 print(statistics.median(times))
 """
-
-
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
-    started = time.perf_counter()
-    result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({result.returncode}):\n{result.stdout[-2000:]}\n"
-                         f"{result.stderr[-3000:]}")
-    return seconds, result
 
 
 def one_round(work: Path, n: int, before_src: Path | None = None) -> dict[str, float]:

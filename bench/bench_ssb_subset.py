@@ -14,13 +14,11 @@ import re
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench._common import ROOT, bench_parser, table
+from bench._common import ROOT, bench_parser, table, timed
 from styringsdata.sources.ssb import load_table_specs, subset_configuration
 
 STAGES = ("sources", "dbt", "gate", "publish", "report")
@@ -39,13 +37,8 @@ def one_run(tables: Path | None) -> dict[str, float]:
         if tables is not None:
             env["STYRINGSDATA_SSB_TABLES"] = str(tables)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.monotonic()
-        result = subprocess.run([sys.executable, "-m", "styringsdata.cli", "run"], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=1800)
-        wall = time.monotonic() - started
+        wall, result = timed([sys.executable, "-m", "styringsdata.cli", "run"], env)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if result.returncode != 0:
-            raise SystemExit(f"the run failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
         figures = {"wall": wall, "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)}
         for line in result.stdout.splitlines():
             match = STAGE_LINE.match(line)
